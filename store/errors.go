@@ -1,0 +1,13 @@
+package store
+
+import "errors"
+
+var (
+	// ErrBadOptions is returned by Open when the options cannot describe a
+	// database (unknown type, empty URI). The caller should fix the config.
+	ErrBadOptions = errors.New("invalid database options")
+	// ErrNotPending is returned by the inbox when an event to be finished is
+	// no longer pending (another worker finished it). The caller should
+	// treat the event as handled and move on.
+	ErrNotPending = errors.New("inbox event is not pending")
+)

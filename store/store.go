@@ -1,0 +1,133 @@
+// Package store owns the rathaus database: opening SQLite or PostgreSQL with
+// the settings durability needs, running the embedded migrations, and the
+// queries of every table (one file per table).
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
+
+	// Database drivers: pure-Go SQLite keeps the binary static; lib/pq is the
+	// PostgreSQL driver for larger deployments.
+	_ "github.com/lib/pq"
+	_ "modernc.org/sqlite"
+
+	"github.com/rathaus-de/rathaus/store/upgrades"
+)
+
+// Dialect names accepted by Options.Type.
+const (
+	TypeSQLite   = "sqlite"
+	TypePostgres = "postgres"
+)
+
+// Options configure Open. Type and URI are required.
+type Options struct {
+	// Type is TypeSQLite or TypePostgres.
+	Type string
+	// URI is a file path (or file: URI) for SQLite, a postgres:// URI for
+	// PostgreSQL.
+	URI          string
+	MaxOpenConns int
+	MaxIdleConns int
+	Log          zerolog.Logger
+}
+
+// Store is the rathaus database.
+type Store struct {
+	DB  *dbutil.Database
+	log zerolog.Logger
+}
+
+// Open connects to the database and brings its schema to the latest
+// version. It refuses a database written by a newer rathaus.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.URI == "" {
+		return nil, fmt.Errorf("%w: database URI is empty", ErrBadOptions)
+	}
+	driver, uri, err := driverURI(opts.Type, opts.URI)
+	if err != nil {
+		return nil, err
+	}
+	db, err := dbutil.NewWithDialect(uri, driver)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open database: %w", err)
+	}
+	db.Owner = "rathaus"
+	db.VersionTable = "rathaus_version"
+	db.UpgradeTable = upgrades.Table
+	db.Log = dbutil.ZeroLogger(opts.Log.With().Str("component", "database").Logger())
+	maxOpen, maxIdle := opts.MaxOpenConns, opts.MaxIdleConns
+	if maxOpen <= 0 {
+		maxOpen = 5
+	}
+	if maxIdle <= 0 {
+		maxIdle = 2
+	}
+	if err = db.Configure(dbutil.Config{PoolConfig: dbutil.PoolConfig{MaxOpenConns: maxOpen, MaxIdleConns: maxIdle}}); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("failed to configure database pool: %w", err)
+	}
+	if err = db.RawDB.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("failed to connect to database: %w", err)
+	}
+	if err = db.Upgrade(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("failed to upgrade database schema: %w", err)
+	}
+	return &Store{DB: db, log: opts.Log}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return s.DB.Close()
+}
+
+// sqlitePragmas are applied to every SQLite connection. WAL lets readers
+// run beside the writer; synchronous=FULL makes a committed transaction
+// survive a power cut, which the inbox promises the homeserver before it
+// answers 200; busy_timeout waits for the writer instead of failing.
+var sqlitePragmas = []string{
+	"foreign_keys(1)",
+	"journal_mode(WAL)",
+	"synchronous(FULL)",
+	"busy_timeout(10000)",
+}
+
+// driverURI returns the database/sql driver name and the connection string.
+func driverURI(typ, uri string) (driver, dsn string, err error) {
+	switch typ {
+	case TypeSQLite, "":
+		return "sqlite", sqliteDSN(uri), nil
+	case TypePostgres:
+		if !strings.HasPrefix(uri, "postgres://") && !strings.HasPrefix(uri, "postgresql://") {
+			return "", "", fmt.Errorf("%w: a postgres database needs a postgres:// URI", ErrBadOptions)
+		}
+		return "postgres", uri, nil
+	default:
+		return "", "", fmt.Errorf("%w: unknown database type %q", ErrBadOptions, typ)
+	}
+}
+
+func sqliteDSN(path string) string {
+	base, query, _ := strings.Cut(strings.TrimPrefix(path, "file:"), "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		q = url.Values{}
+	}
+	for _, p := range sqlitePragmas {
+		q.Add("_pragma", p)
+	}
+	// Write transactions take the lock at BEGIN, so two writers never
+	// deadlock while upgrading a read lock.
+	if q.Get("_txlock") == "" {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + base + "?" + q.Encode()
+}
