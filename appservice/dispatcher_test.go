@@ -1,0 +1,152 @@
+package appservice_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/appservice"
+	"github.com/rathaus-de/rathaus/store"
+)
+
+// TestDispatcherKeepsPerRoomOrder delivers 1,000 events across 10 rooms in
+// shuffled transactions and lets the handler take a random time for each.
+func TestDispatcherKeepsPerRoomOrder(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	rec := newRecorder()
+	rec.delay = func() time.Duration { return time.Duration(rand.IntN(3000)) * time.Microsecond }
+	var inFlight, maxInFlight atomic.Int32
+	h := &concurrencyProbe{next: rec, cur: &inFlight, max: &maxInFlight}
+	d := startDispatcher(t, st, h, func(o *appservice.DispatcherOptions) { o.Workers = 10 })
+
+	const rooms, perRoom = 10, 100
+	want := map[id.RoomID][]id.EventID{}
+	var batch []store.InboxEvent
+	txn := 0
+	for i := 0; i < perRoom; i++ {
+		for _, r := range rand.Perm(rooms) {
+			room := id.RoomID(fmt.Sprintf("!room%d:hs", r))
+			evt := id.EventID(fmt.Sprintf("$r%d-%03d", r, i))
+			want[room] = append(want[room], evt)
+			batch = append(batch, store.InboxEvent{EventID: evt, RoomID: room, Type: "m.room.message",
+				Payload: []byte(messageJSON(room, evt, "x"))})
+			if len(batch) == 7 {
+				txn++
+				_, err := st.SaveTransaction(ctx, fmt.Sprintf("t%d", txn), batch)
+				require.NoError(t, err)
+				d.Wake()
+				batch = nil
+			}
+		}
+	}
+	_, err := st.SaveTransaction(ctx, "last", batch)
+	require.NoError(t, err)
+	d.Wake()
+
+	waitFor(t, "all 1,000 events handled", 60*time.Second, func() bool { return rec.total() == rooms*perRoom })
+	for room, events := range want {
+		assert.Equal(t, events, rec.byRoom[room], "order in %s", room)
+	}
+	assert.Greater(t, maxInFlight.Load(), int32(1), "rooms are processed in parallel")
+}
+
+type concurrencyProbe struct {
+	next     appservice.Handler
+	cur, max *atomic.Int32
+}
+
+func (p *concurrencyProbe) HandleEvent(ctx context.Context, evt *event.Event) error {
+	n := p.cur.Add(1)
+	defer p.cur.Add(-1)
+	for {
+		m := p.max.Load()
+		if n <= m || p.max.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	return p.next.HandleEvent(ctx, evt)
+}
+
+// TestDispatcherRetriesThenParks: a failing event is retried with backoff,
+// then parked; its room goes on with the next event and other rooms are
+// never blocked.
+func TestDispatcherRetriesThenParks(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	rec := newRecorder()
+	var attempts atomic.Int32
+	rec.fail = func(evt *event.Event) error {
+		if evt.ID == "$bad" {
+			attempts.Add(1)
+			return errors.New("homeserver unavailable")
+		}
+		return nil
+	}
+	startDispatcher(t, st, rec, func(o *appservice.DispatcherOptions) {
+		o.MaxAttempts = 3
+		o.Backoff = func(int) time.Duration { return 20 * time.Millisecond }
+	})
+	_, err := st.SaveTransaction(ctx, "t1", []store.InboxEvent{
+		{EventID: "$bad", RoomID: "!a:hs", Type: "m.room.message", Payload: []byte(messageJSON("!a:hs", "$bad", "x"))},
+		{EventID: "$after", RoomID: "!a:hs", Type: "m.room.message", Payload: []byte(messageJSON("!a:hs", "$after", "x"))},
+		{EventID: "$other", RoomID: "!c:hs", Type: "m.room.message", Payload: []byte(messageJSON("!c:hs", "$other", "x"))},
+		{EventID: "$garbage", RoomID: "!d:hs", Type: "m.room.message", Payload: []byte(`{"content": 5}`)},
+	})
+	require.NoError(t, err)
+	waitFor(t, "the room after the parked event to move on", 5*time.Second, func() bool { return rec.timesHandled("$after") == 1 })
+	assert.Equal(t, 1, rec.timesHandled("$other"))
+	assert.Equal(t, 0, rec.timesHandled("$bad"))
+	assert.Equal(t, int32(3), attempts.Load(), "tried MaxAttempts times")
+
+	waitFor(t, "both bad events parked", 5*time.Second, func() bool {
+		n, _ := st.CountInbox(ctx, store.InboxParked)
+		return n == 2
+	})
+	var reason string
+	require.NoError(t, st.DB.QueryRow(ctx, `SELECT last_error FROM inbox_event WHERE event_id = '$bad'`).Scan(&reason))
+	assert.Contains(t, reason, "homeserver unavailable")
+}
+
+// TestDispatcherResumesAfterStop: a dispatcher stopped mid-way leaves the
+// rest pending, and a new one (as after a restart) finishes exactly those.
+func TestDispatcherResumesAfterStop(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	var events []store.InboxEvent
+	for i := 0; i < 50; i++ {
+		evt := id.EventID(fmt.Sprintf("$e%02d", i))
+		events = append(events, store.InboxEvent{EventID: evt, RoomID: "!r:hs", Type: "m.room.message", Payload: []byte(messageJSON("!r:hs", evt, "x"))})
+	}
+	_, err := st.SaveTransaction(ctx, "t1", events)
+	require.NoError(t, err)
+
+	first := newRecorder()
+	first.delay = func() time.Duration { return 5 * time.Millisecond }
+	opts := appservice.DispatcherOptions{Inbox: st, Handler: first}
+	d1, err := appservice.NewDispatcher(opts)
+	require.NoError(t, err)
+	d1.Start(ctx)
+	waitFor(t, "some events handled by the first dispatcher", 5*time.Second, func() bool { return first.total() >= 10 })
+	d1.Stop()
+	handledFirst := first.byRoom["!r:hs"]
+	require.Less(t, len(handledFirst), 50)
+
+	second := newRecorder()
+	startDispatcher(t, st, second, nil)
+	waitFor(t, "the rest handled by the second dispatcher", 5*time.Second, func() bool { return first.total()+second.total() >= 50 })
+	all := append(append([]id.EventID{}, handledFirst...), second.byRoom["!r:hs"]...)
+	require.Len(t, all, 50)
+	for i, e := range all {
+		assert.Equal(t, events[i].EventID, e, "position %d", i)
+	}
+}

@@ -1,0 +1,126 @@
+// Package appservice is the Matrix side of rathaus: the HTTP API the
+// homeserver pushes to (transactions, user and alias queries, ping, health),
+// the durable inbox that stores every transaction before it is
+// acknowledged, and the dispatcher that hands stored events to the bridge in
+// order per room. Sending to Matrix goes through mautrix's appservice
+// intents (see NewMatrix).
+package appservice
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/store"
+)
+
+// Inbox is the durable store behind the transaction endpoint and the
+// dispatcher. *store.Store implements it.
+type Inbox interface {
+	// SaveTransaction is called once per pushed transaction and must return
+	// only after the transaction is committed.
+	SaveTransaction(ctx context.Context, txnID string, events []store.InboxEvent) (store.SaveResult, error)
+	// PendingRooms is called when the dispatcher looks for work.
+	PendingRooms(ctx context.Context) ([]id.RoomID, error)
+	// NextPending is called by a room worker for the room's oldest event.
+	NextPending(ctx context.Context, roomID id.RoomID) (*store.InboxEvent, error)
+	// MarkDone, RecordFailure and Park are called after a handler attempt.
+	MarkDone(ctx context.Context, seq int64) error
+	RecordFailure(ctx context.Context, seq int64, reason string) error
+	Park(ctx context.Context, seq int64, reason string) error
+	// InboxStats is called for the lag metric.
+	InboxStats(ctx context.Context) (store.InboxStats, error)
+}
+
+var _ Inbox = (*store.Store)(nil)
+
+// QueryHandler answers the homeserver's questions about our namespaces.
+type QueryHandler interface {
+	// QueryUser is called for a user id inside our namespace. It returns
+	// true once the user exists on the homeserver (registering it if
+	// needed), false if rathaus has no such user.
+	QueryUser(ctx context.Context, userID id.UserID) (bool, error)
+	// QueryAlias is called for an alias inside our namespace. It returns
+	// true once a room with that alias exists.
+	QueryAlias(ctx context.Context, alias id.RoomAlias) (bool, error)
+}
+
+// ServerOptions configure NewServer. Fields without a default are required.
+type ServerOptions struct {
+	Log zerolog.Logger
+	// HSToken is the token the homeserver presents.
+	HSToken string
+	Inbox   Inbox
+	// Dispatcher is woken after each stored transaction.
+	Dispatcher *Dispatcher
+	// Queries answers user and alias queries; IsOurUser and IsOurAlias say
+	// which ids are in our namespaces at all.
+	Queries    QueryHandler
+	IsOurUser  func(id.UserID) bool
+	IsOurAlias func(id.RoomAlias) bool
+	// MaxTransactionBytes limits a transaction body; larger ones get 413.
+	MaxTransactionBytes int64
+	Metrics             *Metrics
+}
+
+// Server serves the application service API.
+type Server struct {
+	opts  ServerOptions
+	log   zerolog.Logger
+	mux   *http.ServeMux
+	ready atomic.Bool
+}
+
+// NewServer builds the HTTP handler for the homeserver-facing API.
+func NewServer(opts ServerOptions) (*Server, error) {
+	switch {
+	case opts.HSToken == "":
+		return nil, fmt.Errorf("%w: HSToken", ErrMissingOption)
+	case opts.Inbox == nil:
+		return nil, fmt.Errorf("%w: Inbox", ErrMissingOption)
+	case opts.Dispatcher == nil:
+		return nil, fmt.Errorf("%w: Dispatcher", ErrMissingOption)
+	case opts.Queries == nil || opts.IsOurUser == nil || opts.IsOurAlias == nil:
+		return nil, fmt.Errorf("%w: Queries, IsOurUser and IsOurAlias", ErrMissingOption)
+	case opts.MaxTransactionBytes <= 0:
+		return nil, fmt.Errorf("%w: MaxTransactionBytes", ErrMissingOption)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
+	}
+	s := &Server{opts: opts, log: opts.Log, mux: http.NewServeMux()}
+	s.mux.HandleFunc("PUT /_matrix/app/v1/transactions/{txnID}", s.putTransaction)
+	s.mux.HandleFunc("GET /_matrix/app/v1/users/{userID}", s.getUser)
+	s.mux.HandleFunc("GET /_matrix/app/v1/rooms/{alias}", s.getRoom)
+	s.mux.HandleFunc("POST /_matrix/app/v1/ping", s.postPing)
+	s.mux.HandleFunc("GET /_matrix/mau/live", s.getLive)
+	s.mux.HandleFunc("GET /_matrix/mau/ready", s.getReady)
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// SetReady flips the readiness probe; rathaus is ready once it has
+// registered its bot and started the dispatcher.
+func (s *Server) SetReady(ready bool) {
+	s.ready.Store(ready)
+}
+
+func (s *Server) getLive(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+func (s *Server) getReady(w http.ResponseWriter, _ *http.Request) {
+	if !s.ready.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]bool{"ok": false})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}

@@ -1,0 +1,193 @@
+package appservice_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/appservice"
+	"github.com/rathaus-de/rathaus/store"
+)
+
+type fakeQueries struct{}
+
+func (fakeQueries) QueryUser(_ context.Context, u id.UserID) (bool, error) {
+	return u == "@rathaus:hs", nil
+}
+func (fakeQueries) QueryAlias(_ context.Context, a id.RoomAlias) (bool, error) {
+	return a == "#_rathaus_bauamt:hs", nil
+}
+
+type harness struct {
+	srv   *httptest.Server
+	store *store.Store
+	rec   *recorder
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	st := newStore(t)
+	rec := newRecorder()
+	d := startDispatcher(t, st, rec, nil)
+	s, err := appservice.NewServer(appservice.ServerOptions{
+		Log: zerolog.Nop(), HSToken: hsToken, Inbox: st, Dispatcher: d, Queries: fakeQueries{},
+		IsOurUser: func(u id.UserID) bool {
+			return strings.HasPrefix(string(u), "@rathaus") || strings.HasPrefix(string(u), "@_rathaus_")
+		},
+		IsOurAlias:          func(a id.RoomAlias) bool { return strings.HasPrefix(string(a), "#_rathaus_") },
+		MaxTransactionBytes: 4096,
+	})
+	require.NoError(t, err)
+	s.SetReady(true)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return &harness{srv: srv, store: st, rec: rec}
+}
+
+// do sends a request; auth is "" (none), "header:<tok>", "query:<tok>" or
+// both joined with a space.
+func (h *harness) do(t *testing.T, method, path, auth, body string) (int, map[string]any) {
+	t.Helper()
+	url := h.srv.URL + path
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	for _, a := range strings.Fields(auth) {
+		kind, tok, _ := strings.Cut(a, ":")
+		if kind == "header" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		} else {
+			q := req.URL.Query()
+			q.Set("access_token", tok)
+			req.URL.RawQuery = q.Encode()
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(data, &out)
+	return resp.StatusCode, out
+}
+
+func (h *harness) inboxRows(t *testing.T) int {
+	var n int
+	require.NoError(t, h.store.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM inbox_event`).Scan(&n))
+	var txns int
+	require.NoError(t, h.store.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM as_transaction`).Scan(&txns))
+	return n + txns
+}
+
+func TestTransactionAuth(t *testing.T) {
+	h := newHarness(t)
+	body := txnJSON(messageJSON("!r:hs", "$e1", "hello"))
+	for _, tc := range []struct {
+		name, auth string
+	}{
+		{"missing token", ""},
+		{"wrong header token", "header:wrong"},
+		{"wrong query token only", "query:wrong"},
+		{"right header, wrong query", "header:" + hsToken + " query:wrong"},
+		{"wrong header, right query", "header:wrong query:" + hsToken},
+		{"empty bearer", "header:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, resp := h.do(t, http.MethodPut, "/_matrix/app/v1/transactions/t-"+tc.name, tc.auth, body)
+			assert.Equal(t, http.StatusForbidden, status)
+			assert.Equal(t, "M_FORBIDDEN", resp["errcode"])
+			assert.Zero(t, h.inboxRows(t), "a rejected transaction writes no row")
+		})
+	}
+	t.Run("legacy query token accepted", func(t *testing.T) {
+		status, _ := h.do(t, http.MethodPut, "/_matrix/app/v1/transactions/q1", "query:"+hsToken, body)
+		assert.Equal(t, http.StatusOK, status)
+	})
+	t.Run("header and query both right", func(t *testing.T) {
+		status, _ := h.do(t, http.MethodPut, "/_matrix/app/v1/transactions/q2", "header:"+hsToken+" query:"+hsToken, txnJSON())
+		assert.Equal(t, http.StatusOK, status)
+	})
+}
+
+func TestTransactionBadBodies(t *testing.T) {
+	h := newHarness(t)
+	auth := "header:" + hsToken
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		errcode    string
+	}{
+		{"empty", "", http.StatusBadRequest, "M_NOT_JSON"},
+		{"not json", "{events:", http.StatusBadRequest, "M_NOT_JSON"},
+		{"events not a list", `{"events":{}}`, http.StatusBadRequest, "M_BAD_JSON"},
+		{"event not an object", `{"events":[42]}`, http.StatusBadRequest, "M_BAD_JSON"},
+		{"oversized", txnJSON(messageJSON("!r:hs", "$big", strings.Repeat("x", 5000))), http.StatusRequestEntityTooLarge, "M_TOO_LARGE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, resp := h.do(t, http.MethodPut, "/_matrix/app/v1/transactions/"+strings.ReplaceAll(tc.name, " ", "-"), auth, tc.body)
+			assert.Equal(t, tc.status, status)
+			assert.Equal(t, tc.errcode, resp["errcode"])
+			assert.Zero(t, h.inboxRows(t))
+		})
+	}
+}
+
+func TestTransactionHandledOnce(t *testing.T) {
+	h := newHarness(t)
+	auth := "header:" + hsToken
+	first := txnJSON(messageJSON("!r:hs", "$e1", "one"), messageJSON("!r:hs", "$e2", "two"))
+	for i := 0; i < 3; i++ {
+		status, _ := h.do(t, http.MethodPut, "/_matrix/app/v1/transactions/same", auth, first)
+		require.Equal(t, http.StatusOK, status)
+	}
+	// Same event ids under a new transaction id (Synapse after a restart).
+	status, _ := h.do(t, http.MethodPut, "/_matrix/app/v1/transactions/other", auth,
+		txnJSON(messageJSON("!r:hs", "$e2", "two"), messageJSON("!r:hs", "$e3", "three")))
+	require.Equal(t, http.StatusOK, status)
+
+	waitFor(t, "three distinct events handled", 5*time.Second, func() bool { return h.rec.total() >= 3 })
+	waitFor(t, "inbox drained", 5*time.Second, func() bool {
+		n, _ := h.store.CountInbox(context.Background(), store.InboxPending)
+		return n == 0
+	})
+	for _, e := range []id.EventID{"$e1", "$e2", "$e3"} {
+		assert.Equal(t, 1, h.rec.timesHandled(e), "event %s", e)
+	}
+	assert.Equal(t, []id.EventID{"$e1", "$e2", "$e3"}, h.rec.byRoom["!r:hs"])
+}
+
+func TestQueriesPingAndHealth(t *testing.T) {
+	h := newHarness(t)
+	auth := "header:" + hsToken
+	for _, tc := range []struct {
+		name, method, path, auth, body string
+		status                         int
+	}{
+		{"known bot user", "GET", "/_matrix/app/v1/users/@rathaus:hs", auth, "", 200},
+		{"unknown ghost", "GET", "/_matrix/app/v1/users/@_rathaus_nobody:hs", auth, "", 404},
+		{"foreign user", "GET", "/_matrix/app/v1/users/@alice:hs", auth, "", 404},
+		{"user query without token", "GET", "/_matrix/app/v1/users/@rathaus:hs", "", "", 403},
+		{"known alias", "GET", "/_matrix/app/v1/rooms/%23_rathaus_bauamt:hs", auth, "", 200},
+		{"unknown alias", "GET", "/_matrix/app/v1/rooms/%23_rathaus_nope:hs", auth, "", 404},
+		{"foreign alias", "GET", "/_matrix/app/v1/rooms/%23lobby:hs", auth, "", 404},
+		{"ping", "POST", "/_matrix/app/v1/ping", auth, `{"transaction_id":"p1"}`, 200},
+		{"ping not json", "POST", "/_matrix/app/v1/ping", auth, `nope`, 400},
+		{"ping wrong token", "POST", "/_matrix/app/v1/ping", "header:bad", `{}`, 403},
+		{"live", "GET", "/_matrix/mau/live", "", "", 200},
+		{"ready", "GET", "/_matrix/mau/ready", "", "", 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _ := h.do(t, tc.method, tc.path, tc.auth, tc.body)
+			assert.Equal(t, tc.status, status)
+		})
+	}
+}

@@ -1,0 +1,97 @@
+package appservice
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/store"
+)
+
+// txnBody is the part of a transaction rathaus stores. Ephemeral and
+// to-device events are not requested in the registration, so only room
+// events (PDUs) are read.
+type txnBody struct {
+	Events []json.RawMessage `json:"events"`
+}
+
+// eventKeys are the fields the inbox indexes.
+type eventKeys struct {
+	ID     id.EventID `json:"event_id"`
+	RoomID id.RoomID  `json:"room_id"`
+	Type   string     `json:"type"`
+}
+
+// putTransaction implements PUT /_matrix/app/v1/transactions/{txnId}. The
+// 200 is sent only after the transaction is committed to the database: a
+// crash before that makes the homeserver send it again, a crash after it
+// loses nothing.
+func (s *Server) putTransaction(w http.ResponseWriter, r *http.Request) {
+	txnID := r.PathValue("txnID")
+	log := s.log.With().Str("txn_id", txnID).Logger()
+	if !checkHSToken(w, r, s.opts.HSToken) {
+		s.opts.Metrics.TransactionsReceived.WithLabelValues("rejected").Inc()
+		log.Warn().Str("remote_addr", r.RemoteAddr).Msg("Rejected transaction with missing or invalid homeserver token")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxTransactionBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		s.opts.Metrics.TransactionsReceived.WithLabelValues("rejected").Inc()
+		log.Error().Int64("limit_bytes", tooLarge.Limit).Msg("Rejected transaction larger than appservice.max_transaction_bytes")
+		mautrix.MTooLarge.WithMessage("Transaction body exceeds %d bytes", tooLarge.Limit).Write(w)
+		return
+	} else if err != nil {
+		mautrix.MUnknown.WithMessage("Failed to read request body").Write(w)
+		return
+	}
+	if len(body) == 0 || !json.Valid(body) {
+		s.opts.Metrics.TransactionsReceived.WithLabelValues("rejected").Inc()
+		mautrix.MNotJSON.WithMessage("Request body is not JSON").Write(w)
+		return
+	}
+	var txn txnBody
+	if err = json.Unmarshal(body, &txn); err != nil {
+		s.opts.Metrics.TransactionsReceived.WithLabelValues("rejected").Inc()
+		mautrix.MBadJSON.WithMessage("Transaction is not a valid transaction object").Write(w)
+		return
+	}
+	events := make([]store.InboxEvent, 0, len(txn.Events))
+	for _, raw := range txn.Events {
+		var keys eventKeys
+		if err = json.Unmarshal(raw, &keys); err != nil {
+			s.opts.Metrics.TransactionsReceived.WithLabelValues("rejected").Inc()
+			mautrix.MBadJSON.WithMessage("Transaction contains an event that is not an object").Write(w)
+			return
+		}
+		if keys.ID == "" || keys.RoomID == "" || keys.Type == "" {
+			// Without an id the event cannot be de-duplicated; rejecting the
+			// whole transaction would make the homeserver retry it forever.
+			log.Warn().Str("event_type", keys.Type).Msg("Dropping event without event_id, room_id or type")
+			continue
+		}
+		events = append(events, store.InboxEvent{EventID: keys.ID, RoomID: keys.RoomID, Type: keys.Type, Payload: raw})
+	}
+	res, err := s.opts.Inbox.SaveTransaction(r.Context(), txnID, events)
+	if err != nil {
+		log.Error().Err(err).Msg("Failed to store transaction")
+		mautrix.MUnknown.WithMessage("Failed to store transaction").Write(w)
+		return
+	}
+	if res.DuplicateTxn {
+		s.opts.Metrics.TransactionsReceived.WithLabelValues("duplicate").Inc()
+		log.Debug().Msg("Ignoring redelivered transaction")
+	} else {
+		s.opts.Metrics.TransactionsReceived.WithLabelValues("stored").Inc()
+		s.opts.Metrics.EventsStored.Add(float64(res.Stored))
+		log.Debug().Int("events", len(events)).Int("new_events", res.Stored).Msg("Stored transaction")
+		if res.Stored > 0 {
+			s.opts.Dispatcher.Wake()
+		}
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+}

@@ -1,0 +1,128 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// checkKeys walks a decoded YAML mapping alongside the struct type it is
+// meant for and reports, with dotted keys, what yaml.v3's strict decoder
+// only reports with line numbers: unknown keys, duplicate keys, and values
+// of the wrong type. It never changes the configuration; Parse still decodes
+// with KnownFields(true), which fills every key that is right.
+func checkKeys(node *yaml.Node, t reflect.Type, path string, errs *ValidationErrors) {
+	node = resolveAlias(node)
+	if isNull(node) {
+		return
+	}
+	if node.Kind != yaml.MappingNode {
+		errs.add(path, fmt.Sprintf("must be a mapping of keys (line %d)", node.Line))
+		return
+	}
+	fields := yamlFields(t)
+	seen := make(map[string]int)
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		keyNode, valueNode := node.Content[i], node.Content[i+1]
+		if keyNode.Tag == "!!merge" {
+			checkMerge(valueNode, t, path, errs)
+			continue
+		}
+		name := keyNode.Value
+		key := joinKey(path, name)
+		if line, dup := seen[name]; dup {
+			errs.add(key, fmt.Sprintf("duplicate key (line %d, first at line %d)", keyNode.Line, line))
+			continue
+		}
+		seen[name] = keyNode.Line
+		field, ok := fields[name]
+		if !ok {
+			errs.add(key, "unknown key")
+			continue
+		}
+		if field.Type.Kind() == reflect.Struct {
+			checkKeys(valueNode, field.Type, key, errs)
+			continue
+		}
+		checkScalar(valueNode, field.Type, key, errs)
+	}
+}
+
+// checkMerge handles "<<: *anchor" merge keys, whose value is one mapping or
+// a list of mappings.
+func checkMerge(node *yaml.Node, t reflect.Type, path string, errs *ValidationErrors) {
+	node = resolveAlias(node)
+	if node.Kind == yaml.SequenceNode {
+		for _, item := range node.Content {
+			checkKeys(item, t, path, errs)
+		}
+		return
+	}
+	checkKeys(node, t, path, errs)
+}
+
+// checkScalar decodes node into a throwaway value of type t to find out
+// whether the strict decoder would accept it.
+func checkScalar(node *yaml.Node, t reflect.Type, key string, errs *ValidationErrors) {
+	node = resolveAlias(node)
+	if node.Kind != yaml.ScalarNode || node.Decode(reflect.New(t).Interface()) != nil {
+		errs.add(key, fmt.Sprintf("must be %s (line %d)", describeKind(t), node.Line))
+	}
+}
+
+// yamlFields maps the yaml key names of t's exported fields to the fields.
+func yamlFields(t reflect.Type) map[string]reflect.StructField {
+	fields := make(map[string]reflect.StructField, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		fields[name] = f
+	}
+	return fields
+}
+
+// describeKind names what a value of type t looks like in YAML.
+func describeKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a single value (text)"
+	default:
+		return "a " + t.Kind().String()
+	}
+}
+
+func resolveAlias(node *yaml.Node) *yaml.Node {
+	for node.Kind == yaml.AliasNode && node.Alias != nil {
+		node = node.Alias
+	}
+	return node
+}
+
+func isNull(node *yaml.Node) bool {
+	return node.Kind == yaml.ScalarNode && node.ShortTag() == "!!null"
+}
+
+func joinKey(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
