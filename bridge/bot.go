@@ -1,0 +1,147 @@
+package bridge
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus"
+	"github.com/rathaus-de/rathaus/appservice"
+)
+
+// HandleEvent implements appservice.Handler: every room event the
+// homeserver sends us arrives here, in order per room.
+func (b *Bridge) HandleEvent(ctx context.Context, evt *event.Event) error {
+	if evt.Type.IsState() {
+		mautrix.UpdateStateStore(ctx, b.as.StateStore, evt)
+	}
+	switch evt.Type {
+	case event.StateMember:
+		return b.handleMember(ctx, evt)
+	case event.EventMessage:
+		return b.handleMessage(ctx, evt)
+	}
+	return nil
+}
+
+// handleMember accepts invites for the bot from users of our own server and
+// declines all others: a foreign server cannot pull the bot into its rooms.
+func (b *Bridge) handleMember(ctx context.Context, evt *event.Event) error {
+	member := evt.Content.AsMember()
+	if evt.GetStateKey() != b.cfg.BotUserID().String() || member.Membership != event.MembershipInvite {
+		return nil
+	}
+	log := zerolog.Ctx(ctx)
+	bot := b.as.BotIntent()
+	if evt.Sender.Homeserver() != b.cfg.Homeserver.ServerName {
+		log.Info().Stringer("inviter", evt.Sender).Msg("Declining invite from a user of another server")
+		_, err := bot.LeaveRoom(ctx, evt.RoomID, &mautrix.ReqLeave{
+			Reason: "rathaus nimmt nur Einladungen von Konten dieses Servers an / rathaus only accepts invites from users of this server",
+		})
+		return permanentIfRefused(err)
+	}
+	log.Info().Stringer("inviter", evt.Sender).Msg("Accepting invite")
+	_, err := bot.JoinRoomByID(ctx, evt.RoomID)
+	if err == nil {
+		err = b.as.StateStore.SetMembership(ctx, evt.RoomID, bot.UserID, event.MembershipJoin)
+	}
+	return permanentIfRefused(err)
+}
+
+// handleMessage answers bot commands. Messages of our own users (the bot,
+// citizen ghosts) are never read as commands.
+func (b *Bridge) handleMessage(ctx context.Context, evt *event.Event) error {
+	if b.cfg.IsOurUser(evt.Sender) {
+		return nil
+	}
+	msg := evt.Content.AsMessage()
+	if msg.MsgType != event.MsgText || msg.NewContent != nil || msg.RelatesTo.GetReplaceID() != "" {
+		return nil // edits are not re-run as commands
+	}
+	cmd, ok := ParseCommand(msg.Body)
+	if !ok {
+		return nil
+	}
+	zerolog.Ctx(ctx).Debug().Str("command", cmd.Name).Stringer("sender", evt.Sender).Msg("Handling bot command")
+	return b.reply(ctx, evt, b.runCommand(evt, cmd))
+}
+
+// runCommand returns the answer to a command. It has no side effects, so a
+// command replayed after a crash produces the same answer.
+func (b *Bridge) runCommand(evt *event.Event, cmd Command) string {
+	noArgs := func(answer string) string {
+		if len(cmd.Args) > 0 {
+			return fmt.Sprintf("„%s %s“ erwartet keine weiteren Angaben. / %q takes no arguments.", CommandPrefix, cmd.Name, cmd.Name)
+		}
+		return answer
+	}
+	switch cmd.Name {
+	case "", "help", "hilfe":
+		return noArgs(helpText)
+	case "ping":
+		lag := time.Since(time.UnixMilli(evt.Timestamp)).Round(time.Millisecond)
+		return noArgs(fmt.Sprintf("Pong! rathaus ist erreichbar (%s). / rathaus is up.", lag))
+	case "version":
+		return noArgs("rathaus " + rathaus.Version)
+	default:
+		name := cmd.Name
+		if len([]rune(name)) > 32 {
+			name = string([]rune(name)[:32]) + "…"
+		}
+		return fmt.Sprintf("Unbekannter Befehl „%s“. „%s help“ zeigt alle Befehle. / Unknown command; see %s help.", name, CommandPrefix, CommandPrefix)
+	}
+}
+
+var helpText = strings.Join([]string{
+	"rathaus – Befehle / commands:",
+	CommandPrefix + " help – diese Hilfe / this help",
+	CommandPrefix + " ping – prüft, ob rathaus antwortet / checks that rathaus answers",
+	CommandPrefix + " version – zeigt die Version / shows the version",
+}, "\n")
+
+// reply sends a plain notice in reply to evt. The transaction id is derived
+// from the event, so a reply sent again after a crash is de-duplicated by
+// the homeserver instead of appearing twice.
+func (b *Bridge) reply(ctx context.Context, to *event.Event, text string) error {
+	content := &event.MessageEventContent{
+		MsgType:   event.MsgNotice,
+		Body:      text,
+		RelatesTo: &event.RelatesTo{InReplyTo: &event.InReplyTo{EventID: to.ID}},
+		Mentions:  &event.Mentions{},
+	}
+	_, err := b.as.BotIntent().SendMessageEvent(ctx, to.RoomID, event.EventMessage, content,
+		mautrix.ReqSendEvent{TransactionID: TxnID(to.ID, "reply")})
+	if err != nil {
+		return permanentIfRefused(fmt.Errorf("failed to send reply: %w", err))
+	}
+	return nil
+}
+
+// TxnID derives a Matrix transaction id from the event being handled and
+// the purpose of the request, so retries of the same work reuse it.
+func TxnID(cause id.EventID, purpose string) string {
+	sum := sha256.Sum256([]byte(string(cause) + "\x00" + purpose))
+	return "rathaus-" + base64.RawURLEncoding.EncodeToString(sum[:18])
+}
+
+// permanentIfRefused marks errors that a retry cannot fix: the homeserver
+// understood the request and said no (4xx other than rate limiting).
+func permanentIfRefused(err error) error {
+	var httpErr mautrix.HTTPError
+	if err != nil && errors.As(err, &httpErr) && httpErr.Response != nil {
+		code := httpErr.Response.StatusCode
+		if code >= 400 && code < 500 && code != 429 {
+			return fmt.Errorf("%w: %w", appservice.ErrPermanent, err)
+		}
+	}
+	return err
+}

@@ -1,0 +1,236 @@
+// Package bridge is the domain side of rathaus: it turns Matrix events into
+// actions (for now the bot and its commands) and owns the lifecycle of a
+// running rathaus: database, appservice API, dispatcher, metrics.
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rs/zerolog"
+	mauas "maunium.net/go/mautrix/appservice"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/appservice"
+	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/store"
+)
+
+// InboxRetention is how long handled inbox rows (ids only, no payload) are
+// kept to recognise a redelivered transaction or event.
+const InboxRetention = 7 * 24 * time.Hour
+
+// Options configure New.
+type Options struct {
+	// Config must be valid (config.Validate returned nil).
+	Config *config.Config
+	Log    zerolog.Logger
+	// Listener for the appservice API; if nil, appservice.listen is used.
+	Listener net.Listener
+	// Registry receives the metrics; if nil a new one is made.
+	Registry *prometheus.Registry
+}
+
+// Bridge is one running rathaus.
+type Bridge struct {
+	cfg      *config.Config
+	log      zerolog.Logger
+	listener net.Listener
+	registry *prometheus.Registry
+
+	store      *store.Store
+	as         *mauas.AppService
+	dispatcher *appservice.Dispatcher
+	server     *appservice.Server
+	httpServer *http.Server
+	metricsSrv *http.Server
+	cancel     context.CancelFunc
+	done       chan struct{}
+}
+
+var (
+	_ appservice.Handler      = (*Bridge)(nil)
+	_ appservice.QueryHandler = (*Bridge)(nil)
+)
+
+// New checks the options. Nothing is opened until Start.
+func New(opts Options) (*Bridge, error) {
+	if opts.Config == nil {
+		return nil, fmt.Errorf("%w: Config", ErrMissingOption)
+	}
+	if err := opts.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid config: %w", err)
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+		opts.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	return &Bridge{cfg: opts.Config, log: opts.Log, listener: opts.Listener, registry: opts.Registry, done: make(chan struct{})}, nil
+}
+
+// Start opens the database, starts serving the homeserver, waits for the
+// homeserver, registers the bot and starts processing. It returns once
+// rathaus is ready, or with the first fatal error.
+func (b *Bridge) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			b.Stop()
+		}
+	}()
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b.cancel = cancel
+	runCtx = b.log.WithContext(runCtx)
+
+	db := b.cfg.Database
+	b.store, err = store.Open(ctx, store.Options{Type: string(db.Type), URI: db.URI,
+		MaxOpenConns: db.MaxOpenConns, MaxIdleConns: db.MaxIdleConns, Log: b.log})
+	if err != nil {
+		return err
+	}
+	b.as, err = mauas.CreateFull(mauas.CreateOpts{
+		Registration:     b.cfg.Registration(),
+		HomeserverDomain: b.cfg.Homeserver.ServerName,
+		HomeserverURL:    b.cfg.Homeserver.URL,
+	})
+	if err != nil {
+		return fmt.Errorf("failed to create appservice client: %w", err)
+	}
+	b.as.Log = b.log.With().Str("component", "matrix").Logger()
+
+	metrics := appservice.NewMetrics(b.registry)
+	b.dispatcher, err = appservice.NewDispatcher(appservice.DispatcherOptions{
+		Log: b.log.With().Str("component", "dispatcher").Logger(), Inbox: b.store, Handler: b, Metrics: metrics,
+	})
+	if err != nil {
+		return err
+	}
+	b.server, err = appservice.NewServer(appservice.ServerOptions{
+		Log:        b.log.With().Str("component", "appservice").Logger(),
+		HSToken:    b.cfg.AppService.HSToken,
+		Inbox:      b.store,
+		Dispatcher: b.dispatcher,
+		Queries:    b,
+		IsOurUser:  b.cfg.IsOurUser, IsOurAlias: b.cfg.IsOurAlias,
+		MaxTransactionBytes: b.cfg.AppService.MaxTransactionBytes,
+		Metrics:             metrics,
+	})
+	if err != nil {
+		return err
+	}
+	if err = b.serve(); err != nil {
+		return err
+	}
+	if err = b.serveMetrics(); err != nil {
+		return err
+	}
+	// Transactions are stored from here on; they are processed once the bot
+	// is registered and the dispatcher runs.
+	if err = b.waitForHomeserver(ctx); err != nil {
+		return err
+	}
+	if err = b.registerBot(ctx); err != nil {
+		return err
+	}
+	b.dispatcher.Start(runCtx)
+	b.server.SetReady(true)
+	go b.pruneLoop(runCtx)
+	b.log.Info().Stringer("bot", b.cfg.BotUserID()).Str("listen", b.listener.Addr().String()).Msg("rathaus is ready")
+	return nil
+}
+
+// Stop stops serving and processing. Events not yet handled stay in the
+// inbox for the next start.
+func (b *Bridge) Stop() {
+	if b.server != nil {
+		b.server.SetReady(false)
+	}
+	shutdown := func(srv *http.Server) {
+		if srv == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}
+	shutdown(b.httpServer)
+	shutdown(b.metricsSrv)
+	if b.dispatcher != nil {
+		b.dispatcher.Stop()
+	}
+	if b.cancel != nil {
+		b.cancel()
+	}
+	if b.store != nil {
+		if err := b.store.Close(); err != nil {
+			b.log.Warn().Err(err).Msg("Failed to close database")
+		}
+		b.store = nil
+	}
+}
+
+// Handler returns the appservice HTTP handler (for tests and embedding).
+func (b *Bridge) Handler() http.Handler { return b.server }
+
+// Store returns the database (for tests and operator tooling).
+func (b *Bridge) Store() *store.Store { return b.store }
+
+// AppService returns the mautrix appservice used to act as the bot and
+// ghosts.
+func (b *Bridge) AppService() *mauas.AppService { return b.as }
+
+func (b *Bridge) serve() error {
+	if b.listener == nil {
+		l, err := net.Listen("tcp", b.cfg.AppService.Listen)
+		if err != nil {
+			return fmt.Errorf("failed to listen on appservice.listen %s: %w", b.cfg.AppService.Listen, err)
+		}
+		b.listener = l
+	}
+	b.httpServer = &http.Server{Handler: b.server, ReadHeaderTimeout: 10 * time.Second}
+	go func(srv *http.Server, l net.Listener) {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			b.log.Error().Err(err).Msg("Appservice listener failed")
+		}
+	}(b.httpServer, b.listener)
+	return nil
+}
+
+// QueryUser implements appservice.QueryHandler. The bot exists; citizen
+// ghosts are created by rathaus itself when a case opens, so a query for any
+// other id in our namespace is answered "no such user".
+func (b *Bridge) QueryUser(ctx context.Context, userID id.UserID) (bool, error) {
+	if userID != b.cfg.BotUserID() {
+		return false, nil
+	}
+	if err := b.as.BotIntent().EnsureRegistered(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// QueryAlias implements appservice.QueryHandler. rathaus creates its rooms
+// with their aliases itself and never on demand.
+func (b *Bridge) QueryAlias(context.Context, id.RoomAlias) (bool, error) {
+	return false, nil
+}
+
+func (b *Bridge) pruneLoop(ctx context.Context) {
+	ticker := time.NewTicker(time.Hour)
+	defer ticker.Stop()
+	for {
+		if err := b.store.PruneInbox(ctx, time.Now().Add(-InboxRetention)); err != nil && ctx.Err() == nil {
+			b.log.Warn().Err(err).Msg("Failed to prune inbox")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}

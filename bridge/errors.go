@@ -1,0 +1,12 @@
+package bridge
+
+import "errors"
+
+var (
+	// ErrMissingOption is returned by New when a required option is unset.
+	// It is a programming error.
+	ErrMissingOption = errors.New("missing required option")
+	// ErrHomeserverUnreachable is returned by Start when the homeserver did
+	// not answer before the start-up deadline. Check homeserver.url.
+	ErrHomeserverUnreachable = errors.New("homeserver unreachable")
+)

@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/rathaus-de/rathaus/config"
+)
+
+// tokenKeys are the config keys generate-registration fills in itself.
+var tokenKeys = map[string]bool{"appservice.as_token": true, "appservice.hs_token": true}
+
+// newToken returns 32 random bytes (256 bits), hex-encoded.
+func newToken() (string, error) {
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", fmt.Errorf("failed to read random bytes: %w", err)
+	}
+	return hex.EncodeToString(buf), nil
+}
+
+func generateRegistration(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("generate-registration", stderr)
+	path := fs.String("c", "", "path to the config file (its tokens are replaced)")
+	out := fs.String("o", "registration.yaml", "where to write the registration for the homeserver")
+	if !parseFlags(fs, args, stderr) {
+		return ExitUsage
+	}
+	cfg, problems, ok := loadConfig(*path, stderr)
+	if !ok {
+		return ExitInvalidConfig
+	}
+	var blocking config.ValidationErrors
+	for _, p := range problems {
+		if !tokenKeys[p.Key] {
+			blocking = append(blocking, p)
+		}
+	}
+	if len(blocking) > 0 {
+		printProblems(stderr, *path, blocking)
+		fmt.Fprintln(stderr, "Fix these first; the registration is built from the config.")
+		return ExitInvalidConfig
+	}
+	asToken, err := newToken()
+	if err == nil {
+		cfg.AppService.HSToken, err = newToken()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "rathaus: %v\n", err)
+		return ExitFailure
+	}
+	cfg.AppService.ASToken = asToken
+	data, err := yaml.Marshal(cfg.Registration())
+	if err != nil {
+		fmt.Fprintf(stderr, "rathaus: failed to encode registration: %v\n", err)
+		return ExitFailure
+	}
+	if err = writeFileAtomic(*out, data); err != nil {
+		fmt.Fprintf(stderr, "rathaus: failed to write %s: %v\n", *out, err)
+		return ExitFailure
+	}
+	fmt.Fprintf(stdout, "Wrote the registration to %s.\n", *out)
+	if err = config.SetTokens(*path, cfg.AppService.ASToken, cfg.AppService.HSToken); err != nil {
+		fmt.Fprintf(stderr, "Could not write the new tokens into %s: %v\n", *path, err)
+		fmt.Fprintf(stderr, "Put them there yourself:\n  appservice.as_token: %s\n  appservice.hs_token: %s\n",
+			cfg.AppService.ASToken, cfg.AppService.HSToken)
+		return ExitFailure
+	}
+	fmt.Fprintf(stdout, "Stored the new as_token and hs_token in %s.\n", *path)
+	fmt.Fprintln(stdout, "Next: add the registration file to your homeserver's app_service_config_files"+
+		" (Synapse) or app_service_api.config_files (Dendrite), restart the homeserver, then start `rathaus run`.")
+	return ExitOK
+}
+
+// writeFileAtomic writes data with mode 0600 via a synced temp file, so a
+// crash never leaves a half-written registration.
+func writeFileAtomic(path string, data []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".registration-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if err = tmp.Chmod(0o600); err == nil {
+		if _, err = tmp.Write(data); err == nil {
+			err = tmp.Sync()
+		}
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
