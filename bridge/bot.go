@@ -108,9 +108,9 @@ var helpText = strings.Join([]string{
 	CommandPrefix + " version – zeigt die Version / shows the version",
 }, "\n")
 
-// reply sends a plain notice in reply to evt. The transaction id is derived
-// from the event, so a reply sent again after a crash is de-duplicated by
-// the homeserver instead of appearing twice.
+// reply sends a plain notice in reply to evt through the outbox, with a
+// transaction id derived from the event: replayed after a crash, the reply
+// is not sent twice.
 func (b *Bridge) reply(ctx context.Context, to *event.Event, text string) error {
 	content := &event.MessageEventContent{
 		MsgType:   event.MsgNotice,
@@ -118,8 +118,7 @@ func (b *Bridge) reply(ctx context.Context, to *event.Event, text string) error 
 		RelatesTo: &event.RelatesTo{InReplyTo: &event.InReplyTo{EventID: to.ID}},
 		Mentions:  &event.Mentions{},
 	}
-	_, err := b.as.BotIntent().SendMessageEvent(ctx, to.RoomID, event.EventMessage, content,
-		mautrix.ReqSendEvent{TransactionID: TxnID(to.ID, "reply")})
+	_, err := b.sender.Send(ctx, b.as.BotIntent(), to.RoomID, event.EventMessage, content, TxnID(to.ID, "reply"))
 	if err != nil {
 		return permanentIfRefused(fmt.Errorf("failed to send reply: %w", err))
 	}

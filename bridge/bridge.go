@@ -22,8 +22,9 @@ import (
 	"github.com/rathaus-de/rathaus/store"
 )
 
-// InboxRetention is how long handled inbox rows (ids only, no payload) are
-// kept to recognise a redelivered transaction or event.
+// InboxRetention is how long handled inbox rows and outbox rows (ids only,
+// no content) are kept to recognise a redelivered transaction or event and
+// a replayed send.
 const InboxRetention = 7 * 24 * time.Hour
 
 // Options configure New.
@@ -47,6 +48,7 @@ type Bridge struct {
 	store      *store.Store
 	as         *mauas.AppService
 	dispatcher *appservice.Dispatcher
+	sender     *appservice.Sender
 	server     *appservice.Server
 	httpServer *http.Server
 	metricsSrv *http.Server
@@ -103,6 +105,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 	b.as.Log = b.log.With().Str("component", "matrix").Logger()
 
+	b.sender = &appservice.Sender{Outbox: b.store}
 	metrics := appservice.NewMetrics(b.registry)
 	b.dispatcher, err = appservice.NewDispatcher(appservice.DispatcherOptions{
 		Log: b.log.With().Str("component", "dispatcher").Logger(), Inbox: b.store, Handler: b, Metrics: metrics,
@@ -224,8 +227,12 @@ func (b *Bridge) pruneLoop(ctx context.Context) {
 	ticker := time.NewTicker(time.Hour)
 	defer ticker.Stop()
 	for {
-		if err := b.store.PruneInbox(ctx, time.Now().Add(-InboxRetention)); err != nil && ctx.Err() == nil {
+		before := time.Now().Add(-InboxRetention)
+		if err := b.store.PruneInbox(ctx, before); err != nil && ctx.Err() == nil {
 			b.log.Warn().Err(err).Msg("Failed to prune inbox")
+		}
+		if err := b.store.PruneOutbox(ctx, before); err != nil && ctx.Err() == nil {
+			b.log.Warn().Err(err).Msg("Failed to prune outbox")
 		}
 		select {
 		case <-ctx.Done():

@@ -153,3 +153,30 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestOutbox(t *testing.T) {
+	eachDialect(t, func(t *testing.T, open func() *store.Store) {
+		ctx := context.Background()
+		s := open()
+		got, err := s.GetOutbox(ctx, "rathaus-x")
+		require.NoError(t, err)
+		assert.Nil(t, got)
+
+		e := store.OutboxEntry{TxnID: "rathaus-x", RoomID: "!r:hs", Sender: "@rathaus:hs", Type: "m.room.message"}
+		require.NoError(t, s.AddOutbox(ctx, e))
+		require.NoError(t, s.AddOutbox(ctx, e), "adding twice is a no-op")
+		got, err = s.GetOutbox(ctx, "rathaus-x")
+		require.NoError(t, err)
+		assert.Equal(t, e, *got)
+
+		require.NoError(t, s.MarkOutboxSent(ctx, "rathaus-x", "$sent"))
+		got, err = s.GetOutbox(ctx, "rathaus-x")
+		require.NoError(t, err)
+		assert.Equal(t, id.EventID("$sent"), got.EventID)
+
+		require.NoError(t, s.PruneOutbox(ctx, time.Now().Add(time.Minute)))
+		got, err = s.GetOutbox(ctx, "rathaus-x")
+		require.NoError(t, err)
+		assert.Nil(t, got)
+	})
+}

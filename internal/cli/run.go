@@ -6,13 +6,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/rathaus-de/rathaus"
 	"github.com/rathaus-de/rathaus/bridge"
-	"github.com/rathaus-de/rathaus/config"
 )
 
 func runCommand(args []string, _, stderr io.Writer) int {
@@ -47,21 +43,4 @@ func runCommand(args []string, _, stderr io.Writer) int {
 	b.Stop()
 	log.Info().Msg("Stopped")
 	return ExitOK
-}
-
-// newLogger builds the process logger from the logging config.
-func newLogger(cfg config.LoggingConfig, w io.Writer) zerolog.Logger {
-	if cfg.Format == config.LogFormatConsole {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.DateTime, NoColor: !isTerminal(w)}
-	}
-	return zerolog.New(w).Level(cfg.Level.Zerolog()).With().Timestamp().Logger()
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }

@@ -1,0 +1,288 @@
+package main_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+	mauas "maunium.net/go/mautrix/appservice"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+	_ "modernc.org/sqlite"
+
+	"github.com/rathaus-de/rathaus/internal/tesths"
+)
+
+// buildRathaus compiles the real binary, as `make build` does.
+func buildRathaus(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "rathaus")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/rathaus-de/rathaus/cmd/rathaus")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+type rathausProc struct {
+	bin, config, logPath, listen string
+	cmd                          *exec.Cmd
+}
+
+func (p *rathausProc) start(t *testing.T) {
+	t.Helper()
+	logFile, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	require.NoError(t, err)
+	p.cmd = exec.Command(p.bin, "run", "-c", p.config)
+	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
+	require.NoError(t, p.cmd.Start())
+	_ = logFile.Close()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+			_ = p.cmd.Wait()
+		}
+	})
+	tesths.WaitFor(t, 60*time.Second, "rathaus to become ready", func() error {
+		if p.cmd.ProcessState != nil {
+			return fmt.Errorf("rathaus exited: %s", p.log())
+		}
+		resp, err := http.Get("http://" + p.listen + "/_matrix/mau/ready")
+		if err != nil {
+			return err
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("ready: %d", resp.StatusCode)
+		}
+		return nil
+	})
+}
+
+func (p *rathausProc) log() string {
+	data, _ := os.ReadFile(p.logPath)
+	return string(data)
+}
+
+// holdingProxy sits between rathaus and the homeserver. While holding, it
+// forwards each send to the homeserver, so the event is created, but never
+// returns the response: the exact window in which a crash leaves a send
+// done but unconfirmed.
+type holdingProxy struct {
+	rp      *httputil.ReverseProxy
+	hold    atomic.Bool
+	stalled atomic.Int32
+	release chan struct{}
+}
+
+func newHoldingProxy(t *testing.T, target string) (*holdingProxy, string) {
+	u, err := url.Parse(target)
+	require.NoError(t, err)
+	p := &holdingProxy{rp: httputil.NewSingleHostReverseProxy(u), release: make(chan struct{})}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	t.Cleanup(p.releaseAll)
+	return p, srv.URL
+}
+
+func (p *holdingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.hold.Load() && r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/send/") {
+		p.rp.ServeHTTP(httptest.NewRecorder(), r)
+		p.stalled.Add(1)
+		select {
+		case <-r.Context().Done():
+		case <-p.release:
+		}
+		return
+	}
+	p.rp.ServeHTTP(w, r)
+}
+
+func (p *holdingProxy) releaseAll() {
+	if p.hold.CompareAndSwap(true, false) {
+		close(p.release)
+	}
+}
+
+// TestKill9LosesNothing: rathaus is killed with SIGKILL while acknowledged
+// commands are still waiting in its inbox; after a restart every command is
+// answered exactly once.
+func TestKill9LosesNothing(t *testing.T) {
+	bin := buildRathaus(t)
+	dir := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	listen := l.Addr().String()
+	require.NoError(t, l.Close())
+	cfgPath := filepath.Join(dir, "config.yaml")
+	dbPath := filepath.Join(dir, "rathaus.db")
+
+	hs := tesths.Start(t, tesths.Options{Appservices: func(serverName string) []*mauas.Registration {
+		// The real CLI writes the registration and stores its tokens.
+		cfg := fmt.Sprintf(`homeserver:
+  url: http://127.0.0.1:1
+  server_name: %q
+appservice:
+  listen: %q
+  as_token: generate
+  hs_token: generate
+database:
+  uri: %q
+logging:
+  level: debug
+  format: json
+authority:
+  name: Stadt Absturzheim
+`, serverName, listen, dbPath)
+		require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+		regPath := filepath.Join(dir, "registration.yaml")
+		out, err := exec.Command(bin, "generate-registration", "-c", cfgPath, "-o", regPath).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		reg, err := mauas.LoadRegistration(regPath)
+		require.NoError(t, err)
+		return []*mauas.Registration{reg}
+	}})
+	proxy, proxyURL := newHoldingProxy(t, hs.URL)
+	data, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cfgPath, []byte(strings.Replace(string(data), "http://127.0.0.1:1", proxyURL, 1)), 0o600))
+
+	proc := &rathausProc{bin: bin, config: cfgPath, logPath: filepath.Join(dir, "rathaus.log"), listen: listen}
+	proc.start(t)
+
+	ctx := context.Background()
+	alice, _, _ := hs.RegisterUser(t, "alice", false)
+	bot := id.NewUserID("rathaus", hs.ServerName)
+	var rooms []id.RoomID
+	for i := 0; i < 3; i++ {
+		room, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Invite: []id.UserID{bot}})
+		require.NoError(t, err)
+		rooms = append(rooms, room.RoomID)
+	}
+	for _, room := range rooms {
+		tesths.WaitFor(t, 30*time.Second, "the bot to join "+room.String(), func() error {
+			members, err := alice.JoinedMembers(ctx, room)
+			if err != nil {
+				return err
+			}
+			if _, ok := members.Joined[bot]; !ok {
+				return fmt.Errorf("bot not joined yet")
+			}
+			return nil
+		})
+	}
+
+	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro&_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	defer db.Close()
+	countInbox := func(state string) int {
+		var n int
+		_ = db.QueryRow(`SELECT COUNT(*) FROM inbox_event WHERE state = $1 AND event_type = 'm.room.message'`, state).Scan(&n)
+		return n
+	}
+
+	// Stall rathaus's replies (each room's first reply is created on the
+	// homeserver but never confirmed), queue commands behind them, and kill
+	// rathaus: acknowledged commands are pending, three sends unconfirmed.
+	proxy.hold.Store(true)
+	var pings []id.EventID
+	pingRoom := map[id.EventID]id.RoomID{}
+	for i := 0; i < 20; i++ {
+		for _, room := range rooms {
+			resp, err := alice.SendText(ctx, room, "!rathaus ping")
+			require.NoError(t, err)
+			pings = append(pings, resp.EventID)
+			pingRoom[resp.EventID] = room
+		}
+	}
+	tesths.WaitFor(t, 30*time.Second, "all commands acknowledged and one send per room stalled", func() error {
+		// The created replies come back as events too, so count at least.
+		if n := countInbox("pending"); n < len(pings) {
+			return fmt.Errorf("%d of %d commands pending", n, len(pings))
+		}
+		if n := proxy.stalled.Load(); n != int32(len(rooms)) {
+			return fmt.Errorf("%d sends stalled", n)
+		}
+		return nil
+	})
+	require.NoError(t, proc.cmd.Process.Signal(syscall.SIGKILL))
+	_ = proc.cmd.Wait()
+	proxy.releaseAll()
+	t.Logf("killed rathaus with %d inbox events pending and %d replies created but unconfirmed", countInbox("pending"), proxy.stalled.Load())
+
+	proc.start(t)
+	tesths.WaitFor(t, 60*time.Second, "every stored command to be handled after the restart", func() error {
+		if n := countInbox("pending"); n > 0 {
+			return fmt.Errorf("%d pending", n)
+		}
+		return nil
+	})
+	replies := map[id.EventID]int{}
+	tesths.WaitFor(t, 60*time.Second, "a reply to every ping", func() error {
+		clear(replies)
+		for _, room := range rooms {
+			if err := countReplies(ctx, alice, room, bot, replies); err != nil {
+				return err
+			}
+		}
+		for _, p := range pings {
+			if replies[p] == 0 {
+				return fmt.Errorf("ping %s in %s has no reply", p, pingRoom[p])
+			}
+		}
+		return nil
+	})
+	for _, p := range pings {
+		if !assert.Equal(t, 1, replies[p], "replies to %s", p) {
+			for _, line := range strings.Split(proc.log(), "\n") {
+				if strings.Contains(line, string(p)) {
+					t.Log(line)
+				}
+			}
+		}
+	}
+	assert.Zero(t, countInbox("parked"), "no message parked")
+	assert.Equal(t, len(rooms), strings.Count(proc.log(), "Found an unconfirmed send in the room"),
+		"each unconfirmed reply was found instead of sent again")
+	assert.NotContains(t, proc.log(), "Pong", "message bodies are not logged")
+}
+
+// countReplies pages through a room and counts the bot's replies per event.
+func countReplies(ctx context.Context, cli *mautrix.Client, room id.RoomID, bot id.UserID, into map[id.EventID]int) error {
+	from := ""
+	for {
+		resp, err := cli.Messages(ctx, room, from, "", mautrix.DirectionBackward, nil, 100)
+		if err != nil {
+			return err
+		}
+		for _, evt := range resp.Chunk {
+			if evt.Sender != bot || evt.Type != event.EventMessage {
+				continue
+			}
+			_ = evt.Content.ParseRaw(evt.Type)
+			if rel := evt.Content.AsMessage().RelatesTo; rel != nil && rel.InReplyTo != nil {
+				into[rel.InReplyTo.EventID]++
+			}
+		}
+		if resp.End == "" || len(resp.Chunk) == 0 {
+			return nil
+		}
+		from = resp.End
+	}
+}

@@ -1,0 +1,143 @@
+package cli_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	mauas "maunium.net/go/mautrix/appservice"
+
+	"github.com/rathaus-de/rathaus"
+	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/internal/cli"
+)
+
+func run(args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := cli.Main(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// validConfig is the embedded example with its placeholders filled in,
+// except the tokens (generate-registration fills those).
+func exampleWithoutPlaceholders(t *testing.T) string {
+	t.Helper()
+	s := string(rathaus.ExampleConfig)
+	for old, repl := range map[string]string{
+		"https://matrix.stadt.example": "https://matrix.beispielheim.de",
+		"server_name: stadt.example":   "server_name: beispielheim.de",
+	} {
+		require.Contains(t, s, old)
+		s = strings.ReplaceAll(s, old, repl)
+	}
+	s = regexp.MustCompile(`(?m)^  name: .*$`).ReplaceAllString(s, "  name: Stadt Beispielheim")
+	return s
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+
+func TestCheckConfigReportsEveryMistake(t *testing.T) {
+	cfg := exampleWithoutPlaceholders(t)
+	cfg = strings.Replace(cfg, "https://matrix.beispielheim.de", "not a url", 1)
+	cfg = strings.Replace(cfg, "type: sqlite", "type: mysql", 1)
+	cfg = strings.Replace(cfg, "  displayname:", "  dispalyname: typo\n    displayname:", 1)
+	cfg = strings.Replace(cfg, "as_token: generate", "as_token: "+strings.Repeat("a", 64), 1)
+	cfg = strings.Replace(cfg, "hs_token: generate", "hs_token: "+strings.Repeat("b", 64), 1)
+	code, _, stderr := run("check-config", "-c", writeFile(t, cfg))
+	assert.Equal(t, cli.ExitInvalidConfig, code)
+	assert.Contains(t, stderr, "has 3 problem(s)", stderr)
+	for _, key := range []string{"homeserver.url:", "database.type:", "appservice.bot.dispalyname:"} {
+		assert.Contains(t, stderr, key)
+	}
+}
+
+func TestCheckConfigExitCodes(t *testing.T) {
+	code, _, stderr := run("check-config", "-c", filepath.Join(t.TempDir(), "missing.yaml"))
+	assert.Equal(t, cli.ExitInvalidConfig, code)
+	assert.Contains(t, stderr, "missing.yaml")
+
+	code, _, _ = run("check-config")
+	assert.Equal(t, cli.ExitInvalidConfig, code)
+
+	code, _, _ = run("check-config", "-c", "x", "extra")
+	assert.Equal(t, cli.ExitUsage, code)
+}
+
+func TestGenerateRegistration(t *testing.T) {
+	cfgPath := writeFile(t, exampleWithoutPlaceholders(t))
+	regPath := filepath.Join(t.TempDir(), "registration.yaml")
+	code, stdout, stderr := run("generate-registration", "-c", cfgPath, "-o", regPath)
+	require.Equal(t, cli.ExitOK, code, stderr)
+	assert.Contains(t, stdout, regPath)
+
+	reg, err := mauas.LoadRegistration(regPath)
+	require.NoError(t, err)
+	info, err := os.Stat(regPath)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the registration holds secrets")
+	assert.Regexp(t, `^[0-9a-f]{64}$`, reg.AppToken, "256 bits of entropy")
+	assert.Regexp(t, `^[0-9a-f]{64}$`, reg.ServerToken)
+	assert.NotEqual(t, reg.AppToken, reg.ServerToken)
+	assert.Equal(t, "rathaus", reg.SenderLocalpart)
+	require.NotEmpty(t, reg.Namespaces.UserIDs)
+	for _, ns := range append(reg.Namespaces.UserIDs, reg.Namespaces.RoomAliases...) {
+		assert.True(t, ns.Exclusive)
+		assert.True(t, strings.HasPrefix(ns.Regex, "^") && strings.HasSuffix(ns.Regex, `:beispielheim\.de$`), ns.Regex)
+	}
+	assert.Contains(t, reg.Namespaces.UserIDs[len(reg.Namespaces.UserIDs)-1].Regex+reg.Namespaces.UserIDs[0].Regex, `^@_rathaus_.+:beispielheim\.de$`)
+
+	// The tokens were written back: the config is now valid and matches.
+	code, _, stderr = run("check-config", "-c", cfgPath)
+	require.Equal(t, cli.ExitOK, code, stderr)
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+	assert.Equal(t, reg.AppToken, cfg.AppService.ASToken)
+	assert.Equal(t, reg.ServerToken, cfg.AppService.HSToken)
+	data, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "# Token rathaus uses to authenticate", "comments survive")
+
+	// Running it again issues fresh tokens.
+	code, _, _ = run("generate-registration", "-c", cfgPath, "-o", regPath)
+	require.Equal(t, cli.ExitOK, code)
+	again, err := mauas.LoadRegistration(regPath)
+	require.NoError(t, err)
+	assert.NotEqual(t, reg.AppToken, again.AppToken)
+}
+
+func TestGenerateRegistrationRefusesBrokenConfig(t *testing.T) {
+	cfg := strings.Replace(exampleWithoutPlaceholders(t), "level: info", "level: loud", 1)
+	cfgPath := writeFile(t, cfg)
+	regPath := filepath.Join(t.TempDir(), "registration.yaml")
+	code, _, stderr := run("generate-registration", "-c", cfgPath, "-o", regPath)
+	assert.Equal(t, cli.ExitInvalidConfig, code)
+	assert.Contains(t, stderr, "logging.level")
+	assert.NoFileExists(t, regPath)
+}
+
+func TestSmallCommands(t *testing.T) {
+	code, stdout, _ := run("example-config")
+	assert.Equal(t, cli.ExitOK, code)
+	assert.Equal(t, string(rathaus.ExampleConfig), stdout)
+
+	code, stdout, _ = run("version")
+	assert.Equal(t, cli.ExitOK, code)
+	assert.Equal(t, "rathaus "+rathaus.Version+"\n", stdout)
+
+	code, _, stderr := run("frobnicate")
+	assert.Equal(t, cli.ExitUsage, code)
+	assert.Contains(t, stderr, "unknown command")
+
+	code, _, _ = run()
+	assert.Equal(t, cli.ExitUsage, code)
+}
