@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -83,6 +84,10 @@ func startRathaus(t *testing.T, servers int) (*rathausEnv, []*tesths.Homeserver)
 	}
 	require.NotNil(t, hs, "one homeserver carries the rathaus registration")
 	cfg.Homeserver.URL = hs.URL
+	metricsListener, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	cfg.Metrics.Enabled, cfg.Metrics.Listen = true, metricsListener.Addr().String()
+	require.NoError(t, metricsListener.Close())
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
 	b, err := bridge.New(bridge.Options{Config: cfg, Log: log, Listener: listener})
 	require.NoError(t, err)
@@ -93,28 +98,21 @@ func startRathaus(t *testing.T, servers int) (*rathausEnv, []*tesths.Homeserver)
 	return &rathausEnv{hs: hs, cfg: cfg, bridge: b}, hss
 }
 
-// botReplyTo waits for the bot's notice in reply to eventID, read through
-// the client API of the given user.
+// botReplyTo waits for the bot's reply to eventID, read through the client
+// API of the given user.
 func botReplyTo(t *testing.T, cli *mautrix.Client, room id.RoomID, bot id.UserID, eventID id.EventID) string {
 	t.Helper()
 	var body string
 	tesths.WaitFor(t, 30*time.Second, "the bot's reply to "+eventID.String(), func() error {
-		resp, err := cli.Messages(context.Background(), room, "", "", mautrix.DirectionBackward, nil, 50)
+		replies, err := tesths.Replies(context.Background(), cli, room, bot)
 		if err != nil {
 			return err
 		}
-		for _, evt := range resp.Chunk {
-			if evt.Sender != bot || evt.Type != event.EventMessage {
-				continue
-			}
-			_ = evt.Content.ParseRaw(evt.Type)
-			msg := evt.Content.AsMessage()
-			if msg.RelatesTo != nil && msg.RelatesTo.InReplyTo != nil && msg.RelatesTo.InReplyTo.EventID == eventID {
-				body = msg.Body
-				return nil
-			}
+		if len(replies[eventID]) == 0 {
+			return fmt.Errorf("no reply yet")
 		}
-		return fmt.Errorf("no reply among %d events", len(resp.Chunk))
+		body = replies[eventID][0]
+		return nil
 	})
 	return body
 }
@@ -154,6 +152,18 @@ func TestBotAgainstDendrite(t *testing.T) {
 		return nil
 	})
 
+	metrics := scrape(t, "http://"+env.cfg.Metrics.Listen+"/metrics")
+	for _, name := range []string{
+		`rathaus_appservice_transactions_received_total{outcome="stored"}`,
+		"rathaus_appservice_events_stored_total",
+		"rathaus_appservice_events_processed_total",
+		"rathaus_appservice_events_failed_total",
+		"rathaus_appservice_inbox_lag_seconds",
+		"rathaus_appservice_inbox_pending",
+	} {
+		assert.Contains(t, metrics, name)
+	}
+
 	for cmd, want := range map[string]string{
 		"!rathaus ping":                "Pong",
 		"!rathaus version":             "rathaus ",
@@ -189,6 +199,17 @@ func TestBotInvites(t *testing.T) {
 	sent, err := bob.SendText(ctx, room.RoomID, "!rathaus ping")
 	require.NoError(t, err)
 	assert.Contains(t, botReplyTo(t, bob, room.RoomID, env.cfg.BotUserID(), sent.EventID), "Pong")
+}
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(data)
 }
 
 // pushTransaction sends a transaction to rathaus as the homeserver would.

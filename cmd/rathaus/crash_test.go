@@ -22,7 +22,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
 	mauas "maunium.net/go/mautrix/appservice"
-	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 	_ "modernc.org/sqlite"
 
@@ -237,8 +236,12 @@ authority:
 	tesths.WaitFor(t, 60*time.Second, "a reply to every ping", func() error {
 		clear(replies)
 		for _, room := range rooms {
-			if err := countReplies(ctx, alice, room, bot, replies); err != nil {
+			got, err := tesths.Replies(ctx, alice, room, bot)
+			if err != nil {
 				return err
+			}
+			for to, bodies := range got {
+				replies[to] += len(bodies)
 			}
 		}
 		for _, p := range pings {
@@ -261,28 +264,4 @@ authority:
 	assert.Equal(t, len(rooms), strings.Count(proc.log(), "Found an unconfirmed send in the room"),
 		"each unconfirmed reply was found instead of sent again")
 	assert.NotContains(t, proc.log(), "Pong", "message bodies are not logged")
-}
-
-// countReplies pages through a room and counts the bot's replies per event.
-func countReplies(ctx context.Context, cli *mautrix.Client, room id.RoomID, bot id.UserID, into map[id.EventID]int) error {
-	from := ""
-	for {
-		resp, err := cli.Messages(ctx, room, from, "", mautrix.DirectionBackward, nil, 100)
-		if err != nil {
-			return err
-		}
-		for _, evt := range resp.Chunk {
-			if evt.Sender != bot || evt.Type != event.EventMessage {
-				continue
-			}
-			_ = evt.Content.ParseRaw(evt.Type)
-			if rel := evt.Content.AsMessage().RelatesTo; rel != nil && rel.InReplyTo != nil {
-				into[rel.InReplyTo.EventID]++
-			}
-		}
-		if resp.End == "" || len(resp.Chunk) == 0 {
-			return nil
-		}
-		from = resp.End
-	}
 }
