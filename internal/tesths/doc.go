@@ -8,6 +8,13 @@
 // registrations. Instances are stopped in tb.Cleanup, and the tail of the
 // Dendrite log is printed when the test failed.
 //
+// tesths is the testing.TB face of internal/devhs, which does the work
+// (configuration, keys, process, readiness, users) and also runs the
+// homeserver of the rathaus demo. tesths adds what only tests need: finding
+// or building the binary, fresh ports and directories per test, retries when
+// a port was taken, failing the test instead of returning errors, and
+// WaitFor.
+//
 // # The Dendrite binary
 //
 // DendriteBinary finds the homeserver binary in this order:

@@ -1,24 +1,25 @@
 package tesths
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"maunium.net/go/mautrix/appservice"
+
+	"github.com/rathaus-de/rathaus/internal/devhs"
 )
 
 const (
 	startAttempts = 3
 	// logTailLines is how much of the Dendrite log a failure shows.
 	logTailLines = 60
+	// stopGrace is how long Stop waits after SIGTERM before it kills.
+	stopGrace = 5 * time.Second
 )
 
 // Options configure the homeservers of Start and StartFederated.
@@ -46,16 +47,10 @@ type Homeserver struct {
 	// Appservices are the registrations loaded into this homeserver.
 	Appservices []*appservice.Registration
 
-	binary    string
-	files     instanceFiles
-	httpAddr  string
-	httpsAddr string
+	opts devhs.Options // what the running server was started with
 
-	mu   sync.Mutex
-	proc *process
-	// startErrShown is set when a failed start already put the log tail
-	// into the test failure, so the cleanup does not print it twice.
-	startErrShown bool
+	mu  sync.Mutex
+	srv *devhs.Server
 }
 
 // Start runs one Dendrite homeserver and stops it when the test ends.
@@ -91,95 +86,77 @@ func StartFederated(tb testing.TB, n int, opts Options) []*Homeserver {
 	return servers
 }
 
+// start runs one homeserver on fresh ports in a fresh directory, retrying
+// with new ones if a port was taken between the probe and the bind. The
+// server name contains the port, so a retry cannot reuse the directory.
 func start(tb testing.TB, binary string, opts Options) (*Homeserver, error) {
-	secret := make([]byte, 16)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, fmt.Errorf("failed to generate shared secret: %w", err)
-	}
-	hs := &Homeserver{
-		Dir:          tb.TempDir(),
-		SharedSecret: hex.EncodeToString(secret),
-		binary:       binary,
-	}
-	hs.files = newInstanceFiles(hs.Dir)
-	if err := writeSigningKey(hs.files.signingKey); err != nil {
-		return nil, err
-	}
-	if err := writeTLSCert(hs.files.tlsCert, hs.files.tlsKey); err != nil {
-		return nil, err
-	}
+	hs := &Homeserver{}
 	tb.Cleanup(func() {
 		hs.Stop()
-		if tb.Failed() && !hs.startErrShown {
+		hs.mu.Lock()
+		srv := hs.srv
+		hs.mu.Unlock()
+		// A failed start already carries the log tail in its error.
+		if tb.Failed() && srv != nil {
 			tb.Logf("tesths: last lines of the Dendrite log of %s (%s):\n%s",
-				hs.ServerName, hs.files.console, hs.LogTail(logTailLines))
+				hs.ServerName, srv.ConsoleLog, srv.LogTail(logTailLines))
 		}
 	})
-
 	var err error
 	for attempt := 0; attempt < startAttempts; attempt++ {
-		if err = hs.configure(opts); err != nil {
-			return nil, err
-		}
-		err = hs.run(tb.Context())
-		if !errors.Is(err, errAddrInUse) {
+		err = hs.startFresh(tb, binary, opts)
+		if !errors.Is(err, devhs.ErrAddrInUse) {
 			break
 		}
 	}
 	if err != nil {
-		hs.startErrShown = true
-		return nil, fmt.Errorf("failed to start Dendrite in %s: %w\n%s", hs.Dir, err, hs.LogTail(logTailLines))
+		return nil, err
 	}
 	return hs, nil
 }
 
-// configure picks ports and writes the config and appservice registrations.
-func (hs *Homeserver) configure(opts Options) error {
-	// A failed attempt may have left state under another server name.
-	if err := hs.files.resetData(); err != nil {
-		return err
-	}
-	ports, err := freePorts(2)
+func (hs *Homeserver) startFresh(tb testing.TB, binary string, opts Options) error {
+	ports, err := devhs.FreePorts(2)
 	if err != nil {
 		return err
 	}
-	hs.httpAddr = "127.0.0.1:" + strconv.Itoa(ports[0])
-	hs.httpsAddr = "127.0.0.1:" + strconv.Itoa(ports[1])
-	hs.ServerName = hs.httpsAddr
-	hs.URL = "http://" + hs.httpAddr
-	hs.FederationURL = "https://" + hs.httpsAddr
-
-	hs.Appservices = nil
-	var asFiles []string
+	dir := tb.TempDir()
+	serverName := "127.0.0.1:" + strconv.Itoa(ports[1])
+	var regs []*appservice.Registration
 	if opts.Appservices != nil {
-		hs.Appservices = opts.Appservices(hs.ServerName)
+		regs = opts.Appservices(serverName)
 	}
-	for i, reg := range hs.Appservices {
-		path := filepath.Join(hs.Dir, fmt.Sprintf("appservice-%d.yaml", i))
+	var asFiles []string
+	for i, reg := range regs {
+		path := filepath.Join(dir, fmt.Sprintf("appservice-%d.yaml", i))
 		if err := reg.Save(path); err != nil {
 			return fmt.Errorf("failed to write appservice registration %q: %w", reg.ID, err)
 		}
 		asFiles = append(asFiles, path)
 	}
-	return writeConfig(hs.files.config, dendriteConfig(hs.files, hs.ServerName, hs.SharedSecret, asFiles))
-}
-
-// run launches Dendrite and waits until it serves both APIs.
-func (hs *Homeserver) run(ctx context.Context) error {
-	p, err := launch(hs.binary, hs.files, hs.httpAddr, hs.httpsAddr)
+	devOpts := devhs.Options{
+		Binary:          binary,
+		Dir:             dir,
+		ClientAddr:      "127.0.0.1:" + strconv.Itoa(ports[0]),
+		FederationAddr:  serverName,
+		ServerName:      serverName,
+		AppserviceFiles: asFiles,
+		StopTimeout:     stopGrace,
+	}
+	srv, err := devhs.Start(tb.Context(), devOpts)
 	if err != nil {
 		return err
 	}
 	hs.mu.Lock()
-	hs.proc = p
-	hs.mu.Unlock()
-	if err := waitReady(ctx, p, hs.ServerName, hs.URL, hs.FederationURL); err != nil {
-		p.stop()
-		if strings.Contains(hs.LogTail(logTailLines), "address already in use") {
-			return fmt.Errorf("%w: %v", errAddrInUse, err)
-		}
-		return err
-	}
+	defer hs.mu.Unlock()
+	hs.srv = srv
+	hs.opts = devOpts
+	hs.ServerName = srv.ServerName
+	hs.URL = srv.URL
+	hs.FederationURL = srv.FederationURL
+	hs.Dir = srv.Dir
+	hs.SharedSecret = srv.SharedSecret
+	hs.Appservices = regs
 	return nil
 }
 
@@ -188,10 +165,10 @@ func (hs *Homeserver) run(ctx context.Context) error {
 // registers it as a test cleanup.
 func (hs *Homeserver) Stop() {
 	hs.mu.Lock()
-	p := hs.proc
+	srv := hs.srv
 	hs.mu.Unlock()
-	if p != nil {
-		p.stop()
+	if srv != nil {
+		_ = srv.Stop()
 	}
 }
 
@@ -200,14 +177,35 @@ func (hs *Homeserver) Stop() {
 func (hs *Homeserver) Restart(tb testing.TB) {
 	tb.Helper()
 	hs.Stop()
-	if err := hs.run(tb.Context()); err != nil {
-		tb.Fatalf("tesths: failed to restart Dendrite %s: %v\n%s", hs.ServerName, err, hs.LogTail(logTailLines))
+	srv, err := devhs.Start(tb.Context(), hs.opts)
+	if err != nil {
+		tb.Fatalf("tesths: failed to restart Dendrite %s: %v", hs.ServerName, err)
 	}
+	hs.mu.Lock()
+	hs.srv = srv
+	hs.mu.Unlock()
 }
 
 // LogTail returns the last n lines Dendrite wrote to its console, which holds
 // everything from info level up plus crashes. Dendrite's own log file is
 // logs/dendrite.log in Dir.
 func (hs *Homeserver) LogTail(n int) string {
-	return tailLines(hs.files.console, n)
+	hs.mu.Lock()
+	srv := hs.srv
+	hs.mu.Unlock()
+	if srv == nil {
+		return "(not started)"
+	}
+	return srv.LogTail(n)
+}
+
+// server returns the running devhs server or fails the test.
+func (hs *Homeserver) server(tb testing.TB) *devhs.Server {
+	tb.Helper()
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if hs.srv == nil {
+		tb.Fatalf("tesths: homeserver not started")
+	}
+	return hs.srv
 }

@@ -7,7 +7,6 @@ import (
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
-	"maunium.net/go/mautrix/synapseadmin"
 )
 
 // UserID returns the user id of localpart on this homeserver.
@@ -25,44 +24,30 @@ func (hs *Homeserver) RegisterUser(tb testing.TB, localpart string, admin bool) 
 		tb.Fatalf("tesths: failed to generate password: %v", err)
 	}
 	password := hex.EncodeToString(raw)
-
-	anon, err := mautrix.NewClient(hs.URL, "", "")
+	srv := hs.server(tb)
+	creds, err := srv.RegisterUser(tb.Context(), localpart, password, admin)
 	if err != nil {
-		tb.Fatalf("tesths: failed to create client: %v", err)
+		tb.Fatalf("tesths: %v", err)
 	}
-	admCli := synapseadmin.Client{Client: anon}
-	resp, err := admCli.SharedSecretRegister(tb.Context(), hs.SharedSecret, synapseadmin.ReqSharedSecretRegister{
-		Username: localpart,
-		Password: password,
-		Admin:    admin,
-	})
+	cli, err := srv.Client(creds)
 	if err != nil {
-		tb.Fatalf("tesths: failed to register %s on %s: %v", localpart, hs.ServerName, err)
+		tb.Fatalf("tesths: %v", err)
 	}
-	cli, err := mautrix.NewClient(hs.URL, resp.UserID, resp.AccessToken)
-	if err != nil {
-		tb.Fatalf("tesths: failed to create client: %v", err)
-	}
-	cli.DeviceID = resp.DeviceID
-	return cli, resp.UserID, password
+	return cli, creds.UserID, password
 }
 
 // Login logs localpart in with a password and returns a client with a new
 // device.
 func (hs *Homeserver) Login(tb testing.TB, localpart, password string) *mautrix.Client {
 	tb.Helper()
-	cli, err := mautrix.NewClient(hs.URL, "", "")
+	srv := hs.server(tb)
+	creds, err := srv.Login(tb.Context(), localpart, password)
 	if err != nil {
-		tb.Fatalf("tesths: failed to create client: %v", err)
+		tb.Fatalf("tesths: %v", err)
 	}
-	_, err = cli.Login(tb.Context(), &mautrix.ReqLogin{
-		Type:             mautrix.AuthTypePassword,
-		Identifier:       mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: localpart},
-		Password:         password,
-		StoreCredentials: true,
-	})
+	cli, err := srv.Client(creds)
 	if err != nil {
-		tb.Fatalf("tesths: failed to log %s in on %s: %v", localpart, hs.ServerName, err)
+		tb.Fatalf("tesths: %v", err)
 	}
 	return cli
 }

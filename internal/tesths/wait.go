@@ -3,6 +3,8 @@ package tesths
 import (
 	"testing"
 	"time"
+
+	"github.com/rathaus-de/rathaus/internal/devhs"
 )
 
 // WaitFor calls check every 100 ms until it returns nil and fails the test if
@@ -13,7 +15,7 @@ import (
 func WaitFor(tb testing.TB, timeout time.Duration, what string, check func() error) {
 	tb.Helper()
 	deadline := time.Now().Add(timeout)
-	ticker := time.NewTicker(pollInterval)
+	ticker := time.NewTicker(devhs.PollInterval)
 	defer ticker.Stop()
 	for {
 		err := check()

@@ -1,9 +1,10 @@
-package tesths
+package devhs
 
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -12,6 +13,13 @@ import (
 	"net"
 	"os"
 	"time"
+)
+
+const (
+	certValidity = 365 * 24 * time.Hour
+	// certRenewBefore renews a certificate this long before it expires, so
+	// a long-lived demo directory never serves an expired one.
+	certRenewBefore = 24 * time.Hour
 )
 
 // writeSigningKey writes a fresh ed25519 Matrix signing key in the PEM form
@@ -24,7 +32,7 @@ func writeSigningKey(path string) error {
 	}
 	block := &pem.Block{
 		Type:    "MATRIX PRIVATE KEY",
-		Headers: map[string]string{"Key-ID": "ed25519:tesths"},
+		Headers: map[string]string{"Key-ID": "ed25519:devhs"},
 		Bytes:   seed,
 	}
 	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
@@ -33,8 +41,22 @@ func writeSigningKey(path string) error {
 	return nil
 }
 
-// writeTLSCert writes a fresh self-signed certificate for 127.0.0.1 and its
-// key. Federating test servers skip validation
+// certUsable reports whether certPath and keyPath hold a matching pair that
+// stays valid for longer than certRenewBefore.
+func certUsable(certPath, keyPath string) bool {
+	pair, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if err != nil || len(pair.Certificate) == 0 {
+		return false
+	}
+	cert, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		return false
+	}
+	return time.Now().Add(certRenewBefore).Before(cert.NotAfter)
+}
+
+// writeTLSCert writes a fresh self-signed certificate for 127.0.0.1, ::1
+// and localhost, and its key. Federating servers skip validation
 // (federation_api.disable_tls_validation), so only the listener needs it.
 func writeTLSCert(certPath, keyPath string) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -48,13 +70,13 @@ func writeTLSCert(certPath, keyPath string) error {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "127.0.0.1"},
+		Subject:               pkix.Name{CommonName: "localhost"},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(7 * 24 * time.Hour),
+		NotAfter:              now.Add(certValidity),
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		DNSNames:              []string{"localhost"},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)

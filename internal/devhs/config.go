@@ -1,4 +1,4 @@
-package tesths
+package devhs
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// dendriteComponentDatabases maps Dendrite's config sections to the key of
-// their database block. With SQLite every component needs its own file: the
+// componentDatabases maps Dendrite's config sections to the key of their
+// database block. With SQLite every component needs its own file: the
 // global database block is for PostgreSQL only.
-var dendriteComponentDatabases = map[string]string{
+var componentDatabases = map[string]string{
 	"federation_api": "database",
 	"key_server":     "database",
 	"media_api":      "database",
@@ -22,52 +22,10 @@ var dendriteComponentDatabases = map[string]string{
 	"user_api":       "account_database",
 }
 
-// instanceFiles are the paths inside an instance directory.
-type instanceFiles struct {
-	dir        string
-	config     string
-	signingKey string
-	tlsCert    string
-	tlsKey     string
-	logDir     string // Dendrite's file log hook writes dendrite.log here
-	console    string // stdout and stderr of the process
-}
-
-func newInstanceFiles(dir string) instanceFiles {
-	return instanceFiles{
-		dir:        dir,
-		config:     filepath.Join(dir, "dendrite.yaml"),
-		signingKey: filepath.Join(dir, "matrix_key.pem"),
-		tlsCert:    filepath.Join(dir, "tls.crt"),
-		tlsKey:     filepath.Join(dir, "tls.key"),
-		logDir:     filepath.Join(dir, "logs"),
-		console:    filepath.Join(dir, "logs", "console.log"),
-	}
-}
-
-// resetData removes the databases, streams, media and console log, leaving
-// keys and certificates.
-func (f instanceFiles) resetData() error {
-	paths := []string{f.console, filepath.Join(f.dir, "jetstream"), filepath.Join(f.dir, "media")}
-	for section := range dendriteComponentDatabases {
-		matches, err := filepath.Glob(filepath.Join(f.dir, section+".db*"))
-		if err != nil {
-			return err
-		}
-		paths = append(paths, matches...)
-	}
-	for _, path := range paths {
-		if err := os.RemoveAll(path); err != nil {
-			return fmt.Errorf("failed to reset instance data: %w", err)
-		}
-	}
-	return nil
-}
-
-// dendriteConfig is the configuration of one test instance, tuned to be light
+// dendriteConfig is the configuration of one instance, tuned to be light
 // (SQLite, small cache, cheap bcrypt, no search, no presence, no metrics)
 // and to federate over loopback.
-func dendriteConfig(files instanceFiles, serverName, sharedSecret string, appserviceFiles []string) map[string]any {
+func dendriteConfig(files stateFiles, serverName, sharedSecret string, appserviceFiles []string) map[string]any {
 	if appserviceFiles == nil {
 		appserviceFiles = []string{}
 	}
@@ -130,7 +88,7 @@ func dendriteConfig(files instanceFiles, serverName, sharedSecret string, appser
 			},
 		},
 	}
-	for section, key := range dendriteComponentDatabases {
+	for section, key := range componentDatabases {
 		sec, ok := cfg[section].(map[string]any)
 		if !ok {
 			sec = map[string]any{}

@@ -1,0 +1,350 @@
+package main_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/internal/devhs"
+	"github.com/rathaus-de/rathaus/internal/tesths"
+)
+
+const (
+	// On a fresh checkout `make run` first builds Dendrite, which takes
+	// minutes on two cores.
+	makeReadyTimeout = 20 * time.Minute
+	demoReadyTimeout = 3 * time.Minute
+	botTimeout       = 60 * time.Second
+	stopTimeout      = 60 * time.Second
+)
+
+// TestMakeRun proves that `make run` works on a checkout: it builds what it
+// needs, starts Dendrite and rathaus, prints a login that works, and the bot
+// answers; Ctrl-C (SIGINT to the process group) stops everything. A second
+// run on the same directory (the demo binary directly, as make would start
+// it) reuses the account, its password and the room, and exits 0.
+func TestMakeRun(t *testing.T) {
+	root := repoRoot(t)
+	_, err := exec.LookPath("make")
+	require.NoError(t, err, "make is needed for `make run`")
+	dir := t.TempDir()
+	ports, err := devhs.FreePorts(3)
+	require.NoError(t, err)
+	env := demoEnv(dir, ports)
+
+	// First run: through make, from the repository root.
+	first := startDemo(t, root, env, "make", "--no-print-directory", "run")
+	ready := first.waitReady(t, makeReadyTimeout)
+	assert.Equal(t, fmt.Sprintf("http://127.0.0.1:%d", ports[0]), ready["homeserver"])
+	assert.Equal(t, fmt.Sprintf("localhost:%d", ports[1]), ready["server_name"])
+	serverName := ready["server_name"]
+	assert.Equal(t, "@sachbearbeiterin:"+serverName, ready["user"])
+	assert.Equal(t, "@rathaus:"+serverName, ready["bot"])
+	require.NotEmpty(t, ready["password"])
+	first.assertOutput(t, "Ctrl-C stops everything", "!rathaus help", ready["homeserver"])
+
+	staff := login(t, ready)
+	bot := id.UserID(ready["bot"])
+	room, err := staff.CreateRoom(t.Context(), &mautrix.ReqCreateRoom{
+		Preset: "private_chat",
+		Name:   "Demo",
+		Invite: []id.UserID{bot},
+	})
+	require.NoError(t, err)
+	tesths.WaitFor(t, botTimeout, "the bot to accept the invite", func() error {
+		return isMember(t, staff, room.RoomID, bot)
+	})
+	pingAndWaitForPong(t, staff, room.RoomID, bot)
+
+	// Ctrl-C in a terminal reaches make and the demo, which is what this is.
+	first.interrupt(t)
+	state := first.wait(t, stopTimeout)
+	first.assertOutput(t, "DEMO STOPPED exit=0")
+	// GNU make waits for the demo, then dies of the SIGINT it received
+	// itself: its own status cannot be 0. The demo's is, as the line above
+	// and the second run below show.
+	assert.True(t, state.Success() || signalled(state, syscall.SIGINT), "make ended with %v", state)
+	assert.NotContains(t, first.output(), "make: ***", "make reports no failed recipe")
+	assertGone(t, dir, ready)
+
+	// Second run on the same directory.
+	second := startDemo(t, root, env, filepath.Join(root, "bin", "rathaus-demo"),
+		"-rathaus", filepath.Join(root, "bin", "rathaus"), "-dendrite", filepath.Join(root, ".cache", "bin", "dendrite"))
+	again := second.waitReady(t, demoReadyTimeout)
+	assert.Equal(t, ready["user"], again["user"])
+	assert.Equal(t, ready["password"], again["password"], "the password is kept in the demo directory")
+	assert.NotContains(t, second.output(), "Wrote the rathaus config", "the config is written on the first run only")
+	staff = login(t, again)
+	pingAndWaitForPong(t, staff, room.RoomID, bot)
+
+	second.interrupt(t)
+	state = second.wait(t, stopTimeout)
+	second.assertOutput(t, "DEMO STOPPED exit=0")
+	assert.True(t, state.Success(), "the demo exits 0 on SIGINT, got %v", state)
+	assertGone(t, dir, again)
+}
+
+// repoRoot is the module root, two levels above this package.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(root, "Makefile"))
+	require.NoError(t, err, "the Makefile must be at the repository root")
+	return root
+}
+
+// demoEnv is the environment of the demo: ours without anything that would
+// change what make or the demo do, plus the directory and the ports.
+func demoEnv(dir string, ports []int) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case name == "MAKEFLAGS", name == "MFLAGS", name == "MAKELEVEL", name == "MAKEOVERRIDES",
+			strings.HasPrefix(name, "RATHAUS_DEMO_"), name == "RATHAUS_DENDRITE_BIN":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"RATHAUS_DEMO_DIR="+dir,
+		"RATHAUS_DEMO_HS_PORT="+strconv.Itoa(ports[0]),
+		"RATHAUS_DEMO_FED_PORT="+strconv.Itoa(ports[1]),
+		"RATHAUS_DEMO_AS_PORT="+strconv.Itoa(ports[2]),
+	)
+}
+
+// demoProcess is make or the demo, in a process group of its own, with its
+// output collected line by line.
+type demoProcess struct {
+	cmd   *exec.Cmd
+	ready chan map[string]string
+	done  chan struct{} // closed after the output ended and Wait returned
+
+	mu    sync.Mutex
+	lines []string
+}
+
+func startDemo(t *testing.T, dir string, env []string, name string, args ...string) *demoProcess {
+	t.Helper()
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.Stdout = w
+	cmd.Stderr = w
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, cmd.Start())
+	w.Close()
+	p := &demoProcess{cmd: cmd, ready: make(chan map[string]string, 1), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.lines = append(p.lines, line)
+			p.mu.Unlock()
+			if fields, ok := parseReady(line); ok {
+				p.ready <- fields
+			}
+		}
+		r.Close()
+		_ = cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if !p.exited() {
+			// A failed test must not leave the demo behind; its children
+			// die with it (parent-death signal).
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("output of %s:\n%s", name, p.tail(150))
+		}
+	})
+	return p
+}
+
+// parseReady parses "DEMO READY key=value …".
+func parseReady(line string) (map[string]string, bool) {
+	rest, ok := strings.CutPrefix(line, "DEMO READY ")
+	if !ok {
+		return nil, false
+	}
+	fields := map[string]string{}
+	for _, f := range strings.Fields(rest) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			fields[k] = v
+		}
+	}
+	return fields, true
+}
+
+func (p *demoProcess) waitReady(t *testing.T, timeout time.Duration) map[string]string {
+	t.Helper()
+	select {
+	case fields := <-p.ready:
+		return fields
+	case <-p.done:
+		t.Fatalf("%s exited (%v) before DEMO READY", p.cmd.Path, p.cmd.ProcessState)
+	case <-time.After(timeout):
+		t.Fatalf("no DEMO READY within %s", timeout)
+	}
+	return nil
+}
+
+func (p *demoProcess) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// interrupt sends SIGINT to the process group, as Ctrl-C in a terminal does.
+func (p *demoProcess) interrupt(t *testing.T) {
+	t.Helper()
+	require.NoError(t, syscall.Kill(-p.cmd.Process.Pid, syscall.SIGINT))
+}
+
+func (p *demoProcess) wait(t *testing.T, timeout time.Duration) *os.ProcessState {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState
+	case <-time.After(timeout):
+		t.Fatalf("%s did not exit within %s of SIGINT", p.cmd.Path, timeout)
+	}
+	return nil
+}
+
+func (p *demoProcess) output() string { return p.tail(0) }
+
+// tail returns the last n lines of output, or all if n is 0.
+func (p *demoProcess) tail(n int) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	lines := p.lines
+	if n > 0 && len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (p *demoProcess) assertOutput(t *testing.T, want ...string) {
+	t.Helper()
+	out := p.output()
+	for _, w := range want {
+		assert.Contains(t, out, w)
+	}
+}
+
+func signalled(state *os.ProcessState, sig syscall.Signal) bool {
+	ws, ok := state.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
+}
+
+// login logs in with the printed user and password, as a person would.
+func login(t *testing.T, ready map[string]string) *mautrix.Client {
+	t.Helper()
+	cli, err := mautrix.NewClient(ready["homeserver"], "", "")
+	require.NoError(t, err)
+	resp, err := cli.Login(t.Context(), &mautrix.ReqLogin{
+		Type:             mautrix.AuthTypePassword,
+		Identifier:       mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: ready["user"]},
+		Password:         ready["password"],
+		StoreCredentials: true,
+	})
+	require.NoError(t, err, "the printed login must work")
+	require.Equal(t, id.UserID(ready["user"]), resp.UserID)
+	return cli
+}
+
+func isMember(t *testing.T, cli *mautrix.Client, room id.RoomID, user id.UserID) error {
+	resp, err := cli.JoinedMembers(t.Context(), room)
+	if err != nil {
+		return fmt.Errorf("failed to get members: %w", err)
+	}
+	if _, ok := resp.Joined[user]; !ok {
+		return fmt.Errorf("%d members, not %s", len(resp.Joined), user)
+	}
+	return nil
+}
+
+// pingAndWaitForPong sends `!rathaus ping` and waits for the bot's notice
+// with "Pong" after it.
+func pingAndWaitForPong(t *testing.T, cli *mautrix.Client, room id.RoomID, bot id.UserID) {
+	t.Helper()
+	sent, err := cli.SendText(t.Context(), room, "!rathaus ping")
+	require.NoError(t, err)
+	tesths.WaitFor(t, botTimeout, "the bot's Pong after "+sent.EventID.String(), func() error {
+		return pongAfter(t, cli, room, bot, sent.EventID)
+	})
+}
+
+// pongAfter looks through the latest events, newest first, for the bot's
+// Pong notice before it reaches the ping.
+func pongAfter(t *testing.T, cli *mautrix.Client, room id.RoomID, bot id.UserID, ping id.EventID) error {
+	resp, err := cli.Messages(t.Context(), room, "", "", mautrix.DirectionBackward, nil, 50)
+	if err != nil {
+		return fmt.Errorf("failed to get messages: %w", err)
+	}
+	for _, evt := range resp.Chunk {
+		if evt.ID == ping {
+			return errors.New("no Pong after the ping yet")
+		}
+		if evt.Sender != bot || evt.Type != event.EventMessage {
+			continue
+		}
+		if err := evt.Content.ParseRaw(evt.Type); err != nil {
+			return fmt.Errorf("failed to parse %s: %w", evt.ID, err)
+		}
+		if msg := evt.Content.AsMessage(); msg.MsgType == event.MsgNotice && strings.Contains(msg.Body, "Pong") {
+			return nil
+		}
+	}
+	return fmt.Errorf("the ping is not among the %d latest events", len(resp.Chunk))
+}
+
+// assertGone checks that Dendrite and rathaus of one run have exited and
+// that no process works on the demo directory any more.
+func assertGone(t *testing.T, dir string, ready map[string]string) {
+	t.Helper()
+	for _, key := range []string{"dendrite_pid", "rathaus_pid"} {
+		pid, err := strconv.Atoi(ready[key])
+		require.NoError(t, err, "%s in DEMO READY", key)
+		err = syscall.Kill(pid, 0)
+		assert.ErrorIs(t, err, syscall.ESRCH, "%s %d must have exited", key, pid)
+	}
+	procs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	require.NoError(t, err)
+	for _, path := range procs {
+		cmdline, err := os.ReadFile(path)
+		if err != nil {
+			continue // exited meanwhile
+		}
+		assert.False(t, bytes.Contains(cmdline, []byte(dir)), "leftover process %s: %s",
+			filepath.Base(filepath.Dir(path)), bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
+	}
+}

@@ -1,0 +1,210 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/rathaus-de/rathaus/internal/devhs"
+)
+
+// Exit codes of Main.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+const (
+	startTimeout     = 2 * time.Minute
+	rathausStopGrace = 15 * time.Second
+	dendriteStopWait = 15 * time.Second
+	// logTailLines is how much of a dead child's log the demo prints.
+	logTailLines = 40
+)
+
+// Main runs the demo until a signal or a failure and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	opts, err := parseOptions(args, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "rathaus-demo: %v\n", err)
+		return ExitUsage
+	}
+	// Ctrl-C reaches make and the demo; the children run in process groups
+	// of their own, so the demo alone decides the order of shutdown.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	code := ExitOK
+	if err := Run(ctx, opts); err != nil {
+		fmt.Fprintf(stderr, "rathaus-demo: %v\n", err)
+		code = ExitFailure
+	}
+	fmt.Fprintf(stdout, "DEMO STOPPED exit=%d\n", code)
+	return code
+}
+
+// Run starts Dendrite and rathaus, announces them and supervises them until
+// ctx ends (nil: a requested stop that went cleanly, also during the start)
+// or a child dies (ErrChildExited). Both children are stopped before it
+// returns, rathaus first, so that it never sees its homeserver vanish.
+func Run(ctx context.Context, opts Options) (err error) {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	out := newConsole(opts.Stdout)
+	l, err := newLayout(opts.Dir)
+	if err != nil {
+		return err
+	}
+	// The children run in the state directory: relative paths would break.
+	for _, bin := range []struct {
+		what string
+		path *string
+		hint string
+	}{
+		{"rathaus", &opts.RathausBin, "build it with `make build` or pass -rathaus"},
+		{"Dendrite", &opts.DendriteBin, "build it with `make dendrite` or pass -dendrite"},
+	} {
+		abs, err := filepath.Abs(*bin.path)
+		if err == nil {
+			err = checkExecutable(abs)
+		}
+		if err != nil {
+			return fmt.Errorf("no %s binary: %w; %s", bin.what, err, bin.hint)
+		}
+		*bin.path = abs
+	}
+	unlock, err := l.lockDir()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := checkPortsFree(opts); err != nil {
+		return err
+	}
+
+	var kids children
+	defer func() {
+		if stopErr := kids.stop(); stopErr != nil && err == nil {
+			err = fmt.Errorf("failed to stop cleanly: %w", stopErr)
+		}
+	}()
+	// A signal during the start makes the current step fail; that is a
+	// requested stop, not an error.
+	interrupted := func(err error) error {
+		if ctx.Err() != nil {
+			out.Printf("Interrupted while starting.\n")
+			return nil
+		}
+		return err
+	}
+
+	cfg, err := prepareConfig(ctx, opts, l, out)
+	if err != nil {
+		return interrupted(err)
+	}
+	password, err := l.staffPassword()
+	if err != nil {
+		return err
+	}
+
+	out.Printf("Starting Dendrite %s (log: %s)…\n", opts.ServerName(), out.Path(filepath.Join(l.dendriteDir, "logs", "console.log")))
+	kids.dendrite, err = devhs.Start(ctx, devhs.Options{
+		Binary:          opts.DendriteBin,
+		Dir:             l.dendriteDir,
+		ClientAddr:      "127.0.0.1:" + strconv.Itoa(opts.HSPort),
+		FederationAddr:  "127.0.0.1:" + strconv.Itoa(opts.FedPort),
+		ServerName:      opts.ServerName(),
+		AppserviceFiles: []string{l.registration},
+		ReadyTimeout:    startTimeout,
+		StopTimeout:     dendriteStopWait,
+	})
+	if errors.Is(err, devhs.ErrServerNameChanged) {
+		return fmt.Errorf("%w: %v. Set %s as on the first run, or delete %s to start over", ErrConfigMismatch, err, EnvFedPort, l.dir)
+	}
+	if err != nil {
+		return interrupted(err)
+	}
+	staff, err := ensureStaff(ctx, kids.dendrite, password, l)
+	if err != nil {
+		return interrupted(err)
+	}
+
+	// Each run gets a fresh log, so a failure shows this run's lines; the
+	// previous run's log is kept beside it.
+	if err := os.Rename(l.rathausLog, l.rathausLog+".1"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("failed to keep the previous rathaus log: %w", err)
+	}
+	out.Printf("Starting rathaus (log: %s)…\n", out.Path(l.rathausLog))
+	var echo io.Writer
+	if !opts.Quiet {
+		echo = out.Prefixed("rathaus | ")
+	}
+	kids.rathaus, err = devhs.StartProcess(devhs.ProcessOptions{
+		Name:    "rathaus",
+		Path:    opts.RathausBin,
+		Args:    []string{"run", "-c", l.config},
+		Dir:     l.dir,
+		LogFile: l.rathausLog,
+		Output:  echo,
+	})
+	if err != nil {
+		return err
+	}
+	if err := kids.waitRathausReady(ctx, cfg.AppService.Listen); err != nil {
+		return interrupted(err)
+	}
+
+	announce(out, opts, l, cfg.Authority.Name, staff, password, cfg.BotUserID().String(), kids)
+
+	select {
+	case <-ctx.Done():
+		out.Printf("Stopping rathaus, then Dendrite…\n")
+		return nil
+	case <-kids.rathaus.Done():
+		return kids.rathausDied()
+	case <-kids.dendrite.Done():
+		return kids.dendriteDied()
+	}
+}
+
+// checkExecutable reports whether path is an executable file.
+func checkExecutable(path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if info.IsDir() || info.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("%s is not an executable file", path)
+	}
+	return nil
+}
+
+// checkPortsFree tries each port before anything starts, so a port held by
+// another program is named up front rather than found in a log.
+func checkPortsFree(opts Options) error {
+	for _, p := range []struct {
+		env  string
+		port int
+	}{{EnvHSPort, opts.HSPort}, {EnvFedPort, opts.FedPort}, {EnvASPort, opts.ASPort}} {
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)))
+		if err != nil {
+			return fmt.Errorf("port %d (%s) is %w by another program: %v; choose another with %s=…", p.port, p.env, ErrBusy, err, p.env)
+		}
+		l.Close()
+	}
+	return nil
+}

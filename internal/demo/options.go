@@ -1,0 +1,145 @@
+package demo
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Environment variables read by the demo.
+const (
+	EnvDir         = "RATHAUS_DEMO_DIR"
+	EnvHSPort      = "RATHAUS_DEMO_HS_PORT"
+	EnvFedPort     = "RATHAUS_DEMO_FED_PORT"
+	EnvASPort      = "RATHAUS_DEMO_AS_PORT"
+	EnvRathausBin  = "RATHAUS_DEMO_RATHAUS_BIN"
+	EnvDendriteBin = "RATHAUS_DENDRITE_BIN"
+	EnvQuiet       = "RATHAUS_DEMO_QUIET"
+)
+
+// Defaults of Options.
+const (
+	DefaultDir         = ".demo"
+	DefaultHSPort      = 8008
+	DefaultFedPort     = 8448
+	DefaultASPort      = 29330
+	DefaultDendriteBin = ".cache/bin/dendrite"
+)
+
+// Names the demo creates.
+const (
+	StaffLocalpart = "sachbearbeiterin"
+	AuthorityName  = "Stadt Demoheim"
+)
+
+// Options configure Run.
+type Options struct {
+	// Dir is the state directory.
+	Dir string
+	// HSPort, FedPort and ASPort are the loopback ports of Dendrite's client
+	// API, Dendrite's federation API and rathaus's appservice listener.
+	HSPort, FedPort, ASPort int
+	// RathausBin and DendriteBin are the executables.
+	RathausBin, DendriteBin string
+	// Quiet keeps rathaus's log out of Stdout; it still goes to its file.
+	Quiet bool
+	// Stdout receives the progress, the instructions and, unless Quiet,
+	// rathaus's log; Stderr receives errors.
+	Stdout, Stderr io.Writer
+}
+
+// ServerName is the homeserver's server name.
+func (o Options) ServerName() string { return "localhost:" + strconv.Itoa(o.FedPort) }
+
+// HomeserverURL is the client-server API URL users enter in their client.
+func (o Options) HomeserverURL() string { return "http://127.0.0.1:" + strconv.Itoa(o.HSPort) }
+
+// ASListen is the address rathaus listens on for the homeserver.
+func (o Options) ASListen() string { return "127.0.0.1:" + strconv.Itoa(o.ASPort) }
+
+// parseOptions reads flags, whose defaults come from the environment.
+func parseOptions(args []string, stdout, stderr io.Writer) (Options, error) {
+	opts := Options{Stdout: stdout, Stderr: stderr}
+	var err error
+	envPort := func(name string, def int) int {
+		v := os.Getenv(name)
+		if v == "" {
+			return def
+		}
+		port, perr := strconv.Atoi(v)
+		if perr != nil || port < 1 || port > 65535 {
+			err = fmt.Errorf("%s=%q is not a port number (1-65535)", name, v)
+			return def
+		}
+		return port
+	}
+	hsPort := envPort(EnvHSPort, DefaultHSPort)
+	fedPort := envPort(EnvFedPort, DefaultFedPort)
+	asPort := envPort(EnvASPort, DefaultASPort)
+	if err != nil {
+		return opts, err
+	}
+
+	fs := flag.NewFlagSet("rathaus-demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: rathaus-demo [flags]\n\n"+
+			"Runs rathaus with a local Dendrite homeserver; normally started by `make run`.\n"+
+			"Environment: %s (default %s), %s (%d), %s (%d), %s (%d).\n\nFlags:\n",
+			EnvDir, DefaultDir, EnvHSPort, DefaultHSPort, EnvFedPort, DefaultFedPort, EnvASPort, DefaultASPort)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&opts.Dir, "dir", envOr(EnvDir, DefaultDir), "state directory (env "+EnvDir+")")
+	fs.IntVar(&opts.HSPort, "hs-port", hsPort, "Dendrite client API port (env "+EnvHSPort+")")
+	fs.IntVar(&opts.FedPort, "fed-port", fedPort, "Dendrite federation port; the server name is localhost:<port> (env "+EnvFedPort+")")
+	fs.IntVar(&opts.ASPort, "as-port", asPort, "rathaus appservice port (env "+EnvASPort+")")
+	fs.StringVar(&opts.RathausBin, "rathaus", envOr(EnvRathausBin, defaultRathausBin()), "rathaus executable (env "+EnvRathausBin+")")
+	fs.StringVar(&opts.DendriteBin, "dendrite", envOr(EnvDendriteBin, DefaultDendriteBin), "Dendrite executable (env "+EnvDendriteBin+")")
+	fs.BoolVar(&opts.Quiet, "quiet", os.Getenv(EnvQuiet) != "", "do not echo rathaus's log (env "+EnvQuiet+"=1)")
+	if err := fs.Parse(args); err != nil {
+		return opts, err
+	}
+	if fs.NArg() > 0 {
+		return opts, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return opts, opts.validate()
+}
+
+func (o Options) validate() error {
+	ports := map[int]string{}
+	for _, p := range []struct {
+		name string
+		port int
+	}{{"hs-port", o.HSPort}, {"fed-port", o.FedPort}, {"as-port", o.ASPort}} {
+		if p.port < 1 || p.port > 65535 {
+			return fmt.Errorf("-%s %d is not a port number (1-65535)", p.name, p.port)
+		}
+		if other, ok := ports[p.port]; ok {
+			return fmt.Errorf("-%s and -%s are both %d; each needs its own port", other, p.name, p.port)
+		}
+		ports[p.port] = p.name
+	}
+	if o.Dir == "" {
+		return fmt.Errorf("the state directory must not be empty")
+	}
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// defaultRathausBin is rathaus next to this executable, where make puts it.
+func defaultRathausBin() string {
+	self, err := os.Executable()
+	if err != nil {
+		return "bin/rathaus"
+	}
+	return filepath.Join(filepath.Dir(self), "rathaus")
+}

@@ -1,0 +1,189 @@
+package devhs
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"time"
+)
+
+// Defaults of Options.
+const (
+	DefaultReadyTimeout = 60 * time.Second
+	DefaultStopTimeout  = 10 * time.Second
+
+	// startErrLogLines is how much of the console log a start error holds.
+	startErrLogLines = 40
+)
+
+// Options configure Start.
+type Options struct {
+	// Binary is the Dendrite executable. Required.
+	Binary string
+	// Dir is the state directory. Required; it is created if missing and
+	// reused as it is if not (see the package documentation).
+	Dir string
+	// ClientAddr is the host:port of the plain-HTTP listener, which serves
+	// the client-server API (and the federation API, for tools). Required.
+	ClientAddr string
+	// FederationAddr is the host:port of the HTTPS federation listener, with
+	// a self-signed certificate. Required.
+	FederationAddr string
+	// ServerName is the server name in user IDs. Default: FederationAddr,
+	// which lets other servers on this machine reach it without
+	// .well-known or SRV.
+	ServerName string
+	// SharedSecret is the registration_shared_secret. Default: the one
+	// recorded in Dir, or a new random one that is recorded there.
+	SharedSecret string
+	// AppserviceFiles are appservice registration files to load. Relative
+	// paths are taken relative to the current directory.
+	AppserviceFiles []string
+	// Output, if set, receives a copy of Dendrite's stdout and stderr,
+	// which always go to logs/console.log in Dir.
+	Output io.Writer
+	// ReadyTimeout bounds the wait for the listeners. Default:
+	// DefaultReadyTimeout.
+	ReadyTimeout time.Duration
+	// StopTimeout is how long Stop waits after SIGTERM before it kills.
+	// Default: DefaultStopTimeout.
+	StopTimeout time.Duration
+}
+
+// Server is one running Dendrite instance.
+type Server struct {
+	// ServerName is the server name in user IDs.
+	ServerName string
+	// URL is the plain-HTTP client-server API base, e.g.
+	// http://127.0.0.1:8008.
+	URL string
+	// FederationURL is the HTTPS federation base, e.g.
+	// https://127.0.0.1:8448, with a self-signed certificate.
+	FederationURL string
+	// Dir is the state directory.
+	Dir string
+	// SharedSecret is the registration_shared_secret of the Synapse-style
+	// /_synapse/admin/v1/register endpoint that RegisterUser uses.
+	SharedSecret string
+	// ConsoleLog is the file with Dendrite's stdout and stderr.
+	ConsoleLog string
+
+	proc        *Process
+	stopTimeout time.Duration
+}
+
+// Start writes the configuration into opts.Dir, creating the keys and the
+// shared secret if they are missing, launches Dendrite and waits until both
+// listeners answer as ServerName. ctx bounds only the start; the process
+// runs until Stop. A listener that cannot bind gives an error wrapping
+// ErrAddrInUse. On any error nothing is left running, and an error after
+// the launch ends with the last lines of Dendrite's console log.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	for _, req := range [...]struct{ name, value string }{
+		{"Binary", opts.Binary}, {"Dir", opts.Dir},
+		{"ClientAddr", opts.ClientAddr}, {"FederationAddr", opts.FederationAddr},
+	} {
+		if req.value == "" {
+			return nil, fmt.Errorf("%w: Options.%s", ErrMissingOption, req.name)
+		}
+	}
+	for _, addr := range []string{opts.ClientAddr, opts.FederationAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return nil, fmt.Errorf("invalid listener address %q: %w", addr, err)
+		}
+	}
+	if opts.ServerName == "" {
+		opts.ServerName = opts.FederationAddr
+	}
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = DefaultReadyTimeout
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = DefaultStopTimeout
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("failed to resolve state directory: %w", err)
+	}
+	files := newStateFiles(dir)
+	secret, err := files.prepare(opts.ServerName, opts.SharedSecret)
+	if err != nil {
+		return nil, err
+	}
+	asFiles := make([]string, 0, len(opts.AppserviceFiles))
+	for _, f := range opts.AppserviceFiles {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return nil, fmt.Errorf("failed to resolve appservice file %q: %w", f, err)
+		}
+		asFiles = append(asFiles, abs)
+	}
+	if err := writeConfig(files.config, dendriteConfig(files, opts.ServerName, secret, asFiles)); err != nil {
+		return nil, err
+	}
+
+	s := &Server{
+		ServerName:    opts.ServerName,
+		URL:           "http://" + opts.ClientAddr,
+		FederationURL: "https://" + opts.FederationAddr,
+		Dir:           dir,
+		SharedSecret:  secret,
+		ConsoleLog:    files.console,
+		stopTimeout:   opts.StopTimeout,
+	}
+	// The console log is per start; Dendrite's own log file keeps history.
+	if err := truncate(files.console); err != nil {
+		return nil, err
+	}
+	s.proc, err = StartProcess(ProcessOptions{
+		Name: "dendrite",
+		Path: opts.Binary,
+		Args: []string{
+			"--config", files.config,
+			"--http-bind-address", opts.ClientAddr,
+			"--https-bind-address", opts.FederationAddr,
+			"--tls-cert", files.tlsCert,
+			"--tls-key", files.tlsKey,
+		},
+		Dir:     dir,
+		LogFile: files.console,
+		Output:  opts.Output,
+	})
+	if err != nil {
+		return nil, err
+	}
+	readyCtx, cancel := context.WithTimeout(ctx, opts.ReadyTimeout)
+	defer cancel()
+	if err := waitReady(readyCtx, s.proc, s.ServerName, s.URL, s.FederationURL); err != nil {
+		_ = s.proc.Stop(s.stopTimeout)
+		tail := s.LogTail(startErrLogLines)
+		if isAddrInUse(s.LogTail(0)) {
+			err = fmt.Errorf("%w: %v", ErrAddrInUse, err)
+		}
+		return nil, fmt.Errorf("failed to start Dendrite in %s: %w\nlast lines of %s:\n%s", dir, err, files.console, tail)
+	}
+	return s, nil
+}
+
+// Stop shuts Dendrite down (SIGTERM, then SIGKILL after Options.StopTimeout)
+// and returns once it has exited: nil if it stopped cleanly. It is safe to
+// call more than once.
+func (s *Server) Stop() error {
+	return s.proc.Stop(s.stopTimeout)
+}
+
+// Done is closed when Dendrite has exited, whether through Stop or not.
+func (s *Server) Done() <-chan struct{} { return s.proc.Done() }
+
+// Err returns nil while Dendrite runs or if it exited with status 0, else
+// an error wrapping ErrExited.
+func (s *Server) Err() error { return s.proc.Err() }
+
+// Pid returns the process id of Dendrite.
+func (s *Server) Pid() int { return s.proc.Pid() }
+
+// LogTail returns the last n lines Dendrite wrote to its console, which holds
+// everything from info level up plus crashes.
+func (s *Server) LogTail(n int) string { return TailFile(s.ConsoleLog, n) }

@@ -1,9 +1,0 @@
-//go:build !linux
-
-package tesths
-
-import "syscall"
-
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{}
-}
