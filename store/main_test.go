@@ -29,9 +29,15 @@ func eachDialect(t *testing.T, fn func(t *testing.T, open func() *store.Store)) 
 }
 
 func openStore(t *testing.T, typ, uri string) *store.Store {
-	t.Helper()
+	return openBenchStore(t, typ, uri)
+}
+
+func openBenchStore(tb testing.TB, typ, uri string) *store.Store {
+	tb.Helper()
 	s, err := store.Open(context.Background(), store.Options{Type: typ, URI: uri, Log: zerolog.Nop()})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = s.Close() })
 	return s
 }
+
+func testpgNew(tb testing.TB) string { return testpg.New(tb) }
