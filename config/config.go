@@ -8,7 +8,10 @@
 // a test keeps it and this package in step.
 package config
 
-import "github.com/rs/zerolog"
+import (
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
+)
 
 // Config is the whole rathaus configuration file.
 type Config struct {
@@ -18,6 +21,9 @@ type Config struct {
 	Logging    LoggingConfig    `yaml:"logging"`
 	Metrics    MetricsConfig    `yaml:"metrics"`
 	Authority  AuthorityConfig  `yaml:"authority"`
+	// Departments are the authority's departments (Ämter), each with its
+	// rooms, services, office hours and staff. May be empty.
+	Departments []DepartmentConfig `yaml:"departments"`
 }
 
 // HomeserverConfig says which homeserver rathaus belongs to.
@@ -73,6 +79,19 @@ type MetricsConfig struct {
 // AuthorityConfig describes the public authority this rathaus serves.
 type AuthorityConfig struct {
 	Name string `yaml:"name"`
+	// ShortName is used where space is tight. Parse fills it with Name when
+	// it is left out.
+	ShortName string `yaml:"short_name"`
+	// AGS is the Amtlicher Gemeindeschlüssel (8 digits), ARS the Amtlicher
+	// Regionalschlüssel (12 digits). At least one is set; "" means unset.
+	AGS string `yaml:"ags"`
+	ARS string `yaml:"ars"`
+	// Avatar is an mxc:// URI for the authority space's avatar, or "".
+	Avatar id.ContentURIString `yaml:"avatar"`
+	// ContactURL and PrivacyURL are https:// URLs or "". PrivacyURL is the
+	// privacy notice (Datenschutzerklärung) shown to citizens.
+	ContactURL string `yaml:"contact_url"`
+	PrivacyURL string `yaml:"privacy_url"`
 }
 
 // DatabaseType is the database engine.
@@ -151,6 +170,9 @@ const (
 	DefaultMaxOpenConns          = 5
 	DefaultMaxIdleConns          = 2
 	DefaultMetricsListen         = "127.0.0.1:29331"
+	DefaultTimeZone              = "Europe/Berlin"
+	DefaultMaxCases              = 5
+	DefaultRole                  = RoleCaseworker
 )
 
 // Default returns a Config holding every default. Values that depend on

@@ -9,10 +9,13 @@ import (
 )
 
 // checkKeys walks a decoded YAML mapping alongside the struct type it is
-// meant for and reports, with dotted keys, what yaml.v3's strict decoder
-// only reports with line numbers: unknown keys, duplicate keys, and values
-// of the wrong type. It never changes the configuration; Parse still decodes
-// with KnownFields(true), which fills every key that is right.
+// meant for and reports, with dotted keys (list items as "key[i]"), what
+// yaml.v3's strict decoder only reports with line numbers: unknown keys,
+// duplicate keys, and values of the wrong type. It never changes the
+// configuration; Parse still decodes with KnownFields(true), which fills
+// every key that is right. (Types with their own UnmarshalYAML, such as
+// StaffConfig, decode their contents without KnownFields; this walk is what
+// reports unknown keys inside them.)
 func checkKeys(node *yaml.Node, t reflect.Type, path string, errs *ValidationErrors) {
 	node = resolveAlias(node)
 	if isNull(node) {
@@ -42,11 +45,57 @@ func checkKeys(node *yaml.Node, t reflect.Type, path string, errs *ValidationErr
 			errs.add(key, "unknown key")
 			continue
 		}
-		if field.Type.Kind() == reflect.Struct {
-			checkKeys(valueNode, field.Type, key, errs)
+		checkValue(valueNode, field.Type, key, errs)
+	}
+}
+
+// checkValue checks node against type t: sections recursively, lists item
+// by item with "key[i]", and mappings such as office_hours entry by entry
+// with "key.name".
+func checkValue(node *yaml.Node, t reflect.Type, key string, errs *ValidationErrors) {
+	node = resolveAlias(node)
+	if isNull(node) {
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		checkKeys(node, t, key, errs)
+	case reflect.Slice:
+		if node.Kind != yaml.SequenceNode {
+			errs.add(key, fmt.Sprintf("must be a list (line %d)", node.Line))
+			return
+		}
+		for i, item := range node.Content {
+			checkValue(item, t.Elem(), fmt.Sprintf("%s[%d]", key, i), errs)
+		}
+	case reflect.Map:
+		checkMap(node, t, key, errs)
+	default:
+		checkScalar(node, t, key, errs)
+	}
+}
+
+// checkMap checks a mapping whose keys are data (e.g. weekday names), not
+// schema: any key of the right type is allowed, but only once.
+func checkMap(node *yaml.Node, t reflect.Type, path string, errs *ValidationErrors) {
+	if node.Kind != yaml.MappingNode {
+		errs.add(path, fmt.Sprintf("must be a mapping of keys (line %d)", node.Line))
+		return
+	}
+	seen := make(map[string]int)
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		keyNode, valueNode := resolveAlias(node.Content[i]), node.Content[i+1]
+		key := joinKey(path, keyNode.Value)
+		if keyNode.Kind != yaml.ScalarNode || keyNode.Decode(reflect.New(t.Key()).Interface()) != nil {
+			errs.add(path, fmt.Sprintf("key at line %d must be %s", keyNode.Line, describeKind(t.Key())))
 			continue
 		}
-		checkScalar(valueNode, field.Type, key, errs)
+		if line, dup := seen[keyNode.Value]; dup {
+			errs.add(key, fmt.Sprintf("duplicate key (line %d, first at line %d)", keyNode.Line, line))
+			continue
+		}
+		seen[keyNode.Value] = keyNode.Line
+		checkValue(valueNode, t.Elem(), key, errs)
 	}
 }
 
@@ -104,6 +153,10 @@ func describeKind(t reflect.Type) string {
 		return "a number"
 	case reflect.String:
 		return "a single value (text)"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping of keys"
 	default:
 		return "a " + t.Kind().String()
 	}

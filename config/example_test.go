@@ -43,7 +43,21 @@ func TestExampleValuesAreTheDefaults(t *testing.T) {
 	fromDefaults := mustParse(t, minimalYAML)
 	fromDefaults.Homeserver = fromExample.Homeserver
 	fromDefaults.Authority = fromExample.Authority
+	fromDefaults.Departments = fromExample.Departments
 	assert.Equal(t, fromDefaults, fromExample)
+}
+
+// The example's departments are examples, not defaults, but where their
+// first entries spell out a value that has a default, it is that default.
+func TestExampleDepartmentsShowTheDefaults(t *testing.T) {
+	cfg := mustParse(t, filledExample(t))
+	require.NotEmpty(t, cfg.Departments)
+	first := cfg.Departments[0]
+	assert.Equal(t, DefaultTimeZone, first.TimeZone)
+	require.NotEmpty(t, first.Staff)
+	assert.Equal(t, DefaultMaxCases, first.Staff[0].MaxCases)
+	assert.Empty(t, cfg.Authority.ARS)
+	assert.Equal(t, cfg.Authority.Name, cfg.Authority.ShortName, "short_name: \"\" means the name")
 }
 
 // Every key of the schema appears in the example with a comment above it,
@@ -65,11 +79,21 @@ func undocumentedKeys(node *yaml.Node, typ reflect.Type, path string) []string {
 		case keyNode == nil:
 			problems = append(problems, key+" (missing)")
 			continue
-		case keyNode.HeadComment == "":
+		case keyNode.HeadComment == "" && !(keyNode == node.Content[0] && node.HeadComment != ""):
+			// In a list ("- id: …") yaml.v3 gives the comment above the
+			// entry to the entry, not to its first key.
 			problems = append(problems, key+" (no comment)")
 		}
-		if field.Type.Kind() == reflect.Struct {
+		switch {
+		case field.Type.Kind() == reflect.Struct:
 			problems = append(problems, undocumentedKeys(valueNode, field.Type, key)...)
+		case field.Type.Kind() == reflect.Slice && field.Type.Elem().Kind() == reflect.Struct:
+			// A list of entries: its first entry documents every key.
+			if valueNode.Kind != yaml.SequenceNode || len(valueNode.Content) == 0 {
+				problems = append(problems, key+" (no example entry)")
+				continue
+			}
+			problems = append(problems, undocumentedKeys(valueNode.Content[0], field.Type.Elem(), key+"[0]")...)
 		}
 	}
 	return problems

@@ -26,6 +26,7 @@ appservice:
   hs_token: ` + testHSToken + `
 authority:
   name: Stadt Bad Beispielheim
+  ags: "08111000"
 `
 
 // filledExample returns the embedded example with every placeholder replaced

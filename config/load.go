@@ -85,6 +85,14 @@ func (c *Config) applyDerived() {
 	if c.Database.URI == "" && c.Database.Type == DatabaseSQLite {
 		c.Database.URI = DefaultSQLiteURI
 	}
+	if c.Authority.ShortName == "" {
+		c.Authority.ShortName = c.Authority.Name
+	}
+	for i := range c.Departments {
+		if c.Departments[i].TimeZone == "" {
+			c.Departments[i].TimeZone = DefaultTimeZone
+		}
+	}
 }
 
 // derivePublicURL returns "http://"+listen when listen is valid and names

@@ -30,7 +30,9 @@ var appServiceIDRegex = regexp.MustCompile(`^[a-z0-9_.-]+$`)
 
 // Validate checks the whole configuration and returns every problem found as
 // ValidationErrors, or nil if there is none. It does not fill defaults; Parse
-// does that before calling it.
+// does that before calling it. It does fill each department's Schedule from
+// its time zone, office hours and closed dates (as far as they are valid), so
+// it must not run concurrently with readers of the config.
 func (c *Config) Validate() error {
 	var errs ValidationErrors
 	c.validateHomeserver(&errs)
@@ -49,13 +51,8 @@ func (c *Config) Validate() error {
 			errs.add("metrics.listen", "must differ from appservice.listen")
 		}
 	}
-	name := strings.TrimSpace(c.Authority.Name)
-	switch {
-	case name == "":
-		errs.add("authority.name", "required; the authority's name as citizens know it, e.g. \"Stadt Bad Beispielheim\"")
-	case strings.Contains(strings.ToLower(name), "musterstadt"):
-		errs.add("authority.name", fmt.Sprintf("still the placeholder %q; set your authority's name", c.Authority.Name))
-	}
+	c.validateAuthority(&errs)
+	c.validateDepartments(&errs)
 	return errs.errOrNil()
 }
 

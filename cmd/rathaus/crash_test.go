@@ -148,6 +148,7 @@ logging:
   format: json
 authority:
   name: Stadt Absturzheim
+  ags: "09162000"
 `, serverName, listen, dbPath)
 		require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
 		regPath := filepath.Join(dir, "registration.yaml")

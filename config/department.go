@@ -1,0 +1,166 @@
+package config
+
+import (
+	"gopkg.in/yaml.v3"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/officehours"
+)
+
+// DepartmentID is a department's stable slug, e.g. "bauamt". It names the
+// department's rooms and aliases and is stored in the database, so it must
+// not change once rooms exist.
+type DepartmentID string
+
+// ReservedDepartmentID cannot be a department's id: the authority space's
+// alias uses it.
+const ReservedDepartmentID DepartmentID = "space"
+
+// DepartmentConfig is one department (Amt) of the authority.
+type DepartmentConfig struct {
+	ID          DepartmentID `yaml:"id"`
+	Name        string       `yaml:"name"`
+	Description string       `yaml:"description"`
+	// Services are the LeiKa keys (Leistungskatalog, 14 digits) this
+	// department handles; citizens asking for one are routed here. A key
+	// belongs to at most one department.
+	Services []string `yaml:"services"`
+	// TimeZone is the IANA zone of the office hours and closed dates.
+	// Parse fills in DefaultTimeZone when it is left out.
+	TimeZone string `yaml:"time_zone"`
+	// OfficeHours maps lowercase English weekday names ("monday") to
+	// "HH:MM-HH:MM" ranges, as written in the file. Schedule holds them
+	// parsed.
+	OfficeHours map[string][]string `yaml:"office_hours"`
+	// ClosedDates are "YYYY-MM-DD" or "YYYY-MM-DD..YYYY-MM-DD", as written.
+	ClosedDates []string      `yaml:"closed_dates"`
+	Staff       []StaffConfig `yaml:"staff"`
+	// Schedule is TimeZone, OfficeHours and ClosedDates parsed. Validate
+	// (and so Parse and Load) fills it; it is never read from the file.
+	Schedule officehours.Schedule `yaml:"-"`
+}
+
+// StaffConfig is one member of a department's staff.
+type StaffConfig struct {
+	// User may be on any homeserver (shared services of several
+	// municipalities).
+	User id.UserID `yaml:"user"`
+	// Role defaults to DefaultRole (caseworker) when left out.
+	Role Role `yaml:"role"`
+	// MaxCases is how many open cases the member handles at once; at least
+	// 1, DefaultMaxCases when left out.
+	MaxCases int `yaml:"max_cases"`
+}
+
+// UnmarshalYAML applies the per-entry defaults before decoding, so that a
+// key left out takes its default while an explicit "max_cases: 0" stays 0
+// and Validate reports it.
+func (s *StaffConfig) UnmarshalYAML(node *yaml.Node) error {
+	type plain StaffConfig
+	p := plain{Role: DefaultRole, MaxCases: DefaultMaxCases}
+	err := node.Decode(&p)
+	*s = StaffConfig(p)
+	return err
+}
+
+// Role is what a staff member may do in a department.
+type Role string
+
+// Roles, from least to most privileged.
+const (
+	// RoleCaseworker (Sachbearbeiter:in) claims and handles cases.
+	RoleCaseworker Role = "caseworker"
+	// RoleLead (Amtsleitung) also assigns and transfers cases.
+	RoleLead Role = "lead"
+	// RoleAdmin also manages the department's rooms and rathaus itself.
+	RoleAdmin Role = "admin"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	return r == RoleCaseworker || r == RoleLead || r == RoleAdmin
+}
+
+// PowerLevel is the Matrix power level the role gets in the department's
+// rooms: admin 100, lead 75, caseworker 50, and 0 for an unknown role.
+func (r Role) PowerLevel() int {
+	switch r {
+	case RoleAdmin:
+		return 100
+	case RoleLead:
+		return 75
+	case RoleCaseworker:
+		return 50
+	}
+	return 0
+}
+
+// BotPowerLevel is the bot's power level in every room it manages. Matrix
+// lets a user change another user's power level, kick or ban them only if
+// the acting user's level is strictly higher than the target's. Admins have
+// 100, so at 100 the bot could not demote or remove an admin whom the config
+// no longer lists; at 101 the rooms always converge to the config and no
+// configured human can lock the bot out.
+const BotPowerLevel = 101
+
+// Department returns the department with the given id, or nil. The pointer
+// points into c.Departments.
+func (c *Config) Department(depID DepartmentID) *DepartmentConfig {
+	for i := range c.Departments {
+		if c.Departments[i].ID == depID {
+			return &c.Departments[i]
+		}
+	}
+	return nil
+}
+
+// DepartmentForService returns the department that handles the LeiKa key,
+// or nil if none does.
+func (c *Config) DepartmentForService(key string) *DepartmentConfig {
+	for i := range c.Departments {
+		for _, s := range c.Departments[i].Services {
+			if s == key {
+				return &c.Departments[i]
+			}
+		}
+	}
+	return nil
+}
+
+// IsStaff reports whether u is on the staff of any department.
+func (c *Config) IsStaff(u id.UserID) bool {
+	return len(c.DepartmentsOf(u)) > 0
+}
+
+// IsAdmin reports whether u has the admin role in any department.
+func (c *Config) IsAdmin(u id.UserID) bool {
+	for i := range c.Departments {
+		if m := c.Departments[i].Member(u); m != nil && m.Role == RoleAdmin {
+			return true
+		}
+	}
+	return false
+}
+
+// DepartmentsOf returns the ids of the departments u is staff of, in config
+// order, or nil.
+func (c *Config) DepartmentsOf(u id.UserID) []DepartmentID {
+	var out []DepartmentID
+	for i := range c.Departments {
+		if c.Departments[i].Member(u) != nil {
+			out = append(out, c.Departments[i].ID)
+		}
+	}
+	return out
+}
+
+// Member returns u's staff entry in d, or nil if u is not on d's staff. The
+// pointer points into d.Staff.
+func (d *DepartmentConfig) Member(u id.UserID) *StaffConfig {
+	for i := range d.Staff {
+		if d.Staff[i].User == u {
+			return &d.Staff[i]
+		}
+	}
+	return nil
+}
