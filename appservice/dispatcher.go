@@ -35,11 +35,16 @@ type DispatcherOptions struct {
 	// Workers is how many rooms are processed at once (default 8).
 	Workers int
 	// MaxAttempts is how often a failing event is tried before it is parked
-	// (default 5).
+	// (default 20: with the default backoff about an hour, so a homeserver
+	// restart or a short outage loses nothing).
 	MaxAttempts int
 	// Backoff returns the pause after the n-th failed attempt (default
-	// exponential from 1 s, at most 1 min).
+	// exponential from 1 s, at most 5 min). While an event waits, its room's
+	// worker is free for other rooms.
 	Backoff func(attempt int) time.Duration
+	// HandlerTimeout bounds one handler run (default 5 min), so a hung
+	// handler cannot hold a worker for ever.
+	HandlerTimeout time.Duration
 	// PollInterval is how often the inbox is scanned without a wake-up, to
 	// refresh the lag metric and pick up anything missed (default 10 s).
 	PollInterval time.Duration
@@ -68,7 +73,10 @@ func NewDispatcher(opts DispatcherOptions) (*Dispatcher, error) {
 		opts.Workers = 8
 	}
 	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = 5
+		opts.MaxAttempts = 20
+	}
+	if opts.HandlerTimeout <= 0 {
+		opts.HandlerTimeout = 5 * time.Minute
 	}
 	if opts.Backoff == nil {
 		opts.Backoff = DefaultBackoff
@@ -88,12 +96,12 @@ func NewDispatcher(opts DispatcherOptions) (*Dispatcher, error) {
 	}, nil
 }
 
-// DefaultBackoff doubles from one second up to one minute.
+// DefaultBackoff doubles from one second up to five minutes.
 func DefaultBackoff(attempt int) time.Duration {
-	if attempt > 6 {
-		return time.Minute
+	if attempt > 10 {
+		return 5 * time.Minute
 	}
-	return min(time.Second<<max(attempt-1, 0), time.Minute)
+	return min(time.Second<<max(attempt-1, 0), 5*time.Minute)
 }
 
 // Start begins processing, including whatever a previous run left pending.
@@ -123,35 +131,43 @@ func (d *Dispatcher) Wake() {
 
 func (d *Dispatcher) loop(ctx context.Context) {
 	defer d.wg.Done()
-	ticker := time.NewTicker(d.opts.PollInterval)
-	defer ticker.Stop()
 	for {
-		d.scan(ctx)
+		wait := d.scan(ctx)
+		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			return
 		case <-d.wake:
-		case <-ticker.C:
+		case <-timer.C:
 		}
+		timer.Stop()
 	}
 }
 
-// scan starts a worker for every room with pending events that has none.
-func (d *Dispatcher) scan(ctx context.Context) {
+// scan starts a worker for every due room that has none, and returns how
+// long to sleep before the next scan if nothing wakes the dispatcher.
+func (d *Dispatcher) scan(ctx context.Context) time.Duration {
+	now := time.Now()
+	wait := d.opts.PollInterval
 	if stats, err := d.opts.Inbox.InboxStats(ctx); err == nil {
 		d.opts.Metrics.InboxPending.Set(float64(stats.Pending))
+		d.opts.Metrics.InboxParked.Set(float64(stats.Parked))
 		if stats.OldestPending.IsZero() {
 			d.opts.Metrics.InboxLag.Set(0)
 		} else {
-			d.opts.Metrics.InboxLag.Set(time.Since(stats.OldestPending).Seconds())
+			d.opts.Metrics.InboxLag.Set(now.Sub(stats.OldestPending).Seconds())
 		}
 	}
-	rooms, err := d.opts.Inbox.PendingRooms(ctx)
+	if next, err := d.opts.Inbox.NextDue(ctx, now); err == nil && !next.IsZero() {
+		wait = min(wait, max(time.Until(next), time.Millisecond))
+	}
+	rooms, err := d.opts.Inbox.PendingRooms(ctx, now)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Error().Err(err).Msg("Failed to list rooms with pending events")
 		}
-		return
+		return wait
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -162,12 +178,13 @@ func (d *Dispatcher) scan(ctx context.Context) {
 		select {
 		case d.sem <- struct{}{}:
 		default:
-			return // all workers busy; a finishing worker wakes us again
+			return wait // all workers busy; a finishing worker wakes us again
 		}
 		d.active[room] = struct{}{}
 		d.wg.Add(1)
 		go d.runRoom(ctx, room)
 	}
+	return wait
 }
 
 // runRoom processes one room's events strictly in order until none is left.
@@ -188,16 +205,19 @@ func (d *Dispatcher) runRoom(ctx context.Context, room id.RoomID) {
 				d.sleep(ctx, time.Second)
 			}
 			return
-		} else if evt == nil {
+		} else if evt == nil || evt.NextAttemptAt.After(time.Now()) {
+			return // empty, or waiting for a retry: free the worker
+		}
+		if !d.process(ctx, evt) {
 			return
 		}
-		d.process(ctx, evt)
 	}
 }
 
-// process runs the handler for one event until it succeeds, is parked, or
-// the dispatcher stops.
-func (d *Dispatcher) process(ctx context.Context, stored *store.InboxEvent) {
+// process runs one attempt of the handler for an event. It reports
+// whether the room may go on with its next event (the event is done or
+// parked); otherwise the event waits for a retry or for the next start.
+func (d *Dispatcher) process(ctx context.Context, stored *store.InboxEvent) bool {
 	log := d.log.With().
 		Stringer("room_id", stored.RoomID).
 		Stringer("event_id", stored.EventID).
@@ -205,37 +225,51 @@ func (d *Dispatcher) process(ctx context.Context, stored *store.InboxEvent) {
 		Str("txn_id", stored.TxnID).
 		Logger()
 	ctx = log.WithContext(ctx)
-	attempts := stored.Attempts
-	// Outcomes are recorded even while the dispatcher stops: a handler that
-	// finished must be marked done, or it would run again after a restart.
-	record, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	for {
-		err := d.runHandler(ctx, stored)
-		if err == nil {
-			d.finish(log, d.opts.Inbox.MarkDone(record, stored.Seq))
-			d.opts.Metrics.EventsProcessed.Inc()
-			return
-		}
-		if ctx.Err() != nil {
-			return // shutting down: the event stays pending for the next start
-		}
-		attempts++
-		d.opts.Metrics.EventsFailed.Inc()
-		if errors.Is(err, ErrPermanent) || attempts >= d.opts.MaxAttempts {
-			log.Error().Err(err).Int("attempts", attempts).
-				Msg("Giving up on event after its last attempt; parked in the inbox for an operator")
-			d.finish(log, d.opts.Inbox.Park(record, stored.Seq, err.Error()))
-			d.opts.Metrics.EventsParked.Inc()
-			return
-		}
-		wait := d.opts.Backoff(attempts)
-		log.Warn().Err(err).Int("attempts", attempts).Dur("retry_in", wait).Msg("Event handler failed, will retry")
-		d.finish(log, d.opts.Inbox.RecordFailure(record, stored.Seq, err.Error()))
-		if !d.sleep(ctx, wait) {
-			return
-		}
+	attempts, err := d.opts.Inbox.StartAttempt(d.recordCtx(ctx), stored.Seq)
+	if err != nil {
+		log.Error().Err(err).Msg("Failed to count handler attempt")
+		return false
 	}
+	if attempts > d.opts.MaxAttempts {
+		// The previous attempt never finished: rathaus died while handling
+		// this event, again and again. Do not crash-loop on it.
+		log.Error().Int("attempts", attempts-1).
+			Msg("Giving up on event whose handling never finished; parked in the inbox for an operator")
+		d.finish(log, d.opts.Inbox.Park(d.recordCtx(ctx), stored.Seq, "handling never finished (process died or stopped)"))
+		d.opts.Metrics.EventsParked.Inc()
+		return true
+	}
+	err = d.runHandler(ctx, stored)
+	if err == nil {
+		d.finish(log, d.opts.Inbox.MarkDone(d.recordCtx(ctx), stored.Seq))
+		d.opts.Metrics.EventsProcessed.Inc()
+		return true
+	}
+	if ctx.Err() != nil {
+		return false // shutting down: the event stays pending for the next start
+	}
+	d.opts.Metrics.EventsFailed.Inc()
+	if errors.Is(err, ErrPermanent) || attempts >= d.opts.MaxAttempts {
+		log.Error().Err(err).Int("attempts", attempts).
+			Msg("Giving up on event after its last attempt; parked in the inbox for an operator")
+		d.finish(log, d.opts.Inbox.Park(d.recordCtx(ctx), stored.Seq, err.Error()))
+		d.opts.Metrics.EventsParked.Inc()
+		return true
+	}
+	wait := d.opts.Backoff(attempts)
+	log.Warn().Err(err).Int("attempts", attempts).Dur("retry_in", wait).Msg("Event handler failed, will retry")
+	d.finish(log, d.opts.Inbox.RecordFailure(d.recordCtx(ctx), stored.Seq, err.Error(), time.Now().Add(wait)))
+	time.AfterFunc(wait, d.Wake)
+	return false
+}
+
+// recordCtx is the context for recording an outcome. It survives the
+// dispatcher's shutdown (a finished handler must be marked done, or it
+// would run again after a restart) and gets its own deadline per write.
+func (d *Dispatcher) recordCtx(ctx context.Context) context.Context {
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	context.AfterFunc(rec, cancel) // released when the deadline passes
+	return rec
 }
 
 func (d *Dispatcher) finish(log zerolog.Logger, err error) {
@@ -266,6 +300,8 @@ func (d *Dispatcher) runHandler(ctx context.Context, stored *store.InboxEvent) (
 			zerolog.Ctx(ctx).Error().Bytes("stack", debug.Stack()).Msg("Event handler panicked")
 		}
 	}()
+	ctx, cancel := context.WithTimeout(ctx, d.opts.HandlerTimeout)
+	defer cancel()
 	return d.opts.Handler.HandleEvent(ctx, &evt)
 }
 

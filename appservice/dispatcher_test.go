@@ -150,3 +150,68 @@ func TestDispatcherResumesAfterStop(t *testing.T) {
 		assert.Equal(t, events[i].EventID, e, "position %d", i)
 	}
 }
+
+// TestDispatcherFailingRoomFreesItsWorker: with a single worker, a room
+// whose event keeps failing waits for its retry without the worker, so
+// another room is handled meanwhile.
+func TestDispatcherFailingRoomFreesItsWorker(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	rec := newRecorder()
+	var failures atomic.Int32
+	rec.fail = func(evt *event.Event) error {
+		if evt.RoomID == "!sick:hs" {
+			failures.Add(1)
+			return errors.New("homeserver unavailable")
+		}
+		return nil
+	}
+	startDispatcher(t, st, rec, func(o *appservice.DispatcherOptions) {
+		o.Workers = 1
+		o.MaxAttempts = 1000
+		o.Backoff = func(int) time.Duration { return 200 * time.Millisecond }
+	})
+	_, err := st.SaveTransaction(ctx, "t1", []store.InboxEvent{
+		{EventID: "$sick", RoomID: "!sick:hs", Type: "m.room.message", Payload: []byte(messageJSON("!sick:hs", "$sick", "x"))},
+	})
+	require.NoError(t, err)
+	waitFor(t, "the sick room to fail once", 5*time.Second, func() bool { return failures.Load() >= 1 })
+	var healthy []store.InboxEvent
+	for i := 0; i < 5; i++ {
+		evt := id.EventID(fmt.Sprintf("$ok%d", i))
+		healthy = append(healthy, store.InboxEvent{EventID: evt, RoomID: "!ok:hs", Type: "m.room.message", Payload: []byte(messageJSON("!ok:hs", evt, "x"))})
+	}
+	_, err = st.SaveTransaction(ctx, "t2", healthy)
+	require.NoError(t, err)
+	waitFor(t, "the healthy room to be handled while the sick one waits", 5*time.Second, func() bool { return rec.total() == 5 })
+	waitFor(t, "the sick event to be retried", 5*time.Second, func() bool { return failures.Load() >= 3 })
+	pending, err := st.CountInbox(ctx, store.InboxPending)
+	require.NoError(t, err)
+	assert.Equal(t, 1, pending, "the failing event is still pending, not parked")
+}
+
+// TestDispatcherParksCrashLoopingEvent: an event whose handling never
+// finished MaxAttempts times (the process died each time) is parked at
+// pick-up instead of being run again.
+func TestDispatcherParksCrashLoopingEvent(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	_, err := st.SaveTransaction(ctx, "t1", []store.InboxEvent{
+		{EventID: "$deadly", RoomID: "!r:hs", Type: "m.room.message", Payload: []byte(messageJSON("!r:hs", "$deadly", "x"))},
+		{EventID: "$next", RoomID: "!r:hs", Type: "m.room.message", Payload: []byte(messageJSON("!r:hs", "$next", "x"))},
+	})
+	require.NoError(t, err)
+	first, err := st.NextPending(ctx, "!r:hs")
+	require.NoError(t, err)
+	for i := 0; i < 3; i++ { // three runs that never came back
+		_, err = st.StartAttempt(ctx, first.Seq)
+		require.NoError(t, err)
+	}
+	rec := newRecorder()
+	startDispatcher(t, st, rec, func(o *appservice.DispatcherOptions) { o.MaxAttempts = 3 })
+	waitFor(t, "the next event to be handled", 5*time.Second, func() bool { return rec.timesHandled("$next") == 1 })
+	assert.Zero(t, rec.timesHandled("$deadly"), "not run a fourth time")
+	parked, err := st.CountInbox(ctx, store.InboxParked)
+	require.NoError(t, err)
+	assert.Equal(t, 1, parked)
+}

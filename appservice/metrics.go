@@ -12,6 +12,7 @@ type Metrics struct {
 	EventsFailed         prometheus.Counter
 	EventsParked         prometheus.Counter
 	InboxPending         prometheus.Gauge
+	InboxParked          prometheus.Gauge
 	InboxLag             prometheus.Gauge
 }
 
@@ -42,6 +43,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "rathaus_appservice_inbox_pending",
 			Help: "Events stored but not yet handled.",
 		}),
+		InboxParked: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "rathaus_appservice_inbox_parked",
+			Help: "Events given up on and kept for an operator (removed after the retention period).",
+		}),
 		InboxLag: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "rathaus_appservice_inbox_lag_seconds",
 			Help: "Age of the oldest pending inbox event (0 when the inbox is empty).",
@@ -49,7 +54,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.TransactionsReceived, m.EventsStored, m.EventsProcessed,
-			m.EventsFailed, m.EventsParked, m.InboxPending, m.InboxLag)
+			m.EventsFailed, m.EventsParked, m.InboxPending, m.InboxParked, m.InboxLag)
 	}
 	return m
 }

@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/store"
@@ -24,13 +26,18 @@ type Inbox interface {
 	// SaveTransaction is called once per pushed transaction and must return
 	// only after the transaction is committed.
 	SaveTransaction(ctx context.Context, txnID string, events []store.InboxEvent) (store.SaveResult, error)
-	// PendingRooms is called when the dispatcher looks for work.
-	PendingRooms(ctx context.Context) ([]id.RoomID, error)
+	// PendingRooms is called when the dispatcher looks for work: rooms whose
+	// oldest pending event is due at now.
+	PendingRooms(ctx context.Context, now time.Time) ([]id.RoomID, error)
+	// NextDue is called after a scan to know when to look again.
+	NextDue(ctx context.Context, now time.Time) (time.Time, error)
 	// NextPending is called by a room worker for the room's oldest event.
 	NextPending(ctx context.Context, roomID id.RoomID) (*store.InboxEvent, error)
+	// StartAttempt is called before the handler runs.
+	StartAttempt(ctx context.Context, seq int64) (int, error)
 	// MarkDone, RecordFailure and Park are called after a handler attempt.
 	MarkDone(ctx context.Context, seq int64) error
-	RecordFailure(ctx context.Context, seq int64, reason string) error
+	RecordFailure(ctx context.Context, seq int64, reason string, next time.Time) error
 	Park(ctx context.Context, seq int64, reason string) error
 	// InboxStats is called for the lag metric.
 	InboxStats(ctx context.Context) (store.InboxStats, error)
@@ -99,6 +106,17 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	s.mux.HandleFunc("POST /_matrix/app/v1/ping", s.postPing)
 	s.mux.HandleFunc("GET /_matrix/mau/live", s.getLive)
 	s.mux.HandleFunc("GET /_matrix/mau/ready", s.getReady)
+	// The spec wants M_UNRECOGNIZED for unknown endpoints (404) and for
+	// known ones called with the wrong method (405).
+	for _, path := range []string{"/_matrix/app/v1/transactions/{txnID}", "/_matrix/app/v1/users/{userID}",
+		"/_matrix/app/v1/rooms/{alias}", "/_matrix/app/v1/ping", "/_matrix/mau/live", "/_matrix/mau/ready"} {
+		s.mux.HandleFunc(path, func(w http.ResponseWriter, _ *http.Request) {
+			mautrix.MUnrecognized.WithMessage("Method not allowed on this endpoint").WithStatus(http.StatusMethodNotAllowed).Write(w)
+		})
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		mautrix.MUnrecognized.WithMessage("Unrecognized endpoint").Write(w)
+	})
 	return s, nil
 }
 

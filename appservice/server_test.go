@@ -129,7 +129,8 @@ func TestTransactionBadBodies(t *testing.T) {
 		{"empty", "", http.StatusBadRequest, "M_NOT_JSON"},
 		{"not json", "{events:", http.StatusBadRequest, "M_NOT_JSON"},
 		{"events not a list", `{"events":{}}`, http.StatusBadRequest, "M_BAD_JSON"},
-		{"event not an object", `{"events":[42]}`, http.StatusBadRequest, "M_BAD_JSON"},
+		{"events missing", `{}`, http.StatusBadRequest, "M_BAD_JSON"},
+		{"null", `null`, http.StatusBadRequest, "M_BAD_JSON"},
 		{"oversized", txnJSON(messageJSON("!r:hs", "$big", strings.Repeat("x", 5000))), http.StatusRequestEntityTooLarge, "M_TOO_LARGE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,6 +140,18 @@ func TestTransactionBadBodies(t *testing.T) {
 			assert.Zero(t, h.inboxRows(t))
 		})
 	}
+}
+
+// TestTransactionDropsOnlyMalformedEvents: an event the inbox cannot key
+// is dropped, the rest of the transaction is kept (a 400 would make the
+// homeserver retry the transaction for ever).
+func TestTransactionDropsOnlyMalformedEvents(t *testing.T) {
+	h := newHarness(t)
+	status, _ := h.do(t, http.MethodPut, "/_matrix/app/v1/transactions/mixed", "header:"+hsToken,
+		`{"events":[42, {"event_id":7,"room_id":"!r:hs","type":"m.room.message"}, {"room_id":"!r:hs"}, `+messageJSON("!r:hs", "$ok", "x")+`]}`)
+	require.Equal(t, http.StatusOK, status)
+	waitFor(t, "the valid event handled", 5*time.Second, func() bool { return h.rec.timesHandled("$ok") == 1 })
+	assert.Equal(t, 1, h.rec.total())
 }
 
 func TestTransactionHandledOnce(t *testing.T) {
@@ -183,6 +196,8 @@ func TestQueriesPingAndHealth(t *testing.T) {
 		{"ping not json", "POST", "/_matrix/app/v1/ping", auth, `nope`, 400},
 		{"ping wrong token", "POST", "/_matrix/app/v1/ping", "header:bad", `{}`, 403},
 		{"live", "GET", "/_matrix/mau/live", "", "", 200},
+		{"unknown endpoint", "GET", "/_matrix/app/v1/thirdparty/protocol/x", auth, "", 404},
+		{"wrong method", "GET", "/_matrix/app/v1/transactions/x", auth, "", 405},
 		{"ready", "GET", "/_matrix/mau/ready", "", "", 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -190,4 +205,26 @@ func TestQueriesPingAndHealth(t *testing.T) {
 			assert.Equal(t, tc.status, status)
 		})
 	}
+}
+
+func TestNotReadyUntilStarted(t *testing.T) {
+	st := newStore(t)
+	d := startDispatcher(t, st, newRecorder(), nil)
+	s, err := appservice.NewServer(appservice.ServerOptions{
+		HSToken: hsToken, Inbox: st, Dispatcher: d, Queries: fakeQueries{},
+		IsOurUser: func(id.UserID) bool { return false }, IsOurAlias: func(id.RoomAlias) bool { return false },
+		MaxTransactionBytes: 4096,
+	})
+	require.NoError(t, err)
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/_matrix/mau/ready")
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	s.SetReady(true)
+	resp, err = http.Get(srv.URL + "/_matrix/mau/ready")
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }

@@ -16,7 +16,9 @@ import (
 // to-device events are not requested in the registration, so only room
 // events (PDUs) are read.
 type txnBody struct {
-	Events []json.RawMessage `json:"events"`
+	// Events is required by the spec; a pointer tells a missing list from
+	// an empty one.
+	Events *[]json.RawMessage `json:"events"`
 }
 
 // eventKeys are the fields the inbox indexes.
@@ -55,23 +57,19 @@ func (s *Server) putTransaction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var txn txnBody
-	if err = json.Unmarshal(body, &txn); err != nil {
+	if err = json.Unmarshal(body, &txn); err != nil || txn.Events == nil {
 		s.opts.Metrics.TransactionsReceived.WithLabelValues("rejected").Inc()
-		mautrix.MBadJSON.WithMessage("Transaction is not a valid transaction object").Write(w)
+		mautrix.MBadJSON.WithMessage("Transaction must be an object with an events list").Write(w)
 		return
 	}
-	events := make([]store.InboxEvent, 0, len(txn.Events))
-	for _, raw := range txn.Events {
+	events := make([]store.InboxEvent, 0, len(*txn.Events))
+	for _, raw := range *txn.Events {
 		var keys eventKeys
-		if err = json.Unmarshal(raw, &keys); err != nil {
-			s.opts.Metrics.TransactionsReceived.WithLabelValues("rejected").Inc()
-			mautrix.MBadJSON.WithMessage("Transaction contains an event that is not an object").Write(w)
-			return
-		}
-		if keys.ID == "" || keys.RoomID == "" || keys.Type == "" {
-			// Without an id the event cannot be de-duplicated; rejecting the
-			// whole transaction would make the homeserver retry it forever.
-			log.Warn().Str("event_type", keys.Type).Msg("Dropping event without event_id, room_id or type")
+		if err = json.Unmarshal(raw, &keys); err != nil || keys.ID == "" || keys.RoomID == "" || keys.Type == "" {
+			// Such an event cannot be stored or de-duplicated. Rejecting the
+			// whole transaction would make the homeserver retry it for ever
+			// and stop all delivery, so only this event is dropped.
+			log.Warn().Msg("Dropping malformed event without a valid event_id, room_id or type")
 			continue
 		}
 		events = append(events, store.InboxEvent{EventID: keys.ID, RoomID: keys.RoomID, Type: keys.Type, Payload: raw})

@@ -10,4 +10,7 @@ var (
 	// no longer pending (another worker finished it). The caller should
 	// treat the event as handled and move on.
 	ErrNotPending = errors.New("inbox event is not pending")
+	// ErrInvalidValue is returned when a value to be stored is not one the
+	// schema allows (an unknown enum value). It is a programming error.
+	ErrInvalidValue = errors.New("invalid value")
 )

@@ -33,15 +33,19 @@ func (s InboxState) Valid() bool {
 
 // InboxEvent is one room event received from the homeserver.
 type InboxEvent struct {
-	Seq        int64
-	EventID    id.EventID
-	RoomID     id.RoomID
-	TxnID      string
-	Type       string
-	Payload    []byte
-	State      InboxState
-	Attempts   int
-	ReceivedAt time.Time
+	Seq     int64
+	EventID id.EventID
+	RoomID  id.RoomID
+	TxnID   string
+	Type    string
+	Payload []byte
+	State   InboxState
+	// Attempts counts handler runs started, including one cut short by a
+	// crash.
+	Attempts int
+	// NextAttemptAt is when a failed event may run again (zero: now).
+	NextAttemptAt time.Time
+	ReceivedAt    time.Time
 }
 
 // SaveResult says what SaveTransaction stored.
@@ -62,22 +66,33 @@ const (
 		INSERT INTO inbox_event (event_id, room_id, txn_id, event_type, payload, received_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (event_id) DO NOTHING`
+	// A room is due when its oldest pending event is due: later events of
+	// the room wait behind it, whatever their own state.
 	pendingRoomsQuery = `
-		SELECT DISTINCT room_id FROM inbox_event WHERE state = 'pending'`
+		SELECT e.room_id FROM inbox_event e
+		WHERE e.state = 'pending' AND e.next_attempt_at <= $1 AND NOT EXISTS (
+			SELECT 1 FROM inbox_event o WHERE o.room_id = e.room_id AND o.state = 'pending' AND o.seq < e.seq
+		)`
+	nextDueQuery = `
+		SELECT MIN(next_attempt_at) FROM inbox_event WHERE state = 'pending' AND next_attempt_at > $1`
 	nextPendingQuery = `
-		SELECT seq, event_id, room_id, txn_id, event_type, payload, state, attempts, received_at
+		SELECT seq, event_id, room_id, txn_id, event_type, payload, state, attempts, next_attempt_at, received_at
 		FROM inbox_event WHERE room_id = $1 AND state = 'pending' ORDER BY seq LIMIT 1`
+	startAttemptQuery = `
+		UPDATE inbox_event SET attempts = attempts + 1 WHERE seq = $1 AND state = 'pending' RETURNING attempts`
 	markDoneQuery = `
 		UPDATE inbox_event SET state = 'done', payload = NULL, last_error = NULL, finished_at = $2
 		WHERE seq = $1 AND state = 'pending'`
 	recordFailureQuery = `
-		UPDATE inbox_event SET attempts = attempts + 1, last_error = $2
+		UPDATE inbox_event SET last_error = $2, next_attempt_at = $3
 		WHERE seq = $1 AND state = 'pending'`
 	parkQuery = `
-		UPDATE inbox_event SET state = 'parked', attempts = attempts + 1, last_error = $2, finished_at = $3
+		UPDATE inbox_event SET state = 'parked', last_error = $2, finished_at = $3
 		WHERE seq = $1 AND state = 'pending'`
 	inboxStatsQuery = `
 		SELECT COUNT(*), COALESCE(MIN(received_at), 0) FROM inbox_event WHERE state = 'pending'`
+	parkedCountQuery = `
+		SELECT COUNT(*) FROM inbox_event WHERE state = 'parked'`
 	countByStateQuery = `
 		SELECT COUNT(*) FROM inbox_event WHERE state = $1`
 	pruneEventsQuery = `
@@ -99,8 +114,11 @@ func (s *Store) SaveTransaction(ctx context.Context, txnID string, events []Inbo
 			return fmt.Errorf("failed to insert transaction: %w", err)
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
+			// Normally a redelivery of the same events, which the event id
+			// check below skips. A homeserver that reuses transaction ids
+			// for new batches (Dendrite falls back to timestamp-based ids)
+			// loses nothing either.
 			res.DuplicateTxn = true
-			return nil
 		}
 		for _, evt := range events {
 			r, err = s.DB.Exec(ctx, insertEventQuery, evt.EventID, evt.RoomID, txnID, evt.Type, string(evt.Payload), now)
@@ -119,9 +137,9 @@ func (s *Store) SaveTransaction(ctx context.Context, txnID string, events []Inbo
 	return res, nil
 }
 
-// PendingRooms lists the rooms that have events waiting.
-func (s *Store) PendingRooms(ctx context.Context) ([]id.RoomID, error) {
-	rows, err := s.DB.Query(ctx, pendingRoomsQuery)
+// PendingRooms lists the rooms whose oldest pending event is due at now.
+func (s *Store) PendingRooms(ctx context.Context, now time.Time) ([]id.RoomID, error) {
+	rows, err := s.DB.Query(ctx, pendingRoomsQuery, now.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("failed to query pending rooms: %w", err)
 	}
@@ -141,9 +159,9 @@ func (s *Store) PendingRooms(ctx context.Context) ([]id.RoomID, error) {
 func (s *Store) NextPending(ctx context.Context, roomID id.RoomID) (*InboxEvent, error) {
 	var evt InboxEvent
 	var payload sql.NullString
-	var received int64
+	var received, next int64
 	err := s.DB.QueryRow(ctx, nextPendingQuery, roomID).Scan(
-		&evt.Seq, &evt.EventID, &evt.RoomID, &evt.TxnID, &evt.Type, &payload, &evt.State, &evt.Attempts, &received)
+		&evt.Seq, &evt.EventID, &evt.RoomID, &evt.TxnID, &evt.Type, &payload, &evt.State, &evt.Attempts, &next, &received)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
@@ -151,7 +169,36 @@ func (s *Store) NextPending(ctx context.Context, roomID id.RoomID) (*InboxEvent,
 	}
 	evt.Payload = []byte(payload.String)
 	evt.ReceivedAt = time.UnixMilli(received)
+	if next > 0 {
+		evt.NextAttemptAt = time.UnixMilli(next)
+	}
 	return &evt, nil
+}
+
+// NextDue returns the earliest time a waiting (failed) event becomes due
+// after now, or zero if none waits.
+func (s *Store) NextDue(ctx context.Context, now time.Time) (time.Time, error) {
+	var next sql.NullInt64
+	if err := s.DB.QueryRow(ctx, nextDueQuery, now.UnixMilli()).Scan(&next); err != nil {
+		return time.Time{}, fmt.Errorf("failed to query next due event: %w", err)
+	}
+	if !next.Valid {
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(next.Int64), nil
+}
+
+// StartAttempt counts a handler run before it starts, so an event that
+// crashes the process is not retried forever. It returns the new count.
+func (s *Store) StartAttempt(ctx context.Context, seq int64) (int, error) {
+	var attempts int
+	err := s.DB.QueryRow(ctx, startAttemptQuery, seq).Scan(&attempts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotPending
+	} else if err != nil {
+		return 0, fmt.Errorf("failed to count attempt: %w", err)
+	}
+	return attempts, nil
 }
 
 // MarkDone records that an event was handled and erases its payload.
@@ -159,9 +206,10 @@ func (s *Store) MarkDone(ctx context.Context, seq int64) error {
 	return s.finish(ctx, markDoneQuery, seq, time.Now().UnixMilli())
 }
 
-// RecordFailure counts a failed attempt; the event stays pending.
-func (s *Store) RecordFailure(ctx context.Context, seq int64, reason string) error {
-	return s.finish(ctx, recordFailureQuery, seq, reason)
+// RecordFailure records why an attempt failed and when to try again; the
+// event stays pending and first in its room.
+func (s *Store) RecordFailure(ctx context.Context, seq int64, reason string, next time.Time) error {
+	return s.finish(ctx, recordFailureQuery, seq, reason, next.UnixMilli())
 }
 
 // Park gives up on an event after its last failed attempt. The payload is
@@ -185,6 +233,7 @@ func (s *Store) finish(ctx context.Context, query string, seq int64, args ...any
 type InboxStats struct {
 	Pending       int
 	OldestPending time.Time // zero if nothing is pending
+	Parked        int
 }
 
 // InboxStats returns the size and age of the backlog.
@@ -193,6 +242,9 @@ func (s *Store) InboxStats(ctx context.Context) (InboxStats, error) {
 	var oldest int64
 	if err := s.DB.QueryRow(ctx, inboxStatsQuery).Scan(&st.Pending, &oldest); err != nil {
 		return st, fmt.Errorf("failed to query inbox stats: %w", err)
+	}
+	if err := s.DB.QueryRow(ctx, parkedCountQuery).Scan(&st.Parked); err != nil {
+		return st, fmt.Errorf("failed to count parked events: %w", err)
 	}
 	if oldest > 0 {
 		st.OldestPending = time.UnixMilli(oldest)

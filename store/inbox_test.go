@@ -29,9 +29,13 @@ func TestInboxDeduplicates(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, store.SaveResult{Stored: 2}, res)
 
-		res, err = s.SaveTransaction(ctx, "t1", []store.InboxEvent{ev("!a:x", "$1"), ev("!a:x", "$2"), ev("!a:x", "$9")})
+		res, err = s.SaveTransaction(ctx, "t1", []store.InboxEvent{ev("!a:x", "$1"), ev("!a:x", "$2")})
 		require.NoError(t, err)
 		assert.Equal(t, store.SaveResult{DuplicateTxn: true}, res, "a redelivered transaction writes nothing")
+
+		res, err = s.SaveTransaction(ctx, "t1", []store.InboxEvent{ev("!a:x", "$2"), ev("!a:x", "$9")})
+		require.NoError(t, err)
+		assert.Equal(t, store.SaveResult{DuplicateTxn: true, Stored: 1}, res, "a reused transaction id loses no new event")
 
 		res, err = s.SaveTransaction(ctx, "t2", []store.InboxEvent{ev("!a:x", "$2"), ev("!a:x", "$3")})
 		require.NoError(t, err)
@@ -39,7 +43,7 @@ func TestInboxDeduplicates(t *testing.T) {
 
 		n, err := s.CountInbox(ctx, store.InboxPending)
 		require.NoError(t, err)
-		assert.Equal(t, 3, n)
+		assert.Equal(t, 4, n)
 	})
 }
 
@@ -52,7 +56,7 @@ func TestInboxOrderAndStates(t *testing.T) {
 		_, err = s.SaveTransaction(ctx, "t2", []store.InboxEvent{ev("!a:x", "$a3")})
 		require.NoError(t, err)
 
-		rooms, err := s.PendingRooms(ctx)
+		rooms, err := s.PendingRooms(ctx, time.Now())
 		require.NoError(t, err)
 		assert.ElementsMatch(t, []id.RoomID{"!a:x", "!b:x"}, rooms)
 
@@ -66,11 +70,28 @@ func TestInboxOrderAndStates(t *testing.T) {
 			assert.JSONEq(t, string(ev("!a:x", string(evt.EventID)).Payload), string(evt.Payload))
 			seen = append(seen, evt.EventID)
 			if evt.EventID == "$a2" {
-				require.NoError(t, s.RecordFailure(ctx, evt.Seq, "boom"))
+				n, err := s.StartAttempt(ctx, evt.Seq)
+				require.NoError(t, err)
+				assert.Equal(t, 1, n)
+				retryAt := time.Now().Add(time.Hour)
+				require.NoError(t, s.RecordFailure(ctx, evt.Seq, "boom", retryAt))
 				again, err := s.NextPending(ctx, "!a:x")
 				require.NoError(t, err)
-				assert.Equal(t, 1, again.Attempts, "a failure keeps the event first in line")
+				assert.Equal(t, evt.Seq, again.Seq, "a failure keeps the event first in line")
+				assert.Equal(t, 1, again.Attempts)
+				assert.Equal(t, retryAt.UnixMilli(), again.NextAttemptAt.UnixMilli())
+				rooms, err := s.PendingRooms(ctx, time.Now())
+				require.NoError(t, err)
+				assert.Equal(t, []id.RoomID{"!b:x"}, rooms, "a room waiting for a retry is not due, later events included")
+				due, err := s.NextDue(ctx, time.Now())
+				require.NoError(t, err)
+				assert.Equal(t, retryAt.UnixMilli(), due.UnixMilli())
+				rooms, err = s.PendingRooms(ctx, retryAt)
+				require.NoError(t, err)
+				assert.ElementsMatch(t, []id.RoomID{"!a:x", "!b:x"}, rooms, "due again at the retry time")
 				require.NoError(t, s.Park(ctx, evt.Seq, "gave up"))
+				_, err = s.StartAttempt(ctx, evt.Seq)
+				assert.ErrorIs(t, err, store.ErrNotPending)
 				continue
 			}
 			require.NoError(t, s.MarkDone(ctx, evt.Seq))
@@ -92,6 +113,7 @@ func TestInboxOrderAndStates(t *testing.T) {
 		stats, err := s.InboxStats(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, 1, stats.Pending)
+		assert.Equal(t, 1, stats.Parked)
 		assert.False(t, stats.OldestPending.IsZero())
 
 		require.NoError(t, s.PruneInbox(ctx, time.Now().Add(time.Hour)))
