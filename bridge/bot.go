@@ -72,26 +72,39 @@ func (b *Bridge) handleMessage(ctx context.Context, evt *event.Event) error {
 		return nil
 	}
 	zerolog.Ctx(ctx).Debug().Str("command", cmd.Name).Stringer("sender", evt.Sender).Msg("Handling bot command")
-	return b.reply(ctx, evt, b.runCommand(evt, cmd))
+	return b.reply(ctx, evt, b.runCommand(ctx, evt, cmd))
 }
 
-// runCommand returns the answer to a command. It has no side effects, so a
-// command replayed after a crash produces the same answer.
-func (b *Bridge) runCommand(evt *event.Event, cmd Command) string {
-	noArgs := func(answer string) string {
+// runCommand returns the answer to a command. Its effects (a stored
+// status, a reconciliation) are idempotent, so a command replayed after a
+// crash does no harm.
+func (b *Bridge) runCommand(ctx context.Context, evt *event.Event, cmd Command) string {
+	cfg := b.config()
+	if no := refusal(cfg, cmd.Name, evt.Sender); no != "" {
+		return no
+	}
+	noArgs := func(answer func() string) string {
 		if len(cmd.Args) > 0 {
 			return fmt.Sprintf("„%s %s“ erwartet keine weiteren Angaben. / %q takes no arguments.", CommandPrefix, cmd.Name, cmd.Name)
 		}
-		return answer
+		return answer()
 	}
 	switch cmd.Name {
 	case "", "help", "hilfe":
-		return noArgs(helpText)
+		return noArgs(func() string { return helpText })
 	case "ping":
-		lag := time.Since(time.UnixMilli(evt.Timestamp)).Round(time.Millisecond)
-		return noArgs(fmt.Sprintf("Pong! rathaus ist erreichbar (%s). / rathaus is up.", lag))
+		return noArgs(func() string {
+			lag := time.Since(time.UnixMilli(evt.Timestamp)).Round(time.Millisecond)
+			return fmt.Sprintf("Pong! rathaus ist erreichbar (%s). / rathaus is up.", lag)
+		})
 	case "version":
-		return noArgs("rathaus " + rathaus.Version)
+		return noArgs(func() string { return "rathaus " + rathaus.Version })
+	case "departments", "abteilungen":
+		return noArgs(func() string { return b.departmentsAnswer(ctx, time.Now()) })
+	case "status":
+		return b.statusCommand(ctx, evt.Sender, cmd.Args)
+	case "sync":
+		return noArgs(func() string { return b.syncCommand(ctx) })
 	default:
 		name := cmd.Name
 		if len([]rune(name)) > 32 {
@@ -106,6 +119,9 @@ var helpText = strings.Join([]string{
 	CommandPrefix + " help – diese Hilfe / this help",
 	CommandPrefix + " ping – prüft, ob rathaus antwortet / checks that rathaus answers",
 	CommandPrefix + " version – zeigt die Version / shows the version",
+	CommandPrefix + " departments – Abteilungen: geöffnet?, wer ist verfügbar / departments: open?, who is available",
+	CommandPrefix + " status <verfügbar|beschäftigt|abwesend|offline> – eigener Status (Mitarbeitende) / your status (staff)",
+	CommandPrefix + " sync – Räume mit der Konfiguration abgleichen (Admins) / converge rooms to the config (admins)",
 }, "\n")
 
 // reply sends a plain notice in reply to evt through the outbox, with a

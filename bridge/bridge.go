@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,11 +38,20 @@ type Options struct {
 	Listener net.Listener
 	// Registry receives the metrics; if nil a new one is made.
 	Registry *prometheus.Registry
+	// LoadConfig reads the config file again for SIGHUP and `!rathaus
+	// sync`; if nil, those reuse the config rathaus runs with.
+	LoadConfig func() (*config.Config, error)
 }
 
 // Bridge is one running rathaus.
 type Bridge struct {
-	cfg      *config.Config
+	// cfg is the config rathaus started with; its homeserver, appservice and
+	// database sections need a restart to change. current is the config of
+	// the last (re)load, used for everything else.
+	cfg         *config.Config
+	current     atomic.Pointer[config.Config]
+	loadConfig  func() (*config.Config, error)
+	reconcileMu sync.Mutex
 	log      zerolog.Logger
 	listener net.Listener
 	registry *prometheus.Registry
@@ -53,7 +64,6 @@ type Bridge struct {
 	httpServer *http.Server
 	metricsSrv *http.Server
 	cancel     context.CancelFunc
-	done       chan struct{}
 }
 
 var (
@@ -73,8 +83,13 @@ func New(opts Options) (*Bridge, error) {
 		opts.Registry = prometheus.NewRegistry()
 		opts.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	return &Bridge{cfg: opts.Config, log: opts.Log, listener: opts.Listener, registry: opts.Registry, done: make(chan struct{})}, nil
+	b := &Bridge{cfg: opts.Config, loadConfig: opts.LoadConfig, log: opts.Log, listener: opts.Listener, registry: opts.Registry}
+	b.current.Store(opts.Config)
+	return b, nil
 }
+
+// config returns the current config.
+func (b *Bridge) config() *config.Config { return b.current.Load() }
 
 // Start opens the database, starts serving the homeserver, waits for the
 // homeserver, registers the bot and starts processing. It returns once
@@ -141,6 +156,9 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		return err
 	}
 	b.dispatcher.Start(runCtx)
+	if _, err = b.Reconcile(runCtx); err != nil {
+		return fmt.Errorf("failed to reconcile rooms with the config: %w", err)
+	}
 	b.server.SetReady(true)
 	go b.pruneLoop(runCtx)
 	b.log.Info().Stringer("bot", b.cfg.BotUserID()).Str("listen", b.listener.Addr().String()).Msg("rathaus is ready")

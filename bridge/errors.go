@@ -10,3 +10,7 @@ var (
 	// not answer before the start-up deadline. Check homeserver.url.
 	ErrHomeserverUnreachable = errors.New("homeserver unreachable")
 )
+
+// ErrUnknownDepartment is returned for a department id that is not in the
+// current config. Callers should answer "not found".
+var ErrUnknownDepartment = errors.New("unknown department")

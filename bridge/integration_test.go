@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,9 +27,16 @@ import (
 )
 
 // testConfig returns a valid config for a homeserver named serverName.
-func testConfig(t *testing.T, serverName, listen string) *config.Config {
+func testConfig(t *testing.T, serverName, listen, dbPath, extra string) *config.Config {
 	t.Helper()
-	yml := fmt.Sprintf(`
+	yml := testConfigYAML(serverName, listen, dbPath) + extra
+	cfg, err := config.Parse([]byte(yml))
+	require.NoError(t, err)
+	return cfg
+}
+
+func testConfigYAML(serverName, listen, dbPath string) string {
+	return fmt.Sprintf(`
 homeserver:
   url: http://127.0.0.1:1
   server_name: %q
@@ -43,10 +51,8 @@ logging:
   level: debug
 authority:
   name: Stadt Prüfheim
-`, serverName, listen, filepath.Join(t.TempDir(), "rathaus.db"))
-	cfg, err := config.Parse([]byte(yml))
-	require.NoError(t, err)
-	return cfg
+  ags: "09162000"
+`, serverName, listen, dbPath)
 }
 
 // rathausEnv is one homeserver with a running rathaus.
@@ -54,20 +60,32 @@ type rathausEnv struct {
 	hs     *tesths.Homeserver
 	cfg    *config.Config
 	bridge *bridge.Bridge
+	// extra is the YAML appended to the base config by the next reload.
+	extra string
+	base  string
 }
 
-// startRathaus starts rathaus on a free port and the homeservers with its
-// registration on the first one.
 func startRathaus(t *testing.T, servers int) (*rathausEnv, []*tesths.Homeserver) {
+	return startRathausWith(t, servers, nil)
+}
+
+// startRathausWith starts the homeservers (rathaus registered on one of
+// them), lets configure add config YAML (departments need the servers'
+// names), and starts rathaus on a free port.
+func startRathausWith(t *testing.T, servers int, configure func(hss []*tesths.Homeserver) string) (*rathausEnv, []*tesths.Homeserver) {
 	t.Helper()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
+	dbPath := filepath.Join(t.TempDir(), "rathaus.db")
 	var cfg *config.Config
+	var mu sync.Mutex // StartFederated configures the servers in parallel
 	opts := tesths.Options{Appservices: func(serverName string) []*mauas.Registration {
-		if cfg != nil {
-			return nil // only the first homeserver gets rathaus
+		mu.Lock()
+		defer mu.Unlock()
+		if cfg != nil && cfg.Homeserver.ServerName != serverName {
+			return nil // only one homeserver gets rathaus
 		}
-		cfg = testConfig(t, serverName, listener.Addr().String())
+		cfg = testConfig(t, serverName, listener.Addr().String(), dbPath, "")
 		return []*mauas.Registration{cfg.Registration()}
 	}}
 	var hss []*tesths.Homeserver
@@ -83,19 +101,34 @@ func startRathaus(t *testing.T, servers int) (*rathausEnv, []*tesths.Homeserver)
 		}
 	}
 	require.NotNil(t, hs, "one homeserver carries the rathaus registration")
+	env := &rathausEnv{hs: hs, base: testConfigYAML(cfg.Homeserver.ServerName, cfg.AppService.Listen, dbPath)}
+	if configure != nil {
+		env.extra = configure(hss)
+		cfg = testConfig(t, cfg.Homeserver.ServerName, cfg.AppService.Listen, dbPath, env.extra)
+	}
+	env.base = strings.Replace(env.base, "http://127.0.0.1:1", hs.URL, 1)
 	cfg.Homeserver.URL = hs.URL
 	metricsListener, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	cfg.Metrics.Enabled, cfg.Metrics.Listen = true, metricsListener.Addr().String()
 	require.NoError(t, metricsListener.Close())
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
-	b, err := bridge.New(bridge.Options{Config: cfg, Log: log, Listener: listener})
+	env.cfg = cfg
+	b, err := bridge.New(bridge.Options{Config: cfg, Log: log, Listener: listener, LoadConfig: func() (*config.Config, error) {
+		next, err := config.Parse([]byte(env.base + env.extra))
+		if err != nil {
+			return nil, err
+		}
+		next.Metrics = cfg.Metrics
+		return next, nil
+	}})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	require.NoError(t, b.Start(ctx))
 	t.Cleanup(b.Stop)
-	return &rathausEnv{hs: hs, cfg: cfg, bridge: b}, hss
+	env.bridge = b
+	return env, hss
 }
 
 // botReplyTo waits for the bot's reply to eventID, read through the client

@@ -2,13 +2,17 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/rs/zerolog"
+
 	"github.com/rathaus-de/rathaus"
 	"github.com/rathaus-de/rathaus/bridge"
+	"github.com/rathaus-de/rathaus/config"
 )
 
 func runCommand(args []string, _, stderr io.Writer) int {
@@ -30,7 +34,16 @@ func runCommand(args []string, _, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	b, err := bridge.New(bridge.Options{Config: cfg, Log: log})
+	loadConfig := func() (*config.Config, error) {
+		next, problems, ok := loadConfig(*path, io.Discard)
+		if !ok {
+			return nil, fmt.Errorf("cannot load %s", *path)
+		} else if len(problems) > 0 {
+			return nil, problems
+		}
+		return next, nil
+	}
+	b, err := bridge.New(bridge.Options{Config: cfg, Log: log, LoadConfig: loadConfig})
 	if err == nil {
 		err = b.Start(ctx)
 	}
@@ -38,9 +51,31 @@ func runCommand(args []string, _, stderr io.Writer) int {
 		log.Error().Err(err).Msg("Failed to start rathaus")
 		return ExitFailure
 	}
+	go reloadOnHangup(ctx, b, log)
 	<-ctx.Done()
 	log.Info().Msg("Stopping rathaus")
 	b.Stop()
 	log.Info().Msg("Stopped")
 	return ExitOK
+}
+
+// reloadOnHangup reloads the config and reconciles the rooms on SIGHUP.
+func reloadOnHangup(ctx context.Context, b *bridge.Bridge, log zerolog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		log.Info().Msg("Reloading the config (SIGHUP)")
+		report, err := b.Reload(log.WithContext(ctx))
+		if err != nil {
+			log.Error().Err(err).Msg("Reload failed; the running config stays active")
+			continue
+		}
+		log.Info().Int("changes", report.Changes()).Int("failures", len(report.Failures)).Msg("Reload done")
+	}
 }

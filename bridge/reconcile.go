@@ -1,0 +1,346 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/store"
+)
+
+// ReconcileReport counts what one reconciliation changed on Matrix.
+type ReconcileReport struct {
+	Created     int
+	StateEvents int
+	Invites     int
+	Kicks       int
+	Archived    int
+	// Failures are the problems of single rooms or members; the rest of
+	// the reconciliation went on.
+	Failures []string
+}
+
+// Changes is the number of requests that changed something.
+func (r ReconcileReport) Changes() int {
+	return r.Created + r.StateEvents + r.Invites + r.Kicks + r.Archived
+}
+
+// String is a one-line German/English summary for the bot's answer.
+func (r ReconcileReport) String() string {
+	s := fmt.Sprintf("%d Räume angelegt, %d Zustandsänderungen, %d Einladungen, %d Entfernungen, %d archiviert",
+		r.Created, r.StateEvents, r.Invites, r.Kicks, r.Archived)
+	if len(r.Failures) > 0 {
+		s += fmt.Sprintf("; %d Fehler: %s", len(r.Failures), strings.Join(r.Failures, "; "))
+	}
+	return s
+}
+
+func (r *ReconcileReport) fail(format string, args ...any) {
+	r.Failures = append(r.Failures, fmt.Sprintf(format, args...))
+}
+
+// Reconcile converges the authority's spaces and staff rooms to the
+// current config. It is idempotent: a second run right after the first
+// only reads. Runs are serialised.
+func (b *Bridge) Reconcile(ctx context.Context) (ReconcileReport, error) {
+	b.reconcileMu.Lock()
+	defer b.reconcileMu.Unlock()
+	cfg := b.config()
+	log := zerolog.Ctx(ctx).With().Str("action", "reconcile").Logger()
+	if log.GetLevel() == zerolog.Disabled {
+		log = b.log.With().Str("action", "reconcile").Logger()
+	}
+	ctx = log.WithContext(ctx)
+	var report ReconcileReport
+
+	managed, err := b.store.ListManagedRooms(ctx)
+	if err != nil {
+		return report, err
+	}
+	known := make(map[roomRef]store.ManagedRoom, len(managed))
+	for _, m := range managed {
+		known[roomRef{Kind: m.Kind, Key: m.Key}] = m
+	}
+	specs := desiredRooms(cfg)
+	ids := make(map[roomRef]id.RoomID, len(specs))
+	for _, spec := range specs {
+		if err := b.ensureRoom(ctx, spec, known, ids, &report); err != nil {
+			log.Error().Err(err).Str("room", aliasName(spec.Ref)).Msg("Failed to create managed room")
+			report.fail("%s: %v", spec.Alias, err)
+		}
+	}
+	active := make(map[roomRef]bool, len(specs))
+	for _, spec := range specs {
+		active[spec.Ref] = true
+		if roomID := ids[spec.Ref]; roomID != "" {
+			b.converge(ctx, roomID, spec, ids, &report)
+		}
+	}
+	for _, m := range managed {
+		if ref := (roomRef{Kind: m.Kind, Key: m.Key}); !active[ref] && m.Kind != store.RoomAuthoritySpace {
+			b.archive(ctx, m, &report)
+		}
+	}
+	log.Info().Int("created", report.Created).Int("state_events", report.StateEvents).
+		Int("invites", report.Invites).Int("kicks", report.Kicks).Int("archived", report.Archived).
+		Int("failures", len(report.Failures)).Msg("Reconciled rooms with the config")
+	return report, nil
+}
+
+// ensureRoom finds the room of a spec (database, then alias) or creates it
+// in one createRoom call with everything known at that point.
+func (b *Bridge) ensureRoom(ctx context.Context, spec roomSpec, known map[roomRef]store.ManagedRoom, ids map[roomRef]id.RoomID, report *ReconcileReport) error {
+	if m, ok := known[spec.Ref]; ok {
+		ids[spec.Ref] = m.RoomID
+		if !m.ArchivedAt.IsZero() { // the department is back in the config
+			return b.store.PutManagedRoom(ctx, spec.Ref.Kind, spec.Ref.Key, m.RoomID)
+		}
+		return nil
+	}
+	bot := b.as.BotIntent()
+	if resp, err := bot.ResolveAlias(ctx, spec.Alias); err == nil {
+		// Created before, but the database lost the mapping: adopt it.
+		ids[spec.Ref] = resp.RoomID
+		return b.store.PutManagedRoom(ctx, spec.Ref.Kind, spec.Ref.Key, resp.RoomID)
+	} else if !errors.Is(err, mautrix.MNotFound) {
+		return fmt.Errorf("failed to resolve %s: %w", spec.Alias, err)
+	}
+	req := &mautrix.ReqCreateRoom{
+		Visibility:    "private",
+		Preset:        "private_chat",
+		RoomAliasName: aliasLocalpart(spec.Alias),
+		Name:          spec.Name,
+		Topic:         spec.Topic,
+		Invite:        spec.Members,
+		PowerLevelOverride: &event.PowerLevelsEventContent{
+			Users: spec.Users,
+		},
+	}
+	if spec.IsSpace {
+		req.CreationContent = map[string]any{"type": event.RoomTypeSpace}
+	}
+	for _, st := range spec.State {
+		req.InitialState = append(req.InitialState, &event.Event{Type: st.Type, StateKey: &st.StateKey, Content: event.Content{Parsed: st.Content}})
+	}
+	if spec.Parent != nil && ids[*spec.Parent] != "" {
+		parent := ids[*spec.Parent].String()
+		req.InitialState = append(req.InitialState, &event.Event{Type: event.StateSpaceParent, StateKey: &parent,
+			Content: event.Content{Parsed: b.spaceParent()}})
+	}
+	resp, err := bot.CreateRoom(ctx, req)
+	if err != nil {
+		return err
+	}
+	report.Created++
+	ids[spec.Ref] = resp.RoomID
+	zerolog.Ctx(ctx).Info().Stringer("room_id", resp.RoomID).Stringer("alias", spec.Alias).Msg("Created managed room")
+	return b.store.PutManagedRoom(ctx, spec.Ref.Kind, spec.Ref.Key, resp.RoomID)
+}
+
+func (b *Bridge) spaceParent() *event.SpaceParentEventContent {
+	return &event.SpaceParentEventContent{Via: []string{b.cfg.Homeserver.ServerName}, Canonical: true}
+}
+
+// converge reads a room's state once and sends only what differs from the
+// spec: state events, power levels, invites and kicks.
+func (b *Bridge) converge(ctx context.Context, roomID id.RoomID, spec roomSpec, ids map[roomRef]id.RoomID, report *ReconcileReport) {
+	log := zerolog.Ctx(ctx).With().Stringer("room_id", roomID).Stringer("alias", spec.Alias).Logger()
+	bot := b.as.BotIntent()
+	state, err := bot.State(ctx, roomID)
+	if err != nil {
+		log.Error().Err(err).Msg("Failed to read room state")
+		report.fail("%s: %v", spec.Alias, err)
+		return
+	}
+	want := []stateSpec{
+		{Type: event.StateRoomName, Content: &event.RoomNameEventContent{Name: spec.Name}},
+		{Type: event.StateCanonicalAlias, Content: &event.CanonicalAliasEventContent{Alias: spec.Alias}},
+	}
+	if spec.Topic != "" || currentContent(state, event.StateTopic, "")["topic"] != nil {
+		want = append(want, stateSpec{Type: event.StateTopic, Content: &event.TopicEventContent{Topic: spec.Topic}})
+	}
+	want = append(want, spec.State...)
+	if spec.Parent != nil && ids[*spec.Parent] != "" {
+		want = append(want, stateSpec{Type: event.StateSpaceParent, StateKey: ids[*spec.Parent].String(), Content: b.spaceParent()})
+	}
+	want = append(want, b.childLinks(state, spec, ids)...)
+	for _, st := range want {
+		if stateMatches(currentContent(state, st.Type, st.StateKey), st.Content) {
+			continue
+		}
+		if _, err := bot.SendStateEvent(ctx, roomID, st.Type, st.StateKey, st.Content); err != nil {
+			log.Error().Err(err).Str("event_type", st.Type.Type).Msg("Failed to update room state")
+			report.fail("%s %s: %v", spec.Alias, st.Type.Type, err)
+			continue
+		}
+		report.StateEvents++
+	}
+	b.convergePowerLevels(ctx, roomID, state, spec.Users, 0, report)
+	b.convergeMembers(ctx, roomID, state, spec, report)
+}
+
+// childLinks returns m.space.child events for the spec's children and
+// empty ones that unlink children no longer wanted.
+func (b *Bridge) childLinks(state mautrix.RoomStateMap, spec roomSpec, ids map[roomRef]id.RoomID) []stateSpec {
+	var out []stateSpec
+	wanted := map[string]bool{}
+	for _, child := range spec.Children {
+		if childID := ids[child]; childID != "" {
+			wanted[childID.String()] = true
+			out = append(out, stateSpec{Type: event.StateSpaceChild, StateKey: childID.String(),
+				Content: &event.SpaceChildEventContent{Via: []string{b.cfg.Homeserver.ServerName}}})
+		}
+	}
+	for key, evt := range state[event.StateSpaceChild] {
+		if !wanted[key] && len(rawContent(evt)) > 0 {
+			out = append(out, stateSpec{Type: event.StateSpaceChild, StateKey: key, Content: map[string]any{}})
+		}
+	}
+	return out
+}
+
+// convergePowerLevels sets the users map and events_default, keeping every
+// other field of the room's power levels.
+func (b *Bridge) convergePowerLevels(ctx context.Context, roomID id.RoomID, state mautrix.RoomStateMap, users map[id.UserID]int, eventsDefault int, report *ReconcileReport) {
+	current := currentContent(state, event.StatePowerLevels, "")
+	currentDefault := current["events_default"]
+	if currentDefault == nil {
+		currentDefault = 0 // the spec's default when the key is absent
+	}
+	wantUsers := make(map[string]any, len(users))
+	for u, pl := range users {
+		wantUsers[u.String()] = pl
+	}
+	if stateMatches(map[string]any{"users": current["users"], "events_default": currentDefault},
+		map[string]any{"users": wantUsers, "events_default": eventsDefault}) {
+		return
+	}
+	next := make(map[string]any, len(current)+2)
+	for k, v := range current {
+		next[k] = v
+	}
+	next["users"], next["events_default"] = wantUsers, eventsDefault
+	if _, err := b.as.BotIntent().SendStateEvent(ctx, roomID, event.StatePowerLevels, "", next); err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Stringer("room_id", roomID).Msg("Failed to update power levels")
+		report.fail("%s power levels: %v", roomID, err)
+		return
+	}
+	report.StateEvents++
+}
+
+// convergeMembers invites missing staff and removes those no longer
+// configured. Users who left are invited again: the config is the truth.
+func (b *Bridge) convergeMembers(ctx context.Context, roomID id.RoomID, state mautrix.RoomStateMap, spec roomSpec, report *ReconcileReport) {
+	bot := b.as.BotIntent()
+	wanted := make(map[id.UserID]bool, len(spec.Members))
+	for _, u := range spec.Members {
+		wanted[u] = true
+		switch membership(state, u) {
+		case event.MembershipJoin, event.MembershipInvite:
+			continue
+		case event.MembershipBan:
+			report.fail("%s: %s is banned; not invited", spec.Alias, u)
+			continue
+		}
+		if _, err := bot.InviteUser(ctx, roomID, &mautrix.ReqInviteUser{UserID: u}); err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Stringer("user_id", u).Stringer("room_id", roomID).Msg("Failed to invite staff member")
+			report.fail("%s: invite %s: %v", spec.Alias, u, err)
+			continue
+		}
+		report.Invites++
+	}
+	for key := range state[event.StateMember] {
+		u := id.UserID(key)
+		if wanted[u] || u == bot.UserID {
+			continue
+		}
+		if m := membership(state, u); m != event.MembershipJoin && m != event.MembershipInvite {
+			continue
+		}
+		_, err := bot.KickUser(ctx, roomID, &mautrix.ReqKickUser{UserID: u,
+			Reason: "Laut Konfiguration nicht mehr im Team / no longer on this team according to the configuration"})
+		if err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Stringer("user_id", u).Stringer("room_id", roomID).Msg("Failed to remove former staff member")
+			report.fail("%s: remove %s: %v", spec.Alias, u, err)
+			continue
+		}
+		report.Kicks++
+	}
+}
+
+// archive marks the rooms of a department that left the config: staff are
+// told once, the room becomes read-only and is renamed, nothing is deleted.
+func (b *Bridge) archive(ctx context.Context, m store.ManagedRoom, report *ReconcileReport) {
+	log := zerolog.Ctx(ctx).With().Stringer("room_id", m.RoomID).Str("department", m.Key).Logger()
+	bot := b.as.BotIntent()
+	state, err := bot.State(ctx, m.RoomID)
+	if err != nil {
+		log.Error().Err(err).Msg("Failed to read state of a room to archive")
+		report.fail("%s: %v", m.RoomID, err)
+		return
+	}
+	dept := currentContent(state, departmentType, "")
+	name, _ := dept["name"].(string)
+	if m.ArchivedAt.IsZero() {
+		at := time.Now()
+		if err = b.store.SetManagedRoomArchived(ctx, m.Kind, m.Key, at); err != nil {
+			report.fail("%s: %v", m.RoomID, err)
+			return
+		}
+		m.ArchivedAt = at
+		report.Archived++
+		log.Info().Msg("Archiving the rooms of a department removed from the config")
+	}
+	if m.Kind == store.RoomStaff {
+		notice := &event.MessageEventContent{MsgType: event.MsgNotice, Body: fmt.Sprintf(
+			"Die Abteilung „%s“ wurde aus der Konfiguration entfernt. Dieser Raum ist archiviert: Der Verlauf bleibt lesbar, "+
+				"neue Nachrichten sind nicht mehr möglich. / This department was removed; the room is archived and read-only.", name)}
+		cause := id.EventID(fmt.Sprintf("%s/archived/%d", m.RoomID, m.ArchivedAt.UnixMilli()))
+		if _, err = b.sender.Send(ctx, bot, m.RoomID, event.EventMessage, notice, TxnID(cause, "archive-notice")); err != nil {
+			log.Error().Err(err).Msg("Failed to tell staff that their room is archived")
+			report.fail("%s: notice: %v", m.RoomID, err)
+		}
+	}
+	if dept != nil && dept["archived"] != true {
+		dept["archived"] = true
+		b.sendState(ctx, m.RoomID, departmentType, dept, report)
+	}
+	if archivedName := "[Archiv] " + name; name != "" && currentContent(state, event.StateRoomName, "")["name"] != archivedName {
+		b.sendState(ctx, m.RoomID, event.StateRoomName, &event.RoomNameEventContent{Name: archivedName}, report)
+	}
+	users := map[id.UserID]int{}
+	if raw, ok := currentContent(state, event.StatePowerLevels, "")["users"].(map[string]any); ok {
+		for u, pl := range raw {
+			if f, ok := pl.(float64); ok {
+				users[id.UserID(u)] = int(f)
+			}
+		}
+	}
+	users[bot.UserID] = max(users[bot.UserID], config.BotPowerLevel)
+	// Read-only: only the bot outranks events_default.
+	b.convergePowerLevels(ctx, m.RoomID, state, users, config.BotPowerLevel, report)
+}
+
+func (b *Bridge) sendState(ctx context.Context, roomID id.RoomID, t event.Type, content any, report *ReconcileReport) {
+	if _, err := b.as.BotIntent().SendStateEvent(ctx, roomID, t, "", content); err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Stringer("room_id", roomID).Str("event_type", t.Type).Msg("Failed to update room state")
+		report.fail("%s %s: %v", roomID, t.Type, err)
+		return
+	}
+	report.StateEvents++
+}
+
+// aliasLocalpart returns the part of "#local:server" between # and the
+// first colon (server names may contain colons, localparts may not).
+func aliasLocalpart(a id.RoomAlias) string {
+	local, _, _ := strings.Cut(strings.TrimPrefix(string(a), "#"), ":")
+	return local
+}
