@@ -10,4 +10,8 @@ var (
 	// malformed event, a refused request). The dispatcher parks the event at
 	// once instead of retrying it.
 	ErrPermanent = errors.New("permanent failure")
+	// ErrTxnIDReused is returned by Sender.Send when a transaction id was
+	// recorded for another sender or room. It is a programming error: derive
+	// transaction ids from sender, room, cause and purpose.
+	ErrTxnIDReused = errors.New("transaction id reused for a different send")
 )

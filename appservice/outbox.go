@@ -56,6 +56,9 @@ func (s *Sender) Send(ctx context.Context, intent *mauas.IntentAPI, room id.Room
 	if err != nil {
 		return "", err
 	}
+	if entry != nil && (entry.Sender != intent.UserID || entry.RoomID != room) {
+		return "", fmt.Errorf("%w: transaction id %s was used by %s in %s", ErrTxnIDReused, txnID, entry.Sender, entry.RoomID)
+	}
 	if entry != nil && entry.EventID != "" {
 		return entry.EventID, nil
 	}

@@ -71,7 +71,11 @@ func (b *Bridge) handleMessage(ctx context.Context, evt *event.Event) error {
 	if !ok {
 		return nil
 	}
-	zerolog.Ctx(ctx).Debug().Str("command", cmd.Name).Stringer("sender", evt.Sender).Msg("Handling bot command")
+	logged := cmd.Name
+	if _, known := commandPermissions[logged]; !known {
+		logged = "unknown" // free text a person typed is never logged
+	}
+	zerolog.Ctx(ctx).Debug().Str("command", logged).Stringer("sender", evt.Sender).Msg("Handling bot command")
 	return b.reply(ctx, evt, b.runCommand(ctx, evt, cmd))
 }
 
@@ -134,17 +138,19 @@ func (b *Bridge) reply(ctx context.Context, to *event.Event, text string) error 
 		RelatesTo: &event.RelatesTo{InReplyTo: &event.InReplyTo{EventID: to.ID}},
 		Mentions:  &event.Mentions{},
 	}
-	_, err := b.sender.Send(ctx, b.as.BotIntent(), to.RoomID, event.EventMessage, content, TxnID(to.ID, "reply"))
+	bot := b.as.BotIntent()
+	_, err := b.sender.Send(ctx, bot, to.RoomID, event.EventMessage, content, TxnID(bot.UserID, to.RoomID, to.ID, "reply"))
 	if err != nil {
 		return permanentIfRefused(fmt.Errorf("failed to send reply: %w", err))
 	}
 	return nil
 }
 
-// TxnID derives a Matrix transaction id from the event being handled and
-// the purpose of the request, so retries of the same work reuse it.
-func TxnID(cause id.EventID, purpose string) string {
-	sum := sha256.Sum256([]byte(string(cause) + "\x00" + purpose))
+// TxnID derives a Matrix transaction id from who sends where, the event
+// being handled and the purpose of the request, so retries of the same
+// work reuse it and different sends never share one.
+func TxnID(sender id.UserID, room id.RoomID, cause id.EventID, purpose string) string {
+	sum := sha256.Sum256([]byte(string(sender) + "\x00" + string(room) + "\x00" + string(cause) + "\x00" + purpose))
 	return "rathaus-" + base64.RawURLEncoding.EncodeToString(sum[:18])
 }
 

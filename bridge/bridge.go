@@ -52,9 +52,9 @@ type Bridge struct {
 	current     atomic.Pointer[config.Config]
 	loadConfig  func() (*config.Config, error)
 	reconcileMu sync.Mutex
-	log      zerolog.Logger
-	listener net.Listener
-	registry *prometheus.Registry
+	log         zerolog.Logger
+	listener    net.Listener
+	registry    *prometheus.Registry
 
 	store      *store.Store
 	as         *mauas.AppService
@@ -64,6 +64,8 @@ type Bridge struct {
 	httpServer *http.Server
 	metricsSrv *http.Server
 	cancel     context.CancelFunc
+	background sync.WaitGroup
+	failed     chan error
 }
 
 var (
@@ -83,7 +85,8 @@ func New(opts Options) (*Bridge, error) {
 		opts.Registry = prometheus.NewRegistry()
 		opts.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	b := &Bridge{cfg: opts.Config, loadConfig: opts.LoadConfig, log: opts.Log, listener: opts.Listener, registry: opts.Registry}
+	b := &Bridge{cfg: opts.Config, loadConfig: opts.LoadConfig, log: opts.Log, listener: opts.Listener,
+		registry: opts.Registry, failed: make(chan error, 2)}
 	b.current.Store(opts.Config)
 	return b, nil
 }
@@ -160,6 +163,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("failed to reconcile rooms with the config: %w", err)
 	}
 	b.server.SetReady(true)
+	b.background.Add(1)
 	go b.pruneLoop(runCtx)
 	b.log.Info().Stringer("bot", b.cfg.BotUserID()).Str("listen", b.listener.Addr().String()).Msg("rathaus is ready")
 	return nil
@@ -187,11 +191,25 @@ func (b *Bridge) Stop() {
 	if b.cancel != nil {
 		b.cancel()
 	}
+	b.background.Wait()
 	if b.store != nil {
 		if err := b.store.Close(); err != nil {
 			b.log.Warn().Err(err).Msg("Failed to close database")
 		}
 		b.store = nil
+	}
+}
+
+// Failed delivers an error if a listener of a running rathaus died; the
+// process should then stop, because the homeserver can no longer reach it.
+func (b *Bridge) Failed() <-chan error { return b.failed }
+
+// fail reports a fatal error of a background server.
+func (b *Bridge) fail(err error) {
+	b.server.SetReady(false)
+	select {
+	case b.failed <- err:
+	default:
 	}
 }
 
@@ -217,6 +235,7 @@ func (b *Bridge) serve() error {
 	go func(srv *http.Server, l net.Listener) {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			b.log.Error().Err(err).Msg("Appservice listener failed")
+			b.fail(fmt.Errorf("appservice listener failed: %w", err))
 		}
 	}(b.httpServer, b.listener)
 	return nil
@@ -241,7 +260,10 @@ func (b *Bridge) QueryAlias(context.Context, id.RoomAlias) (bool, error) {
 	return false, nil
 }
 
+// pruneLoop forgets old inbox and outbox rows every hour and truncates
+// SQLite's write-ahead log, so erased payloads do not linger on disk.
 func (b *Bridge) pruneLoop(ctx context.Context) {
+	defer b.background.Done()
 	ticker := time.NewTicker(time.Hour)
 	defer ticker.Stop()
 	for {
@@ -251,6 +273,9 @@ func (b *Bridge) pruneLoop(ctx context.Context) {
 		}
 		if err := b.store.PruneOutbox(ctx, before); err != nil && ctx.Err() == nil {
 			b.log.Warn().Err(err).Msg("Failed to prune outbox")
+		}
+		if err := b.store.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+			b.log.Warn().Err(err).Msg("Failed to checkpoint the database log")
 		}
 		select {
 		case <-ctx.Done():

@@ -46,7 +46,9 @@ func authoritySpaceRef() roomRef { return roomRef{Kind: store.RoomAuthoritySpace
 func departmentSpaceRef(d config.DepartmentID) roomRef {
 	return roomRef{Kind: store.RoomDepartmentSpace, Key: string(d)}
 }
-func staffRoomRef(d config.DepartmentID) roomRef { return roomRef{Kind: store.RoomStaff, Key: string(d)} }
+func staffRoomRef(d config.DepartmentID) roomRef {
+	return roomRef{Kind: store.RoomStaff, Key: string(d)}
+}
 
 func aliasName(ref roomRef) string {
 	switch ref.Kind {
@@ -85,14 +87,14 @@ func desiredRooms(cfg *config.Config) []roomSpec {
 			roomSpec{
 				Ref: space, Alias: cfg.GhostAlias(aliasName(space)), IsSpace: true,
 				Name: d.Name, Topic: d.Description,
-				State:   []stateSpec{{Type: protocol.DepartmentEventType, Content: departmentContent(&d, protocol.RoomKindSpace, false)}},
-				Users:   users, Members: members, Parent: &parent, Children: []roomRef{staff},
+				State: []stateSpec{{Type: protocol.DepartmentEventType, Content: departmentContent(&d, protocol.RoomKindSpace, false)}},
+				Users: users, Members: members, Parent: &parent, Children: []roomRef{staff},
 			},
 			roomSpec{
 				Ref: staff, Alias: cfg.GhostAlias(aliasName(staff)),
 				Name: d.Name + " – Team", Topic: "Sprechzeiten: " + d.Schedule.Summary(),
-				State:   []stateSpec{{Type: protocol.DepartmentEventType, Content: departmentContent(&d, protocol.RoomKindStaffRoom, false)}},
-				Users:   cloneUsers(users), Members: members, Parent: &space,
+				State: []stateSpec{{Type: protocol.DepartmentEventType, Content: departmentContent(&d, protocol.RoomKindStaffRoom, false)}},
+				Users: cloneUsers(users), Members: members, Parent: &space,
 			})
 	}
 	a := cfg.Authority

@@ -94,6 +94,11 @@ func (b *Bridge) serveMetrics() error {
 	if err != nil {
 		return fmt.Errorf("failed to listen on metrics.listen %s: %w", b.cfg.Metrics.Listen, err)
 	}
-	go func() { _ = b.metricsSrv.Serve(l) }()
+	go func() {
+		if err := b.metricsSrv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			b.log.Error().Err(err).Msg("Metrics listener failed")
+			b.fail(fmt.Errorf("metrics listener failed: %w", err))
+		}
+	}()
 	return nil
 }

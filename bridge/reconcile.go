@@ -303,8 +303,8 @@ func (b *Bridge) archive(ctx context.Context, m store.ManagedRoom, report *Recon
 		notice := &event.MessageEventContent{MsgType: event.MsgNotice, Body: fmt.Sprintf(
 			"Die Abteilung „%s“ wurde aus der Konfiguration entfernt. Dieser Raum ist archiviert: Der Verlauf bleibt lesbar, "+
 				"neue Nachrichten sind nicht mehr möglich. / This department was removed; the room is archived and read-only.", name)}
-		cause := id.EventID(fmt.Sprintf("%s/archived/%d", m.RoomID, m.ArchivedAt.UnixMilli()))
-		if _, err = b.sender.Send(ctx, bot, m.RoomID, event.EventMessage, notice, TxnID(cause, "archive-notice")); err != nil {
+		cause := id.EventID(fmt.Sprintf("archived/%d", m.ArchivedAt.UnixMilli()))
+		if _, err = b.sender.Send(ctx, bot, m.RoomID, event.EventMessage, notice, TxnID(bot.UserID, m.RoomID, cause, "archive-notice")); err != nil {
 			log.Error().Err(err).Msg("Failed to tell staff that their room is archived")
 			report.fail("%s: notice: %v", m.RoomID, err)
 		}

@@ -162,7 +162,7 @@ const (
 	DefaultAppServiceID          = "rathaus"
 	DefaultListen                = "127.0.0.1:29330"
 	DefaultMaxTransactionBytes   = 10 << 20
-	MinMaxTransactionBytes       = 64 << 10
+	MinMaxTransactionBytes       = 1 << 20
 	DefaultBotLocalpart          = "rathaus"
 	DefaultBotDisplayname        = "Rathaus"
 	DefaultGhostUsernameTemplate = "_rathaus_{{.}}"

@@ -30,7 +30,7 @@ func TestValidateSingleMistakes(t *testing.T) {
 		{"hs_token too short", "appservice:\n  hs_token: abc", "appservice.hs_token", "at least 32"},
 		{"token with space", "appservice:\n  hs_token: '" + strings.Repeat("a", 20) + " " + strings.Repeat("b", 20) + "'", "appservice.hs_token", "visible ASCII"},
 		{"tokens equal", "appservice:\n  hs_token: " + testASToken, "appservice.hs_token", "must differ"},
-		{"transaction limit too small", "appservice:\n  max_transaction_bytes: 1024", "appservice.max_transaction_bytes", "at least 65536"},
+		{"transaction limit too small", "appservice:\n  max_transaction_bytes: 1024", "appservice.max_transaction_bytes", "at least 1048576"},
 		{"template without placeholder", "appservice:\n  ghost_username_template: rathaus_", "appservice.ghost_username_template", "exactly once"},
 		{"template twice", "appservice:\n  ghost_username_template: '_r_{{.}}_{{.}}'", "appservice.ghost_username_template", "exactly once"},
 		{"template without prefix", "appservice:\n  ghost_username_template: '{{.}}_rathaus'", "appservice.ghost_username_template", "prefix"},

@@ -61,15 +61,18 @@ func generateRegistration(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rathaus: failed to encode registration: %v\n", err)
 		return ExitFailure
 	}
+	// The config first: if it cannot take the tokens, the registration is
+	// still written (mode 0600) and the operator copies them from there;
+	// secrets are never printed, since terminals end up in logs.
+	tokensErr := config.SetTokens(*path, cfg.AppService.ASToken, cfg.AppService.HSToken)
 	if err = writeFileAtomic(*out, data); err != nil {
 		fmt.Fprintf(stderr, "rathaus: failed to write %s: %v\n", *out, err)
 		return ExitFailure
 	}
 	fmt.Fprintf(stdout, "Wrote the registration to %s.\n", *out)
-	if err = config.SetTokens(*path, cfg.AppService.ASToken, cfg.AppService.HSToken); err != nil {
-		fmt.Fprintf(stderr, "Could not write the new tokens into %s: %v\n", *path, err)
-		fmt.Fprintf(stderr, "Put them there yourself:\n  appservice.as_token: %s\n  appservice.hs_token: %s\n",
-			cfg.AppService.ASToken, cfg.AppService.HSToken)
+	if tokensErr != nil {
+		fmt.Fprintf(stderr, "Could not write the new tokens into %s: %v\n", *path, tokensErr)
+		fmt.Fprintf(stderr, "Copy as_token and hs_token from %s into appservice.as_token and appservice.hs_token there.\n", *out)
 		return ExitFailure
 	}
 	fmt.Fprintf(stdout, "Stored the new as_token and hs_token in %s.\n", *path)

@@ -52,11 +52,17 @@ func runCommand(args []string, _, stderr io.Writer) int {
 		return ExitFailure
 	}
 	go reloadOnHangup(ctx, b, log)
-	<-ctx.Done()
+	code := ExitOK
+	select {
+	case <-ctx.Done():
+	case err = <-b.Failed():
+		log.Error().Err(err).Msg("rathaus cannot go on")
+		code = ExitFailure
+	}
 	log.Info().Msg("Stopping rathaus")
 	b.Stop()
 	log.Info().Msg("Stopped")
-	return ExitOK
+	return code
 }
 
 // reloadOnHangup reloads the config and reconciles the rooms on SIGHUP.
