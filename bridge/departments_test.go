@@ -17,6 +17,7 @@ import (
 
 	"github.com/rathaus-de/rathaus/internal/tesths"
 	"github.com/rathaus-de/rathaus/protocol"
+	"github.com/rathaus-de/rathaus/store"
 )
 
 // countingTransport records the homeserver requests rathaus makes.
@@ -176,6 +177,19 @@ func TestDepartments(t *testing.T) {
 	sent, err := users["bernd"].cli.SendText(ctx, bauStaff, "!rathaus sync")
 	require.NoError(t, err)
 	assert.Contains(t, botReplyTo(t, users["bernd"].cli, bauStaff, bot, sent.EventID), "nur für Administrator")
+
+	// Staff set their status; anyone in the room sees the departments.
+	sent, err = users["bernd"].cli.SendText(ctx, bauStaff, "!rathaus status verfügbar")
+	require.NoError(t, err)
+	assert.Contains(t, botReplyTo(t, users["bernd"].cli, bauStaff, bot, sent.EventID), "Status gesetzt / status set: verfügbar")
+	statuses, err := env.bridge.Store().StaffStatuses(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusAvailable, statuses[users["bernd"].id])
+	sent, err = users["bernd"].cli.SendText(ctx, bauStaff, "!rathaus departments")
+	require.NoError(t, err)
+	listing := botReplyTo(t, users["bernd"].cli, bauStaff, bot, sent.EventID)
+	assert.Contains(t, listing, "• Bauamt: ")
+	assert.Contains(t, listing, "• Bürgerbüro: ")
 
 	// 2. Change the config: rename Bauamt, move Dora into it, make Carol a
 	// caseworker, remove the Bürgerbüro; an admin's sync applies it.

@@ -119,21 +119,30 @@ func (p *holdingProxy) releaseAll() {
 	}
 }
 
-// TestKill9LosesNothing: rathaus is killed with SIGKILL while acknowledged
-// commands are still waiting in its inbox; after a restart every command is
-// answered exactly once.
-func TestKill9LosesNothing(t *testing.T) {
-	bin := buildRathaus(t)
+// rathausSetup is a real rathaus binary configured for a real Dendrite.
+type rathausSetup struct {
+	bin, cfgPath, dbPath string
+	hs                   *tesths.Homeserver
+	proc                 *rathausProc
+}
+
+// setupRathaus builds the binary, writes its config (with extra YAML,
+// which may use the server name), lets the real CLI generate the
+// registration, starts Dendrite with it and points the config at
+// homeserverURL(hs.URL) (the URL itself, or a proxy in front of it).
+// rathaus is not started.
+func setupRathaus(t *testing.T, extra func(serverName string) string, homeserverURL func(string) string) *rathausSetup {
+	t.Helper()
+	s := &rathausSetup{bin: buildRathaus(t)}
 	dir := t.TempDir()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	listen := l.Addr().String()
 	require.NoError(t, l.Close())
-	cfgPath := filepath.Join(dir, "config.yaml")
-	dbPath := filepath.Join(dir, "rathaus.db")
+	s.cfgPath = filepath.Join(dir, "config.yaml")
+	s.dbPath = filepath.Join(dir, "rathaus.db")
 
-	hs := tesths.Start(t, tesths.Options{Appservices: func(serverName string) []*mauas.Registration {
-		// The real CLI writes the registration and stores its tokens.
+	s.hs = tesths.Start(t, tesths.Options{Appservices: func(serverName string) []*mauas.Registration {
 		cfg := fmt.Sprintf(`homeserver:
   url: http://127.0.0.1:1
   server_name: %q
@@ -149,21 +158,43 @@ logging:
 authority:
   name: Stadt Absturzheim
   ags: "09162000"
-`, serverName, listen, dbPath)
-		require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+`, serverName, listen, s.dbPath)
+		if extra != nil {
+			cfg += extra(serverName)
+		}
+		require.NoError(t, os.WriteFile(s.cfgPath, []byte(cfg), 0o600))
 		regPath := filepath.Join(dir, "registration.yaml")
-		out, err := exec.Command(bin, "generate-registration", "-c", cfgPath, "-o", regPath).CombinedOutput()
+		out, err := exec.Command(s.bin, "generate-registration", "-c", s.cfgPath, "-o", regPath).CombinedOutput()
 		require.NoError(t, err, "%s", out)
 		reg, err := mauas.LoadRegistration(regPath)
 		require.NoError(t, err)
 		return []*mauas.Registration{reg}
 	}})
-	proxy, proxyURL := newHoldingProxy(t, hs.URL)
-	data, err := os.ReadFile(cfgPath)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(cfgPath, []byte(strings.Replace(string(data), "http://127.0.0.1:1", proxyURL, 1)), 0o600))
+	s.editConfig(t, "http://127.0.0.1:1", homeserverURL(s.hs.URL))
+	s.proc = &rathausProc{bin: s.bin, config: s.cfgPath, logPath: filepath.Join(dir, "rathaus.log"), listen: listen}
+	return s
+}
 
-	proc := &rathausProc{bin: bin, config: cfgPath, logPath: filepath.Join(dir, "rathaus.log"), listen: listen}
+// editConfig replaces text in the config file.
+func (s *rathausSetup) editConfig(t *testing.T, old, repl string) {
+	t.Helper()
+	data, err := os.ReadFile(s.cfgPath)
+	require.NoError(t, err)
+	require.Contains(t, string(data), old)
+	require.NoError(t, os.WriteFile(s.cfgPath, []byte(strings.Replace(string(data), old, repl, 1)), 0o600))
+}
+
+// TestKill9LosesNothing: rathaus is killed with SIGKILL while acknowledged
+// commands are still waiting in its inbox; after a restart every command is
+// answered exactly once.
+func TestKill9LosesNothing(t *testing.T) {
+	var proxy *holdingProxy
+	setup := setupRathaus(t, nil, func(hsURL string) string {
+		p, proxyURL := newHoldingProxy(t, hsURL)
+		proxy = p
+		return proxyURL
+	})
+	hs, proc, dbPath := setup.hs, setup.proc, setup.dbPath
 	proc.start(t)
 
 	ctx := context.Background()

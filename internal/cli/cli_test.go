@@ -141,3 +141,25 @@ func TestSmallCommands(t *testing.T) {
 	code, _, _ = run()
 	assert.Equal(t, cli.ExitUsage, code)
 }
+
+// TestCheckConfigDepartmentMistakes: an invalid LeiKa key, a duplicate
+// department id and overlapping office hours are all named at once.
+func TestCheckConfigDepartmentMistakes(t *testing.T) {
+	cfg := exampleWithoutPlaceholders(t)
+	for old, repl := range map[string]string{
+		`services: ["99108008000000", "99108011000000"]`: `services: ["99108008000000", "9910800800"]`,
+		"  - id: buergerbuero":                           "  - id: bauamt",
+		`monday: ["08:00-12:00", "13:00-15:30"]`:         `monday: ["08:00-12:00", "11:30-15:30"]`,
+		"as_token: generate":                             "as_token: " + strings.Repeat("a", 64),
+		"hs_token: generate":                             "hs_token: " + strings.Repeat("b", 64),
+	} {
+		require.Contains(t, cfg, old)
+		cfg = strings.Replace(cfg, old, repl, 1)
+	}
+	code, _, stderr := run("check-config", "-c", writeFile(t, cfg))
+	assert.Equal(t, cli.ExitInvalidConfig, code)
+	assert.Contains(t, stderr, "has 3 problem(s)", stderr)
+	assert.Contains(t, stderr, `departments[0].services[1]: "9910800800" is not a LeiKa key`)
+	assert.Contains(t, stderr, `departments[1].id: duplicate id "bauamt"`)
+	assert.Contains(t, stderr, "departments[0].office_hours.monday: 08:00–12:00 overlaps 11:30–15:30")
+}
