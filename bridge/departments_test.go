@@ -178,6 +178,16 @@ func TestDepartments(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, botReplyTo(t, users["bernd"].cli, bauStaff, bot, sent.EventID), "nur für Administrator")
 
+	// Room settings are the admins' (and rathaus's): a caseworker cannot
+	// rename the staff room.
+	_, err = users["bernd"].cli.SendStateEvent(ctx, bauStaff, event.StateRoomName, "", &event.RoomNameEventContent{Name: "Drift"})
+	assert.Error(t, err, "caseworkers cannot change room settings")
+	var pl event.PowerLevelsEventContent
+	require.NoError(t, anna.cli.StateEvent(ctx, bauStaff, event.StatePowerLevels, "", &pl))
+	assert.Equal(t, 100, pl.StateDefault())
+	assert.Equal(t, 75, pl.Kick())
+	assert.Equal(t, 101, pl.GetEventLevel(protocol.DepartmentEventType))
+
 	// Staff set their status; anyone in the room sees the departments.
 	sent, err = users["bernd"].cli.SendText(ctx, bauStaff, "!rathaus status verfügbar")
 	require.NoError(t, err)

@@ -47,3 +47,40 @@ func refusal(cfg *config.Config, cmd string, sender id.UserID) string {
 	}
 	return ""
 }
+
+// roomPolicy is the part of a managed room's power levels besides the
+// users map, the same in every managed room: caseworkers and leads talk,
+// leads moderate, only admins change room settings, and what rathaus
+// derives from the config (department state, space links) only the bot.
+// events_default is 0, or the bot's level once a room is archived
+// (read-only).
+func roomPolicy(archived bool) map[string]any {
+	const admin, lead, bot = 100, 75, config.BotPowerLevel
+	eventsDefault := 0
+	if archived {
+		eventsDefault = bot
+	}
+	return map[string]any{
+		"events_default": eventsDefault,
+		"state_default":  admin,
+		"invite":         lead,
+		"kick":           lead,
+		"redact":         lead,
+		"ban":            admin,
+		"events": map[string]any{
+			"m.room.name":               admin,
+			"m.room.topic":              admin,
+			"m.room.avatar":             admin,
+			"m.room.canonical_alias":    admin,
+			"m.room.power_levels":       admin,
+			"m.room.history_visibility": admin,
+			"m.room.encryption":         admin,
+			"m.room.server_acl":         bot,
+			"m.room.tombstone":          bot,
+			"m.space.child":             bot,
+			"m.space.parent":            bot,
+			"de.rathaus.authority":      bot,
+			"de.rathaus.department":     bot,
+		},
+	}
+}

@@ -114,15 +114,13 @@ func (b *Bridge) ensureRoom(ctx context.Context, spec roomSpec, known map[roomRe
 		return fmt.Errorf("failed to resolve %s: %w", spec.Alias, err)
 	}
 	req := &mautrix.ReqCreateRoom{
-		Visibility:    "private",
-		Preset:        "private_chat",
-		RoomAliasName: aliasLocalpart(spec.Alias),
-		Name:          spec.Name,
-		Topic:         spec.Topic,
-		Invite:        spec.Members,
-		PowerLevelOverride: &event.PowerLevelsEventContent{
-			Users: spec.Users,
-		},
+		Visibility:         "private",
+		Preset:             "private_chat",
+		RoomAliasName:      aliasLocalpart(spec.Alias),
+		Name:               spec.Name,
+		Topic:              spec.Topic,
+		Invite:             spec.Members,
+		PowerLevelOverride: powerLevelOverride(spec.Users),
 	}
 	if spec.IsSpace {
 		req.CreationContent = map[string]any{"type": event.RoomTypeSpace}
@@ -183,7 +181,7 @@ func (b *Bridge) converge(ctx context.Context, roomID id.RoomID, spec roomSpec, 
 		}
 		report.StateEvents++
 	}
-	b.convergePowerLevels(ctx, roomID, state, spec.Users, 0, report)
+	b.convergePowerLevels(ctx, roomID, state, spec.Users, false, report)
 	b.convergeMembers(ctx, roomID, state, spec, report)
 }
 
@@ -207,27 +205,30 @@ func (b *Bridge) childLinks(state mautrix.RoomStateMap, spec roomSpec, ids map[r
 	return out
 }
 
-// convergePowerLevels sets the users map and events_default, keeping every
-// other field of the room's power levels.
-func (b *Bridge) convergePowerLevels(ctx context.Context, roomID id.RoomID, state mautrix.RoomStateMap, users map[id.UserID]int, eventsDefault int, report *ReconcileReport) {
+// convergePowerLevels sets the users map and the room policy (see
+// roomPolicy), keeping every other field of the room's power levels.
+func (b *Bridge) convergePowerLevels(ctx context.Context, roomID id.RoomID, state mautrix.RoomStateMap, users map[id.UserID]int, archived bool, report *ReconcileReport) {
 	current := currentContent(state, event.StatePowerLevels, "")
-	currentDefault := current["events_default"]
-	if currentDefault == nil {
-		currentDefault = 0 // the spec's default when the key is absent
-	}
+	want := roomPolicy(archived)
 	wantUsers := make(map[string]any, len(users))
 	for u, pl := range users {
 		wantUsers[u.String()] = pl
 	}
-	if stateMatches(map[string]any{"users": current["users"], "events_default": currentDefault},
-		map[string]any{"users": wantUsers, "events_default": eventsDefault}) {
+	want["users"] = wantUsers
+	have := make(map[string]any, len(want))
+	for k := range want {
+		have[k] = current[k]
+	}
+	if stateMatches(have, want) {
 		return
 	}
-	next := make(map[string]any, len(current)+2)
+	next := make(map[string]any, len(current)+len(want))
 	for k, v := range current {
 		next[k] = v
 	}
-	next["users"], next["events_default"] = wantUsers, eventsDefault
+	for k, v := range want {
+		next[k] = v
+	}
 	if _, err := b.as.BotIntent().SendStateEvent(ctx, roomID, event.StatePowerLevels, "", next); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Stringer("room_id", roomID).Msg("Failed to update power levels")
 		report.fail("%s power levels: %v", roomID, err)
@@ -325,8 +326,7 @@ func (b *Bridge) archive(ctx context.Context, m store.ManagedRoom, report *Recon
 		}
 	}
 	users[bot.UserID] = max(users[bot.UserID], config.BotPowerLevel)
-	// Read-only: only the bot outranks events_default.
-	b.convergePowerLevels(ctx, m.RoomID, state, users, config.BotPowerLevel, report)
+	b.convergePowerLevels(ctx, m.RoomID, state, users, true, report)
 }
 
 func (b *Bridge) sendState(ctx context.Context, roomID id.RoomID, t event.Type, content any, report *ReconcileReport) {
@@ -343,4 +343,19 @@ func (b *Bridge) sendState(ctx context.Context, roomID id.RoomID, t event.Type, 
 func aliasLocalpart(a id.RoomAlias) string {
 	local, _, _ := strings.Cut(strings.TrimPrefix(string(a), "#"), ":")
 	return local
+}
+
+// powerLevelOverride is the createRoom power levels: the policy and users.
+func powerLevelOverride(users map[id.UserID]int) *event.PowerLevelsEventContent {
+	policy := roomPolicy(false)
+	levels := func(key string) *int { v := policy[key].(int); return &v }
+	events := map[string]int{}
+	for k, v := range policy["events"].(map[string]any) {
+		events[k] = v.(int)
+	}
+	return &event.PowerLevelsEventContent{
+		Users: users, Events: events, EventsDefault: policy["events_default"].(int),
+		StateDefaultPtr: levels("state_default"), InvitePtr: levels("invite"), KickPtr: levels("kick"),
+		BanPtr: levels("ban"), RedactPtr: levels("redact"),
+	}
 }
