@@ -110,19 +110,28 @@ func printProblems(w io.Writer, path string, problems config.ValidationErrors) {
 	}
 }
 
+// loadValidConfig loads a config that must be valid; otherwise it prints
+// every problem and returns the exit code to end with.
+func loadValidConfig(path string, stderr io.Writer) (*config.Config, int) {
+	cfg, problems, ok := loadConfig(path, stderr)
+	if !ok {
+		return nil, ExitInvalidConfig
+	}
+	if len(problems) > 0 {
+		printProblems(stderr, path, problems)
+		return nil, ExitInvalidConfig
+	}
+	return cfg, ExitOK
+}
+
 func checkConfig(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("check-config", stderr)
 	path := fs.String("c", "", "path to the config file")
 	if !parseFlags(fs, args, stderr) {
 		return ExitUsage
 	}
-	_, problems, ok := loadConfig(*path, stderr)
-	if !ok {
-		return ExitInvalidConfig
-	}
-	if len(problems) > 0 {
-		printProblems(stderr, *path, problems)
-		return ExitInvalidConfig
+	if _, code := loadValidConfig(*path, stderr); code != ExitOK {
+		return code
 	}
 	fmt.Fprintf(stdout, "%s is valid\n", *path)
 	return ExitOK

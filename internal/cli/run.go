@@ -21,13 +21,9 @@ func runCommand(args []string, _, stderr io.Writer) int {
 	if !parseFlags(fs, args, stderr) {
 		return ExitUsage
 	}
-	cfg, problems, ok := loadConfig(*path, stderr)
-	if !ok {
-		return ExitInvalidConfig
-	}
-	if len(problems) > 0 {
-		printProblems(stderr, *path, problems)
-		return ExitInvalidConfig
+	cfg, code := loadValidConfig(*path, stderr)
+	if code != ExitOK {
+		return code
 	}
 	log := newLogger(cfg.Logging, stderr)
 	log.Info().Str("version", rathaus.Version).Msg("Starting rathaus")
@@ -52,7 +48,6 @@ func runCommand(args []string, _, stderr io.Writer) int {
 		return ExitFailure
 	}
 	go reloadOnHangup(ctx, b, log)
-	code := ExitOK
 	select {
 	case <-ctx.Done():
 	case err = <-b.Failed():
