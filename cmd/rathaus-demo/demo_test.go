@@ -36,9 +36,11 @@ const (
 
 // TestMakeRun proves that `make run` works on a checkout: it builds what it
 // needs, starts Dendrite and rathaus, prints a login that works, and the bot
-// answers; Ctrl-C (SIGINT to the process group) stops everything. A second
-// run on the same directory (the demo binary directly, as make would start
-// it) reuses the account, its password and the room, and exits 0.
+// answers, in a room of the user's own and in the Bauamt staff room, to
+// which rathaus invited the login as staff of the example departments.
+// Ctrl-C (SIGINT to the process group) stops everything. A second run on
+// the same directory (the demo binary directly, as make would start it)
+// reuses the account, its password and the room, and exits 0.
 func TestMakeRun(t *testing.T) {
 	root := repoRoot(t)
 	_, err := exec.LookPath("make")
@@ -72,6 +74,27 @@ func TestMakeRun(t *testing.T) {
 	})
 	pingAndWaitForPong(t, staff, room.RoomID, bot)
 
+	// rathaus invited the printed login, an admin of both example
+	// departments, to the authority space and the department rooms as it
+	// started: the demo created the staff accounts first.
+	authoritySpace := resolveAlias(t, staff, "#_rathaus_space:"+serverName)
+	bauamtSpace := resolveAlias(t, staff, "#_rathaus_bauamt_space:"+serverName)
+	bauamt := resolveAlias(t, staff, "#_rathaus_bauamt:"+serverName)
+	tesths.WaitFor(t, botTimeout, "the invitations to the authority space and the Bauamt rooms", func() error {
+		return invitedOrJoined(t, staff, authoritySpace, bauamtSpace, bauamt)
+	})
+	_, err = staff.JoinRoomByID(t.Context(), bauamt)
+	require.NoError(t, err, "joining the Bauamt staff room")
+	reply := askAndWaitForReply(t, staff, bauamt, bot, "!rathaus departments", "Bauamt", "Bürgerbüro")
+	t.Logf("the bot's answer to !rathaus departments:\n%s", reply)
+	// The printed login is an admin: it may converge the rooms to the config.
+	reply = askAndWaitForReply(t, staff, bauamt, bot, "!rathaus sync", "sync done")
+	assert.NotContains(t, reply, "Fehler", "the sync reports no failures")
+	// The printed steps name the staff room as clients show it.
+	var name event.RoomNameEventContent
+	require.NoError(t, staff.StateEvent(t.Context(), bauamt, event.StateRoomName, "", &name))
+	first.assertOutput(t, `"`+name.Name+`"`, "!rathaus departments", "!rathaus status verfügbar")
+
 	// Ctrl-C in a terminal reaches make and the demo, which is what this is.
 	first.interrupt(t)
 	state := first.wait(t, stopTimeout)
@@ -90,6 +113,7 @@ func TestMakeRun(t *testing.T) {
 	assert.Equal(t, ready["user"], again["user"])
 	assert.Equal(t, ready["password"], again["password"], "the password is kept in the demo directory")
 	assert.NotContains(t, second.output(), "Wrote the rathaus config", "the config is written on the first run only")
+	assert.NotContains(t, second.output(), "Upgraded", "the config written by this demo needs no upgrade")
 	staff = login(t, again)
 	pingAndWaitForPong(t, staff, room.RoomID, bot)
 
@@ -325,6 +349,67 @@ func pongAfter(t *testing.T, cli *mautrix.Client, room id.RoomID, bot id.UserID,
 		}
 	}
 	return fmt.Errorf("the ping is not among the %d latest events", len(resp.Chunk))
+}
+
+// resolveAlias resolves a room alias through the client API, as a client
+// does when the user opens #alias.
+func resolveAlias(t *testing.T, cli *mautrix.Client, alias string) id.RoomID {
+	t.Helper()
+	resp, err := cli.ResolveAlias(t.Context(), id.RoomAlias(alias))
+	require.NoError(t, err, "resolving %s", alias)
+	return resp.RoomID
+}
+
+// invitedOrJoined reports whether cli's user is invited to or joined in
+// every room, as its next sync shows.
+func invitedOrJoined(t *testing.T, cli *mautrix.Client, rooms ...id.RoomID) error {
+	resp, err := cli.SyncRequest(t.Context(), 0, "", "", false, event.PresenceOffline)
+	if err != nil {
+		return fmt.Errorf("failed to sync: %w", err)
+	}
+	for _, room := range rooms {
+		_, invited := resp.Rooms.Invite[room]
+		_, joined := resp.Rooms.Join[room]
+		if !invited && !joined {
+			return fmt.Errorf("neither invited to nor joined in %s (%d invites, %d joined rooms)",
+				room, len(resp.Rooms.Invite), len(resp.Rooms.Join))
+		}
+	}
+	return nil
+}
+
+// askAndWaitForReply sends a command and waits for the bot's reply to it
+// that mentions every one of want; it returns the reply.
+func askAndWaitForReply(t *testing.T, cli *mautrix.Client, room id.RoomID, bot id.UserID, command string, want ...string) string {
+	t.Helper()
+	sent, err := cli.SendText(t.Context(), room, command)
+	require.NoError(t, err)
+	var answer string
+	tesths.WaitFor(t, botTimeout, fmt.Sprintf("the bot's reply to %q mentioning %q", command, want), func() error {
+		replies, err := tesths.Replies(t.Context(), cli, room, bot)
+		if err != nil {
+			return fmt.Errorf("failed to read the room: %w", err)
+		}
+		bodies := replies[sent.EventID]
+		if len(bodies) == 0 {
+			return errors.New("no reply yet")
+		}
+		for _, body := range bodies {
+			missing := ""
+			for _, w := range want {
+				if !strings.Contains(body, w) {
+					missing = w
+					break
+				}
+			}
+			if missing == "" {
+				answer = body
+				return nil
+			}
+		}
+		return fmt.Errorf("the replies %q do not mention all of %q", bodies, want)
+	})
+	return answer
 }
 
 // assertGone checks that Dendrite and rathaus of one run have exited and

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -17,8 +18,10 @@ import (
 )
 
 const configHeader = `# rathaus configuration of the local demo, written by rathaus-demo (make run)
-# on its first run from the example below. Edit it freely; the demo does not
-# write it again. Delete the whole demo directory to start over.
+# on its first run from the example below, with the example's staff replaced
+# by accounts of the demo homeserver. Edit it freely; the demo does not write
+# it again, and on every start it creates the accounts of the staff of this
+# server listed here. Delete the whole demo directory to start over.
 
 `
 
@@ -42,34 +45,13 @@ func demoSettings(opts Options) []demoSetting {
 }
 
 // demoConfig returns the embedded example configuration with the demo's
-// values set and the tokens still "generate". It replaces the values in
-// place, so the example's comments and layout stay as they are; only if
-// that is impossible (a key is missing or carries a trailing comment) does
-// it re-encode the document, which keeps comments but not blank lines.
+// values and staff set and the tokens still "generate". It replaces the
+// values and the staff lists in place, so the example's comments and layout
+// stay as they are (see editConfig).
 func demoConfig(opts Options) ([]byte, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(rathaus.ExampleConfig, &doc); err != nil {
-		return nil, fmt.Errorf("failed to parse the example config: %w", err)
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, errors.New("the example config is not a YAML mapping")
-	}
-	settings := demoSettings(opts)
-	data, ok := spliceValues(rathaus.ExampleConfig, doc.Content[0], settings)
-	if !ok {
-		for _, kv := range settings {
-			setKey(doc.Content[0], strings.Split(kv.key, "."), kv.value)
-		}
-		var buf bytes.Buffer
-		enc := yaml.NewEncoder(&buf)
-		enc.SetIndent(2)
-		if err := enc.Encode(&doc); err != nil {
-			return nil, fmt.Errorf("failed to encode the demo config: %w", err)
-		}
-		if err := enc.Close(); err != nil {
-			return nil, fmt.Errorf("failed to encode the demo config: %w", err)
-		}
-		data = buf.Bytes()
+	data, err := editConfig(rathaus.ExampleConfig, demoSettings(opts), demoStaff(opts.ServerName()))
+	if err != nil {
+		return nil, fmt.Errorf("failed to make the demo config from the example: %w", err)
 	}
 	data = append([]byte(configHeader), data...)
 	// Everything but the tokens must already be valid: this catches an
@@ -81,7 +63,24 @@ func demoConfig(opts Options) ([]byte, error) {
 	if err := checkFits(cfg, opts, layout{}); err != nil {
 		return nil, fmt.Errorf("the demo config does not say what was meant: %w", err)
 	}
+	if err := checkStaff(cfg, demoStaff(opts.ServerName())); err != nil {
+		return nil, fmt.Errorf("the demo config does not say what was meant: %w", err)
+	}
 	return data, nil
+}
+
+// checkStaff reports whether cfg has exactly the staff lists of want.
+func checkStaff(cfg *config.Config, want []staffSetting) error {
+	for _, w := range want {
+		d := cfg.Department(w.department)
+		if d == nil {
+			return fmt.Errorf("no department %q", w.department)
+		}
+		if !slices.Equal(d.Staff, w.staff) {
+			return fmt.Errorf("department %q has staff %v, not %v", w.department, d.Staff, w.staff)
+		}
+	}
+	return nil
 }
 
 // spliceValues replaces the source text of each setting's value, which must
@@ -202,6 +201,16 @@ func prepareConfig(ctx context.Context, opts Options, l layout, out *console) (*
 	}
 	if err := checkFits(cfg, opts, l); err != nil {
 		return nil, err
+	}
+	upgraded, uerr := upgradeExampleStaff(cfg, opts, l, out)
+	if uerr != nil {
+		return nil, uerr
+	}
+	if upgraded {
+		cfg, err = config.Load(l.config)
+		if problems := nonTokenProblems(err); len(problems) > 0 {
+			return nil, fmt.Errorf("%s is invalid after the upgrade: %w", l.config, problems)
+		}
 	}
 	if err != nil || !exists(l.registration) {
 		if err := generateRegistration(ctx, opts, l); err != nil {

@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus"
 	"github.com/rathaus-de/rathaus/config"
@@ -39,12 +41,20 @@ func TestDemoConfig(t *testing.T) {
 	assert.Equal(t, config.LogFormatConsole, cfg.Logging.Format)
 	assert.Equal(t, AuthorityName, cfg.Authority.Name)
 
-	// The values were replaced in place: apart from the header and those
-	// lines, the file is the example, comments and blank lines included.
+	require.NoError(t, checkStaff(cfg, demoStaff("localhost:18448")))
+	assert.Equal(t, []id.UserID{
+		"@sachbearbeiterin:localhost:18448", "@bauamt-leitung:localhost:18448", "@buergerbuero-team:localhost:18448",
+	}, staffUsers(cfg))
+	assert.Empty(t, foreignStaff(cfg), "no staff of other servers is left")
+	assert.True(t, cfg.IsAdmin("@sachbearbeiterin:localhost:18448"), "the printed login may run !rathaus sync")
+
+	// The values and staff lists were replaced in place: apart from the
+	// header, the staff lists and the settings' lines, the file is the
+	// example, comments and blank lines included.
 	body := bytes.TrimPrefix(data, []byte(configHeader))
 	require.NotEqual(t, data, body, "the header comes first")
-	got := strings.Split(string(body), "\n")
-	want := strings.Split(string(rathaus.ExampleConfig), "\n")
+	got := withoutStaffLists(string(body))
+	want := withoutStaffLists(string(rathaus.ExampleConfig))
 	require.Len(t, got, len(want))
 	changed := 0
 	for i := range want {
@@ -54,6 +64,65 @@ func TestDemoConfig(t *testing.T) {
 		}
 	}
 	assert.LessOrEqual(t, changed, len(demoSettings(testOptions())))
+	// Every comment of the example survives, in order, those documenting
+	// the staff keys included.
+	assertCommentsKept(t, string(rathaus.ExampleConfig), string(body))
+	assert.Contains(t, string(body), "# Matrix user ID of the staff member.")
+}
+
+// staffUsers lists every staff member once, in config order.
+func staffUsers(cfg *config.Config) []id.UserID {
+	var out []id.UserID
+	for _, d := range cfg.Departments {
+		for _, s := range d.Staff {
+			if !slices.Contains(out, s.User) {
+				out = append(out, s.User)
+			}
+		}
+	}
+	return out
+}
+
+// withoutStaffLists returns the lines of a config without the lines of its
+// block-style staff lists (below a "staff:" line, indented deeper).
+func withoutStaffLists(text string) []string {
+	var out []string
+	staffIndent := -1
+	for _, line := range strings.Split(text, "\n") {
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		if staffIndent >= 0 {
+			if strings.TrimSpace(line) == "" || indent > staffIndent {
+				continue
+			}
+			staffIndent = -1
+		}
+		if strings.TrimSpace(line) == "staff:" {
+			staffIndent = indent
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// assertCommentsKept checks that the comment lines of orig appear in edited
+// in the same order.
+func assertCommentsKept(t *testing.T, orig, edited string) {
+	t.Helper()
+	lines := strings.Split(edited, "\n")
+	pos := 0
+	for _, line := range strings.Split(orig, "\n") {
+		c := strings.TrimSpace(line)
+		if !strings.HasPrefix(c, "#") {
+			continue
+		}
+		for pos < len(lines) && strings.TrimSpace(lines[pos]) != c {
+			pos++
+		}
+		if !assert.Less(t, pos, len(lines), "comment %q is lost or out of order", c) {
+			return
+		}
+		pos++
+	}
 }
 
 func TestSpliceFallsBackToReencoding(t *testing.T) {
@@ -113,10 +182,10 @@ func TestCheckFits(t *testing.T) {
 func TestStaffPasswordIsStable(t *testing.T) {
 	l, err := newLayout(t.TempDir())
 	require.NoError(t, err)
-	first, err := l.staffPassword()
+	first, err := l.accountPassword(StaffLocalpart)
 	require.NoError(t, err)
 	assert.Regexp(t, regexp.MustCompile(`^[a-km-z2-9]{5}(-[a-km-z2-9]{5}){3}$`), first)
-	again, err := l.staffPassword()
+	again, err := l.accountPassword(StaffLocalpart)
 	require.NoError(t, err)
 	assert.Equal(t, first, again)
 	info, err := os.Stat(filepath.Join(l.dir, StaffLocalpart+".password"))

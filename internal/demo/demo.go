@@ -80,7 +80,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	} {
 		abs, err := filepath.Abs(*bin.path)
 		if err == nil {
-			err = checkExecutable(abs)
+			err = devhs.CheckExecutable(abs)
 		}
 		if err != nil {
 			return fmt.Errorf("no %s binary: %w; %s", bin.what, err, bin.hint)
@@ -116,9 +116,13 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err != nil {
 		return interrupted(err)
 	}
-	password, err := l.staffPassword()
+	accounts, err := demoAccounts(cfg, l)
 	if err != nil {
 		return err
+	}
+	if foreign := foreignStaff(cfg); len(foreign) > 0 {
+		out.Printf("Note: %s lists staff of other servers (%s); the demo homeserver cannot invite them.\n",
+			out.Path(l.config), joinUsers(foreign))
 	}
 
 	out.Printf("Starting Dendrite %s (log: %s)…\n", opts.ServerName(), out.Path(filepath.Join(l.dendriteDir, "logs", "console.log")))
@@ -138,8 +142,8 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err != nil {
 		return interrupted(err)
 	}
-	staff, err := ensureStaff(ctx, kids.dendrite, password, l)
-	if err != nil {
+	// rathaus invites the staff as it starts: their accounts come first.
+	if err := ensureAccounts(ctx, kids.dendrite, accounts, l); err != nil {
 		return interrupted(err)
 	}
 
@@ -168,7 +172,13 @@ func Run(ctx context.Context, opts Options) (err error) {
 		return interrupted(err)
 	}
 
-	announce(out, opts, l, cfg.Authority.Name, staff, password, cfg.BotUserID().String(), kids)
+	out.Printf("%s", announcement{
+		opts: opts, cfg: cfg, accounts: accounts,
+		config: out.Path(l.config), dir: out.Path(l.dir),
+		rathausLog: out.Path(l.rathausLog), dendriteLog: out.Path(kids.dendrite.ConsoleLog),
+		rathausPid: kids.rathaus.Pid(), dendritePid: kids.dendrite.Pid(),
+		path: out.Path,
+	}.text())
 
 	select {
 	case <-ctx.Done():
@@ -179,18 +189,6 @@ func Run(ctx context.Context, opts Options) (err error) {
 	case <-kids.dendrite.Done():
 		return kids.dendriteDied()
 	}
-}
-
-// checkExecutable reports whether path is an executable file.
-func checkExecutable(path string) error {
-	info, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if info.IsDir() || info.Mode().Perm()&0o111 == 0 {
-		return fmt.Errorf("%s is not an executable file", path)
-	}
-	return nil
 }
 
 // checkPortsFree tries each port before anything starts, so a port held by

@@ -5,13 +5,42 @@
 // RATHAUS_DEMO_DIR). On the first run it writes a rathaus config.yaml from
 // the embedded example (SQLite in the directory, authority "Stadt
 // Demoheim", console logs) and has `rathaus generate-registration` fill in
-// the tokens and write registration.yaml. Every run then starts Dendrite
-// (internal/devhs) with that registration, makes sure the staff account
-// sachbearbeiterin exists with the password kept in the directory, starts
-// `rathaus run` as a child process, waits until both are ready and prints
-// how to log in and talk to the bot, followed by a machine-readable line:
+// the tokens and write registration.yaml. The example's two departments,
+// bauamt ("Bauamt") and buergerbuero ("Bürgerbüro"), keep their services,
+// office hours and closed dates, but their staff become accounts of the
+// demo homeserver:
+//
+//	sachbearbeiterin   admin of both departments (the printed login; may run !rathaus sync)
+//	bauamt-leitung     lead in bauamt
+//	buergerbuero-team  caseworker in buergerbuero
+//
+// The config is edited in the text, so the example's comments and layout
+// stay; only the changed values and staff lists differ.
+//
+// Every run then starts Dendrite (internal/devhs) with that registration and
+// creates, through shared-secret registration, every staff member of the
+// demo server that config.yaml lists, and always sachbearbeiterin. Each
+// password is made on the first run and kept in <localpart>.password in the
+// directory; later runs find the account and check that the password still
+// logs in. Staff of the demo server added to config.yaml later get their
+// account on the next start of the demo (not from !rathaus sync). This happens before rathaus starts, because rathaus invites the
+// staff to the authority space, the department spaces and the staff rooms as
+// it starts. Then the demo starts `rathaus run` as a child process, waits
+// until both are ready and prints how to log in and what to try, followed by
+// a machine-readable line:
 //
 //	DEMO READY homeserver=http://127.0.0.1:8008 server_name=localhost:8448 user=@sachbearbeiterin:localhost:8448 password=… bot=@rathaus:localhost:8448 rathaus_pid=… dendrite_pid=…
+//
+// # Directories of earlier demos
+//
+// Demos before the departments kept the example's staff
+// (@anna:stadt.example, …), users the demo homeserver cannot invite. If both
+// departments still have exactly the example's staff, nobody edited them:
+// the demo replaces them with the accounts above in place (tokens, comments
+// and all other lines stay), keeps the previous file as config.yaml.old and
+// says so. Staff lists that were edited are left alone; staff of other
+// servers are named in a note, since their invitations fail. Delete the
+// directory to start over from the current example.
 //
 // SIGINT, SIGTERM or SIGHUP stop rathaus, then Dendrite, and the demo exits
 // 0. If either child dies, the demo stops the other, prints the tail of the
@@ -33,6 +62,10 @@
 // belongs to that name: changing RATHAUS_DEMO_FED_PORT (or the other ports,
 // which are written into config.yaml) on an existing directory is refused
 // with a message; delete the directory to start over.
+//
+// To apply an edited config.yaml without a restart, write !rathaus sync as
+// an admin (sachbearbeiterin), or send SIGHUP to rathaus (its rathaus_pid),
+// not to the demo.
 //
 // The binaries come from flags, else from the environment
 // (RATHAUS_DEMO_RATHAUS_BIN, RATHAUS_DENDRITE_BIN), else rathaus next to

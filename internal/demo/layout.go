@@ -17,7 +17,7 @@ type layout struct {
 	lock         string // held while a demo runs on the directory
 	config       string // rathaus config.yaml, written on the first run
 	registration string // appservice registration, written on the first run
-	password     string // the staff account's password
+	password     string // the main staff login's password (passwordFile(StaffLocalpart))
 	rathausLog   string
 	dendriteDir  string // internal/devhs state directory
 }
@@ -32,7 +32,7 @@ func newLayout(dir string) (layout, error) {
 		lock:         filepath.Join(abs, "demo.lock"),
 		config:       filepath.Join(abs, "config.yaml"),
 		registration: filepath.Join(abs, "registration.yaml"),
-		password:     filepath.Join(abs, StaffLocalpart+".password"),
+		password:     filepath.Join(abs, StaffLocalpart+passwordSuffix),
 		rathausLog:   filepath.Join(abs, "rathaus.log"),
 		dendriteDir:  filepath.Join(abs, "dendrite"),
 	}, nil
@@ -79,24 +79,37 @@ func newPassword() (string, error) {
 	return b.String(), nil
 }
 
-// staffPassword returns the password kept in the directory, creating it on
-// the first run. It is written before the account is registered, so a
-// crash in between cannot leave an account with an unknown password.
-func (l layout) staffPassword() (string, error) {
-	data, err := os.ReadFile(l.password)
+// passwordSuffix follows the localpart in the name of an account's
+// password file.
+const passwordSuffix = ".password"
+
+// passwordFile is where the password of the account localpart is kept.
+// Callers pass localparts that checkAccountLocalpart accepted, so the name
+// stays inside the directory.
+func (l layout) passwordFile(localpart string) string {
+	return filepath.Join(l.dir, localpart+passwordSuffix)
+}
+
+// accountPassword returns the password of the account localpart kept in the
+// directory, creating it on the first run. It is written before the account
+// is registered, so a crash in between cannot leave an account with an
+// unknown password.
+func (l layout) accountPassword(localpart string) (string, error) {
+	path := l.passwordFile(localpart)
+	data, err := os.ReadFile(path)
 	if err == nil {
 		if pw := strings.TrimSpace(string(data)); pw != "" {
 			return pw, nil
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("failed to read the staff password: %w", err)
+		return "", fmt.Errorf("failed to read the password of %s: %w", localpart, err)
 	}
 	pw, err := newPassword()
 	if err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(l.password, []byte(pw+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("failed to store the staff password: %w", err)
+	if err := os.WriteFile(path, []byte(pw+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("failed to store the password of %s: %w", localpart, err)
 	}
 	return pw, nil
 }

@@ -29,10 +29,14 @@ const (
 	DefaultDendriteBin = ".cache/bin/dendrite"
 )
 
-// Names the demo creates.
+// Names the demo creates. StaffLocalpart is the login the demo prints; it
+// is admin of both example departments. The other two accounts give each
+// department a second member with another role.
 const (
-	StaffLocalpart = "sachbearbeiterin"
-	AuthorityName  = "Stadt Demoheim"
+	StaffLocalpart        = "sachbearbeiterin"
+	BauamtLeadLocalpart   = "bauamt-leitung"
+	BuergerbueroLocalpart = "buergerbuero-team"
+	AuthorityName         = "Stadt Demoheim"
 )
 
 // Options configure Run.

@@ -98,7 +98,10 @@ func TestRunStopsDendriteWhenRathausDies(t *testing.T) {
 	require.NoError(t, err, "the config is complete after the first run")
 	assert.Equal(t, AuthorityName, cfg.Authority.Name)
 	assert.FileExists(t, filepath.Join(opts.Dir, "registration.yaml"))
-	assert.FileExists(t, filepath.Join(opts.Dir, StaffLocalpart+".password"))
+	require.NoError(t, checkStaff(cfg, demoStaff(opts.ServerName())), "the example's departments have the demo's staff")
+	for _, lp := range []string{StaffLocalpart, BauamtLeadLocalpart, BuergerbueroLocalpart} {
+		assert.FileExists(t, filepath.Join(opts.Dir, lp+".password"), "a password for every staff account")
+	}
 
 	assertNothingRunsIn(t, opts.Dir)
 }

@@ -178,3 +178,15 @@ func (t teeWriter) Write(b []byte) (int, error) {
 func isAddrInUse(log string) bool {
 	return strings.Contains(log, "address already in use")
 }
+
+// CheckExecutable reports whether path is an executable file.
+func CheckExecutable(path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if info.IsDir() || info.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("%s is not an executable file", path)
+	}
+	return nil
+}

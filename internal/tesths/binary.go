@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rathaus-de/rathaus/internal/devhs"
 )
 
 // EnvDendriteBin names the environment variable that points at a prebuilt
@@ -53,7 +55,7 @@ func dendriteBinary(tb testing.TB) (string, error) {
 		return binaryPath, nil
 	}
 	if env := os.Getenv(EnvDendriteBin); env != "" {
-		if err := checkExecutable(env); err != nil {
+		if err := devhs.CheckExecutable(env); err != nil {
 			return "", fmt.Errorf("%s: %w", EnvDendriteBin, err)
 		}
 		binaryPath = env
@@ -69,17 +71,6 @@ func dendriteBinary(tb testing.TB) (string, error) {
 	}
 	binaryPath = path
 	return binaryPath, nil
-}
-
-func checkExecutable(path string) error {
-	info, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if info.IsDir() || info.Mode().Perm()&0o111 == 0 {
-		return fmt.Errorf("%s is not an executable file", path)
-	}
-	return nil
 }
 
 // repoRoot walks up from the working directory to the go.mod of the rathaus
@@ -145,7 +136,7 @@ func cachedBinary(tb testing.TB, root string) (string, error) {
 	}
 	cacheDir := filepath.Join(root, ".cache", "dendrite", hash)
 	target := filepath.Join(cacheDir, "dendrite")
-	if checkExecutable(target) == nil {
+	if devhs.CheckExecutable(target) == nil {
 		return target, nil
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
@@ -161,7 +152,7 @@ func cachedBinary(tb testing.TB, root string) (string, error) {
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing the file releases it too
 	// Another process may have built it while we waited for the lock.
-	if checkExecutable(target) == nil {
+	if devhs.CheckExecutable(target) == nil {
 		return target, nil
 	}
 

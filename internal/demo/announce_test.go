@@ -1,0 +1,85 @@
+package demo
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rathaus-de/rathaus/config"
+)
+
+func testAnnouncement(t *testing.T) announcement {
+	t.Helper()
+	data, err := demoConfig(testOptions())
+	require.NoError(t, err)
+	cfg, _ := config.Parse(data)
+	l, err := newLayout(t.TempDir())
+	require.NoError(t, err)
+	accounts, err := demoAccounts(cfg, l)
+	require.NoError(t, err)
+	return announcement{
+		opts: testOptions(), cfg: cfg, accounts: accounts,
+		config: ".demo/config.yaml", dir: ".demo", rathausLog: ".demo/rathaus.log", dendriteLog: ".demo/dendrite/logs/console.log",
+		rathausPid: 11, dendritePid: 12,
+		path: func(p string) string { return ".demo/" + p[strings.LastIndex(p, "/")+1:] },
+	}
+}
+
+func TestAnnouncement(t *testing.T) {
+	a := testAnnouncement(t)
+	text := a.text()
+	t.Log("\n" + text)
+	login := a.accounts[0]
+
+	assert.Contains(t, text, "Staff login     sachbearbeiterin  (@sachbearbeiterin:localhost:18448)")
+	assert.Contains(t, text, "Password        "+login.password+"\n")
+	assert.Contains(t, text, "admin in Bauamt, admin in Bürgerbüro")
+	// The other accounts are listed with their password file, never their
+	// password.
+	for _, other := range a.accounts[1:] {
+		assert.Contains(t, text, string(other.userID))
+		assert.Contains(t, text, "password in .demo/"+other.localpart+".password")
+		assert.NotContains(t, text, other.password)
+	}
+	assert.Contains(t, text, "(lead in Bauamt)")
+	assert.Contains(t, text, "(caseworker in Bürgerbüro)")
+
+	prose := strings.Join(strings.Fields(text), " ")
+	for _, want := range []string{
+		`the spaces "Stadt Demoheim", "Bauamt", "Bürgerbüro" and to the staff rooms "Bauamt – Team", "Bürgerbüro – Team".`,
+		"!rathaus departments", "!rathaus status verfügbar", "!rathaus help", "!rathaus sync",
+		"Ctrl-C stops everything",
+	} {
+		assert.Contains(t, prose, want)
+	}
+	assert.NotContains(t, text, "\u00a0", "no-break spaces are printed as spaces")
+
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	last := lines[len(lines)-1]
+	assert.Equal(t, "DEMO READY homeserver=http://127.0.0.1:18008 server_name=localhost:18448 user=@sachbearbeiterin:localhost:18448 password="+
+		login.password+" bot=@rathaus:localhost:18448 rathaus_pid=11 dendrite_pid=12", last)
+	for _, line := range lines[:len(lines)-1] {
+		assert.LessOrEqual(t, utf8.RuneCountInString(line), 80, "line too long: %q", line)
+	}
+}
+
+// A login that is on no department's staff gets no invitations; the
+// instructions say so instead of promising them.
+func TestAnnouncementWithoutDepartments(t *testing.T) {
+	a := testAnnouncement(t)
+	a.cfg.Departments = nil
+	a.accounts = a.accounts[:1]
+	prose := strings.Join(strings.Fields(a.text()), " ")
+	assert.NotContains(t, prose, "Accept the invitations")
+	assert.NotContains(t, prose, "More staff")
+	assert.Contains(t, prose, "sachbearbeiterin is on no department's staff in .demo/config.yaml")
+	assert.Contains(t, prose, "invite @rathaus:localhost:18448 and write: !rathaus help")
+}
+
+func TestWrap(t *testing.T) {
+	assert.Equal(t, "  1. aa bb\n     cc\n", wrap("  1. ", "     ", "aa bb cc", 10))
+	assert.Equal(t, "- x y\n  loooooooong\n", wrap("- ", "  ", "x\u00a0y loooooooong", 6), "a no-break space holds, a long word stands alone")
+}
