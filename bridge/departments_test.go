@@ -202,9 +202,10 @@ func TestDepartments(t *testing.T) {
 	assert.Contains(t, listing, "• Bürgerbüro: ")
 
 	// 2. Change the config: rename Bauamt, move Dora into it, make Carol a
-	// caseworker, remove the Bürgerbüro; an admin's sync applies it.
+	// caseworker, drop Bernd, remove the Bürgerbüro; an admin's sync
+	// applies it.
 	env.extra = departmentsYAML("Bauordnungsamt",
-		staffYAML(anna.id, "admin")+staffYAML(users["bernd"].id, "caseworker")+staffYAML(carol.id, "caseworker")+staffYAML(dora.id, "caseworker"), "")
+		staffYAML(anna.id, "admin")+staffYAML(carol.id, "caseworker")+staffYAML(dora.id, "caseworker"), "")
 	counter.reset()
 	sent, err = anna.cli.SendText(ctx, bauStaff, "!rathaus sync")
 	require.NoError(t, err)
@@ -214,8 +215,13 @@ func TestDepartments(t *testing.T) {
 	var name event.RoomNameEventContent
 	require.NoError(t, anna.cli.StateEvent(ctx, bauSpace, event.StateRoomName, "", &name))
 	assert.Equal(t, "Bauordnungsamt", name.Name)
-	assertPowerLevels(t, anna.cli, bauStaff, map[id.UserID]int{bot: 101, anna.id: 100, users["bernd"].id: 50, carol.id: 50, dora.id: 50}, 0)
-	assertMembers(t, anna.cli, bauStaff, bot, anna.id, users["bernd"].id, carol.id, dora.id)
+	assertPowerLevels(t, anna.cli, bauStaff, map[id.UserID]int{bot: 101, anna.id: 100, carol.id: 50, dora.id: 50}, 0)
+	assertMembers(t, anna.cli, bauStaff, bot, anna.id, carol.id, dora.id)
+	assertMembers(t, anna.cli, authority, bot, anna.id, carol.id, dora.id)
+	var gone event.MemberEventContent
+	require.NoError(t, anna.cli.StateEvent(ctx, bauStaff, event.StateMember, users["bernd"].id.String(), &gone))
+	assert.Equal(t, event.MembershipLeave, gone.Membership, "removed staff are kicked")
+	assert.Contains(t, gone.Reason, "nicht mehr im Team", "with a reason")
 
 	// The removed department is archived, not deleted: read-only, marked,
 	// unlinked from the authority space, staff told.
