@@ -14,3 +14,8 @@ var (
 // ErrUnknownDepartment is returned for a department id that is not in the
 // current config. Callers should answer "not found".
 var ErrUnknownDepartment = errors.New("unknown department")
+
+// ErrIllegalTransition is returned when a case action does not apply to
+// the case's status. The message says why; show it to the person who
+// asked.
+var ErrIllegalTransition = errors.New("illegal case transition")

@@ -13,4 +13,8 @@ var (
 	// ErrInvalidValue is returned when a value to be stored is not one the
 	// schema allows (an unknown enum value). It is a programming error.
 	ErrInvalidValue = errors.New("invalid value")
+	// ErrConflict is returned when a row changed under the caller (another
+	// caseworker claimed the case first). The caller should reload and tell
+	// the person who lost.
+	ErrConflict = errors.New("changed concurrently")
 )

@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+)
+
+// Case is one citizen case as the database keeps it. Statuses are the
+// strings of protocol.CaseStatus; the rules for changing them live in the
+// bridge.
+type Case struct {
+	ID          string
+	Reference   string
+	Department  string
+	Status      string
+	Ghost       id.UserID
+	RoomID      id.RoomID // empty until the case room exists
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	RetainUntil time.Time // zero while open
+}
+
+// NewCase is what CreateCase needs.
+type NewCase struct {
+	ID         string
+	Department string
+	Status     string
+	Ghost      id.UserID
+	Actor      string
+	// Reference formats the department's next running number for the year.
+	Reference func(year, seq int) string
+}
+
+const (
+	nextSequenceQuery = `
+		INSERT INTO case_sequence (department, year, last) VALUES ($1, $2, 1)
+		ON CONFLICT (department, year) DO UPDATE SET last = case_sequence.last + 1
+		RETURNING last`
+	insertCaseQuery = `
+		INSERT INTO citizen_case (id, reference, department, status, ghost_user_id, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6)`
+	insertTransitionQuery = `
+		INSERT INTO case_transition (case_id, from_status, to_status, action, actor, at) VALUES ($1, $2, $3, $4, $5, $6)`
+	caseColumns   = `id, reference, department, status, ghost_user_id, COALESCE(room_id, ''), created_at, updated_at, COALESCE(retain_until, 0)`
+	getCaseQuery  = `SELECT ` + caseColumns + ` FROM citizen_case WHERE id = $1`
+	updateStatus  = `UPDATE citizen_case SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2`
+	setRoomQuery  = `UPDATE citizen_case SET room_id = $2 WHERE id = $1 AND room_id IS NULL`
+	historyQuery  = `SELECT from_status, to_status, action, actor, at FROM case_transition WHERE case_id = $1 ORDER BY at, to_status`
+	retainQuery   = `UPDATE citizen_case SET retain_until = $2 WHERE id = $1`
+	caseByRefQry  = `SELECT ` + caseColumns + ` FROM citizen_case WHERE reference = $1`
+	caseByRoomQry = `SELECT ` + caseColumns + ` FROM citizen_case WHERE room_id = $1`
+)
+
+// CreateCase allocates the department's next reference for the current
+// year and stores the case with its first transition, in one transaction.
+func (s *Store) CreateCase(ctx context.Context, nc NewCase) (*Case, error) {
+	now := time.Now()
+	var c *Case
+	err := s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+		var seq int
+		if err := s.DB.QueryRow(ctx, nextSequenceQuery, nc.Department, now.Year()).Scan(&seq); err != nil {
+			return fmt.Errorf("failed to allocate case reference: %w", err)
+		}
+		ref := nc.Reference(now.Year(), seq)
+		if _, err := s.DB.Exec(ctx, insertCaseQuery, nc.ID, ref, nc.Department, nc.Status, nc.Ghost, now.UnixMilli()); err != nil {
+			return fmt.Errorf("failed to insert case: %w", err)
+		}
+		if _, err := s.DB.Exec(ctx, insertTransitionQuery, nc.ID, "", nc.Status, "open", nc.Actor, now.UnixMilli()); err != nil {
+			return fmt.Errorf("failed to record case transition: %w", err)
+		}
+		c = &Case{ID: nc.ID, Reference: ref, Department: nc.Department, Status: nc.Status, Ghost: nc.Ghost,
+			CreatedAt: time.UnixMilli(now.UnixMilli()), UpdatedAt: time.UnixMilli(now.UnixMilli())}
+		return nil
+	})
+	return c, err
+}
+
+// TransitionCase changes a case's status from `from` to `to` and records
+// who did it. If the status is no longer `from` (someone else was faster),
+// it returns ErrConflict and changes nothing.
+func (s *Store) TransitionCase(ctx context.Context, caseID, from, to, action, actor string) error {
+	now := time.Now().UnixMilli()
+	return s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+		r, err := s.DB.Exec(ctx, updateStatus, caseID, from, to, now)
+		if err != nil {
+			return fmt.Errorf("failed to update case status: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return ErrConflict
+		}
+		if _, err = s.DB.Exec(ctx, insertTransitionQuery, caseID, from, to, action, actor, now); err != nil {
+			return fmt.Errorf("failed to record case transition: %w", err)
+		}
+		return nil
+	})
+}
+
+// SetCaseRoom records the case room once; a second call is a no-op.
+func (s *Store) SetCaseRoom(ctx context.Context, caseID string, room id.RoomID) error {
+	if _, err := s.DB.Exec(ctx, setRoomQuery, caseID, room); err != nil {
+		return fmt.Errorf("failed to store case room: %w", err)
+	}
+	return nil
+}
+
+// SetCaseRetention sets when the case is purged.
+func (s *Store) SetCaseRetention(ctx context.Context, caseID string, until time.Time) error {
+	if _, err := s.DB.Exec(ctx, retainQuery, caseID, until.UnixMilli()); err != nil {
+		return fmt.Errorf("failed to store case retention: %w", err)
+	}
+	return nil
+}
+
+// GetCase returns a case by id, or nil.
+func (s *Store) GetCase(ctx context.Context, caseID string) (*Case, error) {
+	return s.getCase(ctx, getCaseQuery, caseID)
+}
+
+// GetCaseByReference returns a case by its reference, or nil.
+func (s *Store) GetCaseByReference(ctx context.Context, ref string) (*Case, error) {
+	return s.getCase(ctx, caseByRefQry, ref)
+}
+
+// GetCaseByRoom returns the case of a room, or nil.
+func (s *Store) GetCaseByRoom(ctx context.Context, room id.RoomID) (*Case, error) {
+	return s.getCase(ctx, caseByRoomQry, room)
+}
+
+func (s *Store) getCase(ctx context.Context, query string, arg any) (*Case, error) {
+	var c Case
+	var created, updated, retain int64
+	err := s.DB.QueryRow(ctx, query, arg).Scan(&c.ID, &c.Reference, &c.Department, &c.Status, &c.Ghost, &c.RoomID, &created, &updated, &retain)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("failed to query case: %w", err)
+	}
+	c.CreatedAt, c.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
+	if retain > 0 {
+		c.RetainUntil = time.UnixMilli(retain)
+	}
+	return &c, nil
+}
+
+// CaseTransition is one recorded status change.
+type CaseTransition struct {
+	From, To, Action, Actor string
+	At                      time.Time
+}
+
+// CaseHistory returns a case's transitions, oldest first.
+func (s *Store) CaseHistory(ctx context.Context, caseID string) ([]CaseTransition, error) {
+	rows, err := s.DB.Query(ctx, historyQuery, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("failed to query case history: %w", err)
+	}
+	defer rows.Close()
+	var out []CaseTransition
+	for rows.Next() {
+		var t CaseTransition
+		var at int64
+		if err = rows.Scan(&t.From, &t.To, &t.Action, &t.Actor, &at); err != nil {
+			return nil, fmt.Errorf("failed to scan case transition: %w", err)
+		}
+		t.At = time.UnixMilli(at)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

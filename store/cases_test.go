@@ -1,0 +1,100 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/store"
+)
+
+func newCase(s *store.Store, ctx context.Context, caseID, dept string) (*store.Case, error) {
+	return s.CreateCase(ctx, store.NewCase{
+		ID: caseID, Department: dept, Status: "queued", Ghost: id.UserID("@_rathaus_guest_" + caseID + ":hs"), Actor: "citizen",
+		Reference: func(year, seq int) string { return fmt.Sprintf("%s-%d-%05d", dept, year, seq) },
+	})
+}
+
+func TestCases(t *testing.T) {
+	eachDialect(t, func(t *testing.T, open func() *store.Store) {
+		ctx := context.Background()
+		s := open()
+		year := time.Now().Year()
+		a, err := newCase(s, ctx, "c1", "BAU")
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("BAU-%d-00001", year), a.Reference)
+		b, err := newCase(s, ctx, "c2", "BAU")
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("BAU-%d-00002", year), b.Reference, "running number per department")
+		c, err := newCase(s, ctx, "c3", "BB")
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("BB-%d-00001", year), c.Reference)
+
+		require.NoError(t, s.SetCaseRoom(ctx, "c1", "!room:hs"))
+		require.NoError(t, s.SetCaseRoom(ctx, "c1", "!other:hs"), "second call is a no-op")
+		got, err := s.GetCaseByRoom(ctx, "!room:hs")
+		require.NoError(t, err)
+		require.NotNil(t, got)
+		assert.Equal(t, "c1", got.ID)
+
+		require.NoError(t, s.TransitionCase(ctx, "c1", "queued", "active", "claim", "@anna:hs"))
+		assert.ErrorIs(t, s.TransitionCase(ctx, "c1", "queued", "active", "claim", "@bernd:hs"), store.ErrConflict)
+		got, err = s.GetCaseByReference(ctx, a.Reference)
+		require.NoError(t, err)
+		assert.Equal(t, "active", got.Status)
+		history, err := s.CaseHistory(ctx, "c1")
+		require.NoError(t, err)
+		require.Len(t, history, 2)
+		assert.Equal(t, store.CaseTransition{From: "", To: "queued", Action: "open", Actor: "citizen", At: history[0].At}, history[0])
+		assert.Equal(t, store.CaseTransition{From: "queued", To: "active", Action: "claim", Actor: "@anna:hs", At: history[1].At}, history[1])
+
+		missing, err := s.GetCase(ctx, "nope")
+		require.NoError(t, err)
+		assert.Nil(t, missing)
+	})
+}
+
+// TestConcurrentClaims: of many simultaneous claims exactly one wins, and
+// concurrent case openings get distinct references.
+func TestConcurrentClaims(t *testing.T) {
+	eachDialect(t, func(t *testing.T, open func() *store.Store) {
+		ctx := context.Background()
+		s := open()
+		var wg sync.WaitGroup
+		refs := sync.Map{}
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := newCase(s, ctx, fmt.Sprintf("k%d", i), "BAU")
+				if assert.NoError(t, err) {
+					_, dup := refs.LoadOrStore(c.Reference, true)
+					assert.False(t, dup, "reference %s given twice", c.Reference)
+				}
+			}()
+		}
+		wg.Wait()
+		var winners atomic.Int32
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := s.TransitionCase(ctx, "k0", "queued", "active", "claim", fmt.Sprintf("@staff%d:hs", i))
+				if err == nil {
+					winners.Add(1)
+				} else {
+					assert.ErrorIs(t, err, store.ErrConflict)
+				}
+			}()
+		}
+		wg.Wait()
+		assert.Equal(t, int32(1), winners.Load())
+	})
+}
