@@ -21,6 +21,10 @@ type DepartmentConfig struct {
 	ID          DepartmentID `yaml:"id"`
 	Name        string       `yaml:"name"`
 	Description string       `yaml:"description"`
+	// ReferencePrefix starts the department's case references
+	// (Aktenzeichen) such as BAU-2026-00042. Validate (and so Parse)
+	// derives it from the id when it is left out.
+	ReferencePrefix string `yaml:"reference_prefix"`
 	// Services are the LeiKa keys (Leistungskatalog, 14 digits) this
 	// department handles; citizens asking for one are routed here. A key
 	// belongs to at most one department.

@@ -112,6 +112,9 @@ func TestDepartmentSingleMistakes(t *testing.T) {
 		{"duplicate id", "id: buergerbuero", "id: bauamt", "departments[1].id", `duplicate id "bauamt" (also departments[0])`},
 		{"name missing", "name: Bürgerbüro", "name: ' '", "departments[1].name", "required"},
 		{"name too long", "name: Bauamt", "name: " + strings.Repeat("ä", 81), "departments[0].name", "81 characters"},
+		{"reference prefix lower case", "name: Bauamt", "name: Bauamt\n    reference_prefix: bau", "departments[0].reference_prefix", "2 to 8 of A-Z"},
+		{"reference prefix twice", "name: Bürgerbüro", "name: Bürgerbüro\n    reference_prefix: BAU", "departments[1].reference_prefix", `"BAU" is already used by departments[0]`},
+		{"derived reference prefix unusable", "id: bauamt", "id: 1-2", "departments[0].reference_prefix", "set reference_prefix"},
 		{"description too long", "name: Bauamt", "name: Bauamt\n    description: " + strings.Repeat("x", 501), "departments[0].description", "at most 500"},
 		{"service too short", `"99108011000000"]`, `"9910801100000"]`, "departments[0].services[1]", `"9910801100000" is not a LeiKa key (14 digits)`},
 		{"service with letters", `"99108011000000"]`, `"9910801100000a"]`, "departments[0].services[1]", "not a LeiKa key"},
@@ -246,4 +249,10 @@ func TestRoles(t *testing.T) {
 		})
 	}
 	assert.Greater(t, BotPowerLevel, RoleAdmin.PowerLevel(), "the bot must outrank admins to demote or remove them")
+}
+
+func TestReferencePrefixDefault(t *testing.T) {
+	for id, want := range map[DepartmentID]string{"bauamt": "BAU", "buergerbuero": "BUE", "ordnungs-amt": "ORD", "a-b-c-d": "ABC"} {
+		assert.Equal(t, want, defaultReferencePrefix(id), id)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"reflect"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -92,6 +93,7 @@ func (c *Config) applyDerived() {
 		if c.Departments[i].TimeZone == "" {
 			c.Departments[i].TimeZone = DefaultTimeZone
 		}
+
 	}
 }
 
@@ -117,4 +119,19 @@ func isWildcardHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsUnspecified()
+}
+
+// defaultReferencePrefix is the first three letters or digits of the
+// department id, upper-cased: bauamt → BAU.
+func defaultReferencePrefix(id DepartmentID) string {
+	var out []rune
+	for _, r := range strings.ToUpper(string(id)) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			out = append(out, r)
+		}
+		if len(out) == 3 {
+			break
+		}
+	}
+	return string(out)
 }

@@ -26,6 +26,9 @@ var departmentIDRegex = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 // leikaKeyRegex matches a LeiKa key (Leistungsschlüssel): 14 digits.
 var leikaKeyRegex = regexp.MustCompile(`^[0-9]{14}$`)
 
+// referencePrefixRegex: what starts a case reference (Aktenzeichen).
+var referencePrefixRegex = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,7}$`)
+
 // weekdays maps the office_hours keys to weekdays, Monday first.
 var weekdays = []time.Weekday{
 	time.Monday, time.Tuesday, time.Wednesday, time.Thursday,
@@ -35,10 +38,12 @@ var weekdays = []time.Weekday{
 func (c *Config) validateDepartments(errs *ValidationErrors) {
 	ids := make(map[DepartmentID]string)
 	services := make(map[string]string)
+	prefixes := make(map[string]string)
 	for i := range c.Departments {
 		d := &c.Departments[i]
 		key := fmt.Sprintf("departments[%d]", i)
 
+		idDuplicate := false
 		switch {
 		case d.ID == "":
 			errs.add(key+".id", "required; a short slug such as \"bauamt\"")
@@ -48,6 +53,7 @@ func (c *Config) validateDepartments(errs *ValidationErrors) {
 			errs.add(key+".id", fmt.Sprintf("%q is reserved; choose another id", d.ID))
 		default:
 			if first, dup := ids[d.ID]; dup {
+				idDuplicate = true
 				errs.add(key+".id", fmt.Sprintf("duplicate id %q (also %s)", d.ID, first))
 			} else {
 				ids[d.ID] = key
@@ -62,6 +68,18 @@ func (c *Config) validateDepartments(errs *ValidationErrors) {
 		}
 		if n := utf8.RuneCountInString(d.Description); n > MaxDepartmentDescriptionLength {
 			errs.add(key+".description", fmt.Sprintf("is %d characters long; at most %d", n, MaxDepartmentDescriptionLength))
+		}
+		if d.ReferencePrefix == "" {
+			d.ReferencePrefix = defaultReferencePrefix(d.ID) // "" only if the id is unusable, reported above
+		}
+		if d.ReferencePrefix == "" {
+			// nothing more to say
+		} else if !referencePrefixRegex.MatchString(d.ReferencePrefix) {
+			errs.add(key+".reference_prefix", fmt.Sprintf("%q must be 2 to 8 of A-Z and 0-9, starting with a letter; set reference_prefix", d.ReferencePrefix))
+		} else if first, dup := prefixes[d.ReferencePrefix]; dup && !idDuplicate { // one problem is enough
+			errs.add(key+".reference_prefix", fmt.Sprintf("%q is already used by %s; case references must be unique", d.ReferencePrefix, first))
+		} else {
+			prefixes[d.ReferencePrefix] = key
 		}
 
 		for j, s := range d.Services {
