@@ -109,6 +109,8 @@ func (b *Bridge) runCommand(ctx context.Context, evt *event.Event, cmd Command) 
 		return b.statusCommand(ctx, evt.Sender, cmd.Args)
 	case "sync":
 		return noArgs(func() string { return b.syncCommand(ctx) })
+	case "claim", "übernehmen":
+		return b.claimCommand(ctx, evt.Sender, cmd.Args)
 	default:
 		name := cmd.Name
 		if len([]rune(name)) > 32 {
@@ -126,6 +128,7 @@ var helpText = strings.Join([]string{
 	CommandPrefix + " departments – Abteilungen: geöffnet?, wer ist verfügbar / departments: open?, who is available",
 	CommandPrefix + " status <verfügbar|beschäftigt|abwesend|offline> – eigener Status (Mitarbeitende) / your status (staff)",
 	CommandPrefix + " sync – Räume mit der Konfiguration abgleichen (Admins) / converge rooms to the config (admins)",
+	CommandPrefix + " claim <Aktenzeichen> – einen wartenden Fall übernehmen (Team der Abteilung) / claim a queued case (department staff)",
 }, "\n")
 
 // reply sends a plain notice in reply to evt through the outbox, with a

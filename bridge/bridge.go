@@ -52,9 +52,12 @@ type Bridge struct {
 	current     atomic.Pointer[config.Config]
 	loadConfig  func() (*config.Config, error)
 	reconcileMu sync.Mutex
-	log         zerolog.Logger
-	listener    net.Listener
-	registry    *prometheus.Registry
+	// managedRoomIDs are the rooms in managed_room at the start of the
+	// current reconciliation (guarded by reconcileMu).
+	managedRoomIDs map[string]bool
+	log            zerolog.Logger
+	listener       net.Listener
+	registry       *prometheus.Registry
 
 	store      *store.Store
 	as         *mauas.AppService

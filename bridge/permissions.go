@@ -30,6 +30,8 @@ var commandPermissions = map[string]permission{
 	"abteilungen": anyone,
 	"status":      staffOnly,
 	"sync":        adminOnly,
+	"claim":       staffOnly,
+	"übernehmen":  staffOnly,
 }
 
 // refusal returns "" if sender may run cmd, otherwise the answer to give.

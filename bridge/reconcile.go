@@ -66,8 +66,10 @@ func (b *Bridge) Reconcile(ctx context.Context) (ReconcileReport, error) {
 		return report, err
 	}
 	known := make(map[roomRef]store.ManagedRoom, len(managed))
+	b.managedRoomIDs = make(map[string]bool, len(managed))
 	for _, m := range managed {
 		known[roomRef{Kind: m.Kind, Key: m.Key}] = m
+		b.managedRoomIDs[m.RoomID.String()] = true
 	}
 	specs := desiredRooms(cfg)
 	ids := make(map[roomRef]id.RoomID, len(specs))
@@ -197,12 +199,24 @@ func (b *Bridge) childLinks(state mautrix.RoomStateMap, spec roomSpec, ids map[r
 				Content: &event.SpaceChildEventContent{Via: []string{b.cfg.Homeserver.ServerName}}})
 		}
 	}
+	managed := make(map[string]bool, len(ids))
+	for _, roomID := range ids {
+		managed[roomID.String()] = true
+	}
 	for key, evt := range state[event.StateSpaceChild] {
-		if !wanted[key] && len(rawContent(evt)) > 0 {
+		// Only rooms rathaus manages from the config are unlinked; case
+		// rooms in a department space are not the config's business.
+		if !wanted[key] && len(rawContent(evt)) > 0 && (managed[key] || b.isManagedRoom(key)) {
 			out = append(out, stateSpec{Type: event.StateSpaceChild, StateKey: key, Content: map[string]any{}})
 		}
 	}
 	return out
+}
+
+// isManagedRoom reports whether a room id belongs to a (possibly archived)
+// managed room.
+func (b *Bridge) isManagedRoom(roomID string) bool {
+	return b.managedRoomIDs[roomID]
 }
 
 // convergePowerLevels sets the users map and the room policy (see

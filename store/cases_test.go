@@ -98,3 +98,28 @@ func TestConcurrentClaims(t *testing.T) {
 		assert.Equal(t, int32(1), winners.Load())
 	})
 }
+
+func TestCaseAssignees(t *testing.T) {
+	eachDialect(t, func(t *testing.T, open func() *store.Store) {
+		ctx := context.Background()
+		s := open()
+		for _, c := range []string{"a", "b"} {
+			_, err := newCase(s, ctx, c, "BAU")
+			require.NoError(t, err)
+			require.NoError(t, s.AddCaseAssignee(ctx, c, "@anna:hs"))
+		}
+		require.NoError(t, s.AddCaseAssignee(ctx, "a", "@anna:hs"), "idempotent")
+		n, err := s.OpenCasesOf(ctx, "@anna:hs")
+		require.NoError(t, err)
+		assert.Zero(t, n, "queued cases do not count")
+		require.NoError(t, s.TransitionCase(ctx, "a", "queued", "active", "claim", "@anna:hs"))
+		require.NoError(t, s.TransitionCase(ctx, "b", "queued", "active", "claim", "@anna:hs"))
+		require.NoError(t, s.TransitionCase(ctx, "b", "active", "closed", "close", "@anna:hs"))
+		n, err = s.OpenCasesOf(ctx, "@anna:hs")
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		got, err := s.CaseAssignees(ctx, "a")
+		require.NoError(t, err)
+		assert.Equal(t, []id.UserID{"@anna:hs"}, got)
+	})
+}
