@@ -95,7 +95,9 @@ func TestCaseOpenAndClaim(t *testing.T) {
 	require.NoError(t, anna.cli.StateEvent(ctx, first.RoomID, protocol.CaseEventType, "", &caseState))
 	assert.Equal(t, protocol.CaseActive, caseState.Status)
 	assert.Equal(t, []id.UserID{anna.id}, caseState.Assignees)
-	require.NoError(t, findMessage(ctx, anna.cli, first.RoomID, bot, "Jemand aus dem Team „Bauamt“ ist jetzt für Sie da"))
+	tesths.WaitFor(t, 30*time.Second, "the citizen to be told a person is there", func() error {
+		return findMessage(ctx, anna.cli, first.RoomID, bot, "Jemand aus dem Team „Bauamt“ ist jetzt für Sie da")
+	})
 	got, err := env.bridge.Store().GetCase(ctx, first.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "active", got.Status)
