@@ -277,6 +277,9 @@ func (b *Bridge) pruneLoop(ctx context.Context) {
 		if err := b.store.PruneOutbox(ctx, before); err != nil && ctx.Err() == nil {
 			b.log.Warn().Err(err).Msg("Failed to prune outbox")
 		}
+		if err := b.store.PrunePowSpent(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			b.log.Warn().Err(err).Msg("Failed to prune spent challenges")
+		}
 		if err := b.store.Checkpoint(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn().Err(err).Msg("Failed to checkpoint the database log")
 		}
