@@ -111,6 +111,10 @@ func (b *Bridge) runCommand(ctx context.Context, evt *event.Event, cmd Command) 
 		return noArgs(func() string { return b.syncCommand(ctx) })
 	case "claim", "übernehmen":
 		return b.claimCommand(ctx, evt.Sender, cmd.Args)
+	case "close", "schließen":
+		return noArgs(func() string { return b.caseRoomCommand(ctx, evt, ActionClose) })
+	case "reopen", "wiedereröffnen":
+		return noArgs(func() string { return b.caseRoomCommand(ctx, evt, ActionReopen) })
 	default:
 		name := cmd.Name
 		if len([]rune(name)) > 32 {
@@ -129,6 +133,7 @@ var helpText = strings.Join([]string{
 	CommandPrefix + " status <verfügbar|beschäftigt|abwesend|offline> – eigener Status (Mitarbeitende) / your status (staff)",
 	CommandPrefix + " sync – Räume mit der Konfiguration abgleichen (Admins) / converge rooms to the config (admins)",
 	CommandPrefix + " claim <Aktenzeichen> – einen wartenden Fall übernehmen (Team der Abteilung) / claim a queued case (department staff)",
+	CommandPrefix + " close, " + CommandPrefix + " reopen – im Fallraum: Fall schließen, wieder öffnen / in a case room: close, reopen",
 }, "\n")
 
 // reply sends a plain notice in reply to evt through the outbox, with a

@@ -115,6 +115,31 @@ func TestCaseOpenAndClaim(t *testing.T) {
 	_, err = env.bridge.OpenCase(ctx, bridge.OpenCaseRequest{Department: "nope"})
 	assert.ErrorIs(t, err, bridge.ErrUnknownDepartment)
 
+	// In the case room: close, refuse to close twice, reopen.
+	inCase := func(u staffUser, body string) string {
+		sent, err := u.cli.SendText(ctx, first.RoomID, body)
+		require.NoError(t, err)
+		return botReplyTo(t, u.cli, first.RoomID, bot, sent.EventID)
+	}
+	assert.Contains(t, inCase(anna, "!rathaus close"), "geschlossen / closed")
+	require.NoError(t, anna.cli.StateEvent(ctx, first.RoomID, protocol.CaseEventType, "", &caseState))
+	assert.Equal(t, protocol.CaseClosed, caseState.Status)
+	assert.Contains(t, inCase(anna, "!rathaus close"), "cannot be closed")
+	tesths.WaitFor(t, 30*time.Second, "the closing notice", func() error {
+		return findMessage(ctx, anna.cli, first.RoomID, bot, "Dieser Fall ist jetzt geschlossen")
+	})
+	assert.Contains(t, inCase(anna, "!rathaus reopen"), "in Bearbeitung / active")
+	history, err := env.bridge.Store().CaseHistory(ctx, first.ID)
+	require.NoError(t, err)
+	var actions []string
+	for _, h := range history {
+		actions = append(actions, h.Action)
+	}
+	assert.Equal(t, []string{"open", "claim", "close", "reopen"}, actions, "every transition is a row")
+	sent, err := anna.cli.SendText(ctx, staffRoom.RoomID, "!rathaus close")
+	require.NoError(t, err)
+	assert.Contains(t, botReplyTo(t, anna.cli, staffRoom.RoomID, bot, sent.EventID), "nur in einem Fallraum")
+
 	// Reconciling the departments leaves case rooms in their space.
 	report, err := env.bridge.Reconcile(ctx)
 	require.NoError(t, err)

@@ -32,6 +32,11 @@ var commandPermissions = map[string]permission{
 	"sync":        adminOnly,
 	"claim":       staffOnly,
 	"übernehmen":  staffOnly,
+	// close and reopen also check the case's department (casecommands.go).
+	"close":          staffOnly,
+	"schließen":      staffOnly,
+	"reopen":         staffOnly,
+	"wiedereröffnen": staffOnly,
 }
 
 // refusal returns "" if sender may run cmd, otherwise the answer to give.
