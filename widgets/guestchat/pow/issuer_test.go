@@ -220,11 +220,14 @@ func TestVerifyRefuses(t *testing.T) {
 		{
 			name: "nonce of another challenge",
 			attempt: func(t *testing.T, ch pow.Challenge, _ string) (string, string, string) {
-				_, n := issueAndSolve(t, iss, testPurpose)
-				if solves(ch.Token, n, ch.Difficulty) {
-					t.Skip("the other nonce happens to solve this challenge too")
+				// A foreign nonce solves this challenge with probability
+				// 2^-difficulty; take the first one that does not.
+				for {
+					_, n := issueAndSolve(t, iss, testPurpose)
+					if !solves(ch.Token, n, ch.Difficulty) {
+						return ch.Token, n, testPurpose
+					}
 				}
-				return ch.Token, n, testPurpose
 			},
 			want: pow.ErrInsufficientWork,
 		},
