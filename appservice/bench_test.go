@@ -42,9 +42,7 @@ func BenchmarkDispatch(b *testing.B) {
 	}
 	b.ResetTimer()
 	d.Start(ctx)
-	for rec.total() < b.N {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(b, "every event dispatched", time.Minute, func() bool { return rec.total() >= b.N })
 	b.StopTimer()
 	d.Stop()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")

@@ -2,6 +2,7 @@ package appservice_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/appservice"
+	"github.com/rathaus-de/rathaus/internal/tesths"
 	"github.com/rathaus-de/rathaus/store"
 )
 
@@ -80,16 +82,17 @@ func (r *recorder) timesHandled(evt id.EventID) int {
 }
 
 // waitFor polls cond until it holds, failing with what it waited for.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+func waitFor(tb testing.TB, what string, timeout time.Duration, cond func() bool) {
+	tb.Helper()
+	tesths.WaitFor(tb, timeout, what, func() error {
+		if cond() {
+			return nil
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return errNotYet
+	})
 }
+
+var errNotYet = errors.New("not yet")
 
 func startDispatcher(t *testing.T, inbox appservice.Inbox, h appservice.Handler, mod func(*appservice.DispatcherOptions)) *appservice.Dispatcher {
 	t.Helper()
