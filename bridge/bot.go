@@ -115,11 +115,10 @@ func (b *Bridge) runCommand(ctx context.Context, evt *event.Event, cmd Command) 
 		return noArgs(func() string { return b.caseRoomCommand(ctx, evt, ActionClose) })
 	case "reopen", "wiedereröffnen":
 		return noArgs(func() string { return b.caseRoomCommand(ctx, evt, ActionReopen) })
+	case "transfer", "abgeben":
+		return b.transferCommand(ctx, evt, cmd.Args)
 	default:
-		name := cmd.Name
-		if len([]rune(name)) > 32 {
-			name = string([]rune(name)[:32]) + "…"
-		}
+		name := truncate(cmd.Name, 32)
 		return fmt.Sprintf("Unbekannter Befehl „%s“. „%s help“ zeigt alle Befehle. / Unknown command; see %s help.", name, CommandPrefix, CommandPrefix)
 	}
 }
@@ -134,6 +133,7 @@ var helpText = strings.Join([]string{
 	CommandPrefix + " sync – Räume mit der Konfiguration abgleichen (Admins) / converge rooms to the config (admins)",
 	CommandPrefix + " claim <Aktenzeichen> – einen wartenden Fall übernehmen (Team der Abteilung) / claim a queued case (department staff)",
 	CommandPrefix + " close, " + CommandPrefix + " reopen – im Fallraum: Fall schließen, wieder öffnen / in a case room: close, reopen",
+	CommandPrefix + " transfer <Abteilung> – im Fallraum: an eine andere Abteilung abgeben / in a case room: hand to another department",
 }, "\n")
 
 // reply sends a plain notice in reply to evt through the outbox, with a

@@ -119,22 +119,39 @@ func (b *Bridge) setUpCaseRoom(ctx context.Context, c *store.Case, d *config.Dep
 		return fmt.Errorf("failed to join the citizen's ghost: %w", err)
 	}
 	if space != nil {
-		link := &event.SpaceChildEventContent{Via: []string{b.cfg.Homeserver.ServerName}}
-		if _, err = bot.SendStateEvent(ctx, space.RoomID, event.StateSpaceChild, c.RoomID.String(), link); err != nil {
-			return fmt.Errorf("failed to add the case room to the department's space: %w", err)
+		if err = b.linkCaseRoom(ctx, space.RoomID, c.RoomID, true); err != nil {
+			return err
 		}
 	}
+	return b.announceCase(ctx, c, d, req.Topic, id.EventID(c.ID))
+}
+
+// linkCaseRoom adds a case room to a department space, or removes it.
+func (b *Bridge) linkCaseRoom(ctx context.Context, space, room id.RoomID, linked bool) error {
+	var link any = map[string]any{}
+	if linked {
+		link = &event.SpaceChildEventContent{Via: []string{b.cfg.Homeserver.ServerName}}
+	}
+	if _, err := b.as.BotIntent().SendStateEvent(ctx, space, event.StateSpaceChild, room.String(), link); err != nil {
+		return fmt.Errorf("failed to update the department space's link to the case room: %w", err)
+	}
+	return nil
+}
+
+// announceCase tells a department's staff room about a case waiting for
+// them; cause makes the announcement's transaction id unique.
+func (b *Bridge) announceCase(ctx context.Context, c *store.Case, d *config.DepartmentConfig, topic string, cause id.EventID) error {
 	staff, err := b.store.GetManagedRoom(ctx, store.RoomStaff, string(d.ID))
 	if err != nil || staff == nil {
 		return fmt.Errorf("no staff room for %s: %w", d.ID, err)
 	}
-	topic := req.Topic
 	if topic == "" {
 		topic = "allgemeine Anfrage"
 	}
+	bot := b.as.BotIntent()
 	notice := &event.MessageEventContent{MsgType: event.MsgNotice, Body: fmt.Sprintf(
 		"Neuer Fall %s (%s). Übernehmen mit / claim with: %s claim %s", c.Reference, topic, CommandPrefix, c.Reference)}
-	_, err = b.sender.Send(ctx, bot, staff.RoomID, event.EventMessage, notice, TxnID(bot.UserID, staff.RoomID, id.EventID(c.ID), "announce"))
+	_, err = b.sender.Send(ctx, bot, staff.RoomID, event.EventMessage, notice, TxnID(bot.UserID, staff.RoomID, cause, "announce"))
 	return err
 }
 

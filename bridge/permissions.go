@@ -37,6 +37,8 @@ var commandPermissions = map[string]permission{
 	"schließen":      staffOnly,
 	"reopen":         staffOnly,
 	"wiedereröffnen": staffOnly,
+	"transfer":       staffOnly,
+	"abgeben":        staffOnly,
 }
 
 // refusal returns "" if sender may run cmd, otherwise the answer to give.

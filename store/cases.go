@@ -172,3 +172,32 @@ func (s *Store) CaseHistory(ctx context.Context, caseID string) ([]CaseTransitio
 	}
 	return out, rows.Err()
 }
+
+const (
+	transferCaseQuery = `
+		UPDATE citizen_case SET status = $3, department = $4, updated_at = $5 WHERE id = $1 AND status = $2`
+	clearAssigneesQuery = `DELETE FROM case_assignee WHERE case_id = $1`
+)
+
+// TransferCase moves a case to another department with a new status,
+// records the transition and forgets the old caseworkers, in one
+// transaction. ErrConflict if the status changed meanwhile.
+func (s *Store) TransferCase(ctx context.Context, caseID, from, to, department, actor string) error {
+	now := time.Now().UnixMilli()
+	return s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+		r, err := s.DB.Exec(ctx, transferCaseQuery, caseID, from, to, department, now)
+		if err != nil {
+			return fmt.Errorf("failed to transfer case: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return ErrConflict
+		}
+		if _, err = s.DB.Exec(ctx, clearAssigneesQuery, caseID); err != nil {
+			return fmt.Errorf("failed to clear case assignees: %w", err)
+		}
+		if _, err = s.DB.Exec(ctx, insertTransitionQuery, caseID, from, to, "transfer:"+department, actor, now); err != nil {
+			return fmt.Errorf("failed to record case transition: %w", err)
+		}
+		return nil
+	})
+}

@@ -123,3 +123,23 @@ func TestCaseAssignees(t *testing.T) {
 		assert.Equal(t, []id.UserID{"@anna:hs"}, got)
 	})
 }
+
+func TestTransferCase(t *testing.T) {
+	eachDialect(t, func(t *testing.T, open func() *store.Store) {
+		ctx := context.Background()
+		s := open()
+		_, err := newCase(s, ctx, "t1", "bauamt")
+		require.NoError(t, err)
+		require.NoError(t, s.AddCaseAssignee(ctx, "t1", "@anna:hs"))
+		require.NoError(t, s.TransitionCase(ctx, "t1", "queued", "active", "claim", "@anna:hs"))
+		require.NoError(t, s.TransferCase(ctx, "t1", "active", "queued", "buergerbuero", "@anna:hs"))
+		assert.ErrorIs(t, s.TransferCase(ctx, "t1", "active", "queued", "buergerbuero", "@anna:hs"), store.ErrConflict)
+		c, err := s.GetCase(ctx, "t1")
+		require.NoError(t, err)
+		assert.Equal(t, "buergerbuero", c.Department)
+		assert.Equal(t, "queued", c.Status)
+		assignees, err := s.CaseAssignees(ctx, "t1")
+		require.NoError(t, err)
+		assert.Empty(t, assignees)
+	})
+}

@@ -13,7 +13,7 @@ import (
 func Replies(ctx context.Context, cli *mautrix.Client, room id.RoomID, sender id.UserID) (map[id.EventID][]string, error) {
 	out := map[id.EventID][]string{}
 	from := ""
-	for {
+	for page := 0; page < 100; page++ {
 		resp, err := cli.Messages(ctx, room, from, "", mautrix.DirectionBackward, nil, 100)
 		if err != nil {
 			return nil, err
@@ -28,9 +28,12 @@ func Replies(ctx context.Context, cli *mautrix.Client, room id.RoomID, sender id
 				out[msg.RelatesTo.InReplyTo.EventID] = append(out[msg.RelatesTo.InReplyTo.EventID], msg.Body)
 			}
 		}
-		if resp.End == "" || len(resp.Chunk) == 0 {
+		// Stop when the server stops advancing (it may hand a user who
+		// left the room the same token again and again).
+		if resp.End == "" || resp.End == from || len(resp.Chunk) == 0 {
 			return out, nil
 		}
 		from = resp.End
 	}
+	return out, nil
 }
