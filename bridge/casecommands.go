@@ -24,16 +24,9 @@ var caseNotices = map[CaseAction]string{
 // caseRoomCommand runs close and reopen inside a case room, for staff of
 // the case's department.
 func (b *Bridge) caseRoomCommand(ctx context.Context, evt *event.Event, action CaseAction) string {
-	c, err := b.store.GetCaseByRoom(ctx, evt.RoomID)
-	if err != nil {
-		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to look up case")
-		return "Der Fall konnte nicht geladen werden. / Could not load the case."
-	} else if c == nil {
-		return "Dieser Befehl gilt nur in einem Fallraum. / This command only works in a case room."
-	}
-	d := b.config().Department(config.DepartmentID(c.Department))
-	if d == nil || d.Member(evt.Sender) == nil {
-		return "Nur das Team der Abteilung kann das. / Only the department's team can do that."
+	c, _, refusal := b.staffCaseInRoom(ctx, evt)
+	if refusal != "" {
+		return refusal
 	}
 	next, err := b.applyCaseAction(ctx, c, action, evt.Sender)
 	if err != nil {
@@ -47,6 +40,27 @@ func (b *Bridge) caseRoomCommand(ctx context.Context, evt *event.Event, action C
 	return fmt.Sprintf("%s: %s", c.Reference, caseStatusNames[next])
 }
 
+// staffCaseInRoom returns the case of the command's room and its
+// department if the sender is on that department's team; otherwise the
+// answer to give.
+func (b *Bridge) staffCaseInRoom(ctx context.Context, evt *event.Event) (*store.Case, *config.DepartmentConfig, string) {
+	c, err := b.store.GetCaseByRoom(ctx, evt.RoomID)
+	if err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to look up case")
+		return nil, nil, "Der Fall konnte nicht geladen werden. / Could not load the case."
+	} else if c == nil {
+		return nil, nil, "Dieser Befehl gilt nur in einem Fallraum. / This command only works in a case room."
+	}
+	d := b.config().Department(config.DepartmentID(c.Department))
+	if d == nil || d.Member(evt.Sender) == nil {
+		return nil, nil, "Nur das Team der Abteilung kann das. / Only the department's team can do that."
+	}
+	return c, d, ""
+}
+
+// errCaseChanged is shown when a case changed between reading and writing.
+var errCaseChanged = errors.New("der Fall wurde gerade geändert, bitte noch einmal / the case just changed, please try again")
+
 // applyCaseAction moves a case to its next status: a database row (which
 // refuses if someone changed the case meanwhile) and the room's
 // de.rathaus.case state.
@@ -57,7 +71,7 @@ func (b *Bridge) applyCaseAction(ctx context.Context, c *store.Case, action Case
 	}
 	err = b.store.TransitionCase(ctx, c.ID, c.Status, string(next), string(action), actor.String())
 	if errors.Is(err, store.ErrConflict) {
-		return "", fmt.Errorf("der Fall wurde gerade geändert, bitte noch einmal / the case just changed, please try again")
+		return "", errCaseChanged
 	} else if err != nil {
 		return "", err
 	}

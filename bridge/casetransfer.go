@@ -21,19 +21,11 @@ func (b *Bridge) transferCommand(ctx context.Context, evt *event.Event, args []s
 	if len(args) != 1 {
 		return "Aufruf / usage: " + CommandPrefix + " transfer <Abteilung/department id>"
 	}
-	c, err := b.store.GetCaseByRoom(ctx, evt.RoomID)
-	if err != nil {
-		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to look up case")
-		return "Der Fall konnte nicht geladen werden. / Could not load the case."
-	} else if c == nil {
-		return "Dieser Befehl gilt nur in einem Fallraum. / This command only works in a case room."
+	c, from, refusal := b.staffCaseInRoom(ctx, evt)
+	if refusal != "" {
+		return refusal
 	}
-	cfg := b.config()
-	from := cfg.Department(config.DepartmentID(c.Department))
-	if from == nil || from.Member(evt.Sender) == nil {
-		return "Nur das Team der Abteilung kann das. / Only the department's team can do that."
-	}
-	to := cfg.Department(config.DepartmentID(args[0]))
+	to := b.config().Department(config.DepartmentID(args[0]))
 	if to == nil {
 		return fmt.Sprintf("Es gibt keine Abteilung „%s“; „%s departments“ zeigt alle. / No such department.", truncate(args[0], 32), CommandPrefix)
 	} else if to.ID == from.ID {
@@ -49,7 +41,7 @@ func (b *Bridge) transferCommand(ctx context.Context, evt *event.Event, args []s
 	}
 	err = b.store.TransferCase(ctx, c.ID, c.Status, string(next), string(to.ID), evt.Sender.String())
 	if errors.Is(err, store.ErrConflict) {
-		return c.Reference + ": der Fall wurde gerade geändert, bitte noch einmal / the case just changed, please try again"
+		return fmt.Sprintf("%s: %v", c.Reference, errCaseChanged)
 	} else if err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to transfer case")
 		return "Der Fall konnte nicht abgegeben werden. / Could not transfer the case."

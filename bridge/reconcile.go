@@ -128,12 +128,10 @@ func (b *Bridge) ensureRoom(ctx context.Context, spec roomSpec, known map[roomRe
 		req.CreationContent = map[string]any{"type": event.RoomTypeSpace}
 	}
 	for _, st := range spec.State {
-		req.InitialState = append(req.InitialState, &event.Event{Type: st.Type, StateKey: &st.StateKey, Content: event.Content{Parsed: st.Content}})
+		req.InitialState = append(req.InitialState, stateEvent(st.Type, st.StateKey, st.Content))
 	}
 	if spec.Parent != nil && ids[*spec.Parent] != "" {
-		parent := ids[*spec.Parent].String()
-		req.InitialState = append(req.InitialState, &event.Event{Type: event.StateSpaceParent, StateKey: &parent,
-			Content: event.Content{Parsed: b.spaceParent()}})
+		req.InitialState = append(req.InitialState, stateEvent(event.StateSpaceParent, ids[*spec.Parent].String(), b.spaceParent()))
 	}
 	resp, err := bot.CreateRoom(ctx, req)
 	if err != nil {

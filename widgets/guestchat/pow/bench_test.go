@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/rathaus-de/rathaus/internal/fakeclock"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/pow"
 )
 
@@ -18,7 +19,7 @@ import (
 // crypto.subtle is several times slower than this native loop.
 func BenchmarkSolve(b *testing.B) {
 	ctx := context.Background()
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	iss := newTestIssuer(b, clock, pow.IssuerOptions{Difficulty: pow.DefaultDifficulty})
 	var hashes float64
 	begin := time.Now()

@@ -4,44 +4,21 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/rathaus-de/rathaus/internal/fakeclock"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/pow"
 )
 
 const testPurpose = "guestchat.open"
 
-// fakeClock is a settable clock shared by an Issuer and its store.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, pow.MinKeyLength) }
 
 // newTestIssuer returns an issuer at the lowest difficulty (fast to solve)
 // on a fake clock, unless opts says otherwise.
-func newTestIssuer(t testing.TB, clock *fakeClock, opts pow.IssuerOptions) *pow.Issuer {
+func newTestIssuer(t testing.TB, clock *fakeclock.Clock, opts pow.IssuerOptions) *pow.Issuer {
 	t.Helper()
 	if opts.Key == nil {
 		opts.Key = testKey(0x42)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rathaus-de/rathaus/internal/fakeclock"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/pow"
 )
 
@@ -63,7 +64,7 @@ func TestNewIssuerOptions(t *testing.T) {
 }
 
 func TestIssue(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	iss := newTestIssuer(t, clock, pow.IssuerOptions{Difficulty: 12, TTL: 90 * time.Second})
 
 	ch, err := iss.Issue(testPurpose)
@@ -90,7 +91,7 @@ func TestIssue(t *testing.T) {
 }
 
 func TestVerifyAcceptsSolvedChallenge(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	iss := newTestIssuer(t, clock, pow.IssuerOptions{})
 	ch, nonce := issueAndSolve(t, iss, testPurpose)
 	require.NoError(t, iss.Verify(context.Background(), ch.Token, nonce, testPurpose))
@@ -112,7 +113,7 @@ func tamper(t *testing.T, token string, change func(fields []string)) string {
 
 func TestVerifyRefuses(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	iss := newTestIssuer(t, clock, pow.IssuerOptions{Difficulty: 10, TTL: time.Minute})
 
 	tests := []struct {
@@ -293,7 +294,7 @@ func TestVerifyExpiry(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := newFakeClock()
+			clock := fakeclock.New()
 			iss := newTestIssuer(t, clock, pow.IssuerOptions{TTL: time.Minute})
 			ch, nonce := issueAndSolve(t, iss, testPurpose)
 			clock.Advance(tc.advance)
@@ -309,7 +310,7 @@ func TestVerifyExpiry(t *testing.T) {
 
 func TestVerifyReplay(t *testing.T) {
 	ctx := context.Background()
-	iss := newTestIssuer(t, newFakeClock(), pow.IssuerOptions{})
+	iss := newTestIssuer(t, fakeclock.New(), pow.IssuerOptions{})
 	ch, nonce := issueAndSolve(t, iss, testPurpose)
 	require.NoError(t, iss.Verify(ctx, ch.Token, nonce, testPurpose))
 	assert.ErrorIs(t, iss.Verify(ctx, ch.Token, nonce, testPurpose), pow.ErrReplayed)
@@ -337,7 +338,7 @@ func secondNonce(t *testing.T, ch pow.Challenge) string {
 func TestVerifyConcurrentDoubleSpend(t *testing.T) {
 	const racers = 20
 	ctx := context.Background()
-	iss := newTestIssuer(t, newFakeClock(), pow.IssuerOptions{})
+	iss := newTestIssuer(t, fakeclock.New(), pow.IssuerOptions{})
 	ch, nonce := issueAndSolve(t, iss, testPurpose)
 
 	start := make(chan struct{})
@@ -371,7 +372,7 @@ func (s failingStore) MarkSpent(context.Context, string, time.Time) (bool, error
 
 func TestVerifyStoreError(t *testing.T) {
 	storeErr := assert.AnError
-	iss := newTestIssuer(t, newFakeClock(), pow.IssuerOptions{Spent: failingStore{err: storeErr}})
+	iss := newTestIssuer(t, fakeclock.New(), pow.IssuerOptions{Spent: failingStore{err: storeErr}})
 	ch, nonce := issueAndSolve(t, iss, testPurpose)
 	err := iss.Verify(context.Background(), ch.Token, nonce, testPurpose)
 	assert.ErrorIs(t, err, storeErr)
@@ -395,7 +396,7 @@ func (s *countingStore) MarkSpent(ctx context.Context, id string, exp time.Time)
 
 func TestVerifyWritesStoreOnlyForValidWork(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	store := &countingStore{inner: pow.NewMemorySpentStore(clock.Now)}
 	iss := newTestIssuer(t, clock, pow.IssuerOptions{Spent: store})
 	ch, nonce := issueAndSolve(t, iss, testPurpose)

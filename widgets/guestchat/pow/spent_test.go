@@ -9,12 +9,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rathaus-de/rathaus/internal/fakeclock"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/pow"
 )
 
 func TestMemorySpentStore(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	s := pow.NewMemorySpentStore(clock.Now)
 	exp := clock.Now().Add(5 * time.Minute)
 

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rathaus-de/rathaus/internal/fakeclock"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/ratelimit"
 )
 
@@ -123,7 +124,7 @@ func TestLimiterAllow(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := newFakeClock()
+			clock := fakeclock.New()
 			tc.opts.Now = clock.Now
 			l := ratelimit.New(tc.opts)
 			for i, s := range tc.steps {
@@ -137,7 +138,7 @@ func TestLimiterAllow(t *testing.T) {
 }
 
 func TestLimiterForget(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	l := ratelimit.New(ratelimit.Options{Rate: 1.0 / 60, Burst: 1, Now: clock.Now})
 	ok, _ := l.Allow("a")
 	require.True(t, ok)
@@ -152,7 +153,7 @@ func TestLimiterForget(t *testing.T) {
 
 func TestLimiterEviction(t *testing.T) {
 	t.Run("refilled keys go first", func(t *testing.T) {
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		l := ratelimit.New(ratelimit.Options{Rate: 1, Burst: 1, MaxKeys: 3, Now: clock.Now})
 		allow(t, l, "a", true)
 		clock.Advance(2 * time.Second) // a refills
@@ -165,7 +166,7 @@ func TestLimiterEviction(t *testing.T) {
 		allow(t, l, "d", false)
 	})
 	t.Run("then the least recently used", func(t *testing.T) {
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		l := ratelimit.New(ratelimit.Options{Rate: 1.0 / 60, Burst: 1, MaxKeys: 3, Now: clock.Now})
 		allow(t, l, "a", true)
 		allow(t, l, "b", true)
@@ -180,7 +181,7 @@ func TestLimiterEviction(t *testing.T) {
 		assert.Equal(t, 3, l.Len())
 	})
 	t.Run("memory stays bounded", func(t *testing.T) {
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		l := ratelimit.New(ratelimit.Options{Rate: 1.0 / 60, Burst: 2, MaxKeys: 100, Now: clock.Now})
 		for i := range 10_000 {
 			l.Allow(strconv.Itoa(i))
@@ -191,7 +192,7 @@ func TestLimiterEviction(t *testing.T) {
 		assert.Equal(t, 100, l.Len())
 	})
 	t.Run("idle keys are dropped when new keys arrive", func(t *testing.T) {
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		l := ratelimit.New(ratelimit.Options{Rate: 1, Burst: 5, MaxKeys: 1000, Now: clock.Now})
 		for i := range 500 {
 			l.Allow(strconv.Itoa(i))
@@ -215,7 +216,7 @@ func TestLimiterConcurrent(t *testing.T) {
 		calls      = 500
 		burst      = 100
 	)
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	l := ratelimit.New(ratelimit.Options{Rate: 1.0 / 3600, Burst: burst, MaxKeys: 50, Now: clock.Now})
 	var allowedShared atomic.Int64
 	var wg sync.WaitGroup

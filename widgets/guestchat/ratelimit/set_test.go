@@ -10,12 +10,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rathaus-de/rathaus/internal/fakeclock"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/ratelimit"
 )
 
 // testSet is a guest-chat-like set: 2 per session per minute, 3 per
 // address per minute, 100 globally per second.
-func testSet(t *testing.T, clock *fakeClock) (*ratelimit.Set, map[string]*ratelimit.Limiter) {
+func testSet(t *testing.T, clock *fakeclock.Clock) (*ratelimit.Set, map[string]*ratelimit.Limiter) {
 	t.Helper()
 	ls := map[string]*ratelimit.Limiter{
 		"session": ratelimit.New(ratelimit.Options{Rate: 2.0 / 60, Burst: 2, Now: clock.Now}),
@@ -36,7 +37,7 @@ func keys(session, ip string) map[string]string {
 }
 
 func TestSetAllow(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	s, _ := testSet(t, clock)
 
 	type call struct {
@@ -74,7 +75,7 @@ func TestSetAllow(t *testing.T) {
 }
 
 func TestSetRefusalTakesNothing(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	s, ls := testSet(t, clock)
 	ok, _, _ := s.Allow(keys("s1", "ip1"))
 	require.True(t, ok)
@@ -100,7 +101,7 @@ func TestSetRefusalTakesNothing(t *testing.T) {
 }
 
 func TestSetKeysSelectLimiters(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	s, ls := testSet(t, clock)
 
 	// No session yet: only ip and global are consulted.
@@ -159,7 +160,7 @@ func TestSetConcurrent(t *testing.T) {
 		calls       = 300
 		globalBurst = 200
 	)
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	global := ratelimit.New(ratelimit.Options{Rate: 1.0 / 3600, Burst: globalBurst, Now: clock.Now})
 	ip := ratelimit.New(ratelimit.Options{Rate: 1.0 / 3600, Burst: 1000, Now: clock.Now})
 	session := ratelimit.New(ratelimit.Options{Rate: 1.0 / 3600, Burst: 5, Now: clock.Now})
