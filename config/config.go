@@ -24,6 +24,8 @@ type Config struct {
 	// Departments are the authority's departments (Ämter), each with its
 	// rooms, services, office hours and staff. May be empty.
 	Departments []DepartmentConfig `yaml:"departments"`
+	GuestChat   GuestChatConfig    `yaml:"guest_chat"`
+	Retention   RetentionConfig    `yaml:"retention"`
 }
 
 // HomeserverConfig says which homeserver rathaus belongs to.
@@ -202,5 +204,7 @@ func Default() *Config {
 		Metrics: MetricsConfig{
 			Listen: DefaultMetricsListen,
 		},
+		GuestChat: defaultGuestChat(),
+		Retention: defaultRetention(),
 	}
 }

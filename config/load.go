@@ -86,6 +86,9 @@ func (c *Config) applyDerived() {
 	if c.Database.URI == "" && c.Database.Type == DatabaseSQLite {
 		c.Database.URI = DefaultSQLiteURI
 	}
+	if c.GuestChat.PublicURL == "" {
+		c.GuestChat.PublicURL = deriveGuestPublicURL(c.GuestChat.Listen)
+	}
 	if c.Authority.ShortName == "" {
 		c.Authority.ShortName = c.Authority.Name
 	}

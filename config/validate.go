@@ -53,6 +53,8 @@ func (c *Config) Validate() error {
 	}
 	c.validateAuthority(&errs)
 	c.validateDepartments(&errs)
+	c.validateGuestChat(&errs)
+	c.validateRetention(&errs)
 	return errs.errOrNil()
 }
 
