@@ -32,6 +32,11 @@ type NewCase struct {
 	Status     string
 	Ghost      id.UserID
 	Actor      string
+	// Session, if set, is the token hash of the guest session opening the
+	// case. The case is bound to it in the same transaction; if the
+	// session already has a case (or expired), CreateCase returns
+	// ErrConflict and creates nothing.
+	Session string
 	// Reference formats the department's next running number for the year.
 	Reference func(year, seq int) string
 }
@@ -72,6 +77,14 @@ func (s *Store) CreateCase(ctx context.Context, nc NewCase) (*Case, error) {
 		}
 		if _, err := s.DB.Exec(ctx, insertTransitionQuery, nc.ID, "", nc.Status, "open", nc.Actor, now.UnixMilli()); err != nil {
 			return fmt.Errorf("failed to record case transition: %w", err)
+		}
+		if nc.Session != "" {
+			r, err := s.DB.Exec(ctx, bindSessionQuery, nc.Session, nc.ID, now.UnixMilli())
+			if err != nil {
+				return fmt.Errorf("failed to bind the session to the case: %w", err)
+			} else if n, _ := r.RowsAffected(); n == 0 {
+				return ErrConflict
+			}
 		}
 		c = &Case{ID: nc.ID, Reference: ref, Department: nc.Department, Status: nc.Status, Ghost: nc.Ghost,
 			CreatedAt: time.UnixMilli(now.UnixMilli()), UpdatedAt: time.UnixMilli(now.UnixMilli())}

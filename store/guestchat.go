@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+)
+
+// GuestSession is one browser session of the guest chat. The store never
+// sees the cookie or CSRF token itself, only their hashes.
+type GuestSession struct {
+	TokenHash string
+	CSRFHash  string
+	CaseID    string // "" until the session opened a case
+	CreatedAt time.Time
+	LastSeen  time.Time
+	ExpiresAt time.Time
+}
+
+const (
+	insertSessionQuery = `
+		INSERT INTO guest_session (token_hash, csrf_hash, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)`
+	getSessionQuery = `
+		SELECT token_hash, csrf_hash, COALESCE(case_id, ''), created_at, last_seen_at, expires_at
+		FROM guest_session WHERE token_hash = $1 AND expires_at > $2`
+	touchSessionQuery  = `UPDATE guest_session SET last_seen_at = $2, expires_at = $3 WHERE token_hash = $1`
+	bindSessionQuery   = `UPDATE guest_session SET case_id = $2 WHERE token_hash = $1 AND case_id IS NULL AND expires_at > $3`
+	deleteSessionQuery = `DELETE FROM guest_session WHERE token_hash = $1`
+	pruneSessionsQuery = `DELETE FROM guest_session WHERE expires_at <= $1`
+	touchCitizenQuery  = `UPDATE citizen_case SET last_citizen_at = $2 WHERE id = $1`
+	queuePosQuery      = `
+		SELECT COUNT(*) FROM citizen_case q, citizen_case c
+		WHERE c.id = $1 AND q.department = c.department AND q.status = 'queued'
+		AND (q.created_at < c.created_at OR (q.created_at = c.created_at AND q.id <= c.id))`
+)
+
+// CreateGuestSession stores a new session.
+func (s *Store) CreateGuestSession(ctx context.Context, tokenHash, csrfHash string, expires time.Time) error {
+	if _, err := s.DB.Exec(ctx, insertSessionQuery, tokenHash, csrfHash, time.Now().UnixMilli(), expires.UnixMilli()); err != nil {
+		return fmt.Errorf("failed to store guest session: %w", err)
+	}
+	return nil
+}
+
+// GetGuestSession returns the unexpired session with this token hash, or
+// nil.
+func (s *Store) GetGuestSession(ctx context.Context, tokenHash string) (*GuestSession, error) {
+	var gs GuestSession
+	var created, seen, expires int64
+	err := s.DB.QueryRow(ctx, getSessionQuery, tokenHash, time.Now().UnixMilli()).
+		Scan(&gs.TokenHash, &gs.CSRFHash, &gs.CaseID, &created, &seen, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("failed to query guest session: %w", err)
+	}
+	gs.CreatedAt, gs.LastSeen, gs.ExpiresAt = time.UnixMilli(created), time.UnixMilli(seen), time.UnixMilli(expires)
+	return &gs, nil
+}
+
+// TouchGuestSession records a request of the session and moves its expiry.
+func (s *Store) TouchGuestSession(ctx context.Context, tokenHash string, expires time.Time) error {
+	if _, err := s.DB.Exec(ctx, touchSessionQuery, tokenHash, time.Now().UnixMilli(), expires.UnixMilli()); err != nil {
+		return fmt.Errorf("failed to touch guest session: %w", err)
+	}
+	return nil
+}
+
+// DeleteGuestSession forgets a session.
+func (s *Store) DeleteGuestSession(ctx context.Context, tokenHash string) error {
+	if _, err := s.DB.Exec(ctx, deleteSessionQuery, tokenHash); err != nil {
+		return fmt.Errorf("failed to delete guest session: %w", err)
+	}
+	return nil
+}
+
+// PruneGuestSessions deletes sessions that expired before now.
+func (s *Store) PruneGuestSessions(ctx context.Context, now time.Time) error {
+	if _, err := s.DB.Exec(ctx, pruneSessionsQuery, now.UnixMilli()); err != nil {
+		return fmt.Errorf("failed to prune guest sessions: %w", err)
+	}
+	return nil
+}
+
+// TouchCitizen records that the citizen of a case was active.
+func (s *Store) TouchCitizen(ctx context.Context, caseID string, at time.Time) error {
+	if _, err := s.DB.Exec(ctx, touchCitizenQuery, caseID, at.UnixMilli()); err != nil {
+		return fmt.Errorf("failed to record citizen activity: %w", err)
+	}
+	return nil
+}
+
+// QueuePosition is the case's place among its department's queued cases
+// (1 = next), or 0 if it is not queued.
+func (s *Store) QueuePosition(ctx context.Context, caseID string) (int, error) {
+	var n int
+	if err := s.DB.QueryRow(ctx, queuePosQuery, caseID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("failed to compute queue position: %w", err)
+	}
+	return n, nil
+}
+
+// CaseEvent is one entry of the citizen-visible timeline of a case.
+type CaseEvent struct {
+	Seq     int64
+	CaseID  string
+	EventID id.EventID
+	// Kind is text, notice, image, file, status or staff_joined.
+	Kind string
+	// Origin is citizen, staff or system.
+	Origin string
+	// TxnID is the citizen's client transaction id of their messages.
+	TxnID string
+	// Body is the message text; for status events the new status; for
+	// staff_joined the team's name.
+	Body      string
+	MediaURI  id.ContentURIString
+	MediaType string
+	MediaName string
+	MediaSize int64
+	TS        time.Time
+}
+
+const (
+	caseEventColumns = `seq, case_id, event_id, kind, origin, COALESCE(txn_id, ''), COALESCE(body, ''),
+		COALESCE(media_uri, ''), COALESCE(media_type, ''), COALESCE(media_name, ''), COALESCE(media_size, 0), ts`
+	insertCaseEventQuery = `
+		INSERT INTO case_event (case_id, event_id, kind, origin, txn_id, body, media_uri, media_type, media_name, media_size, ts)
+		VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, NULLIF($7, ''), NULLIF($8, ''), NULLIF($9, ''), $10, $11)
+		ON CONFLICT (event_id) DO NOTHING`
+	caseEventsAfterQuery = `SELECT ` + caseEventColumns + ` FROM case_event WHERE case_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`
+	caseEventQuery       = `SELECT ` + caseEventColumns + ` FROM case_event WHERE case_id = $1 AND seq = $2`
+	lastStatusQuery      = `SELECT COALESCE(body, '') FROM case_event WHERE case_id = $1 AND kind = 'status' ORDER BY seq DESC LIMIT 1`
+)
+
+// AddCaseEvent appends an event to the case's timeline; an event id seen
+// before is ignored (a redelivered transaction). It reports whether a row
+// was added.
+func (s *Store) AddCaseEvent(ctx context.Context, e CaseEvent) (bool, error) {
+	r, err := s.DB.Exec(ctx, insertCaseEventQuery, e.CaseID, e.EventID, e.Kind, e.Origin, e.TxnID, e.Body,
+		string(e.MediaURI), e.MediaType, e.MediaName, e.MediaSize, e.TS.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("failed to store case event: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	return n > 0, nil
+}
+
+// CaseEventsAfter returns up to limit events of the case with seq > after,
+// oldest first.
+func (s *Store) CaseEventsAfter(ctx context.Context, caseID string, after int64, limit int) ([]CaseEvent, error) {
+	rows, err := s.DB.Query(ctx, caseEventsAfterQuery, caseID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("failed to query case events: %w", err)
+	}
+	defer rows.Close()
+	var out []CaseEvent
+	for rows.Next() {
+		e, err := scanCaseEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *e)
+	}
+	return out, rows.Err()
+}
+
+// GetCaseEvent returns one event of the case, or nil.
+func (s *Store) GetCaseEvent(ctx context.Context, caseID string, seq int64) (*CaseEvent, error) {
+	e, err := scanCaseEvent(s.DB.QueryRow(ctx, caseEventQuery, caseID, seq))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return e, err
+}
+
+// LastCaseStatusEvent returns the status of the case's latest status
+// event, or "".
+func (s *Store) LastCaseStatusEvent(ctx context.Context, caseID string) (string, error) {
+	var status string
+	err := s.DB.QueryRow(ctx, lastStatusQuery, caseID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("failed to query case status event: %w", err)
+	}
+	return status, nil
+}
+
+type scannable interface{ Scan(dest ...any) error }
+
+func scanCaseEvent(row scannable) (*CaseEvent, error) {
+	var e CaseEvent
+	var ts int64
+	var uri string
+	err := row.Scan(&e.Seq, &e.CaseID, &e.EventID, &e.Kind, &e.Origin, &e.TxnID, &e.Body, &uri, &e.MediaType, &e.MediaName, &e.MediaSize, &ts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("failed to scan case event: %w", err)
+	}
+	e.MediaURI, e.TS = id.ContentURIString(uri), time.UnixMilli(ts)
+	return &e, nil
+}
