@@ -24,6 +24,9 @@ func (b *Bridge) HandleEvent(ctx context.Context, evt *event.Event) error {
 	if evt.Type.IsState() {
 		mautrix.UpdateStateStore(ctx, b.as.StateStore, evt)
 	}
+	if err := b.recordCaseEvent(ctx, evt); err != nil {
+		return err
+	}
 	switch evt.Type {
 	case event.StateMember:
 		return b.handleMember(ctx, evt)

@@ -19,9 +19,11 @@ import (
 	mauas "maunium.net/go/mautrix/appservice"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/rathaus-de/rathaus"
 	"github.com/rathaus-de/rathaus/appservice"
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/store"
+	"github.com/rathaus-de/rathaus/widgets/guestchat"
 )
 
 // InboxRetention is how long handled inbox rows and outbox rows (ids only,
@@ -38,6 +40,9 @@ type Options struct {
 	Listener net.Listener
 	// Registry receives the metrics; if nil a new one is made.
 	Registry *prometheus.Registry
+	// GuestListener for the guest chat; if nil, guest_chat.listen is used
+	// (when the guest chat is enabled).
+	GuestListener net.Listener
 	// LoadConfig reads the config file again for SIGHUP and `!rathaus
 	// sync`; if nil, those reuse the config rathaus runs with.
 	LoadConfig func() (*config.Config, error)
@@ -57,6 +62,7 @@ type Bridge struct {
 	managedRoomIDs map[string]bool
 	log            zerolog.Logger
 	listener       net.Listener
+	guestListener  net.Listener
 	registry       *prometheus.Registry
 
 	store      *store.Store
@@ -66,6 +72,8 @@ type Bridge struct {
 	server     *appservice.Server
 	httpServer *http.Server
 	metricsSrv *http.Server
+	guest      *guestchat.Server
+	guestSrv   *http.Server
 	cancel     context.CancelFunc
 	background sync.WaitGroup
 	failed     chan error
@@ -88,7 +96,7 @@ func New(opts Options) (*Bridge, error) {
 		opts.Registry = prometheus.NewRegistry()
 		opts.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	b := &Bridge{cfg: opts.Config, loadConfig: opts.LoadConfig, log: opts.Log, listener: opts.Listener,
+	b := &Bridge{cfg: opts.Config, loadConfig: opts.LoadConfig, log: opts.Log, listener: opts.Listener, guestListener: opts.GuestListener,
 		registry: opts.Registry, failed: make(chan error, 2)}
 	b.current.Store(opts.Config)
 	return b, nil
@@ -165,6 +173,9 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	if _, err = b.Reconcile(runCtx); err != nil {
 		return fmt.Errorf("failed to reconcile rooms with the config: %w", err)
 	}
+	if err = b.serveGuestChat(); err != nil {
+		return err
+	}
 	b.server.SetReady(true)
 	b.background.Add(1)
 	go b.pruneLoop(runCtx)
@@ -186,6 +197,7 @@ func (b *Bridge) Stop() {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}
+	shutdown(b.guestSrv)
 	shutdown(b.httpServer)
 	shutdown(b.metricsSrv)
 	if b.dispatcher != nil {
@@ -215,6 +227,38 @@ func (b *Bridge) fail(err error) {
 	default:
 	}
 }
+
+// serveGuestChat starts the citizens' web chat on its own listener.
+func (b *Bridge) serveGuestChat() error {
+	g := b.cfg.GuestChat
+	if !g.Enabled {
+		return nil
+	}
+	var err error
+	b.guest, err = guestchat.New(guestchat.Options{Config: g, Retention: b.cfg.Retention,
+		Secret: []byte(b.cfg.AppService.ASToken), Backend: &guestBackend{b: b}, Store: b.store,
+		Log: b.log.With().Str("component", "guestchat").Logger(), Version: rathaus.Version})
+	if err != nil {
+		return err
+	}
+	if b.guestListener == nil {
+		if b.guestListener, err = net.Listen("tcp", g.Listen); err != nil {
+			return fmt.Errorf("failed to listen on guest_chat.listen %s: %w", g.Listen, err)
+		}
+	}
+	b.guestSrv = &http.Server{Handler: b.guest, ReadHeaderTimeout: 10 * time.Second}
+	go func(srv *http.Server, l net.Listener) {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			b.log.Error().Err(err).Msg("Guest chat listener failed")
+			b.fail(fmt.Errorf("guest chat listener failed: %w", err))
+		}
+	}(b.guestSrv, b.guestListener)
+	b.log.Info().Str("listen", b.guestListener.Addr().String()).Str("public_url", g.PublicURL).Msg("Guest chat is served")
+	return nil
+}
+
+// GuestChat returns the guest chat's handler, or nil if it is disabled.
+func (b *Bridge) GuestChat() *guestchat.Server { return b.guest }
 
 // Handler returns the appservice HTTP handler (for tests and embedding).
 func (b *Bridge) Handler() http.Handler { return b.server }

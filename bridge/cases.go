@@ -27,6 +27,9 @@ type OpenCaseRequest struct {
 	// Topic is a short, staff-facing subject (the service asked for); it
 	// is shown in the staff room's announcement. Never the citizen's text.
 	Topic string
+	// Session is the hash of the guest session opening the case, or "".
+	// A session opens at most one case (store.ErrConflict otherwise).
+	Session string
 }
 
 // maxDisplayName bounds the citizen's chosen name.
@@ -60,7 +63,7 @@ func (b *Bridge) OpenCase(ctx context.Context, req OpenCaseRequest) (*store.Case
 	prefix := d.ReferencePrefix
 	c, err := b.store.CreateCase(ctx, store.NewCase{
 		ID: uuid.NewString(), Department: string(d.ID), Status: string(protocol.CaseQueued),
-		Ghost: b.cfg.GhostUserID("guest_" + hex.EncodeToString(opaque)), Actor: "citizen",
+		Ghost: b.cfg.GhostUserID("guest_" + hex.EncodeToString(opaque)), Actor: "citizen", Session: req.Session,
 		Reference: func(year, seq int) string { return FormatReference(prefix, year, seq) },
 	})
 	if err != nil {

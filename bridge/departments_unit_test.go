@@ -23,6 +23,8 @@ appservice:
 authority:
   name: Stadt Einheitshausen
   ags: "09162000"
+guest_chat:
+  enabled: false
 departments:
   - id: bauamt
     name: Bauamt

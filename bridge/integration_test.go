@@ -52,6 +52,8 @@ logging:
 authority:
   name: Stadt Prüfheim
   ags: "09162000"
+guest_chat:
+  enabled: false
 `, serverName, listen, dbPath)
 }
 
@@ -74,12 +76,20 @@ func startRathaus(t *testing.T, servers int) (*rathausEnv, []*tesths.Homeserver)
 // names), and starts rathaus on a free port.
 func startRathausWith(t *testing.T, servers int, configure func(hss []*tesths.Homeserver) string) (*rathausEnv, []*tesths.Homeserver) {
 	t.Helper()
+	return startRathausTweaked(t, servers, configure, nil)
+}
+
+// startRathausTweaked is startRathausWith with a last look at the config
+// and options before rathaus starts.
+func startRathausTweaked(t *testing.T, servers int, configure func(hss []*tesths.Homeserver) string,
+	tweak func(cfg *config.Config, opts *bridge.Options)) (*rathausEnv, []*tesths.Homeserver) {
+	t.Helper()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	dbPath := filepath.Join(t.TempDir(), "rathaus.db")
 	var cfg *config.Config
 	var mu sync.Mutex // StartFederated configures the servers in parallel
-	opts := tesths.Options{Appservices: func(serverName string) []*mauas.Registration {
+	hsOpts := tesths.Options{Appservices: func(serverName string) []*mauas.Registration {
 		mu.Lock()
 		defer mu.Unlock()
 		if cfg != nil && cfg.Homeserver.ServerName != serverName {
@@ -90,9 +100,9 @@ func startRathausWith(t *testing.T, servers int, configure func(hss []*tesths.Ho
 	}}
 	var hss []*tesths.Homeserver
 	if servers == 1 {
-		hss = []*tesths.Homeserver{tesths.Start(t, opts)}
+		hss = []*tesths.Homeserver{tesths.Start(t, hsOpts)}
 	} else {
-		hss = tesths.StartFederated(t, servers, opts)
+		hss = tesths.StartFederated(t, servers, hsOpts)
 	}
 	var hs *tesths.Homeserver
 	for _, h := range hss {
@@ -114,14 +124,18 @@ func startRathausWith(t *testing.T, servers int, configure func(hss []*tesths.Ho
 	require.NoError(t, metricsListener.Close())
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
 	env.cfg = cfg
-	b, err := bridge.New(bridge.Options{Config: cfg, Log: log, Listener: listener, LoadConfig: func() (*config.Config, error) {
+	opts := bridge.Options{Config: cfg, Log: log, Listener: listener, LoadConfig: func() (*config.Config, error) {
 		next, err := config.Parse([]byte(env.base + env.extra))
 		if err != nil {
 			return nil, err
 		}
-		next.Metrics = cfg.Metrics
+		next.Metrics, next.GuestChat, next.Retention = cfg.Metrics, cfg.GuestChat, cfg.Retention
 		return next, nil
-	}})
+	}}
+	if tweak != nil {
+		tweak(cfg, &opts)
+	}
+	b, err := bridge.New(opts)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

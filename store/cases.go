@@ -23,6 +23,9 @@ type Case struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	RetainUntil time.Time // zero while open
+	// LastCitizenAt is when the citizen last wrote or said they are still
+	// there; zero if never since the case opened.
+	LastCitizenAt time.Time
 }
 
 // NewCase is what CreateCase needs.
@@ -51,7 +54,7 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $6)`
 	insertTransitionQuery = `
 		INSERT INTO case_transition (case_id, from_status, to_status, action, actor, at) VALUES ($1, $2, $3, $4, $5, $6)`
-	caseColumns   = `id, reference, department, status, ghost_user_id, COALESCE(room_id, ''), created_at, updated_at, COALESCE(retain_until, 0)`
+	caseColumns   = `id, reference, department, status, ghost_user_id, COALESCE(room_id, ''), created_at, updated_at, COALESCE(retain_until, 0), COALESCE(last_citizen_at, 0)`
 	getCaseQuery  = `SELECT ` + caseColumns + ` FROM citizen_case WHERE id = $1`
 	updateStatus  = `UPDATE citizen_case SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2`
 	setRoomQuery  = `UPDATE citizen_case SET room_id = $2 WHERE id = $1 AND room_id IS NULL`
@@ -146,8 +149,8 @@ func (s *Store) GetCaseByRoom(ctx context.Context, room id.RoomID) (*Case, error
 
 func (s *Store) getCase(ctx context.Context, query string, arg any) (*Case, error) {
 	var c Case
-	var created, updated, retain int64
-	err := s.DB.QueryRow(ctx, query, arg).Scan(&c.ID, &c.Reference, &c.Department, &c.Status, &c.Ghost, &c.RoomID, &created, &updated, &retain)
+	var created, updated, retain, citizen int64
+	err := s.DB.QueryRow(ctx, query, arg).Scan(&c.ID, &c.Reference, &c.Department, &c.Status, &c.Ghost, &c.RoomID, &created, &updated, &retain, &citizen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
@@ -156,6 +159,9 @@ func (s *Store) getCase(ctx context.Context, query string, arg any) (*Case, erro
 	c.CreatedAt, c.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
 	if retain > 0 {
 		c.RetainUntil = time.UnixMilli(retain)
+	}
+	if citizen > 0 {
+		c.LastCitizenAt = time.UnixMilli(citizen)
 	}
 	return &c, nil
 }

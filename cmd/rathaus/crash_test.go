@@ -158,6 +158,8 @@ logging:
 authority:
   name: Stadt Absturzheim
   ags: "09162000"
+guest_chat:
+  enabled: false
 `, serverName, listen, s.dbPath)
 		if extra != nil {
 			cfg += extra(serverName)

@@ -1,0 +1,132 @@
+package bridge
+
+import (
+	"context"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+
+	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/protocol"
+	"github.com/rathaus-de/rathaus/store"
+)
+
+// recordCaseEvent keeps what the citizen may see of a case room event in
+// the case's timeline, from which the guest chat's live stream is served:
+// messages of the citizen, staff and the bot, status changes and staff
+// joining. Staff commands and the bot's replies to them stay among staff.
+// Called in room order, so the timeline is in room order too.
+func (b *Bridge) recordCaseEvent(ctx context.Context, evt *event.Event) error {
+	if evt.ID == "" || evt.RoomID == "" {
+		return nil
+	}
+	c, err := b.store.GetCaseByRoom(ctx, evt.RoomID)
+	if err != nil || c == nil {
+		return err
+	}
+	ce, ok, err := b.caseEventOf(ctx, c, evt)
+	if err != nil || !ok {
+		return err
+	}
+	added, err := b.store.AddCaseEvent(ctx, ce)
+	if err != nil {
+		return err
+	}
+	if added && b.guest != nil {
+		b.guest.Notify(c.ID)
+	}
+	return nil
+}
+
+// caseEventOf turns a room event into a timeline row, or says to skip it.
+func (b *Bridge) caseEventOf(ctx context.Context, c *store.Case, evt *event.Event) (store.CaseEvent, bool, error) {
+	ce := store.CaseEvent{CaseID: c.ID, EventID: evt.ID, TS: time.UnixMilli(evt.Timestamp)}
+	switch evt.Type {
+	case protocol.CaseEventType:
+		status, _ := evt.Content.Raw["status"].(string)
+		if status == "" {
+			return ce, false, nil
+		}
+		last, err := b.store.LastCaseStatusEvent(ctx, c.ID)
+		if err != nil || last == status {
+			return ce, false, err
+		}
+		ce.Kind, ce.Origin, ce.Body = "status", "system", status
+		return ce, true, nil
+	case event.StateMember:
+		if evt.GetStateKey() != evt.Sender.String() || b.cfg.IsOurUser(evt.Sender) {
+			return ce, false, nil
+		}
+		if evt.Content.AsMember().Membership != event.MembershipJoin || prevMembership(evt) == event.MembershipJoin {
+			return ce, false, nil
+		}
+		team := c.Department
+		if d := b.config().Department(config.DepartmentID(c.Department)); d != nil {
+			team = d.Name
+		}
+		ce.Kind, ce.Origin, ce.Body = "staff_joined", "system", team
+		return ce, true, nil
+	case event.EventMessage:
+	default:
+		return ce, false, nil
+	}
+	msg := evt.Content.AsMessage()
+	if msg.RelatesTo != nil && msg.RelatesTo.Type == event.RelReplace {
+		return ce, false, nil // edits: the citizen keeps the first version
+	}
+	switch {
+	case evt.Sender == c.Ghost:
+		ce.Origin = "citizen"
+		ce.TxnID, _ = evt.Content.Raw[guestTxnKey].(string)
+	case evt.Sender == b.cfg.BotUserID():
+		if msg.RelatesTo.GetReplyTo() != "" {
+			return ce, false, nil // an answer to a staff command
+		}
+		ce.Origin = "system"
+	case b.cfg.IsOurUser(evt.Sender):
+		return ce, false, nil
+	default:
+		if _, isCommand := ParseCommand(msg.Body); isCommand {
+			return ce, false, nil
+		}
+		ce.Origin = "staff"
+	}
+	ce.Body = msg.Body
+	switch msg.MsgType {
+	case event.MsgText, event.MsgEmote:
+		ce.Kind = "text"
+	case event.MsgNotice:
+		ce.Kind = "notice"
+	case event.MsgImage:
+		ce.Kind = "image"
+	case event.MsgFile, event.MsgVideo, event.MsgAudio:
+		ce.Kind = "file"
+	default:
+		return ce, false, nil
+	}
+	if ce.Kind == "image" || ce.Kind == "file" {
+		if msg.URL == "" {
+			return ce, false, nil // encrypted or broken: nothing rathaus can pass on
+		}
+		ce.MediaURI = msg.URL
+		ce.MediaName = msg.FileName
+		if ce.MediaName == "" {
+			ce.MediaName = msg.Body
+		}
+		if msg.Info != nil {
+			ce.MediaType, ce.MediaSize = msg.Info.MimeType, int64(msg.Info.Size)
+		}
+	}
+	return ce, true, nil
+}
+
+func prevMembership(evt *event.Event) event.Membership {
+	if evt.Unsigned.PrevContent == nil {
+		return ""
+	}
+	_ = evt.Unsigned.PrevContent.ParseRaw(event.StateMember)
+	if m, ok := evt.Unsigned.PrevContent.Parsed.(*event.MemberEventContent); ok {
+		return m.Membership
+	}
+	return ""
+}

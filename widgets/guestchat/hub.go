@@ -1,0 +1,100 @@
+package guestchat
+
+import (
+	"sync"
+	"time"
+)
+
+// hub wakes the live streams of a case when something happened, and keeps
+// the case's ephemeral state (typing, read marker), which is not stored.
+type hub struct {
+	mu     sync.Mutex
+	topics map[string]*topic
+}
+
+type topic struct {
+	subs        map[chan struct{}]struct{}
+	typingUntil time.Time
+	readSeq     int64
+}
+
+func newHub() *hub { return &hub{topics: make(map[string]*topic)} }
+
+// topic returns the case's topic; the caller holds mu.
+func (h *hub) topic(caseID string) *topic {
+	t := h.topics[caseID]
+	if t == nil {
+		t = &topic{subs: make(map[chan struct{}]struct{})}
+		h.topics[caseID] = t
+	}
+	return t
+}
+
+// subscribe returns a channel that receives a value (coalesced) whenever
+// the case changes, and a function to unsubscribe.
+func (h *hub) subscribe(caseID string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	h.mu.Lock()
+	h.topic(caseID).subs[ch] = struct{}{}
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if t := h.topics[caseID]; t != nil {
+			delete(t.subs, ch)
+			if len(t.subs) == 0 && t.typingUntil.IsZero() && t.readSeq == 0 {
+				delete(h.topics, caseID)
+			}
+		}
+	}
+}
+
+// notify wakes every stream of the case.
+func (h *hub) notify(caseID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.topics[caseID]
+	if t == nil {
+		return
+	}
+	for ch := range t.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// setTyping records that staff type in the case until `until` (zero: not
+// typing).
+func (h *hub) setTyping(caseID string, until time.Time) {
+	h.mu.Lock()
+	h.topic(caseID).typingUntil = until
+	h.mu.Unlock()
+	h.notify(caseID)
+}
+
+// setRead records staff's read marker.
+func (h *hub) setRead(caseID string, seq int64) {
+	h.mu.Lock()
+	t := h.topic(caseID)
+	changed := seq > t.readSeq
+	if changed {
+		t.readSeq = seq
+	}
+	h.mu.Unlock()
+	if changed {
+		h.notify(caseID)
+	}
+}
+
+// ephemeral returns the case's current typing and read state.
+func (h *hub) ephemeral(caseID string, now time.Time) (typing bool, readSeq int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.topics[caseID]
+	if t == nil {
+		return false, 0
+	}
+	return now.Before(t.typingUntil), t.readSeq
+}

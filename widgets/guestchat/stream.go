@@ -1,0 +1,207 @@
+package guestchat
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/rathaus-de/rathaus/store"
+)
+
+// Stream timing.
+const (
+	streamBatch    = 200
+	pingEvery      = 15 * time.Second
+	refreshEvery   = 5 * time.Second // queue position, idle deadline, status
+	reconnectDelay = 2000            // ms, sent as the SSE retry field
+)
+
+type messageJSON struct {
+	Seq        int64           `json:"seq"`
+	From       string          `json:"from"`
+	Kind       string          `json:"kind"`
+	Body       string          `json:"body"`
+	TxnID      string          `json:"txn_id,omitempty"`
+	Attachment *attachmentJSON `json:"attachment,omitempty"`
+	TS         time.Time       `json:"ts"`
+}
+
+type attachmentJSON struct {
+	URL  string `json:"url"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Size int64  `json:"size,omitempty"`
+}
+
+// sseWriter writes Server-Sent Events.
+type sseWriter struct {
+	w http.ResponseWriter
+	f http.Flusher
+}
+
+func (s *sseWriter) event(name string, id int64, data any) error {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	if id > 0 {
+		_, err = fmt.Fprintf(s.w, "event: %s\nid: %d\ndata: %s\n\n", name, id, b)
+	} else {
+		_, err = fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", name, b)
+	}
+	return err
+}
+
+// stream is the live stream of a case: stored timeline rows after the
+// client's last id (Last-Event-ID or ?after=), then new ones as they come,
+// plus the ephemeral state.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		s.internal(w, r, fmt.Errorf("response writer cannot flush"))
+		return
+	}
+	after := int64(0)
+	for _, v := range []string{r.Header.Get("Last-Event-ID"), r.URL.Query().Get("after")} {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > after {
+			after = n
+		}
+	}
+	ctx := r.Context()
+	// Subscribe before the first read, so nothing stored in between is
+	// missed.
+	wake, unsubscribe := s.hub.subscribe(c.ID)
+	defer unsubscribe()
+
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	out := &sseWriter{w: w, f: flusher}
+	if _, err := fmt.Fprintf(w, "retry: %d\n\n", reconnectDelay); err != nil {
+		return
+	}
+	st := streamState{typing: false, readSeq: 0, queue: -1}
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+	refresh := time.NewTicker(refreshEvery)
+	defer refresh.Stop()
+	for {
+		var err error
+		if after, err = s.sendStored(ctx, out, c.ID, after); err != nil {
+			if ctx.Err() == nil {
+				zerolog.Ctx(ctx).Debug().Err(err).Msg("Guest stream ended")
+			}
+			return
+		}
+		if err = s.sendEphemeral(ctx, out, c.ID, &st); err != nil {
+			return
+		}
+		flusher.Flush()
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-refresh.C:
+		case <-ping.C:
+			if _, err = fmt.Fprint(w, ": ping\n\n"); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// streamState is what a stream last told its client of the ephemeral
+// state, so only changes are sent.
+type streamState struct {
+	typing    bool
+	readSeq   int64
+	queue     int
+	abandonAt time.Time
+}
+
+// sendStored writes the stored rows after `after` and returns the last
+// seq written.
+func (s *Server) sendStored(ctx context.Context, out *sseWriter, caseID string, after int64) (int64, error) {
+	for {
+		events, err := s.store.CaseEventsAfter(ctx, caseID, after, streamBatch)
+		if err != nil {
+			return after, err
+		}
+		for _, e := range events {
+			name, data := s.eventJSON(caseID, e)
+			if err = out.event(name, e.Seq, data); err != nil {
+				return after, err
+			}
+			after = e.Seq
+		}
+		if len(events) < streamBatch {
+			return after, nil
+		}
+	}
+}
+
+// eventJSON is the SSE event name and data of a stored row.
+func (s *Server) eventJSON(caseID string, e store.CaseEvent) (string, any) {
+	switch e.Kind {
+	case "status":
+		return "status", map[string]any{"seq": e.Seq, "status": e.Body, "open": isOpen(e.Body), "ts": e.TS.UTC()}
+	case "staff_joined":
+		return "staff_joined", map[string]any{"seq": e.Seq, "team": e.Body, "ts": e.TS.UTC()}
+	}
+	m := messageJSON{Seq: e.Seq, From: e.Origin, Kind: e.Kind, Body: e.Body, TxnID: e.TxnID, TS: e.TS.UTC()}
+	if e.MediaURI != "" {
+		m.Attachment = &attachmentJSON{URL: fmt.Sprintf("%scases/%s/media/%d", APIPrefix, caseID, e.Seq),
+			Name: cleanFileName(e.MediaName, e.MediaType), Type: e.MediaType, Size: e.MediaSize}
+	}
+	return "message", m
+}
+
+// sendEphemeral writes typing, read marker, queue position and idle
+// deadline when they changed.
+func (s *Server) sendEphemeral(ctx context.Context, out *sseWriter, caseID string, st *streamState) error {
+	typing, readSeq := s.hub.ephemeral(caseID, time.Now())
+	if typing != st.typing {
+		st.typing = typing
+		if err := out.event("typing", 0, map[string]bool{"typing": typing}); err != nil {
+			return err
+		}
+	}
+	if readSeq != st.readSeq {
+		st.readSeq = readSeq
+		if err := out.event("read", 0, map[string]int64{"seq": readSeq}); err != nil {
+			return err
+		}
+	}
+	c, err := s.store.GetCase(ctx, caseID)
+	if err != nil || c == nil {
+		return err
+	}
+	queue := 0
+	if c.Status == "queued" {
+		if queue, err = s.store.QueuePosition(ctx, caseID); err != nil {
+			return err
+		}
+	}
+	if queue != st.queue {
+		st.queue = queue
+		if err = out.event("queue", 0, map[string]int{"position": queue}); err != nil {
+			return err
+		}
+	}
+	if isOpen(c.Status) {
+		if at := s.abandonAt(c); !at.Equal(st.abandonAt) {
+			st.abandonAt = at
+			if err = out.event("idle", 0, map[string]time.Time{"abandon_at": at}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

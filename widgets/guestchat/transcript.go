@@ -1,0 +1,88 @@
+package guestchat
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rathaus-de/rathaus/store"
+)
+
+// transcriptLabels are the words of the transcript, German first.
+var transcriptLabels = map[string]map[string]string{
+	"de": {"title": "Gesprächsverlauf", "reference": "Aktenzeichen", "department": "Abteilung", "authority": "Behörde",
+		"created": "Begonnen", "exported": "Heruntergeladen", "you": "Sie", "system": "Hinweis", "file": "Datei",
+		"status": "Status", "joined": "Jemand aus dem Team ist dem Gespräch beigetreten", "tz": "Zeiten in"},
+	"en": {"title": "Conversation", "reference": "Reference", "department": "Department", "authority": "Authority",
+		"created": "Started", "exported": "Downloaded", "you": "You", "system": "Notice", "file": "File",
+		"status": "Status", "joined": "A member of the team joined the conversation", "tz": "Times in"},
+}
+
+// transcriptZone is the time zone of the transcript's times.
+var transcriptZone = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}()
+
+func (s *Server) transcript(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
+	lang := "de"
+	if r.URL.Query().Get("lang") == "en" {
+		lang = "en"
+	}
+	l := transcriptLabels[lang]
+	team := c.Department
+	if d, ok := s.backend.Department(c.Department); ok {
+		team = d.Name
+	}
+	var b strings.Builder
+	ts := func(t time.Time) string { return t.In(transcriptZone).Format("2006-01-02 15:04") }
+	fmt.Fprintf(&b, "%s – %s\n", l["title"], c.Reference)
+	fmt.Fprintf(&b, "%s: %s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n%s %s\n\n",
+		l["authority"], s.backend.Authority().Name, l["department"], team, l["reference"], c.Reference,
+		l["created"], ts(c.CreatedAt), l["exported"], ts(time.Now()), l["tz"], transcriptZone)
+	after := int64(0)
+	for {
+		events, err := s.store.CaseEventsAfter(r.Context(), c.ID, after, streamBatch)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		for _, e := range events {
+			after = e.Seq
+			var who, text string
+			switch {
+			case e.Kind == "status":
+				who, text = l["status"], e.Body
+			case e.Kind == "staff_joined":
+				who, text = l["system"], l["joined"]
+			case e.Origin == "citizen":
+				who, text = l["you"], e.Body
+			case e.Origin == "staff":
+				who, text = team, e.Body
+			default:
+				who, text = l["system"], e.Body
+			}
+			if e.MediaURI != "" {
+				text = fmt.Sprintf("[%s: %s]", l["file"], cleanFileName(e.MediaName, e.MediaType))
+			}
+			text = strings.ReplaceAll(text, "\n", "\n    ")
+			fmt.Fprintf(&b, "[%s] %s: %s\n", ts(e.TS), who, text)
+		}
+		if len(events) < streamBatch {
+			break
+		}
+	}
+	name := "Gespraech-" + c.Reference + ".txt"
+	if lang == "en" {
+		name = "Conversation-" + c.Reference + ".txt"
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(b.String()))
+}
