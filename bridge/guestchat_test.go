@@ -1,0 +1,464 @@
+package bridge_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/bridge"
+	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/internal/guestclient"
+	"github.com/rathaus-de/rathaus/internal/tesths"
+	"github.com/rathaus-de/rathaus/protocol"
+)
+
+// guestEnv is rathaus with the guest chat on a free loopback port, one
+// department (Bauamt) and its caseworker Anna.
+type guestEnv struct {
+	*rathausEnv
+	base      string
+	anna      staffUser
+	staffRoom id.RoomID
+}
+
+const testService = "99108008000000"
+
+func startGuestChat(t *testing.T, tweak func(g *config.GuestChatConfig, r *config.RetentionConfig)) *guestEnv {
+	t.Helper()
+	ctx := context.Background()
+	ge := &guestEnv{}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ge.base = "http://" + l.Addr().String()
+	env, _ := startRathausTweaked(t, 1, func(hss []*tesths.Homeserver) string {
+		cli, uid, _ := hss[0].RegisterUser(t, "anna", false)
+		ge.anna = staffUser{cli, uid}
+		return "departments:\n  - id: bauamt\n    name: Bauamt\n    services: [\"" + testService + "\"]\n    staff:\n" +
+			fmt.Sprintf("      - user: %q\n        role: caseworker\n", uid)
+	}, func(cfg *config.Config, opts *bridge.Options) {
+		cfg.GuestChat.Enabled = true
+		cfg.GuestChat.Listen = l.Addr().String()
+		cfg.GuestChat.PublicURL = ge.base
+		cfg.GuestChat.PowDifficulty = 8
+		if tweak != nil {
+			tweak(&cfg.GuestChat, &cfg.Retention)
+		}
+		require.NoError(t, cfg.Validate())
+		opts.GuestListener = l
+	})
+	ge.rathausEnv = env
+	staff, err := ge.anna.cli.ResolveAlias(ctx, id.NewRoomAlias("_rathaus_bauamt", env.cfg.Homeserver.ServerName))
+	require.NoError(t, err)
+	ge.staffRoom = staff.RoomID
+	_, err = ge.anna.cli.JoinRoomByID(ctx, ge.staffRoom)
+	require.NoError(t, err)
+	return ge
+}
+
+// claim claims a case as Anna and joins its room.
+func (ge *guestEnv) claim(t *testing.T, ref string, room id.RoomID) {
+	t.Helper()
+	ctx := context.Background()
+	sent, err := ge.anna.cli.SendText(ctx, ge.staffRoom, "!rathaus claim "+ref)
+	require.NoError(t, err)
+	assert.Contains(t, botReplyTo(t, ge.anna.cli, ge.staffRoom, ge.cfg.BotUserID(), sent.EventID), "gehört jetzt dir")
+	tesths.WaitFor(t, 30*time.Second, "anna to join the case room", func() error {
+		_, err := ge.anna.cli.JoinRoomByID(ctx, room)
+		return err
+	})
+}
+
+func nextMessage(t *testing.T, s *guestclient.Stream, from, body string) guestclient.Event {
+	t.Helper()
+	e, err := s.Next(30*time.Second, func(e guestclient.Event) bool {
+		return e.Name == "message" && e.Data["from"] == from && (body == "" || e.Data["body"] == body)
+	})
+	require.NoError(t, err, "waiting for a %s message %q", from, body)
+	return e
+}
+
+// waitAll waits until every predicate matched some event, in any order.
+func waitAll(t *testing.T, s *guestclient.Stream, want map[string]func(guestclient.Event) bool) {
+	t.Helper()
+	for len(want) > 0 {
+		_, err := s.Next(30*time.Second, func(e guestclient.Event) bool {
+			for name, pred := range want {
+				if pred(e) {
+					delete(want, name)
+					return true
+				}
+			}
+			return false
+		})
+		require.NoError(t, err, "still waiting for %v", want)
+	}
+}
+
+// roomMessages returns the bodies of sender's messages in a room, oldest
+// first, as a staff client reads them.
+func roomMessages(t *testing.T, cli *mautrix.Client, room id.RoomID, sender id.UserID) []*event.Event {
+	t.Helper()
+	resp, err := cli.Messages(context.Background(), room, "", "", mautrix.DirectionBackward, nil, 200)
+	require.NoError(t, err)
+	var out []*event.Event
+	for i := len(resp.Chunk) - 1; i >= 0; i-- {
+		evt := resp.Chunk[i]
+		if evt.Sender == sender && evt.Type == event.EventMessage {
+			_ = evt.Content.ParseRaw(evt.Type)
+			out = append(out, evt)
+		}
+	}
+	return out
+}
+
+func tinyPNG() []byte {
+	return []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" +
+		"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
+}
+
+// TestGuestChatConversation: a citizen (through the API, as the page
+// does) and a caseworker (a Matrix client) talk through the case room:
+// question, claim, answers both ways live, files both ways, resume after
+// a reconnect, transcript, close.
+func TestGuestChatConversation(t *testing.T) {
+	ge := startGuestChat(t, nil)
+	ctx := context.Background()
+	citizen := guestclient.New(ge.base)
+
+	resp, err := citizen.Get(ctx, "session")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, resp.Status)
+	resp, err = citizen.Get(ctx, "info?service="+testService)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	assert.Contains(t, string(resp.Body), `"name":"Bauamt"`)
+
+	_, err = citizen.StartSession(ctx)
+	require.NoError(t, err)
+	c, err := citizen.OpenCase(ctx, guestclient.OpenRequest{Service: testService, Name: "Maria",
+		Question: "Wie stelle ich einen Bauantrag?", TxnID: "question-0001"})
+	require.NoError(t, err)
+	assert.Regexp(t, `^BAU-\d{4}-00001$`, c.Reference)
+	assert.Equal(t, "queued", c.Status)
+	assert.Equal(t, 1, c.QueuePosition)
+
+	stream, err := citizen.Stream(ctx, c.ID, 0)
+	require.NoError(t, err)
+	defer stream.Close()
+	q := nextMessage(t, stream, "citizen", "Wie stelle ich einen Bauantrag?")
+	assert.Equal(t, "question-0001", q.Data["txn_id"])
+
+	stored, err := ge.bridge.Store().GetCase(ctx, c.ID)
+	require.NoError(t, err)
+	ge.claim(t, c.Reference, stored.RoomID)
+	waitAll(t, stream, map[string]func(guestclient.Event) bool{
+		"staff joined":  func(e guestclient.Event) bool { return e.Name == "staff_joined" && e.Data["team"] == "Bauamt" },
+		"status active": func(e guestclient.Event) bool { return e.Name == "status" && e.Data["status"] == "active" },
+		"notice": func(e guestclient.Event) bool {
+			return e.Name == "message" && e.Data["from"] == "system" && strings.Contains(e.Data["body"].(string), "für Sie da")
+		},
+	})
+
+	_, err = ge.anna.cli.SendText(ctx, stored.RoomID, "Guten Tag! Ich helfe Ihnen gern.")
+	require.NoError(t, err)
+	answer := nextMessage(t, stream, "staff", "Guten Tag! Ich helfe Ihnen gern.")
+
+	// The citizen's text is text: never a command, never HTML.
+	for i, body := range []string{"!rathaus close", `<script>alert("x")</script> javascript:alert(1)`} {
+		resp, err = citizen.Send(ctx, c.ID, fmt.Sprintf("text-%04d", i), body)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		nextMessage(t, stream, "citizen", body)
+	}
+	ghostMsgs := roomMessages(t, ge.anna.cli, stored.RoomID, stored.Ghost)
+	require.Len(t, ghostMsgs, 3)
+	for _, m := range ghostMsgs {
+		msg := m.Content.AsMessage()
+		assert.Equal(t, event.MsgText, msg.MsgType)
+		assert.Empty(t, msg.Format, "no HTML is ever sent for a citizen")
+		assert.Empty(t, msg.FormattedBody)
+	}
+	assert.Equal(t, `<script>alert("x")</script> javascript:alert(1)`, ghostMsgs[2].Content.AsMessage().Body)
+	got, err := ge.bridge.Store().GetCase(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "active", got.Status, "the citizen's \"!rathaus close\" closed nothing")
+	for _, m := range roomMessages(t, ge.anna.cli, stored.RoomID, ge.cfg.BotUserID()) {
+		assert.Nil(t, m.Content.AsMessage().RelatesTo, "the bot answered no citizen message")
+	}
+
+	// A retried send (same txn_id) is not sent twice.
+	resp, err = citizen.Send(ctx, c.ID, "text-0001", `<script>alert("x")</script> javascript:alert(1)`)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.Status)
+	assert.Len(t, roomMessages(t, ge.anna.cli, stored.RoomID, stored.Ghost), 3)
+
+	// Files both ways.
+	resp, err = citizen.Upload(ctx, c.ID, "file-00001", "../../Lageplan.png", "image/png", tinyPNG())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	img := nextMessage(t, stream, "citizen", "Lageplan.png")
+	assert.Equal(t, "image", img.Data["kind"])
+	ghostMsgs = roomMessages(t, ge.anna.cli, stored.RoomID, stored.Ghost)
+	require.Len(t, ghostMsgs, 4)
+	imgMsg := ghostMsgs[3].Content.AsMessage()
+	assert.Equal(t, event.MsgImage, imgMsg.MsgType)
+	uri, err := imgMsg.URL.Parse()
+	require.NoError(t, err)
+	dl, err := ge.anna.cli.Download(ctx, uri)
+	require.NoError(t, err)
+	data, _ := io.ReadAll(dl.Body)
+	dl.Body.Close()
+	assert.Equal(t, tinyPNG(), data, "the caseworker downloads the citizen's file")
+
+	resp, err = citizen.Upload(ctx, c.ID, "file-00002", "x.png", "image/png", []byte("MZ this is no picture at all"))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnsupportedMediaType, resp.Status)
+	resp, err = citizen.Upload(ctx, c.ID, "file-00003", "x.html", "text/html", []byte("<html>"))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnsupportedMediaType, resp.Status)
+
+	pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+	up, err := ge.anna.cli.UploadBytesWithName(ctx, pdf, "application/pdf", "Merkblatt.pdf")
+	require.NoError(t, err)
+	_, err = ge.anna.cli.SendMessageEvent(ctx, stored.RoomID, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgFile,
+		Body: "Merkblatt.pdf", URL: up.ContentURI.CUString(), Info: &event.FileInfo{MimeType: "application/pdf", Size: len(pdf)}})
+	require.NoError(t, err)
+	file := nextMessage(t, stream, "staff", "Merkblatt.pdf")
+	att := file.Data["attachment"].(map[string]any)
+	resp, err = citizen.Get(ctx, strings.TrimPrefix(att["url"].(string), "/api/guest/v1/"))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	assert.Equal(t, pdf, resp.Body, "the citizen downloads the caseworker's file")
+	assert.Equal(t, "application/pdf", resp.Header.Get("Content-Type"))
+	assert.Contains(t, resp.Header.Get("Content-Disposition"), "attachment")
+	assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+
+	// Reconnecting after an event resumes exactly after it.
+	stream.Close()
+	resumed, err := citizen.Stream(ctx, c.ID, answer.ID)
+	require.NoError(t, err)
+	defer resumed.Close()
+	var seqs []int64
+	for {
+		e, err := resumed.Next(3*time.Second, func(e guestclient.Event) bool { return e.ID > 0 })
+		if err != nil {
+			break
+		}
+		seqs = append(seqs, e.ID)
+	}
+	require.NotEmpty(t, seqs)
+	assert.Greater(t, seqs[0], answer.ID, "nothing before the last seen event again")
+	for i := 1; i < len(seqs); i++ {
+		assert.Greater(t, seqs[i], seqs[i-1], "no duplicates, in order")
+	}
+	assert.Equal(t, file.ID, seqs[len(seqs)-1], "nothing missing up to the newest")
+
+	// Coming back in the same browser continues the case.
+	again, err := citizen.Resume(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, again)
+	assert.Equal(t, c.ID, again.ID)
+
+	resp, err = citizen.Get(ctx, "cases/"+c.ID+"/transcript")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.Status)
+	transcript := string(resp.Body)
+	assert.Contains(t, transcript, c.Reference)
+	assert.Contains(t, transcript, "Sie: Wie stelle ich einen Bauantrag?")
+	assert.Contains(t, transcript, "Bauamt: Guten Tag! Ich helfe Ihnen gern.")
+	assert.Contains(t, transcript, "[Datei: Merkblatt.pdf]")
+	assert.NotContains(t, transcript, "anna", "staff appear as their team only")
+	assert.Contains(t, resp.Header.Get("Content-Disposition"), "Gespraech-"+c.Reference+".txt")
+
+	resp, err = citizen.Post(ctx, "cases/"+c.ID+"/close", map[string]any{})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	assert.Contains(t, string(resp.Body), `"status":"closed"`)
+	_, err = resumed.Next(30*time.Second, func(e guestclient.Event) bool { return e.Name == "status" && e.Data["status"] == "closed" })
+	require.NoError(t, err)
+	var caseState protocol.CaseContent
+	require.NoError(t, ge.anna.cli.StateEvent(ctx, stored.RoomID, protocol.CaseEventType, "", &caseState))
+	assert.Equal(t, protocol.CaseClosed, caseState.Status)
+	resp, err = citizen.Send(ctx, c.ID, "text-late01", "noch etwas")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusConflict, resp.Status)
+}
+
+// TestGuestChatSecurity: sessions, CSRF, other cases, challenges.
+func TestGuestChatSecurity(t *testing.T) {
+	ge := startGuestChat(t, nil)
+	ctx := context.Background()
+	a, b := guestclient.New(ge.base), guestclient.New(ge.base)
+	for _, cl := range []*guestclient.Client{a, b} {
+		_, err := cl.StartSession(ctx)
+		require.NoError(t, err)
+	}
+
+	// Two openings at once from one session make one case.
+	var wg sync.WaitGroup
+	results := make([]*guestclient.Response, 2)
+	tokens := make([][2]string, 2)
+	for i := range 2 {
+		tok, nonce, err := a.Solve(ctx)
+		require.NoError(t, err)
+		tokens[i] = [2]string{tok, nonce}
+	}
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := a.OpenCaseWith(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Frage", TxnID: "q-concurrent"}, tokens[i][0], tokens[i][1])
+			assert.NoError(t, err)
+			results[i] = resp
+		}()
+	}
+	wg.Wait()
+	statuses := []int{results[0].Status, results[1].Status}
+	assert.ElementsMatch(t, []int{http.StatusCreated, http.StatusOK}, statuses, "%s / %s", results[0].Body, results[1].Body)
+	var ca, ca2 guestclient.Case
+	require.NoError(t, results[0].JSON(&ca))
+	require.NoError(t, results[1].JSON(&ca2))
+	assert.Equal(t, ca.ID, ca2.ID)
+	var n int
+	require.NoError(t, ge.bridge.Store().DB.QueryRow(ctx, `SELECT COUNT(*) FROM citizen_case`).Scan(&n))
+	assert.Equal(t, 1, n)
+
+	// A used challenge does not open another case.
+	resp, err := b.OpenCaseWith(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Frage", TxnID: "q-replayed"}, tokens[0][0], tokens[0][1])
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, resp.Status)
+	assert.Equal(t, "pow_replayed", resp.Code())
+	resp, err = b.OpenCaseWith(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Frage", TxnID: "q-wrong-01"}, tokens[0][0], "1")
+	require.NoError(t, err)
+	assert.Contains(t, []string{"pow_invalid", "pow_replayed"}, resp.Code())
+	cb, err := b.OpenCase(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Andere Frage", TxnID: "q-other-01"})
+	require.NoError(t, err)
+
+	// A's session on B's case: 404 everywhere, like a case that does not
+	// exist.
+	for _, path := range []string{"cases/" + cb.ID, "cases/" + cb.ID + "/events", "cases/" + cb.ID + "/transcript",
+		"cases/" + cb.ID + "/media/1", "cases/does-not-exist"} {
+		resp, err = a.Get(ctx, path)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusNotFound, resp.Status, path)
+	}
+	resp, err = a.Send(ctx, cb.ID, "sneaky-0001", "hallo")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNotFound, resp.Status)
+
+	// No cookie or a wrong one: 401.
+	stranger := guestclient.New(ge.base)
+	resp, err = stranger.Get(ctx, "cases/"+ca.ID)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, resp.Status)
+	resp, err = stranger.Do(ctx, http.MethodGet, "cases/"+ca.ID, "", nil, map[string]string{"Cookie": "rathaus_guest=" + strings.Repeat("A", 43)})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, resp.Status)
+
+	// Without the CSRF token, or from another origin: 403.
+	csrf := a.CSRF
+	a.CSRF = ""
+	resp, err = a.Send(ctx, ca.ID, "no-csrf-001", "hallo")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusForbidden, resp.Status)
+	a.CSRF = csrf + "x"
+	resp, err = a.Send(ctx, ca.ID, "no-csrf-002", "hallo")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusForbidden, resp.Status)
+	a.CSRF = csrf
+	resp, err = a.Do(ctx, http.MethodPost, "cases/"+ca.ID+"/messages", "application/json", []byte(`{"txn_id":"cross-site1","body":"x"}`),
+		map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusForbidden, resp.Status)
+	resp, err = a.Do(ctx, http.MethodPost, "cases/"+ca.ID+"/messages", "text/plain", []byte(`{"txn_id":"form-post1","body":"x"}`), nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnsupportedMediaType, resp.Status, "a form's content type is refused")
+
+	// The page's headers.
+	resp, err = a.Get(ctx, "session")
+	require.NoError(t, err)
+	assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+
+	// The cookie: HttpOnly, SameSite=Strict (Secure needs https).
+	fresh := guestclient.New(ge.base)
+	resp, err = fresh.Post(ctx, "session", map[string]any{})
+	require.NoError(t, err)
+	cookie := resp.Header.Get("Set-Cookie")
+	assert.Contains(t, cookie, "HttpOnly")
+	assert.Contains(t, cookie, "SameSite=Strict")
+	assert.Regexp(t, `^rathaus_guest=[A-Za-z0-9_-]{43};`, cookie, "256 bits")
+	var stored int
+	require.NoError(t, ge.bridge.Store().DB.QueryRow(ctx, `SELECT COUNT(*) FROM guest_session WHERE token_hash = $1`,
+		strings.SplitN(strings.TrimPrefix(cookie, "rathaus_guest="), ";", 2)[0]).Scan(&stored))
+	assert.Zero(t, stored, "the token itself is never stored")
+}
+
+// TestGuestChatLimits: a burst beyond the per-session limit gets 429 with
+// Retry-After, and nothing beyond the limit reaches the homeserver.
+func TestGuestChatLimits(t *testing.T) {
+	ge := startGuestChat(t, func(g *config.GuestChatConfig, _ *config.RetentionConfig) {
+		g.RateLimits.MessagesPerMinute = 5
+		g.MaxMessageLength = 100
+	})
+	ctx := context.Background()
+	citizen := guestclient.New(ge.base)
+	_, err := citizen.StartSession(ctx)
+	require.NoError(t, err)
+	c, err := citizen.OpenCase(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Frage", TxnID: "question-1"})
+	require.NoError(t, err)
+
+	resp, err := citizen.Send(ctx, c.ID, "too-long-01", strings.Repeat("ä", 101))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.Status)
+	assert.Equal(t, "too_long", resp.Code())
+
+	ok, limited := 0, 0
+	for i := range 12 {
+		resp, err := citizen.Send(ctx, c.ID, fmt.Sprintf("burst-%04d", i), fmt.Sprintf("Nachricht %d", i))
+		require.NoError(t, err)
+		switch resp.Status {
+		case http.StatusOK:
+			ok++
+		case http.StatusTooManyRequests:
+			limited++
+			assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+			assert.Equal(t, "rate_limited", resp.Code())
+		default:
+			t.Fatalf("unexpected %d %s", resp.Status, resp.Body)
+		}
+	}
+	assert.Equal(t, 5, ok)
+	assert.Equal(t, 7, limited)
+	stored, err := ge.bridge.Store().GetCase(ctx, c.ID)
+	require.NoError(t, err)
+	_, err = ge.anna.cli.JoinRoomByID(ctx, stored.RoomID)
+	require.Error(t, err, "invite only")
+	bot := ge.bridge.AppService().BotClient()
+	var texts []string
+	tesths.WaitFor(t, 10*time.Second, "the messages in the room", func() error {
+		texts = nil
+		for _, m := range roomMessages(t, bot, stored.RoomID, stored.Ghost) {
+			texts = append(texts, m.Content.AsMessage().Body)
+		}
+		if len(texts) < 6 {
+			return fmt.Errorf("%d messages", len(texts))
+		}
+		return nil
+	})
+	assert.Len(t, texts, 6, "the question and the 5 allowed messages: %q", texts)
+	assert.False(t, bytes.Contains([]byte(strings.Join(texts, "|")), []byte("Nachricht 5")))
+}
