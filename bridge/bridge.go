@@ -176,6 +176,10 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	if err = b.serveGuestChat(); err != nil {
 		return err
 	}
+	if b.guest != nil {
+		b.background.Add(1)
+		go b.ephemeralLoop(runCtx)
+	}
 	b.server.SetReady(true)
 	b.background.Add(1)
 	go b.pruneLoop(runCtx)
@@ -196,6 +200,9 @@ func (b *Bridge) Stop() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
+	}
+	if b.guest != nil {
+		b.guest.Close() // ends the live streams, which never go idle
 	}
 	shutdown(b.guestSrv)
 	shutdown(b.httpServer)
@@ -320,6 +327,9 @@ func (b *Bridge) pruneLoop(ctx context.Context) {
 		}
 		if err := b.store.PruneOutbox(ctx, before); err != nil && ctx.Err() == nil {
 			b.log.Warn().Err(err).Msg("Failed to prune outbox")
+		}
+		if err := b.store.PruneGuestSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			b.log.Warn().Err(err).Msg("Failed to prune guest sessions")
 		}
 		if err := b.store.PrunePowSpent(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			b.log.Warn().Err(err).Msg("Failed to prune spent challenges")

@@ -176,6 +176,27 @@ func TestGuestChatConversation(t *testing.T) {
 	require.NoError(t, err)
 	answer := nextMessage(t, stream, "staff", "Guten Tag! Ich helfe Ihnen gern.")
 
+	// Staff typing and reading reach the citizen.
+	_, err = ge.anna.cli.UserTyping(ctx, stored.RoomID, true, 20*time.Second)
+	require.NoError(t, err)
+	_, err = stream.Next(30*time.Second, func(e guestclient.Event) bool { return e.Name == "typing" && e.Data["typing"] == true })
+	require.NoError(t, err)
+	_, err = ge.anna.cli.UserTyping(ctx, stored.RoomID, false, 0)
+	require.NoError(t, err)
+	_, err = stream.Next(30*time.Second, func(e guestclient.Event) bool { return e.Name == "typing" && e.Data["typing"] == false })
+	require.NoError(t, err)
+	qEvent, err := ge.bridge.Store().CaseEventsAfter(ctx, c.ID, q.ID-1, 1)
+	require.NoError(t, err)
+	require.NoError(t, ge.anna.cli.MarkRead(ctx, stored.RoomID, qEvent[0].EventID))
+	_, err = stream.Next(30*time.Second, func(e guestclient.Event) bool { return e.Name == "read" && e.Data["seq"] == float64(q.ID) })
+	require.NoError(t, err, "the read marker")
+	resp, err = citizen.Post(ctx, "cases/"+c.ID+"/typing", map[string]bool{"typing": true})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNoContent, resp.Status)
+	resp, err = citizen.Post(ctx, "cases/"+c.ID+"/read", map[string]int64{"seq": answer.ID})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNoContent, resp.Status)
+
 	// The citizen's text is text: never a command, never HTML.
 	for i, body := range []string{"!rathaus close", `<script>alert("x")</script> javascript:alert(1)`} {
 		resp, err = citizen.Send(ctx, c.ID, fmt.Sprintf("text-%04d", i), body)

@@ -206,3 +206,18 @@ func scanCaseEvent(row scannable) (*CaseEvent, error) {
 	e.MediaURI, e.TS = id.ContentURIString(uri), time.UnixMilli(ts)
 	return &e, nil
 }
+
+const caseEventSeqQuery = `SELECT seq FROM case_event WHERE case_id = $1 AND event_id = $2`
+
+// CaseEventSeq returns the timeline position of a room event, or 0 if the
+// event is not in the case's timeline.
+func (s *Store) CaseEventSeq(ctx context.Context, caseID string, evt id.EventID) (int64, error) {
+	var seq int64
+	err := s.DB.QueryRow(ctx, caseEventSeqQuery, caseID, evt).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, fmt.Errorf("failed to look up case event: %w", err)
+	}
+	return seq, nil
+}

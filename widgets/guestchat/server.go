@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -58,6 +59,8 @@ type Server struct {
 	pow       *pow.Issuer
 	hub       *hub
 	mux       *http.ServeMux
+	done      chan struct{}
+	closeOnce sync.Once
 	handler   http.Handler
 
 	messages   *ratelimit.Set
@@ -80,7 +83,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{cfg: opts.Config, retention: opts.Retention, backend: opts.Backend, store: opts.Store,
 		log: opts.Log, version: opts.Version, origin: u.Scheme + "://" + u.Host, secure: u.Scheme == "https",
-		csrfKey: deriveKey(opts.Secret, "csrf"), hub: newHub()}
+		csrfKey: deriveKey(opts.Secret, "csrf"), hub: newHub(), done: make(chan struct{})}
 	for _, p := range opts.Config.TrustedProxies {
 		prefix, err := netip.ParsePrefix(p)
 		if err != nil {
@@ -187,3 +190,7 @@ func (s *Server) StaffTyping(caseID string, until time.Time) { s.hub.setTyping(c
 
 // StaffRead records that staff have read a case up to a timeline row.
 func (s *Server) StaffRead(caseID string, seq int64) { s.hub.setRead(caseID, seq) }
+
+// Close ends every live stream (they never become idle, so a server
+// shutdown would otherwise wait for them). The page reconnects.
+func (s *Server) Close() { s.closeOnce.Do(func() { close(s.done) }) }

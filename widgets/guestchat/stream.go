@@ -107,6 +107,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, _ *store.GuestSe
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.done:
+			return
 		case <-wake:
 		case <-refresh.C:
 		case <-ping.C:
