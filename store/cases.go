@@ -184,7 +184,8 @@ const (
 
 // TransferCase moves a case to another department with a new status,
 // records the transition and forgets the old caseworkers, in one
-// transaction. ErrConflict if the status changed meanwhile.
+// transaction; end times follow the new status as in TransitionCase.
+// ErrConflict if the status changed meanwhile.
 func (s *Store) TransferCase(ctx context.Context, caseID, from, to, department, actor string) error {
 	now := time.Now().UnixMilli()
 	return s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
