@@ -183,6 +183,8 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	b.server.SetReady(true)
 	b.background.Add(1)
 	go b.pruneLoop(runCtx)
+	b.background.Add(1)
+	go b.retentionLoop(runCtx)
 	b.log.Info().Stringer("bot", b.cfg.BotUserID()).Str("listen", b.listener.Addr().String()).Msg("rathaus is ready")
 	return nil
 }

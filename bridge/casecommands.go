@@ -76,6 +76,7 @@ func (b *Bridge) applyCaseAction(ctx context.Context, c *store.Case, action Case
 		return "", err
 	}
 	c.Status = string(next)
+	b.retainEndedCase(ctx, c)
 	assignees, err := b.store.CaseAssignees(ctx, c.ID)
 	if err != nil {
 		return next, err

@@ -56,7 +56,7 @@ const (
 		INSERT INTO case_transition (case_id, from_status, to_status, action, actor, at) VALUES ($1, $2, $3, $4, $5, $6)`
 	caseColumns   = `id, reference, department, status, ghost_user_id, COALESCE(room_id, ''), created_at, updated_at, COALESCE(retain_until, 0), COALESCE(last_citizen_at, 0)`
 	getCaseQuery  = `SELECT ` + caseColumns + ` FROM citizen_case WHERE id = $1`
-	updateStatus  = `UPDATE citizen_case SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2`
+	updateStatus  = `UPDATE citizen_case SET status = $3, updated_at = $4, ` + endTimesOnStatus + ` WHERE id = $1 AND status = $2`
 	setRoomQuery  = `UPDATE citizen_case SET room_id = $2 WHERE id = $1 AND room_id IS NULL`
 	historyQuery  = `SELECT from_status, to_status, action, actor, at FROM case_transition WHERE case_id = $1 ORDER BY at, to_status`
 	retainQuery   = `UPDATE citizen_case SET retain_until = $2 WHERE id = $1`
@@ -98,7 +98,9 @@ func (s *Store) CreateCase(ctx context.Context, nc NewCase) (*Case, error) {
 
 // TransitionCase changes a case's status from `from` to `to` and records
 // who did it. If the status is no longer `from` (someone else was faster),
-// it returns ErrConflict and changes nothing.
+// it returns ErrConflict and changes nothing. Entering an ended status
+// (closed, abandoned, transferred) sets closed_at; any other status but
+// purged clears closed_at and retain_until.
 func (s *Store) TransitionCase(ctx context.Context, caseID, from, to, action, actor string) error {
 	now := time.Now().UnixMilli()
 	return s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
@@ -194,17 +196,19 @@ func (s *Store) CaseHistory(ctx context.Context, caseID string) ([]CaseTransitio
 
 const (
 	transferCaseQuery = `
-		UPDATE citizen_case SET status = $3, department = $4, updated_at = $5 WHERE id = $1 AND status = $2`
+		UPDATE citizen_case SET status = $3, department = $5, updated_at = $4, ` + endTimesOnStatus + `
+		WHERE id = $1 AND status = $2`
 	clearAssigneesQuery = `DELETE FROM case_assignee WHERE case_id = $1`
 )
 
 // TransferCase moves a case to another department with a new status,
 // records the transition and forgets the old caseworkers, in one
-// transaction. ErrConflict if the status changed meanwhile.
+// transaction; end times follow the new status as in TransitionCase.
+// ErrConflict if the status changed meanwhile.
 func (s *Store) TransferCase(ctx context.Context, caseID, from, to, department, actor string) error {
 	now := time.Now().UnixMilli()
 	return s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
-		r, err := s.DB.Exec(ctx, transferCaseQuery, caseID, from, to, department, now)
+		r, err := s.DB.Exec(ctx, transferCaseQuery, caseID, from, to, now, department)
 		if err != nil {
 			return fmt.Errorf("failed to transfer case: %w", err)
 		}
