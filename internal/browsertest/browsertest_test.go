@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -170,6 +171,7 @@ func TestKeyboard(t *testing.T) {
 }
 
 func TestScriptFailureReachesGo(t *testing.T) {
+	collectArtifacts(t)
 	site := newSite(t)
 	tests := []struct {
 		name   string
@@ -210,7 +212,31 @@ func TestScriptFailureReachesGo(t *testing.T) {
 	}
 }
 
+// TestScreenshotWhenGoFails: when the Go side gives up on a script (here on
+// a step it did not expect), the cleanup has the harness take screenshots
+// of the pages where the script got stuck.
+func TestScreenshotWhenGoFails(t *testing.T) {
+	base := collectArtifacts(t)
+	site := newSite(t)
+	var s *Script
+	t.Run("failing", func(t *testing.T) {
+		msg := fatalOf(t, func(tb testing.TB) {
+			s = Start(tb, "selftest/steps.mjs", nil)
+			s.Expect("ready", stepTimeout)
+			s.Continue("ready", map[string]any{"url": site.URL + "/hello"})
+			s.Expect("never", stepTimeout)
+		})
+		assert.Contains(t, msg, `reached step "read", the test expected "never"`)
+	})
+	require.NotNil(t, s)
+	assert.Equal(t, filepath.Join(base, "TestScreenshotWhenGoFails_failing"), s.artifacts)
+	shots, err := filepath.Glob(filepath.Join(s.artifacts, "*-fail-127.0.0.1_*_hello.png"))
+	require.NoError(t, err)
+	assert.Len(t, shots, 1, "a screenshot of /hello in %s", s.artifacts)
+}
+
 func TestProtocolMistakes(t *testing.T) {
+	collectArtifacts(t)
 	t.Run("wrong step name", func(t *testing.T) {
 		msg := fatalOf(t, func(tb testing.TB) {
 			s := Start(tb, "selftest/steps.mjs", nil)
@@ -253,6 +279,14 @@ func TestCleanupLeavesNoProcesses(t *testing.T) {
 	}
 }
 
+// collectArtifacts points the artifacts of t's scripts into a temporary
+// directory: tests that fail scripts on purpose keep no screenshots.
+func collectArtifacts(t *testing.T) string {
+	dir := t.TempDir()
+	t.Setenv(EnvArtifacts, dir)
+	return dir
+}
+
 // fatalOf runs f with a testing.TB whose Fatal ends only f, and returns the
 // message f failed with. It fails t if f did not fail.
 func fatalOf(t *testing.T, f func(tb testing.TB)) string {
@@ -289,4 +323,11 @@ func (r *recorder) Fatalf(format string, args ...any) {
 
 func (r *recorder) Errorf(format string, args ...any) {
 	r.TB.Errorf(format, args...)
+}
+
+// Failed reports the recorded failures too, as the cleanup of Start asks.
+func (r *recorder) Failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.fatals) > 0 || r.TB.Failed()
 }

@@ -35,8 +35,9 @@
 //
 // # Artifacts
 //
-// When the script fails, the harness saves a screenshot and the HTML of
-// every open page into an artifacts directory. It is removed after a passing
+// When the script fails, or the test fails while the script runs (the
+// cleanup then stops it with SIGUSR2 instead of SIGTERM), the harness saves
+// a screenshot and the HTML of every open page into an artifacts directory. It is removed after a passing
 // test and kept, with its path in the log, after a failing one. Set
 // RATHAUS_BROWSER_ARTIFACTS to a directory to collect them there instead
 // (one subdirectory per test, never removed).

@@ -20,9 +20,9 @@ import (
 const (
 	// stderrTailLines is how much of the script's stderr a failure repeats.
 	stderrTailLines = 40
-	// stopGrace is how long the cleanup lets the script close Chromium
-	// after SIGTERM before it kills everything.
-	stopGrace = 5 * time.Second
+	// stopGrace is how long the cleanup lets the script take screenshots
+	// and close Chromium before it kills everything.
+	stopGrace = 10 * time.Second
 	// drainGrace is how long to read stdout after the script exited, for
 	// the {"fail"} line it wrote just before.
 	drainGrace = 2 * time.Second
@@ -404,9 +404,13 @@ func (s *Script) watch() {
 func (s *Script) stop() {
 	if !s.hasExited() {
 		s.tree.scan()
-		// Ask first: the harness closes Chromium on SIGTERM or stdin EOF.
-		_ = s.stdin.Close()
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+		// Ask first: the harness closes Chromium on SIGTERM, and on SIGUSR2
+		// after screenshots of its pages, which tell why a test failed.
+		sig := syscall.SIGTERM
+		if s.t.Failed() {
+			sig = syscall.SIGUSR2
+		}
+		_ = syscall.Kill(-s.cmd.Process.Pid, sig)
 		select {
 		case <-s.exited:
 		case <-time.After(stopGrace):
@@ -415,9 +419,8 @@ func (s *Script) stop() {
 			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 			<-s.exited
 		}
-	} else {
-		_ = s.stdin.Close()
 	}
+	_ = s.stdin.Close()
 	// The script's group is gone; Chromium has a group of its own.
 	s.tree.kill()
 	deadline := time.Now().Add(stopGrace)

@@ -293,11 +293,15 @@ process.on('uncaughtException', (err) => fail(err));
 process.on('unhandledRejection', (err) => fail(err));
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
   process.on(signal, () => {
-    // The Go side is cleaning up: no screenshots, just do not leak Chromium.
+    // The Go side is cleaning up after a passing test: no screenshots, just
+    // do not leak Chromium.
     shuttingDown = true;
     fail(new Error(`stopped by ${signal}`));
   });
 }
+// The Go side stops the script this way when its test failed (a timeout, an
+// unexpected step): the pages show where the script got stuck.
+process.on('SIGUSR2', () => fail(new Error('stopped because the Go test failed')));
 
 /**
  * Runs the script's main function: exit code 0 when it resolves (after
