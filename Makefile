@@ -2,8 +2,9 @@
 #
 #   make run    build everything and start the demo: rathaus with a local
 #               Dendrite homeserver (state in .demo/, see internal/demo)
-#   make test   install what the tests need (PostgreSQL 15 on Debian 12),
-#               build Dendrite, then go vet and every test
+#   make test   install what the tests need (PostgreSQL 15 and Chromium from
+#               Debian 12, the npm packages of tests/browser), build Dendrite,
+#               then go vet and every test
 
 GO       ?= go
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -18,19 +19,28 @@ DENDRITE_PKG := github.com/element-hq/dendrite/cmd/dendrite
 PG_INITDB := /usr/lib/postgresql/15/bin/initdb
 SUDO      := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
+# internal/browsertest drives Debian's Chromium (never a downloaded browser)
+# with the Node scripts in tests/browser. npm ci replaces node_modules/ and so
+# removes the stamp with it; a changed lock file makes the stamp stale.
+CHROMIUM      := /usr/bin/chromium
+BROWSER_DIR   := tests/browser
+BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.npm-ci-stamp
+NODE_MAJOR    := 20
+
 TEST_TIMEOUT ?= 30m
 
 .DEFAULT_GOAL := build
 
 # bin/* are phony on purpose: go build itself knows what is stale and is
 # quick when nothing is.
-.PHONY: help run build dendrite test vet test-deps clean bin/rathaus bin/rathaus-demo
+.PHONY: help run build dendrite test vet test-deps browser-deps clean bin/rathaus bin/rathaus-demo
 
 help:
 	@echo 'make run       build rathaus, the demo and Dendrite, then run the demo (Ctrl-C stops it)'
 	@echo 'make build     build bin/rathaus and bin/rathaus-demo'
 	@echo 'make dendrite  build $(DENDRITE_BIN) if it is missing or outdated'
 	@echo 'make test      install test dependencies, build Dendrite, go vet and go test ./...'
+	@echo 'make test-deps install only what the tests need (PostgreSQL, Chromium, npm packages)'
 	@echo 'make vet       go vet ./...'
 	@echo 'make clean     remove bin/ and .cache/ (not the demo state in .demo/)'
 
@@ -55,12 +65,27 @@ $(DENDRITE_BIN): $(DENDRITE_MOD)/go.mod $(DENDRITE_MOD)/go.sum
 	cd $(DENDRITE_MOD) && GOWORK=off GOFLAGS=-buildvcs=false $(GO) build -o $@.tmp $(DENDRITE_PKG)
 	mv $@.tmp $@
 
-test-deps:
+test-deps: browser-deps
 	@if [ ! -x $(PG_INITDB) ]; then \
 		echo 'Installing PostgreSQL (needed by the store tests)…'; \
 		$(SUDO) apt-get update && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
 	fi
+
+# Chromium from Debian, then the pinned npm packages. Node itself is not
+# installed here: Debian 12 ships Node 18 and playwright-core needs 20.
+browser-deps: $(BROWSER_STAMP)
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo 'Installing Chromium (needed by the browser tests)…'; \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
+$(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= $(NODE_MAJOR) ? 0 : 1)' 2>/dev/null || \
+		{ echo 'The browser tests need Node.js $(NODE_MAJOR) or newer with npm (found: '"$$(node --version 2>/dev/null || echo none)"').'; exit 1; }
+	cd $(BROWSER_DIR) && npm ci --no-audit --no-fund
+	touch $@
 
 vet:
 	$(GO) vet ./...
