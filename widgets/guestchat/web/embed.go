@@ -15,7 +15,7 @@ var pageHTML string
 
 // The test files (*.test.mjs) are not matched and so never served.
 //
-//go:embed assets/*.js assets/*.css
+//go:embed assets/*.js assets/*.css assets/*.svg
 var assetFiles embed.FS
 
 // Assets is the content of the asset directory (app.js, style.css, …),

@@ -24,8 +24,9 @@ function setupLangSwitch() {
   link.href = u.pathname + u.search;
   link.lang = other;
   link.hreflang = other;
+  // The visible name is the accessible name (WCAG 2.5.3); lang="en" on
+  // the link makes screen readers say "English" in English.
   link.textContent = t('lang.switch');
-  link.setAttribute('aria-label', t('lang.switchLabel'));
   link.closest('nav').setAttribute('aria-label', t('lang.nav'));
 }
 

@@ -72,6 +72,7 @@ function solvePow(token, difficulty, onProgress) {
       worker.terminate();
       fallback();
     };
+    worker.postMessage({ token, difficulty });
   });
 }
 
@@ -113,9 +114,9 @@ export function createEntry({ onCase }) {
       show(openNotice, true);
       show(closedNotice, false);
     } else {
-      const next = d.next_opening ? new Date(d.next_opening) : null;
-      $('dept-closed-text').textContent = next && !Number.isNaN(next.getTime())
-        ? t('entry.closedNext', { when: formatWhen(next) })
+      const valid = typeof d.next_opening === 'string' && !Number.isNaN(Date.parse(d.next_opening));
+      $('dept-closed-text').textContent = valid
+        ? t('entry.closedNext', { when: formatWhen(d.next_opening) })
         : t('entry.closed');
       show(openNotice, false);
       show(closedNotice, true);

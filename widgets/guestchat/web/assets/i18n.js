@@ -9,7 +9,6 @@ const de = {
   'page.headingNoDept': 'Chat mit der Verwaltung',
   'page.loading': 'Der Chat wird geladen …',
   'lang.switch': 'English',
-  'lang.switchLabel': 'Sprache wechseln zu Englisch',
   'lang.nav': 'Sprache',
 
   'entry.heading': 'Ihre Frage an uns',
@@ -132,7 +131,6 @@ const en = {
   'page.headingNoDept': 'Chat with the administration',
   'page.loading': 'Loading the chat …',
   'lang.switch': 'Deutsch',
-  'lang.switchLabel': 'Switch language to German',
   'lang.nav': 'Language',
 
   'entry.heading': 'Your question to us',
@@ -272,6 +270,12 @@ export function getLang() {
   return lang;
 }
 
+// The locale for dates and numbers: British English gives the 24-hour
+// clock and day-month order the German office hours are written in.
+function locale() {
+  return lang === 'en' ? 'en-GB' : 'de-DE';
+}
+
 export function t(key, params) {
   let s = catalogs[lang][key];
   if (s === undefined) s = de[key];
@@ -291,16 +295,28 @@ export function errorText(code, params) {
 
 export function formatBytes(n) {
   if (n < 1024) return t('unit.bytes', { n });
-  const nf = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  const nf = new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 });
   if (n < 1024 * 1024) return t('unit.kb', { n: nf.format(n / 1024) });
   return t('unit.mb', { n: nf.format(n / (1024 * 1024)) });
 }
 
 // formatWhen formats a moment for "we are back on …": weekday, date, time.
-export function formatWhen(date) {
-  return new Intl.DateTimeFormat(lang, {
-    weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit',
-  }).format(date);
+// Given the RFC 3339 string from the API, it shows the authority's wall
+// clock (the offset in the string), not the browser's time zone: "opens at
+// 08:00" must read 08:00 even on a laptop set to UTC.
+export function formatWhen(when) {
+  const opts = { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' };
+  if (typeof when === 'string') {
+    const instant = Date.parse(when);
+    if (Number.isNaN(instant)) return when;
+    const m = /([+-])(\d{2}):?(\d{2})$|Z$/i.exec(when);
+    if (m) {
+      const offset = m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+      return new Intl.DateTimeFormat(locale(), { ...opts, timeZone: 'UTC' }).format(new Date(instant + offset * 60000));
+    }
+    return new Intl.DateTimeFormat(locale(), opts).format(new Date(instant));
+  }
+  return new Intl.DateTimeFormat(locale(), opts).format(when);
 }
 
 export function formatTime(date) {
@@ -309,7 +325,7 @@ export function formatTime(date) {
   const opts = sameDay
     ? { hour: '2-digit', minute: '2-digit' }
     : { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' };
-  return new Intl.DateTimeFormat(lang, opts).format(date);
+  return new Intl.DateTimeFormat(locale(), opts).format(date);
 }
 
 // typeLabel turns a MIME type into what a citizen knows it as.
