@@ -200,7 +200,10 @@ export function createChat({ onNewCase }) {
     const key = gone ? 'chat.sessionGone' : `closed.${c.status}`;
     const text = t(key);
     $('closed-text').textContent = text === key ? t('closed.generic') : text;
-    show($('transcript-link'), !gone && c.status !== 'purged');
+    // Without a session the transcript cannot be fetched any more.
+    const transcript = !gone && c.status !== 'purged';
+    show($('transcript-link'), transcript);
+    show($('closed-transcript-hint'), transcript);
     show($('closed-notice'), true);
     if (outbox) outbox.stop(false);
     if (justClosed && (composer.contains(document.activeElement) || document.activeElement === document.body)) {
