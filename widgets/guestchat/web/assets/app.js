@@ -1,0 +1,141 @@
+// The citizens' guest chat page: picks the language, resumes a case or shows
+// the entry form, and switches between the two views.
+
+import { api, setCsrf, withRetry, waker, ApiError } from './api.js';
+import { setLang, t, errorText } from './i18n.js';
+import { $, show, applyTexts, placeError, showError, clearError } from './dom.js';
+import { createEntry } from './entry.js';
+import { createChat } from './chat.js';
+
+const body = document.body;
+setLang(body.dataset.lang);
+
+const page = {
+  department: body.dataset.department || '',
+  service: body.dataset.service || '',
+  authority: body.dataset.authority || '',
+};
+
+function setupLangSwitch() {
+  const link = $('lang-switch');
+  const other = body.dataset.lang === 'en' ? 'de' : 'en';
+  const u = new URL(location.href);
+  u.searchParams.set('lang', other);
+  link.href = u.pathname + u.search;
+  link.lang = other;
+  link.hreflang = other;
+  // The visible name is the accessible name (WCAG 2.5.3); lang="en" on
+  // the link makes screen readers say "English" in English.
+  link.textContent = t('lang.switch');
+  link.closest('nav').setAttribute('aria-label', t('lang.nav'));
+}
+
+function setHeading(departmentName, authorityName) {
+  if (authorityName) $('authority-name').textContent = authorityName;
+  $('page-heading').textContent = departmentName
+    ? t('page.heading', { department: departmentName })
+    : t('page.headingNoDept');
+  document.title = departmentName
+    ? t('page.title', { department: departmentName, authority: authorityName || page.authority })
+    : t('page.headingNoDept');
+}
+
+function bootStatus(text) {
+  const s = $('boot-status');
+  s.textContent = text;
+  show(s, !!text);
+}
+
+function showView(name) {
+  show($('entry'), name === 'entry');
+  show($('chat'), name === 'chat');
+  clearError();
+  placeError($(name === 'entry' ? 'entry-error-slot' : 'chat-error-slot'));
+}
+
+function loadInfo(params) {
+  return withRetry(() => api.info(params), {
+    maxAttempts: 6,
+    onRetry: (err) => bootStatus(errorText(err.code)),
+  });
+}
+
+const entry = createEntry({ onCase: (c) => openChat(c, { focus: true }) });
+const chat = createChat({ onNewCase: newCase });
+
+async function openEntry({ focus = false } = {}) {
+  let info;
+  try {
+    info = await loadInfo(page.department ? { department: page.department } : { service: page.service });
+  } catch (err) {
+    bootStatus('');
+    placeError($('main'));
+    showError(errorText(err.code || 'unknown'));
+    return;
+  }
+  bootStatus('');
+  setHeading(info.department && info.department.name, info.authority && info.authority.name);
+  showView('entry');
+  entry.render(info, page);
+  if (focus) entry.focus();
+}
+
+async function openChat(c, { focus = false } = {}) {
+  // The limits and the idle warning come from the case's department (it
+  // may have been transferred since the page was opened).
+  let info = null;
+  try {
+    info = await loadInfo({ department: (c.department && c.department.id) || page.department });
+  } catch {
+    info = null; // Defaults from the contract apply.
+  }
+  bootStatus('');
+  setHeading((c.department && c.department.name) || (info && info.department && info.department.name),
+    info && info.authority && info.authority.name);
+  showView('chat');
+  chat.start(c, info, { focus });
+}
+
+async function newCase(oldCase) {
+  clearError();
+  try {
+    const s = await withRetry(() => api.createSession(true), { maxAttempts: 6 });
+    setCsrf(s.csrf_token);
+    chat.stop();
+    if (oldCase) chat.forget(oldCase.id);
+    if (s.case && s.case.open) {
+      await openChat(s.case, { focus: true });
+      return;
+    }
+    await openEntry({ focus: true });
+  } catch (err) {
+    showError(errorText(err.code || 'unknown'));
+  }
+}
+
+async function boot() {
+  applyTexts();
+  setupLangSwitch();
+  bootStatus(t('page.loading'));
+  window.addEventListener('online', () => waker.wake());
+
+  let session = null;
+  try {
+    session = await withRetry(() => api.getSession(), {
+      maxAttempts: 6,
+      onRetry: (err) => bootStatus(errorText(err.code)),
+    });
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) {
+      bootStatus('');
+      placeError($('main'));
+      showError(t('error.boot'));
+      return;
+    }
+  }
+  if (session) setCsrf(session.csrf_token);
+  if (session && session.case) await openChat(session.case, { focus: session.case.open });
+  else await openEntry();
+}
+
+boot();

@@ -1,0 +1,337 @@
+// Every text the page shows, German first, English second. The server
+// picks the language (data-lang on <body>); t() falls back to German.
+//
+// Placeholders are written {name} and filled by t(key, {name: …}).
+
+const de = {
+  'page.title': 'Chat mit {department} – {authority}',
+  'page.heading': 'Chat mit: {department}',
+  'page.headingNoDept': 'Chat mit der Verwaltung',
+  'page.loading': 'Der Chat wird geladen …',
+  'lang.switch': 'English',
+  'lang.nav': 'Sprache',
+
+  'entry.heading': 'Ihre Frage an uns',
+  'entry.open': 'Jetzt geöffnet. Ein Mitglied des Teams antwortet Ihnen hier.',
+  'entry.closed': 'Zurzeit geschlossen.',
+  'entry.closedNext': 'Zurzeit geschlossen. Wir sind wieder da am {when}.',
+  'entry.closedLeave': 'Sie können Ihre Frage trotzdem jetzt stellen. Sie wartet dann auf das Team, und Sie sehen die Antwort, wenn Sie diese Seite im selben Browser wieder öffnen.',
+  'entry.officeHours': 'Sprechzeiten: {hours}',
+  'entry.privacyText': 'Was Sie hier schreiben, wird an das Team übermittelt und für die Bearbeitung Ihres Anliegens gespeichert. Es wird kein Konto angelegt und nichts an Dritte weitergegeben.',
+  'entry.privacyLink': 'Datenschutzerklärung von {authority}',
+  'entry.privacyLinkShort': 'Datenschutzerklärung',
+  'entry.contactLink': 'Andere Kontaktwege',
+  'entry.name': 'Ihr Name (freiwillig)',
+  'entry.nameHint': 'Nur wenn Sie möchten, dass das Team Sie mit Namen anspricht.',
+  'entry.question': 'Ihre Frage',
+  'entry.questionHint': 'Bitte schreiben Sie keine Passwörter oder Kontodaten in den Chat.',
+  'entry.counter': '{count} von {max} Zeichen',
+  'entry.counterOver': '{count} von {max} Zeichen – bitte kürzen Sie um {over} Zeichen.',
+  'entry.submit': 'Absenden',
+  'entry.required': '(Pflichtfeld)',
+
+  'pow.start': 'Sicherheitsprüfung: Ihr Browser rechnet kurz, um Missbrauch zu verhindern …',
+  'pow.progress': 'Sicherheitsprüfung läuft … etwa {percent} %',
+  'pow.done': 'Sicherheitsprüfung abgeschlossen. Ihre Anfrage wird gesendet …',
+  'pow.retry': 'Die Sicherheitsprüfung wird wiederholt …',
+  'pow.opening': 'Ihre Anfrage wird gesendet …',
+  'pow.label': 'Fortschritt der Sicherheitsprüfung',
+
+  'chat.heading': 'Ihr Gespräch',
+  'chat.reference': 'Aktenzeichen',
+  'chat.status': 'Status',
+  'chat.queue': 'Sie sind an Position {position} der Warteschlange.',
+  'chat.queueNext': 'Sie sind als Nächstes an der Reihe.',
+  'chat.messages': 'Nachrichten',
+  'chat.input': 'Ihre Nachricht',
+  'chat.inputHint': 'Eingabetaste sendet, Umschalt und Eingabetaste beginnt eine neue Zeile.',
+  'chat.send': 'Senden',
+  'chat.attach': 'Datei anhängen',
+  'chat.attachHint': 'Erlaubt: {types}, höchstens {size}.',
+  'chat.transcript': 'Gespräch als Text herunterladen',
+  'chat.close': 'Gespräch beenden',
+  'chat.newCase': 'Neue Anfrage',
+  'chat.typing': '{team} schreibt …',
+  'chat.typingTeam': 'Das Team schreibt …',
+  'chat.read': 'gelesen',
+  'chat.pending': 'wird gesendet …',
+  'chat.pendingRetry': 'noch nicht gesendet – neuer Versuch in {seconds} s',
+  'chat.uploading': 'Datei wird gesendet: {name}',
+  'chat.you': 'Sie',
+  'chat.team': 'Team',
+  'chat.system': 'Hinweis',
+  'chat.attachment': 'Anhang: {name} ({size})',
+  'chat.imageAlt': 'Bild: {name}',
+  'chat.staffJoined': 'Ein Mitglied des Teams {team} ist jetzt für Sie da.',
+  'chat.statusChanged': 'Status: {status}',
+  'chat.connecting': 'Verbindung wird aufgebaut …',
+  'chat.disconnected': 'Verbindung unterbrochen – wird wiederhergestellt …',
+  'chat.reconnected': 'Verbindung wiederhergestellt.',
+  'chat.sessionGone': 'Ihre Sitzung ist abgelaufen oder wurde beendet. Dieses Gespräch kann hier nicht mehr fortgesetzt werden.',
+  'chat.empty': 'Noch keine Nachrichten.',
+
+  'status.queued': 'wartet auf das Team',
+  'status.active': 'in Bearbeitung',
+  'status.awaiting_citizen': 'wartet auf Ihre Antwort',
+  'status.resolved': 'erledigt',
+  'status.closed': 'beendet',
+  'status.abandoned': 'wegen Inaktivität beendet',
+  'status.transferred': 'an eine andere Stelle abgegeben',
+  'status.purged': 'gelöscht',
+  'status.unknown': 'unbekannt',
+
+  'closed.resolved': 'Das Team hat Ihr Anliegen als erledigt markiert. Sie können hier nicht mehr schreiben.',
+  'closed.closed': 'Das Gespräch ist beendet. Sie können hier nicht mehr schreiben.',
+  'closed.abandoned': 'Das Gespräch wurde beendet, weil längere Zeit niemand geschrieben hat.',
+  'closed.transferred': 'Ihr Anliegen wurde an eine andere Stelle abgegeben.',
+  'closed.purged': 'Das Gespräch wurde nach Ablauf der Aufbewahrungsfrist gelöscht.',
+  'closed.generic': 'Das Gespräch ist beendet. Sie können hier nicht mehr schreiben.',
+  'closed.transcriptHint': 'Sie können das Gespräch weiterhin herunterladen.',
+
+  'dialog.closeTitle': 'Gespräch beenden?',
+  'dialog.closeText': 'Danach können Sie in diesem Gespräch nicht mehr schreiben. Sie können es aber weiterhin herunterladen.',
+  'dialog.closeConfirm': 'Ja, Gespräch beenden',
+  'dialog.cancel': 'Abbrechen',
+  'dialog.idleTitle': 'Sind Sie noch da?',
+  'dialog.idleText': 'Wenn Sie nicht reagieren, wird das Gespräch {when} beendet.',
+  'dialog.stillHere': 'Ich bin noch da',
+
+  'file.tooLarge': 'Die Datei „{name}“ ist zu groß ({size}). Erlaubt sind höchstens {max}.',
+  'file.badType': 'Die Datei „{name}“ hat ein Format, das hier nicht angenommen wird. Erlaubt: {types}.',
+
+  'error.bad_request': 'Die Anfrage war unvollständig oder fehlerhaft. Bitte prüfen Sie Ihre Eingaben.',
+  'error.pow_invalid': 'Die Sicherheitsprüfung ist fehlgeschlagen. Bitte senden Sie erneut.',
+  'error.pow_expired': 'Die Sicherheitsprüfung ist abgelaufen. Bitte senden Sie erneut.',
+  'error.pow_replayed': 'Die Sicherheitsprüfung wurde schon verwendet. Bitte senden Sie erneut.',
+  'error.unauthorized': 'Ihre Sitzung ist abgelaufen. Bitte laden Sie die Seite neu.',
+  'error.csrf': 'Die Anfrage wurde aus Sicherheitsgründen abgelehnt. Bitte laden Sie die Seite neu.',
+  'error.not_found': 'Diese Stelle oder dieses Gespräch wurde nicht gefunden.',
+  'error.case_closed': 'Das Gespräch ist bereits beendet. Ihre Nachricht wurde nicht gesendet.',
+  'error.too_long': 'Ihre Nachricht ist zu lang. Bitte kürzen Sie sie auf höchstens {max} Zeichen.',
+  'error.too_large': 'Die Datei ist zu groß. Erlaubt sind höchstens {max}.',
+  'error.unsupported_type': 'Dieses Dateiformat wird nicht angenommen. Erlaubt: {types}.',
+  'error.rate_limited': 'Zu viele Anfragen in kurzer Zeit. Bitte warten Sie {seconds} Sekunden.',
+  'error.unavailable': 'Der Dienst ist gerade nicht erreichbar. Es wird automatisch erneut versucht.',
+  'error.network': 'Keine Verbindung zum Server. Es wird automatisch erneut versucht.',
+  'error.unknown': 'Etwas ist schiefgegangen. Bitte versuchen Sie es später noch einmal.',
+  'error.questionEmpty': 'Bitte schreiben Sie Ihre Frage.',
+  'error.questionTooLong': 'Ihre Frage ist zu lang. Bitte kürzen Sie sie auf höchstens {max} Zeichen.',
+  'error.noWorker': 'Ihr Browser kann die Sicherheitsprüfung nicht ausführen. Bitte verwenden Sie einen aktuellen Browser.',
+  'error.boot': 'Der Chat konnte nicht geladen werden. Bitte laden Sie die Seite später neu.',
+
+  'unit.bytes': '{n} Byte',
+  'unit.kb': '{n} KB',
+  'unit.mb': '{n} MB',
+  'time.at': 'um {time} Uhr',
+};
+
+const en = {
+  'page.title': 'Chat with {department} – {authority}',
+  'page.heading': 'Chat with: {department}',
+  'page.headingNoDept': 'Chat with the administration',
+  'page.loading': 'Loading the chat …',
+  'lang.switch': 'Deutsch',
+  'lang.nav': 'Language',
+
+  'entry.heading': 'Your question to us',
+  'entry.open': 'Open now. A member of the team will answer you here.',
+  'entry.closed': 'Closed at the moment.',
+  'entry.closedNext': 'Closed at the moment. We are back on {when}.',
+  'entry.closedLeave': 'You can still ask your question now. It will wait for the team, and you will see the answer when you open this page again in the same browser.',
+  'entry.officeHours': 'Office hours: {hours}',
+  'entry.privacyText': 'What you write here is passed to the team and stored to handle your request. No account is created and nothing is passed to third parties.',
+  'entry.privacyLink': 'Privacy notice of {authority}',
+  'entry.privacyLinkShort': 'Privacy notice',
+  'entry.contactLink': 'Other ways to contact us',
+  'entry.name': 'Your name (optional)',
+  'entry.nameHint': 'Only if you would like the team to address you by name.',
+  'entry.question': 'Your question',
+  'entry.questionHint': 'Please do not write passwords or bank details in the chat.',
+  'entry.counter': '{count} of {max} characters',
+  'entry.counterOver': '{count} of {max} characters – please shorten by {over} characters.',
+  'entry.submit': 'Send',
+  'entry.required': '(required)',
+
+  'pow.start': 'Security check: your browser is doing a short calculation to prevent abuse …',
+  'pow.progress': 'Security check running … about {percent} %',
+  'pow.done': 'Security check complete. Sending your request …',
+  'pow.retry': 'Repeating the security check …',
+  'pow.opening': 'Sending your request …',
+  'pow.label': 'Progress of the security check',
+
+  'chat.heading': 'Your conversation',
+  'chat.reference': 'Reference',
+  'chat.status': 'Status',
+  'chat.queue': 'You are number {position} in the queue.',
+  'chat.queueNext': 'You are next in the queue.',
+  'chat.messages': 'Messages',
+  'chat.input': 'Your message',
+  'chat.inputHint': 'Enter sends, Shift and Enter starts a new line.',
+  'chat.send': 'Send',
+  'chat.attach': 'Attach a file',
+  'chat.attachHint': 'Allowed: {types}, at most {size}.',
+  'chat.transcript': 'Download the conversation as text',
+  'chat.close': 'End conversation',
+  'chat.newCase': 'New request',
+  'chat.typing': '{team} is typing …',
+  'chat.typingTeam': 'The team is typing …',
+  'chat.read': 'read',
+  'chat.pending': 'sending …',
+  'chat.pendingRetry': 'not sent yet – trying again in {seconds} s',
+  'chat.uploading': 'Sending file: {name}',
+  'chat.you': 'You',
+  'chat.team': 'Team',
+  'chat.system': 'Note',
+  'chat.attachment': 'Attachment: {name} ({size})',
+  'chat.imageAlt': 'Image: {name}',
+  'chat.staffJoined': 'A member of the {team} team is now here for you.',
+  'chat.statusChanged': 'Status: {status}',
+  'chat.connecting': 'Connecting …',
+  'chat.disconnected': 'Connection lost – reconnecting …',
+  'chat.reconnected': 'Connection restored.',
+  'chat.sessionGone': 'Your session has expired or was ended. This conversation cannot be continued here.',
+  'chat.empty': 'No messages yet.',
+
+  'status.queued': 'waiting for the team',
+  'status.active': 'in progress',
+  'status.awaiting_citizen': 'waiting for your reply',
+  'status.resolved': 'resolved',
+  'status.closed': 'ended',
+  'status.abandoned': 'ended because of inactivity',
+  'status.transferred': 'passed to another office',
+  'status.purged': 'deleted',
+  'status.unknown': 'unknown',
+
+  'closed.resolved': 'The team has marked your request as resolved. You can no longer write here.',
+  'closed.closed': 'The conversation has ended. You can no longer write here.',
+  'closed.abandoned': 'The conversation was ended because nobody wrote for a long time.',
+  'closed.transferred': 'Your request was passed to another office.',
+  'closed.purged': 'The conversation was deleted after the retention period.',
+  'closed.generic': 'The conversation has ended. You can no longer write here.',
+  'closed.transcriptHint': 'You can still download the conversation.',
+
+  'dialog.closeTitle': 'End the conversation?',
+  'dialog.closeText': 'Afterwards you can no longer write in this conversation. You can still download it.',
+  'dialog.closeConfirm': 'Yes, end the conversation',
+  'dialog.cancel': 'Cancel',
+  'dialog.idleTitle': 'Are you still there?',
+  'dialog.idleText': 'If you do not respond, the conversation will be ended {when}.',
+  'dialog.stillHere': 'I am still here',
+
+  'file.tooLarge': 'The file “{name}” is too large ({size}). At most {max} is allowed.',
+  'file.badType': 'The file “{name}” has a format that is not accepted here. Allowed: {types}.',
+
+  'error.bad_request': 'The request was incomplete or invalid. Please check what you entered.',
+  'error.pow_invalid': 'The security check failed. Please send again.',
+  'error.pow_expired': 'The security check has expired. Please send again.',
+  'error.pow_replayed': 'The security check was already used. Please send again.',
+  'error.unauthorized': 'Your session has expired. Please reload the page.',
+  'error.csrf': 'The request was refused for security reasons. Please reload the page.',
+  'error.not_found': 'This office or this conversation was not found.',
+  'error.case_closed': 'The conversation has already ended. Your message was not sent.',
+  'error.too_long': 'Your message is too long. Please shorten it to at most {max} characters.',
+  'error.too_large': 'The file is too large. At most {max} is allowed.',
+  'error.unsupported_type': 'This file format is not accepted. Allowed: {types}.',
+  'error.rate_limited': 'Too many requests in a short time. Please wait {seconds} seconds.',
+  'error.unavailable': 'The service cannot be reached right now. It will be retried automatically.',
+  'error.network': 'No connection to the server. It will be retried automatically.',
+  'error.unknown': 'Something went wrong. Please try again later.',
+  'error.questionEmpty': 'Please write your question.',
+  'error.questionTooLong': 'Your question is too long. Please shorten it to at most {max} characters.',
+  'error.noWorker': 'Your browser cannot run the security check. Please use a current browser.',
+  'error.boot': 'The chat could not be loaded. Please reload the page later.',
+
+  'unit.bytes': '{n} bytes',
+  'unit.kb': '{n} KB',
+  'unit.mb': '{n} MB',
+  'time.at': 'at {time}',
+};
+
+export const catalogs = Object.freeze({ de, en });
+
+// The error codes of docs/guest-chat.md, plus the client's own 'network'.
+export const ERROR_CODES = Object.freeze([
+  'bad_request', 'pow_invalid', 'pow_expired', 'pow_replayed', 'unauthorized', 'csrf',
+  'not_found', 'case_closed', 'too_long', 'too_large', 'unsupported_type', 'rate_limited',
+  'unavailable', 'network',
+]);
+
+export const STATUSES = Object.freeze([
+  'queued', 'active', 'awaiting_citizen', 'resolved', 'closed', 'abandoned', 'transferred', 'purged',
+]);
+
+let lang = 'de';
+
+export function setLang(l) {
+  lang = l === 'en' ? 'en' : 'de';
+}
+
+export function getLang() {
+  return lang;
+}
+
+// The locale for dates and numbers: British English gives the 24-hour
+// clock and day-month order the German office hours are written in.
+function locale() {
+  return lang === 'en' ? 'en-GB' : 'de-DE';
+}
+
+export function t(key, params) {
+  let s = catalogs[lang][key];
+  if (s === undefined) s = de[key];
+  if (s === undefined) return key;
+  if (params) s = s.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
+  return s;
+}
+
+export function statusText(status) {
+  return STATUSES.includes(status) ? t(`status.${status}`) : t('status.unknown');
+}
+
+// errorText gives the citizen's text for an error code from the API.
+export function errorText(code, params) {
+  return ERROR_CODES.includes(code) ? t(`error.${code}`, params) : t('error.unknown');
+}
+
+export function formatBytes(n) {
+  if (n < 1024) return t('unit.bytes', { n });
+  const nf = new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 });
+  if (n < 1024 * 1024) return t('unit.kb', { n: nf.format(n / 1024) });
+  return t('unit.mb', { n: nf.format(n / (1024 * 1024)) });
+}
+
+// formatWhen formats a moment for "we are back on …": weekday, date, time.
+// Given the RFC 3339 string from the API, it shows the authority's wall
+// clock (the offset in the string), not the browser's time zone: "opens at
+// 08:00" must read 08:00 even on a laptop set to UTC.
+export function formatWhen(when) {
+  const opts = { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' };
+  if (typeof when === 'string') {
+    const instant = Date.parse(when);
+    if (Number.isNaN(instant)) return when;
+    const m = /([+-])(\d{2}):?(\d{2})$|Z$/i.exec(when);
+    if (m) {
+      const offset = m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+      return new Intl.DateTimeFormat(locale(), { ...opts, timeZone: 'UTC' }).format(new Date(instant + offset * 60000));
+    }
+    return new Intl.DateTimeFormat(locale(), opts).format(new Date(instant));
+  }
+  return new Intl.DateTimeFormat(locale(), opts).format(when);
+}
+
+export function formatTime(date) {
+  const now = new Date();
+  const sameDay = date.toDateString() === now.toDateString();
+  const opts = sameDay
+    ? { hour: '2-digit', minute: '2-digit' }
+    : { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' };
+  return new Intl.DateTimeFormat(locale(), opts).format(date);
+}
+
+// typeLabel turns a MIME type into what a citizen knows it as.
+export function typeLabel(mime) {
+  const known = {
+    'image/png': 'PNG', 'image/jpeg': 'JPEG', 'image/gif': 'GIF', 'image/webp': 'WebP', 'application/pdf': 'PDF',
+  };
+  return known[mime] || mime;
+}

@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { catalogs, ERROR_CODES, STATUSES, t, setLang, errorText, formatWhen } from './i18n.js';
+
+test('German and English have the same keys', () => {
+  const de = Object.keys(catalogs.de).sort();
+  const en = Object.keys(catalogs.en).sort();
+  assert.deepEqual(en, de);
+});
+
+test('every text is non-empty and uses the same placeholders in both languages', () => {
+  const ph = (s) => (s.match(/\{\w+\}/g) || []).sort();
+  for (const [key, s] of Object.entries(catalogs.de)) {
+    assert.ok(s.trim() !== '', key);
+    assert.ok(catalogs.en[key].trim() !== '', key);
+    assert.deepEqual(ph(catalogs.en[key]), ph(s), key);
+  }
+});
+
+test('every error code and status of the contract has a text', () => {
+  for (const lang of ['de', 'en']) {
+    for (const code of ERROR_CODES) assert.ok(catalogs[lang][`error.${code}`], `${lang} error.${code}`);
+    for (const s of STATUSES) assert.ok(catalogs[lang][`status.${s}`], `${lang} status.${s}`);
+  }
+});
+
+test('t fills placeholders and errorText falls back for unknown codes', () => {
+  setLang('en');
+  assert.equal(t('chat.queue', { position: 2 }), 'You are number 2 in the queue.');
+  assert.equal(errorText('no_such_code'), catalogs.en['error.unknown']);
+  setLang('de');
+  assert.equal(t('chat.queue', { position: 3 }), 'Sie sind an Position 3 der Warteschlange.');
+  setLang('xx');
+  assert.equal(t('entry.submit'), 'Absenden');
+});
+
+test('next opening is shown in the wall-clock time of the authority', () => {
+  setLang('de');
+  assert.equal(formatWhen('2026-11-23T08:00:00+01:00'), 'Montag, 23. November um 08:00');
+  setLang('en');
+  assert.match(formatWhen('2026-11-23T08:00:00+01:00'), /^Monday,? 23 November,? (at )?08:00$/);
+  assert.match(formatWhen('2026-07-01T14:30:00Z'), /14:30/);
+  setLang('de');
+});

@@ -1,0 +1,216 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func render(t *testing.T, d PageData) string {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, Page.Execute(&buf, d))
+	return buf.String()
+}
+
+func TestPageRendersBothLanguages(t *testing.T) {
+	tests := []struct {
+		name     string
+		data     PageData
+		contains []string
+	}{
+		{
+			name: "german",
+			data: PageData{Lang: "de", Department: "bauamt", DepartmentName: "Bauamt", AuthorityName: "Stadt Bad Beispielheim", AssetVersion: "v1"},
+			contains: []string{
+				`<html lang="de">`,
+				`<title>Chat mit Bauamt – Stadt Bad Beispielheim</title>`,
+				`data-department="bauamt"`, `data-lang="de"`, `data-service=""`,
+				`<script type="module" src="/assets/app.js?v=v1"></script>`,
+				`href="/assets/style.css?v=v1"`,
+				`id="lang-switch" href="?lang=en" lang="en"`,
+				`Dieser Chat braucht JavaScript`, `This chat needs JavaScript`,
+				`<h1 id="page-heading">Chat mit: Bauamt</h1>`,
+			},
+		},
+		{
+			name: "english with service",
+			data: PageData{Lang: "en", Service: "99108008000000", DepartmentName: "Building Office", AssetVersion: "abc"},
+			contains: []string{
+				`<html lang="en">`,
+				`<title>Chat with Building Office</title>`,
+				`data-service="99108008000000"`, `data-lang="en"`, `data-department=""`,
+				`src="/assets/app.js?v=abc"`,
+				`id="lang-switch" href="?lang=de" lang="de"`,
+				`<h1 id="page-heading">Chat with: Building Office</h1>`,
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := render(t, tc.data)
+			for _, want := range tc.contains {
+				assert.Contains(t, out, want)
+			}
+			assert.Equal(t, 1, strings.Count(out, "<h1"), "exactly one h1")
+			assert.Contains(t, out, "<main")
+		})
+	}
+}
+
+func TestPageEscapesServerValues(t *testing.T) {
+	out := render(t, PageData{
+		Lang: "de", Department: `x" onload="alert(1)`, DepartmentName: `<script>alert(1)</script>`,
+		AuthorityName: `Stadt & "Land"`, AssetVersion: `1"><script>`,
+	})
+	assert.NotContains(t, out, `<script>alert(1)</script>`)
+	assert.NotContains(t, out, `" onload="`)
+	assert.NotContains(t, out, `1"><script>`)
+	assert.Contains(t, out, `&lt;script&gt;alert(1)&lt;/script&gt;`)
+}
+
+// The ids the browser tests rely on (see the task and docs/guest-chat.md).
+var hookIDs = []string{
+	"entry", "entry-form", "name", "question", "submit", "pow-status", "dept-closed-notice",
+	"privacy-link", "chat", "case-reference", "case-status", "queue-position", "messages",
+	"typing-indicator", "connection-status", "message-input", "send", "attach-input",
+	"transcript-link", "close-case", "close-dialog", "confirm-close", "closed-notice",
+	"new-case", "idle-dialog", "still-here", "lang-switch", "error",
+}
+
+func TestPageHasEveryHookOnce(t *testing.T) {
+	out := render(t, PageData{Lang: "de", Department: "bauamt", AssetVersion: "1"})
+	for _, id := range hookIDs {
+		assert.Equal(t, 1, strings.Count(out, `id="`+id+`"`), "id %q", id)
+	}
+	// Every id in the page is unique, and every label points at a control.
+	ids := map[string]int{}
+	for _, m := range regexp.MustCompile(`\sid="([^"]+)"`).FindAllStringSubmatch(out, -1) {
+		ids[m[1]]++
+	}
+	for id, n := range ids {
+		assert.Equal(t, 1, n, "id %q used %d times", id, n)
+	}
+	for _, m := range regexp.MustCompile(`<label for="([^"]+)"`).FindAllStringSubmatch(out, -1) {
+		assert.Contains(t, ids, m[1], "label for=%q has no control", m[1])
+	}
+}
+
+var (
+	pageAssetRef = regexp.MustCompile(`(?:src|href)="/assets/([^"?]+)\?v=`)
+	jsImport     = regexp.MustCompile(`(?m)(?:^import\s[^;]*?from\s*|^export\s[^;]*?from\s*|import\()\s*['"](\./[^'"]+)['"]`)
+	jsURL        = regexp.MustCompile(`new URL\(\s*['"](\./[^'"]+)['"]\s*,\s*import\.meta\.url`)
+)
+
+func TestEveryReferencedAssetExists(t *testing.T) {
+	out := render(t, PageData{Lang: "de", AssetVersion: "1"})
+	refs := pageAssetRef.FindAllStringSubmatch(out, -1)
+	require.Len(t, refs, 3, "the page loads app.js, style.css and the icon")
+
+	seen := map[string]bool{}
+	queue := []string{}
+	for _, r := range refs {
+		queue = append(queue, r[1])
+	}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		b, err := fs.ReadFile(Assets, name)
+		require.NoError(t, err, "asset %q is referenced but not embedded", name)
+		if path.Ext(name) != ".js" {
+			continue
+		}
+		for _, re := range []*regexp.Regexp{jsImport, jsURL} {
+			for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+				queue = append(queue, path.Clean(path.Join(path.Dir(name), m[1])))
+			}
+		}
+	}
+	for _, want := range []string{"app.js", "api.js", "i18n.js", "pow.js", "sha256.js", "style.css"} {
+		assert.True(t, seen[want], "%s is reachable from the page", want)
+	}
+
+	// Nothing embedded is dead weight, and no test file is served.
+	entries, err := fs.ReadDir(Assets, ".")
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.True(t, seen[e.Name()], "asset %q is embedded but never loaded", e.Name())
+		assert.NotContains(t, e.Name(), ".test.")
+	}
+}
+
+func TestNoInlineScriptsStylesOrHandlers(t *testing.T) {
+	page, err := os.ReadFile("page.html")
+	require.NoError(t, err)
+	html := string(page)
+	assert.NotRegexp(t, `(?i)\son[a-z]+\s*=`, html, "inline event handler in page.html")
+	assert.NotRegexp(t, `(?i)\sstyle\s*=`, html, "style attribute in page.html (CSP style-src 'self')")
+	assert.NotRegexp(t, `(?i)<style`, html, "<style> in page.html")
+	assert.NotRegexp(t, `(?i)javascript:`, html)
+	for _, m := range regexp.MustCompile(`(?is)<script([^>]*)>(.*?)</script>`).FindAllStringSubmatch(html, -1) {
+		assert.Contains(t, m[1], `src="/assets/`, "every script is an external asset")
+		assert.Empty(t, strings.TrimSpace(m[2]), "no inline script body")
+	}
+
+	forbidden := []struct{ re, why string }{
+		{`\.innerHTML\b`, "data must go through textContent"},
+		{`\.outerHTML\b`, "data must go through textContent"},
+		{`insertAdjacentHTML`, "data must go through textContent"},
+		{`document\.write`, "no document.write"},
+		{`\beval\s*\(`, "CSP forbids eval"},
+		{`new Function\s*\(`, "CSP forbids eval"},
+		{`setAttribute\(\s*['"](on|style)`, "inline handler or style"},
+		{`\.on(click|load|error|submit|input|keydown)\s*=\s*['"]`, "string event handler"},
+		{`https?://`, "nothing may be loaded from elsewhere"},
+		{`@import`, "no CSS imports"},
+	}
+	err = fs.WalkDir(Assets, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(Assets, name)
+		if err != nil {
+			return err
+		}
+		// An SVG's namespace is a name, not something loaded.
+		src := regexp.MustCompile(`xmlns(:\w+)?="[^"]*"`).ReplaceAllString(string(b), "")
+		for _, f := range forbidden {
+			assert.NotRegexp(t, f.re, src, "%s: %s", name, f.why)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+}
+
+// TestNodeTests runs the JavaScript unit tests (SHA-256 vectors, the pow
+// test vectors of widgets/guestchat/pow, the i18n catalogue) with node.
+func TestNodeTests(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not installed; the JavaScript tests did not run")
+	}
+	files, err := filepath.Glob(filepath.Join("assets", "*.test.mjs"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, append([]string{"--test"}, files...)...)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "node --test failed:\n%s", out)
+	assert.Contains(t, string(out), "# fail 0")
+}
