@@ -60,6 +60,9 @@ type Server struct {
 	hub       *hub
 	mux       *http.ServeMux
 	done      chan struct{}
+
+	assetETags   map[string]string
+	assetVersion string
 	closeOnce sync.Once
 	handler   http.Handler
 
