@@ -1,0 +1,111 @@
+package main_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/internal/tesths"
+)
+
+// guestSetup is the real rathaus binary with its guest chat, a Dendrite,
+// and Anna, caseworker of the Bauamt, in her staff room.
+type guestSetup struct {
+	*rathausSetup
+	base      string // the guest chat's public URL
+	anna      *mautrix.Client
+	staffRoom id.RoomID
+}
+
+// guestOptions adjust startGuestSetup.
+type guestOptions struct {
+	// ChatYAML is added to the guest_chat section (indented by two).
+	ChatYAML string
+	// Extra is YAML added at the end of the config (e.g. a retention
+	// section).
+	Extra string
+	// Departments is YAML for more departments (list items indented by
+	// two); Anna's Bauamt is always there.
+	Departments string
+	// Proxy, if set, receives the holding proxy put between rathaus and
+	// Dendrite.
+	Proxy **holdingProxy
+}
+
+func startGuestSetup(t *testing.T, opts guestOptions) *guestSetup {
+	t.Helper()
+	chatYAML, base := guestChatConfig(t)
+	setup := setupRathaus(t, func(serverName string) string {
+		return fmt.Sprintf("departments:\n  - id: bauamt\n    name: Bauamt\n    services: [\"99108008000000\"]\n    staff:\n      - user: \"@anna:%s\"\n", serverName) +
+			opts.Departments + opts.Extra
+	}, func(hsURL string) string {
+		if opts.Proxy == nil {
+			return hsURL
+		}
+		p, proxyURL := newHoldingProxy(t, hsURL)
+		*opts.Proxy = p
+		return proxyURL
+	})
+	setup.editConfig(t, "guest_chat:\n  enabled: false\n", chatYAML+opts.ChatYAML)
+	g := &guestSetup{rathausSetup: setup, base: base}
+	g.anna, _, _ = setup.hs.RegisterUser(t, "anna", false)
+	setup.proc.start(t)
+	ctx := context.Background()
+	staff, err := g.anna.ResolveAlias(ctx, id.NewRoomAlias("_rathaus_bauamt", setup.hs.ServerName))
+	require.NoError(t, err)
+	g.staffRoom = staff.RoomID
+	_, err = g.anna.JoinRoomByID(ctx, g.staffRoom)
+	require.NoError(t, err)
+	return g
+}
+
+// claim claims a case as Anna and joins its room, which it returns.
+func (g *guestSetup) claim(t *testing.T, ref string) id.RoomID {
+	t.Helper()
+	ctx := context.Background()
+	_, err := g.anna.SendText(ctx, g.staffRoom, "!rathaus claim "+ref)
+	require.NoError(t, err)
+	var room id.RoomID
+	tesths.WaitFor(t, 30*time.Second, "anna to be invited to the case room of "+ref, func() error {
+		resp, err := g.anna.SyncRequest(ctx, 0, "", "", false, event.PresenceOffline)
+		if err != nil {
+			return err
+		}
+		for r, inv := range resp.Rooms.Invite {
+			for _, evt := range inv.State.Events {
+				_ = evt.Content.ParseRaw(evt.Type)
+				if evt.Type == event.StateRoomName && strings.HasPrefix(evt.Content.AsRoomName().Name, ref) {
+					room = r
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("no invite yet")
+	})
+	_, err = g.anna.JoinRoomByID(ctx, room)
+	require.NoError(t, err)
+	return room
+}
+
+// roomBodies counts the bodies of messages in a room not sent by Anna, as
+// her client reads them.
+func (g *guestSetup) roomBodies(t *testing.T, room id.RoomID, sender id.UserID) map[string]int {
+	t.Helper()
+	msgs, err := g.anna.Messages(context.Background(), room, "", "", mautrix.DirectionBackward, nil, 500)
+	require.NoError(t, err)
+	out := map[string]int{}
+	for _, evt := range msgs.Chunk {
+		if evt.Type == event.EventMessage && (sender == "" || evt.Sender == sender) {
+			_ = evt.Content.ParseRaw(evt.Type)
+			out[evt.Content.AsMessage().Body]++
+		}
+	}
+	return out
+}
