@@ -20,7 +20,7 @@ import (
 )
 
 func testOptions() Options {
-	return Options{Dir: "x", HSPort: 18008, FedPort: 18448, ASPort: 19330}
+	return Options{Dir: "x", HSPort: 18008, FedPort: 18448, ASPort: 19330, ChatPort: 19332}
 }
 
 func TestDemoConfig(t *testing.T) {
