@@ -140,7 +140,8 @@ func TestGuestChatConversation(t *testing.T) {
 
 	resp, err := citizen.Get(ctx, "session")
 	require.NoError(t, err)
-	assert.Equal(t, http.StatusUnauthorized, resp.Status)
+	assert.Equal(t, http.StatusOK, resp.Status)
+	assert.JSONEq(t, `{"csrf_token":"","case":null}`, string(resp.Body), "no session yet")
 	resp, err = citizen.Get(ctx, "info?service="+testService)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
@@ -388,6 +389,9 @@ func TestGuestChatSecurity(t *testing.T) {
 	resp, err = stranger.Do(ctx, http.MethodGet, "cases/"+ca.ID, "", nil, map[string]string{"Cookie": "rathaus_guest=" + strings.Repeat("A", 43)})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusUnauthorized, resp.Status)
+	resp, err = stranger.Do(ctx, http.MethodGet, "session", "", nil, map[string]string{"Cookie": "rathaus_guest=" + strings.Repeat("A", 43)})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, resp.Status, "a wrong or expired cookie")
 
 	// Without the CSRF token, or from another origin: 403.
 	csrf := a.CSRF

@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +25,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/internal/devhs"
+	"github.com/rathaus-de/rathaus/internal/guestclient"
 	"github.com/rathaus-de/rathaus/internal/tesths"
 )
 
@@ -38,15 +42,19 @@ const (
 // needs, starts Dendrite and rathaus, prints a login that works, and the bot
 // answers, in a room of the user's own and in the Bauamt staff room, to
 // which rathaus invited the login as staff of the example departments.
-// Ctrl-C (SIGINT to the process group) stops everything. A second run on
-// the same directory (the demo binary directly, as make would start it)
-// reuses the account, its password and the room, and exits 0.
+// The printed citizen chat URL leads to rathaus's guest chat: its API
+// knows the department, and a case a citizen opens there is announced in
+// the Bauamt staff room. Ctrl-C (SIGINT to the process group) stops
+// everything. A second run on the same directory (the demo binary
+// directly, as make would start it) reuses the account, its password, the
+// room and the chat port, where the citizen's session still has its case,
+// and exits 0.
 func TestMakeRun(t *testing.T) {
 	root := repoRoot(t)
 	_, err := exec.LookPath("make")
 	require.NoError(t, err, "make is needed for `make run`")
 	dir := t.TempDir()
-	ports, err := devhs.FreePorts(3)
+	ports, err := devhs.FreePorts(4)
 	require.NoError(t, err)
 	env := demoEnv(dir, ports)
 
@@ -95,6 +103,15 @@ func TestMakeRun(t *testing.T) {
 	require.NoError(t, staff.StateEvent(t.Context(), bauamt, event.StateRoomName, "", &name))
 	first.assertOutput(t, `"`+name.Name+`"`, "!rathaus departments", "!rathaus status verfügbar")
 
+	// Be the citizen the announcement asks for, at the printed URL.
+	chatURL := printedChatURL(t, first, "bauamt")
+	assert.Equal(t, fmt.Sprintf("http://127.0.0.1:%d/chat/bauamt", ports[3]), chatURL)
+	first.assertOutput(t, fmt.Sprintf("http://127.0.0.1:%d/chat/buergerbuero", ports[3]), "!rathaus claim <Aktenzeichen>")
+	citizen, ref := openCitizenCase(t, chatURL, "bauamt", "Bauamt")
+	tesths.WaitFor(t, botTimeout, "the announcement of "+ref+" in the Bauamt staff room", func() error {
+		return botNoticeIn(t, staff, bauamt, bot, "Neuer Fall "+ref)
+	})
+
 	// Ctrl-C in a terminal reaches make and the demo, which is what this is.
 	first.interrupt(t)
 	state := first.wait(t, stopTimeout)
@@ -116,6 +133,11 @@ func TestMakeRun(t *testing.T) {
 	assert.NotContains(t, second.output(), "Upgraded", "the config written by this demo needs no upgrade")
 	staff = login(t, again)
 	pingAndWaitForPong(t, staff, room.RoomID, bot)
+	assert.Equal(t, chatURL, printedChatURL(t, second, "bauamt"), "the chat port is kept in the demo directory")
+	resumed, err := citizen.Resume(t.Context())
+	require.NoError(t, err, "the citizen's session survives the restart")
+	require.NotNil(t, resumed, "the session still has its case")
+	assert.Equal(t, ref, resumed.Reference)
 
 	second.interrupt(t)
 	state = second.wait(t, stopTimeout)
@@ -152,6 +174,7 @@ func demoEnv(dir string, ports []int) []string {
 		"RATHAUS_DEMO_HS_PORT="+strconv.Itoa(ports[0]),
 		"RATHAUS_DEMO_FED_PORT="+strconv.Itoa(ports[1]),
 		"RATHAUS_DEMO_AS_PORT="+strconv.Itoa(ports[2]),
+		"RATHAUS_DEMO_CHAT_PORT="+strconv.Itoa(ports[3]),
 	)
 }
 
@@ -376,6 +399,75 @@ func invitedOrJoined(t *testing.T, cli *mautrix.Client, rooms ...id.RoomID) erro
 		}
 	}
 	return nil
+}
+
+// printedChatURL is the citizen chat URL the demo printed for a department,
+// on a line of its own after the department's name.
+func printedChatURL(t *testing.T, p *demoProcess, department string) string {
+	t.Helper()
+	re := regexp.MustCompile(`(?m)\s(http://\S+/chat/` + regexp.QuoteMeta(department) + `)$`)
+	m := re.FindStringSubmatch(p.output())
+	require.NotNil(t, m, "no chat URL for %s in the output", department)
+	return m[1]
+}
+
+// openCitizenCase does what the chat page does for a citizen at chatURL:
+// it asks the API about the department, then opens a case with the proof of
+// work. It returns the citizen's session and the case's reference.
+func openCitizenCase(t *testing.T, chatURL, department, name string) (*guestclient.Client, string) {
+	t.Helper()
+	base, ok := strings.CutSuffix(chatURL, "/chat/"+department)
+	require.True(t, ok, "%s is not a chat page", chatURL)
+	citizen := guestclient.New(base)
+
+	resp, err := citizen.Get(t.Context(), "info?department="+url.QueryEscape(department))
+	require.NoError(t, err, "the guest chat API answers at the printed URL")
+	require.Equal(t, http.StatusOK, resp.Status, "GET info: %s", resp.Body)
+	var info struct {
+		Department struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"department"`
+	}
+	require.NoError(t, resp.JSON(&info))
+	assert.Equal(t, department, info.Department.ID)
+	assert.Equal(t, name, info.Department.Name)
+
+	_, err = citizen.StartSession(t.Context())
+	require.NoError(t, err)
+	start := time.Now()
+	c, err := citizen.OpenCase(t.Context(), guestclient.OpenRequest{
+		Department: department,
+		Question:   "Brauche ich für einen Gartenzaun von 1,20 m eine Baugenehmigung?",
+		TxnID:      "make-run-1",
+	})
+	require.NoError(t, err, "opening a case with the proof of work")
+	t.Logf("the citizen opened %s in %s (proof of work included)", c.Reference, time.Since(start).Round(time.Millisecond))
+	assert.Equal(t, department, c.Department.ID)
+	assert.True(t, c.Open)
+	require.NotEmpty(t, c.Reference)
+	return citizen, c.Reference
+}
+
+// botNoticeIn looks through the latest events of a room for a notice of the
+// bot that contains want.
+func botNoticeIn(t *testing.T, cli *mautrix.Client, room id.RoomID, bot id.UserID, want string) error {
+	resp, err := cli.Messages(t.Context(), room, "", "", mautrix.DirectionBackward, nil, 50)
+	if err != nil {
+		return fmt.Errorf("failed to get messages: %w", err)
+	}
+	for _, evt := range resp.Chunk {
+		if evt.Sender != bot || evt.Type != event.EventMessage {
+			continue
+		}
+		if err := evt.Content.ParseRaw(evt.Type); err != nil {
+			return fmt.Errorf("failed to parse %s: %w", evt.ID, err)
+		}
+		if msg := evt.Content.AsMessage(); msg.MsgType == event.MsgNotice && strings.Contains(msg.Body, want) {
+			return nil
+		}
+	}
+	return fmt.Errorf("no notice of %s with %q among the %d latest events", bot, want, len(resp.Chunk))
 }
 
 // askAndWaitForReply sends a command and waits for the bot's reply to it

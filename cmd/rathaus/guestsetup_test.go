@@ -34,6 +34,8 @@ type guestOptions struct {
 	// Departments is YAML for more departments (list items indented by
 	// two); Anna's Bauamt is always there.
 	Departments string
+	// Authority is added to the authority section (indented by two).
+	Authority string
 	// Proxy, if set, receives the holding proxy put between rathaus and
 	// Dendrite.
 	Proxy **holdingProxy
@@ -54,6 +56,9 @@ func startGuestSetup(t *testing.T, opts guestOptions) *guestSetup {
 		return proxyURL
 	})
 	setup.editConfig(t, "guest_chat:\n  enabled: false\n", chatYAML+opts.ChatYAML)
+	if opts.Authority != "" {
+		setup.editConfig(t, "authority:\n", "authority:\n"+opts.Authority)
+	}
 	g := &guestSetup{rathausSetup: setup, base: base}
 	g.anna, _, _ = setup.hs.RegisterUser(t, "anna", false)
 	setup.proc.start(t)

@@ -2,7 +2,10 @@ package demo
 
 import (
 	"fmt"
+	"net/url"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"maunium.net/go/mautrix/id"
 
@@ -21,6 +24,13 @@ type announcement struct {
 	rathausPid, dendritePid              int
 	// path shows a path relative to the working directory where it can.
 	path func(string) string
+}
+
+// step is one of the announcement's numbered steps: a paragraph, wrapped,
+// and lines printed as they are. A step without text is left out.
+type step struct {
+	text  string
+	lines []string
 }
 
 // announceWidth is where the prose of the announcement wraps.
@@ -62,11 +72,6 @@ func (a announcement) text() string {
 			staffRooms = append(staffRooms, quoted(d.Name+" – Team"))
 		}
 	}
-	// A step is a paragraph, wrapped, and lines printed as they are.
-	type step struct {
-		text  string
-		lines []string
-	}
 	steps := []step{
 		{text: fmt.Sprintf("Open a Matrix client (Element Web or Desktop, FluffyChat, …), choose another homeserver and enter %s", a.opts.HomeserverURL())},
 		{text: fmt.Sprintf("Log in as %s with the password above.", login.localpart)},
@@ -80,12 +85,14 @@ func (a announcement) text() string {
 				"  !rathaus status verfügbar  you are available (beschäftigt, abwesend, …)",
 				"  !rathaus help              every command",
 				"After editing " + a.config + ", an admin writes  !rathaus sync",
-			}})
+			}},
+			a.chatStep())
 	} else {
 		steps = append(steps,
 			step{text: fmt.Sprintf("%s is on no department's staff in %s, so nothing invites it: add it there (role admin) and restart the demo.", login.localpart, a.config)},
 			step{text: fmt.Sprintf("Meanwhile create a room, invite %s and write:", bot), lines: []string{"  !rathaus help"}})
 	}
+	steps = slices.DeleteFunc(steps, func(st step) bool { return st.text == "" })
 	p("\n  Next:\n")
 	const indent = "       "
 	for i, st := range steps {
@@ -102,6 +109,36 @@ func (a announcement) text() string {
 	p("\n  Ctrl-C stops everything.\n%s\n", rule)
 	p("%s\n", readyLine(a.opts, login, bot, a.rathausPid, a.dendritePid))
 	return b.String()
+}
+
+// chatStep says how to be a citizen in the guest chat: one chat URL per
+// department, as public_url says browsers reach it (the chat refuses
+// requests from any other origin).
+func (a announcement) chatStep() step {
+	if !a.cfg.GuestChat.Enabled {
+		return step{text: fmt.Sprintf("The citizens' guest chat is off: guest_chat.enabled is false in %s.", a.config)}
+	}
+	if len(a.cfg.Departments) == 0 {
+		return step{}
+	}
+	width := 0
+	for _, d := range a.cfg.Departments {
+		width = max(width, utf8.RuneCountInString(d.Name))
+	}
+	var lines []string
+	for _, d := range a.cfg.Departments {
+		lines = append(lines, fmt.Sprintf("  %-*s  %s", width, d.Name, a.chatURL(d.ID)))
+	}
+	return step{
+		text: "Be a citizen: open a chat below in a browser and write a question; the case appears in the department's staff room, " +
+			"where you claim it with !rathaus\u00a0claim\u00a0<Aktenzeichen>.",
+		lines: lines,
+	}
+}
+
+// chatURL is the citizens' chat page of a department.
+func (a announcement) chatURL(d config.DepartmentID) string {
+	return strings.TrimRight(a.cfg.GuestChat.PublicURL, "/") + "/chat/" + url.PathEscape(string(d))
 }
 
 // roles says what u is in which department, e.g. "lead in Bauamt".

@@ -51,10 +51,16 @@ func TestAnnouncement(t *testing.T) {
 	for _, want := range []string{
 		`the spaces "Stadt Demoheim", "Bauamt", "Bürgerbüro" and to the staff rooms "Bauamt – Team", "Bürgerbüro – Team".`,
 		"!rathaus departments", "!rathaus status verfügbar", "!rathaus help", "!rathaus sync",
+		"open a chat below in a browser and write a question; the case appears in the department's staff room, " +
+			"where you claim it with !rathaus claim <Aktenzeichen>.",
 		"Ctrl-C stops everything",
 	} {
 		assert.Contains(t, prose, want)
 	}
+	// Each department's chat on a line of its own, whole, so it can be
+	// copied or clicked; at the chat port, which public_url follows.
+	assert.Contains(t, text, "\n         Bauamt      http://127.0.0.1:19332/chat/bauamt\n")
+	assert.Contains(t, text, "\n         Bürgerbüro  http://127.0.0.1:19332/chat/buergerbuero\n")
 	assert.NotContains(t, text, "\u00a0", "no-break spaces are printed as spaces")
 
 	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
@@ -77,6 +83,18 @@ func TestAnnouncementWithoutDepartments(t *testing.T) {
 	assert.NotContains(t, prose, "More staff")
 	assert.Contains(t, prose, "sachbearbeiterin is on no department's staff in .demo/config.yaml")
 	assert.Contains(t, prose, "invite @rathaus:localhost:18448 and write: !rathaus help")
+	assert.NotContains(t, prose, "/chat/")
+}
+
+// An operator may switch the chat off in config.yaml: no chat URLs then,
+// but a word where they would be.
+func TestAnnouncementChatOff(t *testing.T) {
+	a := testAnnouncement(t)
+	a.cfg.GuestChat.Enabled = false
+	prose := strings.Join(strings.Fields(a.text()), " ")
+	assert.NotContains(t, prose, "/chat/")
+	assert.NotContains(t, prose, "Aktenzeichen")
+	assert.Contains(t, prose, "5. The citizens' guest chat is off: guest_chat.enabled is false in .demo/config.yaml.")
 }
 
 func TestWrap(t *testing.T) {

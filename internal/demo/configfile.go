@@ -34,6 +34,9 @@ func demoSettings(opts Options) []demoSetting {
 		{"homeserver.server_name", opts.ServerName()},
 		{"appservice.listen", opts.ASListen()},
 		{"appservice.public_url", "http://" + opts.ASListen()},
+		// guest_chat.public_url stays "": rathaus derives it from a loopback
+		// listener, so it always matches the port.
+		{"guest_chat.listen", opts.ChatListen()},
 		{"database.type", string(config.DatabaseSQLite)},
 		// Relative to the state directory, where rathaus runs.
 		{"database.uri", "rathaus.db"},
@@ -60,7 +63,7 @@ func demoConfig(opts Options) ([]byte, error) {
 	if problems := nonTokenProblems(err); len(problems) > 0 {
 		return nil, fmt.Errorf("the demo config would be invalid: %w", problems)
 	}
-	if err := checkFits(cfg, opts, layout{}); err != nil {
+	if err := checkFits(cfg, opts, layout{}, true); err != nil {
 		return nil, fmt.Errorf("the demo config does not say what was meant: %w", err)
 	}
 	if err := checkStaff(cfg, demoStaff(opts.ServerName())); err != nil {
@@ -199,10 +202,18 @@ func prepareConfig(ctx context.Context, opts Options, l layout, out *console) (*
 	if problems := nonTokenProblems(err); len(problems) > 0 {
 		return nil, fmt.Errorf("%s is invalid (fix it or delete %s to start over): %w", l.config, l.dir, problems)
 	}
-	if err := checkFits(cfg, opts, l); err != nil {
+	data, err := os.ReadFile(l.config)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read %s: %w", l.config, err)
+	}
+	chatChosen, err := chatPortChosen(data)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read %s: %w", l.config, err)
+	}
+	if err := checkFits(cfg, opts, l, chatChosen); err != nil {
 		return nil, err
 	}
-	upgraded, uerr := upgradeExampleStaff(cfg, opts, l, out)
+	upgraded, uerr := upgradeConfig(cfg, opts, l, out)
 	if uerr != nil {
 		return nil, uerr
 	}
@@ -225,15 +236,21 @@ func prepareConfig(ctx context.Context, opts Options, l layout, out *console) (*
 }
 
 // checkFits compares what the config says about addresses with opts, so a
-// changed port is reported instead of half applied.
-func checkFits(cfg *config.Config, opts Options, l layout) error {
+// changed port is reported instead of half applied. The guest chat's port
+// counts only if the chat is on and the file sets it (chatChosen): a file
+// from before the guest chat gets this run's port from upgradeConfig.
+func checkFits(cfg *config.Config, opts Options, l layout, chatChosen bool) error {
 	type pair struct{ key, have, want string }
-	var diffs []string
-	for _, p := range []pair{
+	pairs := []pair{
 		{"homeserver.url", cfg.Homeserver.URL, opts.HomeserverURL()},
 		{"homeserver.server_name", cfg.Homeserver.ServerName, opts.ServerName()},
 		{"appservice.listen", cfg.AppService.Listen, opts.ASListen()},
-	} {
+	}
+	if cfg.GuestChat.Enabled && chatChosen {
+		pairs = append(pairs, pair{"guest_chat.listen", cfg.GuestChat.Listen, opts.ChatListen()})
+	}
+	var diffs []string
+	for _, p := range pairs {
 		if p.have != p.want {
 			diffs = append(diffs, fmt.Sprintf("%s is %q, this run wants %q", p.key, p.have, p.want))
 		}
@@ -241,8 +258,8 @@ func checkFits(cfg *config.Config, opts Options, l layout) error {
 	if len(diffs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: in %s %s. Set %s, %s and %s as on the first run, or delete %s to start over",
-		ErrConfigMismatch, l.config, strings.Join(diffs, "; "), EnvHSPort, EnvFedPort, EnvASPort, l.dir)
+	return fmt.Errorf("%w: in %s %s. Set %s, %s, %s and %s as on the first run, or delete %s to start over",
+		ErrConfigMismatch, l.config, strings.Join(diffs, "; "), EnvHSPort, EnvFedPort, EnvASPort, EnvChatPort, l.dir)
 }
 
 // generateRegistration runs `rathaus generate-registration`, which writes

@@ -20,7 +20,7 @@ import (
 )
 
 func testOptions() Options {
-	return Options{Dir: "x", HSPort: 18008, FedPort: 18448, ASPort: 19330}
+	return Options{Dir: "x", HSPort: 18008, FedPort: 18448, ASPort: 19330, ChatPort: 19332}
 }
 
 func TestDemoConfig(t *testing.T) {
@@ -36,6 +36,9 @@ func TestDemoConfig(t *testing.T) {
 	assert.Equal(t, "localhost:18448", cfg.Homeserver.ServerName)
 	assert.Equal(t, "127.0.0.1:19330", cfg.AppService.Listen)
 	assert.Equal(t, "http://127.0.0.1:19330", cfg.AppService.PublicURL)
+	assert.True(t, cfg.GuestChat.Enabled)
+	assert.Equal(t, "127.0.0.1:19332", cfg.GuestChat.Listen)
+	assert.Equal(t, "http://127.0.0.1:19332", cfg.GuestChat.PublicURL, "derived from the loopback listener")
 	assert.Equal(t, config.DatabaseSQLite, cfg.Database.Type)
 	assert.Equal(t, "rathaus.db", cfg.Database.URI)
 	assert.Equal(t, config.LogFormatConsole, cfg.Logging.Format)
@@ -157,7 +160,7 @@ func TestCheckFits(t *testing.T) {
 	data, err := demoConfig(testOptions())
 	require.NoError(t, err)
 	cfg, _ := config.Parse(data)
-	require.NoError(t, checkFits(cfg, testOptions(), layout{}))
+	require.NoError(t, checkFits(cfg, testOptions(), layout{}, true))
 
 	for _, tc := range []struct {
 		name   string
@@ -167,16 +170,25 @@ func TestCheckFits(t *testing.T) {
 		{"client port", func(o *Options) { o.HSPort = 1 }, "homeserver.url"},
 		{"federation port", func(o *Options) { o.FedPort = 2 }, "homeserver.server_name"},
 		{"appservice port", func(o *Options) { o.ASPort = 3 }, "appservice.listen"},
+		{"chat port", func(o *Options) { o.ChatPort = 4 }, "guest_chat.listen"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := testOptions()
 			tc.change(&opts)
-			err := checkFits(cfg, opts, layout{config: "config.yaml", dir: ".demo"})
+			err := checkFits(cfg, opts, layout{config: "config.yaml", dir: ".demo"}, true)
 			require.ErrorIs(t, err, ErrConfigMismatch)
 			assert.Contains(t, err.Error(), tc.key)
 			assert.Contains(t, err.Error(), "delete .demo")
 		})
 	}
+
+	// The chat's port counts only where the file chose one, and only while
+	// the chat is on.
+	opts := testOptions()
+	opts.ChatPort = 4
+	assert.NoError(t, checkFits(cfg, opts, layout{}, false), "a file from before the guest chat")
+	cfg.GuestChat.Enabled = false
+	assert.NoError(t, checkFits(cfg, opts, layout{}, true), "the chat is off")
 }
 
 func TestStaffPasswordIsStable(t *testing.T) {

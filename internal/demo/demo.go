@@ -197,7 +197,7 @@ func checkPortsFree(opts Options) error {
 	for _, p := range []struct {
 		env  string
 		port int
-	}{{EnvHSPort, opts.HSPort}, {EnvFedPort, opts.FedPort}, {EnvASPort, opts.ASPort}} {
+	}{{EnvHSPort, opts.HSPort}, {EnvFedPort, opts.FedPort}, {EnvASPort, opts.ASPort}, {EnvChatPort, opts.ChatPort}} {
 		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)))
 		if err != nil {
 			return fmt.Errorf("port %d (%s) is %w by another program: %v; choose another with %s=…", p.port, p.env, ErrBusy, err, p.env)

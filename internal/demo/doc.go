@@ -26,12 +26,19 @@
 // account on the next start of the demo (not from !rathaus sync). This happens before rathaus starts, because rathaus invites the
 // staff to the authority space, the department spaces and the staff rooms as
 // it starts. Then the demo starts `rathaus run` as a child process, waits
-// until both are ready and prints how to log in and what to try, followed by
+// until both are ready and prints how to log in and what to try, among it
+// each department's citizen chat (http://127.0.0.1:29332/chat/bauamt, …:
+// write as a citizen, then claim the case in the staff room), followed by
 // a machine-readable line:
 //
 //	DEMO READY homeserver=http://127.0.0.1:8008 server_name=localhost:8448 user=@sachbearbeiterin:localhost:8448 password=… bot=@rathaus:localhost:8448 rathaus_pid=… dendrite_pid=…
 //
 // # Directories of earlier demos
+//
+// Demos before the guest chat wrote no guest_chat section, so rathaus
+// serves the chat on its default 127.0.0.1:29332, the demo's default chat
+// port. With another chat port the demo appends guest_chat.listen to such a
+// file (keeping config.yaml.old); from then on that port is the directory's.
 //
 // Demos before the departments kept the example's staff
 // (@anna:stadt.example, …), users the demo homeserver cannot invite. If both
@@ -55,6 +62,7 @@
 //	RATHAUS_DEMO_HS_PORT   8008   Dendrite client API (plain HTTP): the homeserver URL
 //	RATHAUS_DEMO_FED_PORT  8448   Dendrite federation API (HTTPS, self-signed)
 //	RATHAUS_DEMO_AS_PORT   29330  rathaus appservice listener
+//	RATHAUS_DEMO_CHAT_PORT 29332  rathaus guest chat for citizens (guest_chat.listen; public_url is derived)
 //
 // The server name is localhost:<RATHAUS_DEMO_FED_PORT>, so user IDs read
 // @sachbearbeiterin:localhost:8448 and the server name points at the

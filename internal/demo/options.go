@@ -15,6 +15,7 @@ const (
 	EnvHSPort      = "RATHAUS_DEMO_HS_PORT"
 	EnvFedPort     = "RATHAUS_DEMO_FED_PORT"
 	EnvASPort      = "RATHAUS_DEMO_AS_PORT"
+	EnvChatPort    = "RATHAUS_DEMO_CHAT_PORT"
 	EnvRathausBin  = "RATHAUS_DEMO_RATHAUS_BIN"
 	EnvDendriteBin = "RATHAUS_DENDRITE_BIN"
 	EnvQuiet       = "RATHAUS_DEMO_QUIET"
@@ -22,10 +23,13 @@ const (
 
 // Defaults of Options.
 const (
-	DefaultDir         = ".demo"
-	DefaultHSPort      = 8008
-	DefaultFedPort     = 8448
-	DefaultASPort      = 29330
+	DefaultDir     = ".demo"
+	DefaultHSPort  = 8008
+	DefaultFedPort = 8448
+	DefaultASPort  = 29330
+	// DefaultChatPort is the port of config.DefaultGuestListen, so a demo
+	// directory from before the guest chat needs no change for it.
+	DefaultChatPort    = 29332
 	DefaultDendriteBin = ".cache/bin/dendrite"
 )
 
@@ -43,9 +47,10 @@ const (
 type Options struct {
 	// Dir is the state directory.
 	Dir string
-	// HSPort, FedPort and ASPort are the loopback ports of Dendrite's client
-	// API, Dendrite's federation API and rathaus's appservice listener.
-	HSPort, FedPort, ASPort int
+	// HSPort, FedPort, ASPort and ChatPort are the loopback ports of
+	// Dendrite's client API, Dendrite's federation API, rathaus's appservice
+	// listener and rathaus's guest chat for citizens.
+	HSPort, FedPort, ASPort, ChatPort int
 	// RathausBin and DendriteBin are the executables.
 	RathausBin, DendriteBin string
 	// Quiet keeps rathaus's log out of Stdout; it still goes to its file.
@@ -63,6 +68,10 @@ func (o Options) HomeserverURL() string { return "http://127.0.0.1:" + strconv.I
 
 // ASListen is the address rathaus listens on for the homeserver.
 func (o Options) ASListen() string { return "127.0.0.1:" + strconv.Itoa(o.ASPort) }
+
+// ChatListen is the address of rathaus's guest chat (guest_chat.listen).
+// Browsers reach it under the same address: public_url is derived from it.
+func (o Options) ChatListen() string { return "127.0.0.1:" + strconv.Itoa(o.ChatPort) }
 
 // parseOptions reads flags, whose defaults come from the environment.
 func parseOptions(args []string, stdout, stderr io.Writer) (Options, error) {
@@ -83,6 +92,7 @@ func parseOptions(args []string, stdout, stderr io.Writer) (Options, error) {
 	hsPort := envPort(EnvHSPort, DefaultHSPort)
 	fedPort := envPort(EnvFedPort, DefaultFedPort)
 	asPort := envPort(EnvASPort, DefaultASPort)
+	chatPort := envPort(EnvChatPort, DefaultChatPort)
 	if err != nil {
 		return opts, err
 	}
@@ -92,14 +102,15 @@ func parseOptions(args []string, stdout, stderr io.Writer) (Options, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: rathaus-demo [flags]\n\n"+
 			"Runs rathaus with a local Dendrite homeserver; normally started by `make run`.\n"+
-			"Environment: %s (default %s), %s (%d), %s (%d), %s (%d).\n\nFlags:\n",
-			EnvDir, DefaultDir, EnvHSPort, DefaultHSPort, EnvFedPort, DefaultFedPort, EnvASPort, DefaultASPort)
+			"Environment: %s (default %s), %s (%d), %s (%d), %s (%d), %s (%d).\n\nFlags:\n",
+			EnvDir, DefaultDir, EnvHSPort, DefaultHSPort, EnvFedPort, DefaultFedPort, EnvASPort, DefaultASPort, EnvChatPort, DefaultChatPort)
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&opts.Dir, "dir", envOr(EnvDir, DefaultDir), "state directory (env "+EnvDir+")")
 	fs.IntVar(&opts.HSPort, "hs-port", hsPort, "Dendrite client API port (env "+EnvHSPort+")")
 	fs.IntVar(&opts.FedPort, "fed-port", fedPort, "Dendrite federation port; the server name is localhost:<port> (env "+EnvFedPort+")")
 	fs.IntVar(&opts.ASPort, "as-port", asPort, "rathaus appservice port (env "+EnvASPort+")")
+	fs.IntVar(&opts.ChatPort, "chat-port", chatPort, "rathaus guest chat port, the citizens' web chat (env "+EnvChatPort+")")
 	fs.StringVar(&opts.RathausBin, "rathaus", envOr(EnvRathausBin, defaultRathausBin()), "rathaus executable (env "+EnvRathausBin+")")
 	fs.StringVar(&opts.DendriteBin, "dendrite", envOr(EnvDendriteBin, DefaultDendriteBin), "Dendrite executable (env "+EnvDendriteBin+")")
 	fs.BoolVar(&opts.Quiet, "quiet", os.Getenv(EnvQuiet) != "", "do not echo rathaus's log (env "+EnvQuiet+"=1)")
@@ -117,7 +128,7 @@ func (o Options) validate() error {
 	for _, p := range []struct {
 		name string
 		port int
-	}{{"hs-port", o.HSPort}, {"fed-port", o.FedPort}, {"as-port", o.ASPort}} {
+	}{{"hs-port", o.HSPort}, {"fed-port", o.FedPort}, {"as-port", o.ASPort}, {"chat-port", o.ChatPort}} {
 		if p.port < 1 || p.port > 65535 {
 			return fmt.Errorf("-%s %d is not a port number (1-65535)", p.name, p.port)
 		}

@@ -73,10 +73,10 @@ func fakeOptions(t *testing.T, out io.Writer) Options {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "rathaus")
 	require.NoError(t, os.WriteFile(bin, []byte(fakeRathaus), 0o755))
-	ports, err := devhs.FreePorts(3)
+	ports, err := devhs.FreePorts(4)
 	require.NoError(t, err)
 	return Options{
-		Dir: t.TempDir(), HSPort: ports[0], FedPort: ports[1], ASPort: ports[2],
+		Dir: t.TempDir(), HSPort: ports[0], FedPort: ports[1], ASPort: ports[2], ChatPort: ports[3],
 		RathausBin: bin, DendriteBin: tesths.DendriteBinary(t), Quiet: true,
 		Stdout: out, Stderr: out,
 	}

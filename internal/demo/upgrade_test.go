@@ -130,3 +130,99 @@ func TestDemoAccounts(t *testing.T) {
 	assert.NotContains(t, err.Error(), "zoe")
 	assert.Equal(t, []id.UserID{"@zoe:stadt.example"}, foreignStaff(cfg))
 }
+
+// beforeGuestChat cuts the guest chat and retention sections, which came
+// together, from a config text, as demos before the guest chat wrote it.
+func beforeGuestChat(t *testing.T, text string) string {
+	t.Helper()
+	i := strings.Index(text, "\n# The citizens' guest chat")
+	require.Positive(t, i, "the example's guest chat section moved")
+	return text[:i+1]
+}
+
+// A config.yaml from before the guest chat gets the demo's chat port, unless
+// it is rathaus's default; every line of the file stays.
+func TestUpgradeBeforeTheGuestChat(t *testing.T) {
+	editedStaff := func(s string) string { return strings.Replace(s, "@ben:stadt.example", "@ben:localhost:18448", 1) }
+	for _, tc := range []struct {
+		name     string
+		edit     func(string) string // after the guest chat was cut
+		chatPort int
+		// wantUpgrade: the file is rewritten; wantStaff: with the demo's staff
+		wantUpgrade, wantStaff bool
+		wantListen             string
+		wantPow                int // 0: the default
+	}{
+		{name: "default port", edit: editedStaff, chatPort: DefaultChatPort, wantListen: config.DefaultGuestListen},
+		{name: "custom port", edit: editedStaff, chatPort: 19332, wantUpgrade: true, wantListen: "127.0.0.1:19332"},
+		{name: "custom port and the example's staff", chatPort: 19332, wantUpgrade: true, wantStaff: true, wantListen: "127.0.0.1:19332"},
+		{name: "chat switched off", chatPort: 19332, wantStaff: true, wantUpgrade: true,
+			edit: func(s string) string { return s + "guest_chat:\n  enabled: false\n" }},
+		{name: "section without listen", chatPort: 19332, wantUpgrade: true, wantListen: "127.0.0.1:19332", wantPow: 12,
+			edit: func(s string) string { return editedStaff(s) + "guest_chat:\n  pow_difficulty: 12\n" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts, l := oldDemoDir(t, func(s string) string {
+				s = beforeGuestChat(t, s)
+				if tc.edit != nil {
+					s = tc.edit(s)
+				}
+				return s
+			})
+			opts.ChatPort = tc.chatPort
+			before, err := os.ReadFile(l.config)
+			require.NoError(t, err)
+			var out bytes.Buffer
+
+			cfg, err := prepareConfig(context.Background(), opts, l, newConsole(&out))
+			require.NoError(t, err, "output: %s", out.String())
+			after, err := os.ReadFile(l.config)
+			require.NoError(t, err)
+			if !tc.wantUpgrade {
+				assert.Equal(t, string(before), string(after))
+				assert.NoFileExists(t, l.config+".old")
+				assert.NotContains(t, out.String(), "Upgraded")
+			} else {
+				kept, err := os.ReadFile(l.config + ".old")
+				require.NoError(t, err)
+				assert.Equal(t, before, kept, "one backup: the file as it was")
+				assert.Contains(t, out.String(), "Upgraded")
+				assertCommentsKept(t, string(before), string(after))
+			}
+			assert.Equal(t, tc.wantStaff, checkStaff(cfg, demoStaff(opts.ServerName())) == nil, "the demo's staff")
+			if tc.wantListen == "" {
+				assert.False(t, cfg.GuestChat.Enabled)
+				return
+			}
+			assert.True(t, cfg.GuestChat.Enabled)
+			assert.Equal(t, tc.wantListen, cfg.GuestChat.Listen)
+			assert.Equal(t, "http://"+tc.wantListen, cfg.GuestChat.PublicURL)
+			if tc.chatPort != DefaultChatPort {
+				assert.Contains(t, strings.Join(strings.Fields(out.String()), " "), "guest_chat.listen is now "+tc.wantListen)
+			}
+			wantPow := tc.wantPow
+			if wantPow == 0 {
+				wantPow = config.DefaultPowDifficulty
+			}
+			assert.Equal(t, wantPow, cfg.GuestChat.PowDifficulty, "a hand-written section keeps its keys")
+
+			// The next start finds nothing to upgrade; from now on the chat
+			// port is the file's, like the other ports.
+			out.Reset()
+			_, err = prepareConfig(context.Background(), opts, l, newConsole(&out))
+			require.NoError(t, err)
+			assert.NotContains(t, out.String(), "Upgraded")
+			again, err := os.ReadFile(l.config)
+			require.NoError(t, err)
+			assert.Equal(t, string(after), string(again))
+			if tc.chatPort != DefaultChatPort {
+				other := opts
+				other.ChatPort = 19333
+				_, err = prepareConfig(context.Background(), other, l, newConsole(&out))
+				require.ErrorIs(t, err, ErrConfigMismatch)
+				assert.Contains(t, err.Error(), "guest_chat.listen")
+				assert.Contains(t, err.Error(), EnvChatPort)
+			}
+		})
+	}
+}

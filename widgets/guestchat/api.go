@@ -99,13 +99,20 @@ func (s *Server) sessionView(ctx context.Context, gs *store.GuestSession) (*sess
 	return out, nil
 }
 
+// getSession answers the page's first question: is there a session, and
+// a case to come back to? Without a cookie that is a normal answer (200,
+// no token, no case); a cookie that is wrong or expired is 401.
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 	gs, err := s.session(r)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	} else if gs == nil {
-		writeError(w, errUnauthorized)
+		if _, cookieErr := r.Cookie(s.cookieName()); cookieErr == nil {
+			writeError(w, errUnauthorized)
+			return
+		}
+		writeJSON(w, http.StatusOK, &sessionJSON{})
 		return
 	}
 	view, err := s.sessionView(r.Context(), gs)
