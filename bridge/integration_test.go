@@ -129,7 +129,7 @@ func startRathausTweaked(t *testing.T, servers int, configure func(hss []*tesths
 		if err != nil {
 			return nil, err
 		}
-		next.Metrics, next.GuestChat, next.Retention = cfg.Metrics, cfg.GuestChat, cfg.Retention
+		next.Metrics, next.GuestChat = cfg.Metrics, cfg.GuestChat
 		return next, nil
 	}}
 	if tweak != nil {
