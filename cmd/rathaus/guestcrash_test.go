@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
-	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/internal/guestclient"
 	"github.com/rathaus-de/rathaus/internal/tesths"
@@ -52,55 +50,20 @@ func sendUntilAccepted(t *testing.T, c *guestclient.Client, caseID, txn, body st
 // and nothing is duplicated.
 func TestGuestChatSurvivesKill9(t *testing.T) {
 	var proxy *holdingProxy
-	chatYAML, base := guestChatConfig(t)
-	setup := setupRathaus(t, func(serverName string) string {
-		return fmt.Sprintf("departments:\n  - id: bauamt\n    name: Bauamt\n    staff:\n      - user: \"@anna:%s\"\n", serverName)
-	}, func(hsURL string) string {
-		p, proxyURL := newHoldingProxy(t, hsURL)
-		proxy = p
-		return proxyURL
-	})
-	setup.editConfig(t, "guest_chat:\n  enabled: false\n", chatYAML)
-	hs, proc := setup.hs, setup.proc
-	anna, _, _ := hs.RegisterUser(t, "anna", false)
-	proc.start(t)
+	g := startGuestSetup(t, guestOptions{Proxy: &proxy})
+	proc, anna := g.proc, g.anna
 	ctx := context.Background()
 
-	staff, err := anna.ResolveAlias(ctx, id.NewRoomAlias("_rathaus_bauamt", hs.ServerName))
-	require.NoError(t, err)
-	_, err = anna.JoinRoomByID(ctx, staff.RoomID)
-	require.NoError(t, err)
-
-	citizen := guestclient.New(base)
-	_, err = citizen.StartSession(ctx)
+	citizen := guestclient.New(g.base)
+	_, err := citizen.StartSession(ctx)
 	require.NoError(t, err)
 	c, err := citizen.OpenCase(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Frage 0", TxnID: "citizen-000"})
 	require.NoError(t, err)
-	claim, err := anna.SendText(ctx, staff.RoomID, "!rathaus claim "+c.Reference)
-	require.NoError(t, err)
-	var room id.RoomID
-	tesths.WaitFor(t, 30*time.Second, "anna to be invited to the case room", func() error {
-		resp, err := anna.SyncRequest(ctx, 0, "", "", false, event.PresenceOffline)
-		if err != nil {
-			return err
-		}
-		for r, inv := range resp.Rooms.Invite {
-			for _, evt := range inv.State.Events {
-				_ = evt.Content.ParseRaw(evt.Type)
-				if evt.Type == event.StateRoomName && strings.HasPrefix(evt.Content.AsRoomName().Name, c.Reference) {
-					room = r
-					return nil
-				}
-			}
-		}
-		return fmt.Errorf("no invite yet (claim %s)", claim.EventID)
-	})
-	_, err = anna.JoinRoomByID(ctx, room)
-	require.NoError(t, err)
+	room := g.claim(t, c.Reference)
 
 	stream, err := citizen.Stream(ctx, c.ID, 0)
 	require.NoError(t, err)
-	seen := map[string]int{}   // body → times seen on the stream
+	seen := map[string]int{} // body → times seen on the stream
 	var lastID int64
 	drain := func(s *guestclient.Stream, want func() bool) {
 		t.Helper()
