@@ -1,0 +1,134 @@
+package guestchat
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/store"
+)
+
+// fakeBackend knows one department and does nothing in Matrix.
+type fakeBackend struct{}
+
+func (fakeBackend) Department(depID string) (Department, bool) {
+	if depID != "bauamt" {
+		return Department{}, false
+	}
+	return Department{ID: "bauamt", Name: "Bauamt", Open: true}, true
+}
+
+func (fakeBackend) DepartmentForService(key string) (string, bool) {
+	return "bauamt", key == "99108008000000"
+}
+func (fakeBackend) Authority() Authority { return Authority{Name: "Stadt Prüfheim"} }
+func (fakeBackend) OpenCase(context.Context, OpenRequest) (*store.Case, bool, error) {
+	return nil, false, ErrUnknownDepartment
+}
+func (fakeBackend) SendMessage(context.Context, *store.Case, string, string) error        { return nil }
+func (fakeBackend) SendAttachment(context.Context, *store.Case, string, Attachment) error { return nil }
+func (fakeBackend) CloseCase(context.Context, *store.Case) error                          { return nil }
+func (fakeBackend) Typing(context.Context, *store.Case, bool) error                       { return nil }
+func (fakeBackend) MarkRead(context.Context, *store.Case, id.EventID) error               { return nil }
+func (fakeBackend) Media(context.Context, id.ContentURIString) (io.ReadCloser, error)     { return nil, io.EOF }
+
+func newTestServer(t *testing.T, publicURL string, embed ...string) *Server {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Options{Type: store.TypeSQLite,
+		URI: filepath.Join(t.TempDir(), "rathaus.db"), Log: zerolog.Nop()})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	cfg := config.Default()
+	cfg.GuestChat.PublicURL = publicURL
+	cfg.GuestChat.EmbedOrigins = embed
+	s, err := New(Options{Config: cfg.GuestChat, Retention: cfg.Retention, Secret: []byte("0123456789abcdef0123456789abcdef"),
+		Backend: fakeBackend{}, Store: st, Log: zerolog.Nop(), Version: "test"})
+	require.NoError(t, err)
+	return s
+}
+
+func do(s *Server, method, target string, header map[string]string, body string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	for k, v := range header {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	return w
+}
+
+// On https the cookie is __Host- prefixed and Secure; on loopback http it
+// cannot be.
+func TestSessionCookie(t *testing.T) {
+	for _, tc := range []struct {
+		url, prefix string
+		secure      bool
+	}{
+		{"https://chat.stadt.example", "__Host-rathaus_guest=", true},
+		{"http://127.0.0.1:29332", "rathaus_guest=", false},
+	} {
+		s := newTestServer(t, tc.url)
+		w := do(s, http.MethodPost, "/api/guest/v1/session", map[string]string{"Content-Type": "application/json"}, "{}")
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		cookie := w.Header().Get("Set-Cookie")
+		assert.True(t, strings.HasPrefix(cookie, tc.prefix), cookie)
+		assert.Equal(t, tc.secure, strings.Contains(cookie, "; Secure"), cookie)
+		assert.Contains(t, cookie, "HttpOnly")
+		assert.Contains(t, cookie, "SameSite=Strict")
+		assert.Contains(t, cookie, "Path=/")
+		assert.NotContains(t, cookie, "Domain=")
+	}
+}
+
+// The page may be framed only by the configured origins.
+func TestEmbeddingAllowList(t *testing.T) {
+	closed := newTestServer(t, "https://chat.stadt.example")
+	w := do(closed, http.MethodGet, "/chat/bauamt", nil, "")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'")
+
+	open := newTestServer(t, "https://chat.stadt.example", "https://portal.stadt.example", "https://service.stadt.example")
+	w = do(open, http.MethodGet, "/chat/bauamt", nil, "")
+	csp := w.Header().Get("Content-Security-Policy")
+	assert.Contains(t, csp, "frame-ancestors https://portal.stadt.example https://service.stadt.example")
+	assert.Contains(t, csp, "script-src 'self'")
+	assert.NotContains(t, csp, "unsafe")
+	assert.Contains(t, w.Body.String(), `<html lang="de">`)
+}
+
+func TestPageLanguageAndRouting(t *testing.T) {
+	s := newTestServer(t, "https://chat.stadt.example")
+	for _, tc := range []struct{ target, accept, want string }{
+		{"/chat/bauamt", "", "de"},
+		{"/chat/bauamt", "en-GB,en;q=0.9,de;q=0.5", "en"},
+		{"/chat/bauamt", "fr-FR,de;q=0.8,en;q=0.7", "de"},
+		{"/chat/bauamt?lang=en", "de", "en"},
+		{"/chat/bauamt?lang=de", "en", "de"},
+	} {
+		w := do(s, http.MethodGet, tc.target, map[string]string{"Accept-Language": tc.accept}, "")
+		require.Equal(t, http.StatusOK, w.Code, tc.target)
+		assert.Contains(t, w.Body.String(), `<html lang="`+tc.want+`">`, "%s with %q", tc.target, tc.accept)
+	}
+	w := do(s, http.MethodGet, "/chat?service=99108008000000&lang=en", nil, "")
+	assert.Equal(t, http.StatusSeeOther, w.Code)
+	assert.Equal(t, "/chat/bauamt?lang=en&service=99108008000000", w.Header().Get("Location"))
+	w = do(s, http.MethodGet, "/chat/nope", nil, "")
+	assert.Equal(t, http.StatusNotFound, w.Code)
+	assert.Contains(t, w.Body.String(), "Diesen Chat gibt es nicht")
+	w = do(s, http.MethodGet, "/assets/app.js", nil, "")
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Header().Get("Content-Type"), "javascript")
+	assert.NotEmpty(t, w.Header().Get("ETag"))
+	w = do(s, http.MethodGet, "/assets/app.test.mjs", nil, "")
+	assert.Equal(t, http.StatusNotFound, w.Code)
+}
