@@ -63,8 +63,8 @@ type Server struct {
 
 	assetETags   map[string]string
 	assetVersion string
-	closeOnce sync.Once
-	handler   http.Handler
+	closeOnce    sync.Once
+	handler      http.Handler
 
 	messages   *ratelimit.Set
 	sessionLim *ratelimit.Limiter

@@ -40,7 +40,9 @@ func (fakeBackend) SendAttachment(context.Context, *store.Case, string, Attachme
 func (fakeBackend) CloseCase(context.Context, *store.Case) error                          { return nil }
 func (fakeBackend) Typing(context.Context, *store.Case, bool) error                       { return nil }
 func (fakeBackend) MarkRead(context.Context, *store.Case, id.EventID) error               { return nil }
-func (fakeBackend) Media(context.Context, id.ContentURIString) (io.ReadCloser, error)     { return nil, io.EOF }
+func (fakeBackend) Media(context.Context, id.ContentURIString) (io.ReadCloser, error) {
+	return nil, io.EOF
+}
 
 func newTestServer(t *testing.T, publicURL string, embed ...string) *Server {
 	t.Helper()
