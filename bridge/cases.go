@@ -252,7 +252,9 @@ func (b *Bridge) joinCaseworker(ctx context.Context, c *store.Case, user id.User
 	b.convergePowerLevels(ctx, c.RoomID, state, users, false, &report)
 	notice := &event.MessageEventContent{MsgType: event.MsgNotice, Body: fmt.Sprintf(
 		"Jemand aus dem Team „%s“ ist jetzt für Sie da. / A member of the %s team is here for you now.", d.Name, d.Name)}
-	_, err = b.sender.Send(ctx, bot, c.RoomID, event.EventMessage, notice,
+	// The guest chat shows the join in the citizen's language itself.
+	tagged := &event.Content{Parsed: notice, Raw: map[string]any{noticeKindKey: "caseworker_joined"}}
+	_, err = b.sender.Send(ctx, bot, c.RoomID, event.EventMessage, tagged,
 		TxnID(bot.UserID, c.RoomID, id.EventID(c.ID+"/"+user.String()), "caseworker-joined"))
 	return err
 }

@@ -11,6 +11,10 @@ import (
 	"github.com/rathaus-de/rathaus/store"
 )
 
+// noticeKindKey marks the bot's notices whose meaning the guest chat shows
+// in its own words.
+const noticeKindKey = "de.rathaus.notice"
+
 // recordCaseEvent keeps what the citizen may see of a case room event in
 // the case's timeline, from which the guest chat's live stream is served:
 // messages of the citizen, staff and the bot, status changes and staff
@@ -81,6 +85,9 @@ func (b *Bridge) caseEventOf(ctx context.Context, c *store.Case, evt *event.Even
 	case evt.Sender == b.cfg.BotUserID():
 		if msg.RelatesTo.GetReplyTo() != "" {
 			return ce, false, nil // an answer to a staff command
+		}
+		if kind, _ := evt.Content.Raw[noticeKindKey].(string); kind == "caseworker_joined" {
+			return ce, false, nil // the page says it with staff_joined, in its language
 		}
 		ce.Origin = "system"
 	case b.cfg.IsOurUser(evt.Sender):
