@@ -14,9 +14,10 @@ import (
 	"github.com/rathaus-de/rathaus/internal/tesths"
 )
 
-// Retention for TestBrowserPageStates: the page warns after 8 s without a
-// sign of the citizen, and a case is abandoned after 24 s.
-const statesRetention = "retention:\n  abandon_after: 24s\n  idle_warning: 16s\n  check_interval: 500ms\n  keep_closed: 1h\n"
+// Retention for TestBrowserPageStates: the page warns after 10 s without a
+// sign of the citizen (room enough for the chat checks before it), and a
+// case is abandoned after 28 s.
+const statesRetention = "retention:\n  abandon_after: 28s\n  idle_warning: 18s\n  check_interval: 500ms\n  keep_closed: 1h\n"
 
 // TestBrowserPageStates walks the citizen's page through every state it
 // can be in and runs axe-core on each (issue 4, acceptance 2): the entry

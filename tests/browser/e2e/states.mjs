@@ -205,7 +205,7 @@ run(async () => {
   if (!kept.case.open || kept.case.status !== 'active') throw new Error(`"Ich bin noch da" did not keep the case open: ${JSON.stringify(kept.case)}`);
   if (!(await page.isVisible('#composer'))) throw new Error('the composer is gone although the case is open');
 
-  // By now the next warning is due (8 s after the answer). Escape is an
+  // By now the next warning is due (10 s after the answer). Escape is an
   // answer too.
   await until('the idle warning again', 20000, async () => page.evaluate(() =>
     (document.getElementById('idle-dialog').open && document.activeElement.id === 'still-here')
