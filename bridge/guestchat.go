@@ -209,7 +209,9 @@ func (g *guestBackend) SendAttachment(ctx context.Context, c *store.Case, txnID 
 		return guestchat.ErrCaseNotOpen
 	}
 	ghost := g.b.as.Intent(c.Ghost)
-	up, err := ghost.UploadBytesWithName(ctx, a.Data, a.Type, a.Name)
+	// Uploaded without its name: the name is the citizen's text, and the
+	// client logs request URLs at debug level. The event carries the name.
+	up, err := ghost.UploadBytes(ctx, a.Data, a.Type)
 	if err != nil {
 		return fmt.Errorf("failed to upload the citizen's file: %w", err)
 	}
