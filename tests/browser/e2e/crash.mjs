@@ -5,6 +5,7 @@
 // itself, and in the end show every message exactly once, also after a
 // reload.
 import { run, launch, step, log, allowConsoleErrors } from '../lib/harness.mjs';
+import { until, watchDialogs, waitForStatus, send, history } from './citizen.mjs';
 
 const DISCONNECTED = 'Verbindung unterbrochen – wird wiederhergestellt …';
 const RECONNECTED = 'Verbindung wiederhergestellt.';
@@ -81,33 +82,10 @@ run(async () => {
 
 // ---- the citizen's helpers ----------------------------------------------
 
-// until polls check (true, or a string saying what is still missing) every
-// 100 ms until it is true, and fails with the last answer after timeoutMs.
-async function until(what, timeoutMs, check) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await check();
-    if (state === true) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${state}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function allowNetworkErrors(page) {
   allowConsoleErrors(page,
     /^Failed to load resource: net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE|INCOMPLETE_CHUNKED_ENCODING|CONNECTION_CLOSED)/,
     /^Failed to load resource: the server responded with a status of 503/);
-}
-
-// watchDialogs records every alert/confirm/prompt the page opens: a
-// message body must never run as script.
-function watchDialogs(page) {
-  const opened = [];
-  page.on('dialog', (d) => {
-    opened.push(`${d.type()}: ${d.message()}`);
-    d.dismiss().catch(() => {});
-  });
-  return opened;
 }
 
 // watchConnection records every text #connection-status shows; the notes
@@ -136,31 +114,6 @@ async function openCase(page, { question }) {
   await page.waitForSelector('#chat:not([hidden])', { timeout: 30000 });
   await page.waitForFunction(() => document.getElementById('case-reference').textContent.trim() !== '');
   return (await page.textContent('#case-reference')).trim();
-}
-
-async function waitForStatus(page, text) {
-  await until(`the case status "${text}"`, 30000, async () => {
-    const now = (await page.textContent('#case-status')).trim();
-    return now === text || `#case-status says "${now}"`;
-  });
-}
-
-// send types body into the composer and presses Enter, as a citizen does.
-async function send(page, body) {
-  await page.focus('#message-input');
-  await page.keyboard.type(body);
-  await page.keyboard.press('Enter');
-}
-
-// history lists the messages in the page's log, pending ones included.
-function history(page) {
-  return page.evaluate(() => [...document.querySelectorAll('#message-list li.message')].map((li) => ({
-    seq: li.dataset.seq ? Number(li.dataset.seq) : null,
-    from: li.dataset.from,
-    txn: li.dataset.txn || null,
-    pending: li.classList.contains('pending'),
-    body: (li.querySelector('.body')?.textContent) ?? '',
-  })));
 }
 
 // checkExactlyOnce says true if every wanted citizen and staff message is

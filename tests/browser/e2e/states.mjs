@@ -4,6 +4,7 @@
 import {
   run, launch, step, log, checkA11y, tabTo, shiftTabTo, allowConsoleErrors,
 } from '../lib/harness.mjs';
+import { until, watchDialogs, waitForStatus, send, history } from './citizen.mjs';
 
 // A 1×1 PNG: a real image, so rathaus's check of the first bytes accepts it.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
@@ -240,31 +241,8 @@ run(async () => {
 
 // ---- helpers ----------------------------------------------------------------
 
-// until polls check (true, or a string saying what is still missing) every
-// 100 ms until it is true, and fails with the last answer after timeoutMs.
-async function until(what, timeoutMs, check) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await check();
-    if (state === true) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${state}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function expectIncludes(text, want, what) {
   if (typeof text !== 'string' || !text.includes(want)) throw new Error(`${what}: ${JSON.stringify(text)} does not contain ${JSON.stringify(want)}`);
-}
-
-// watchDialogs records every alert/confirm/prompt the page opens: a
-// message body must never run as script.
-function watchDialogs(page) {
-  const opened = [];
-  page.on('dialog', (d) => {
-    opened.push(`${d.type()}: ${d.message()}`);
-    d.dismiss().catch(() => {});
-  });
-  return opened;
 }
 
 // hold lets requests to pattern wait until release(); reached resolves
@@ -284,31 +262,6 @@ async function hold(page, pattern) {
     reached,
     release: open,
   };
-}
-
-async function waitForStatus(page, text) {
-  await until(`the case status "${text}"`, 30000, async () => {
-    const now = (await page.textContent('#case-status')).trim();
-    return now === text || `#case-status says "${now}"`;
-  });
-}
-
-// send types body into the composer and presses Enter, as a citizen does.
-async function send(page, body) {
-  await page.focus('#message-input');
-  await page.keyboard.type(body);
-  await page.keyboard.press('Enter');
-}
-
-// history lists the messages in the page's log, pending ones included.
-function history(page) {
-  return page.evaluate(() => [...document.querySelectorAll('#message-list li.message')].map((li) => ({
-    seq: li.dataset.seq ? Number(li.dataset.seq) : null,
-    from: li.dataset.from,
-    pending: li.classList.contains('pending'),
-    body: (li.querySelector('.body')?.textContent) ?? '',
-    image: !!li.querySelector('img'),
-  })));
 }
 
 // session asks the API, with the page's own cookie, what the case is.
