@@ -117,7 +117,7 @@ func (g *guestBackend) OpenCase(ctx context.Context, req guestchat.OpenRequest) 
 			return c, created, err
 		}
 	}
-	if req.Question != "" && isOpenStatus(c.Status) {
+	if req.Question != "" && protocol.CaseStatus(c.Status).Open() {
 		if err = g.send(ctx, c, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: req.Question,
 			Mentions: &event.Mentions{}}, req.TxnID, id.EventID("question:"+c.ID)); err != nil {
 			return c, created, err
@@ -168,14 +168,6 @@ func (g *guestBackend) sessionCase(ctx context.Context, req guestchat.OpenReques
 	return c, c != nil, err
 }
 
-func isOpenStatus(s string) bool {
-	switch protocol.CaseStatus(s) {
-	case protocol.CaseQueued, protocol.CaseActive, protocol.CaseAwaitingCitizen:
-		return true
-	}
-	return false
-}
-
 // send sends content as the citizen's ghost, once per cause.
 func (g *guestBackend) send(ctx context.Context, c *store.Case, t event.Type, content any, guestTxn string, cause id.EventID) error {
 	b := g.b
@@ -197,7 +189,7 @@ func (g *guestBackend) send(ctx context.Context, c *store.Case, t event.Type, co
 }
 
 func (g *guestBackend) SendMessage(ctx context.Context, c *store.Case, txnID, body string) error {
-	if !isOpenStatus(c.Status) || c.RoomID == "" {
+	if !protocol.CaseStatus(c.Status).Open() || c.RoomID == "" {
 		return guestchat.ErrCaseNotOpen
 	}
 	return g.send(ctx, c, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body,
@@ -205,7 +197,7 @@ func (g *guestBackend) SendMessage(ctx context.Context, c *store.Case, txnID, bo
 }
 
 func (g *guestBackend) SendAttachment(ctx context.Context, c *store.Case, txnID string, a guestchat.Attachment) error {
-	if !isOpenStatus(c.Status) || c.RoomID == "" {
+	if !protocol.CaseStatus(c.Status).Open() || c.RoomID == "" {
 		return guestchat.ErrCaseNotOpen
 	}
 	ghost := g.b.as.Intent(c.Ghost)

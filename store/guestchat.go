@@ -11,10 +11,9 @@ import (
 )
 
 // GuestSession is one browser session of the guest chat. The store never
-// sees the cookie or CSRF token itself, only their hashes.
+// sees the cookie's token, only its hash.
 type GuestSession struct {
 	TokenHash string
-	CSRFHash  string
 	CaseID    string // "" until the session opened a case
 	CreatedAt time.Time
 	LastSeen  time.Time
@@ -23,9 +22,9 @@ type GuestSession struct {
 
 const (
 	insertSessionQuery = `
-		INSERT INTO guest_session (token_hash, csrf_hash, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)`
+		INSERT INTO guest_session (token_hash, created_at, last_seen_at, expires_at) VALUES ($1, $2, $2, $3)`
 	getSessionQuery = `
-		SELECT token_hash, csrf_hash, COALESCE(case_id, ''), created_at, last_seen_at, expires_at
+		SELECT token_hash, COALESCE(case_id, ''), created_at, last_seen_at, expires_at
 		FROM guest_session WHERE token_hash = $1 AND expires_at > $2`
 	touchSessionQuery  = `UPDATE guest_session SET last_seen_at = $2, expires_at = $3 WHERE token_hash = $1`
 	bindSessionQuery   = `UPDATE guest_session SET case_id = $2 WHERE token_hash = $1 AND case_id IS NULL AND expires_at > $3`
@@ -39,8 +38,8 @@ const (
 )
 
 // CreateGuestSession stores a new session.
-func (s *Store) CreateGuestSession(ctx context.Context, tokenHash, csrfHash string, expires time.Time) error {
-	if _, err := s.DB.Exec(ctx, insertSessionQuery, tokenHash, csrfHash, time.Now().UnixMilli(), expires.UnixMilli()); err != nil {
+func (s *Store) CreateGuestSession(ctx context.Context, tokenHash string, expires time.Time) error {
+	if _, err := s.DB.Exec(ctx, insertSessionQuery, tokenHash, time.Now().UnixMilli(), expires.UnixMilli()); err != nil {
 		return fmt.Errorf("failed to store guest session: %w", err)
 	}
 	return nil
@@ -52,7 +51,7 @@ func (s *Store) GetGuestSession(ctx context.Context, tokenHash string) (*GuestSe
 	var gs GuestSession
 	var created, seen, expires int64
 	err := s.DB.QueryRow(ctx, getSessionQuery, tokenHash, time.Now().UnixMilli()).
-		Scan(&gs.TokenHash, &gs.CSRFHash, &gs.CaseID, &created, &seen, &expires)
+		Scan(&gs.TokenHash, &gs.CaseID, &created, &seen, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {

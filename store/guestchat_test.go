@@ -20,13 +20,12 @@ func TestGuestSessions(t *testing.T) {
 	eachDialect(t, func(t *testing.T, open func() *store.Store) {
 		ctx := context.Background()
 		s := open()
-		require.NoError(t, s.CreateGuestSession(ctx, "h1", "c1", time.Now().Add(time.Hour)))
-		require.NoError(t, s.CreateGuestSession(ctx, "old", "c2", time.Now().Add(-time.Second)))
+		require.NoError(t, s.CreateGuestSession(ctx, "h1", time.Now().Add(time.Hour)))
+		require.NoError(t, s.CreateGuestSession(ctx, "old", time.Now().Add(-time.Second)))
 
 		gs, err := s.GetGuestSession(ctx, "h1")
 		require.NoError(t, err)
 		require.NotNil(t, gs)
-		assert.Equal(t, "c1", gs.CSRFHash)
 		assert.Empty(t, gs.CaseID)
 
 		gone, err := s.GetGuestSession(ctx, "old")
@@ -55,7 +54,7 @@ func TestOneCasePerSession(t *testing.T) {
 	eachDialect(t, func(t *testing.T, open func() *store.Store) {
 		ctx := context.Background()
 		s := open()
-		require.NoError(t, s.CreateGuestSession(ctx, "sess", "csrf", time.Now().Add(time.Hour)))
+		require.NoError(t, s.CreateGuestSession(ctx, "sess", time.Now().Add(time.Hour)))
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		var won []*store.Case

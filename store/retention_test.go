@@ -134,8 +134,8 @@ func TestPurgeCase(t *testing.T) {
 			require.NoError(t, s.SetCaseRoom(ctx, caseID, id.RoomID("!"+caseID+":hs")))
 			require.NoError(t, s.TransitionCase(ctx, caseID, "queued", "active", "claim", "@anna:hs"))
 			require.NoError(t, s.AddCaseAssignee(ctx, caseID, "@anna:hs"))
-			_, err = s.DB.Exec(ctx, `INSERT INTO guest_session (token_hash, csrf_hash, case_id, created_at, last_seen_at, expires_at)
-				VALUES ($1, 'csrf', $2, 1, 1, 2)`, "token-"+caseID, caseID)
+			_, err = s.DB.Exec(ctx, `INSERT INTO guest_session (token_hash, case_id, created_at, last_seen_at, expires_at)
+				VALUES ($1, $2, 1, 1, 2)`, "token-"+caseID, caseID)
 			require.NoError(t, err)
 			for i, body := range []string{"Mein Bauantrag", "Danke"} {
 				_, err = s.DB.Exec(ctx, `INSERT INTO case_event (case_id, event_id, kind, origin, body, ts)

@@ -1,10 +1,9 @@
 -- v7 -> v8: Guest chat sessions, the citizen-visible case timeline, citizen activity
 -- A browser session of the guest chat. Only the SHA-256 of the cookie's
--- token and of the CSRF token are stored; case_id binds the session to at
+-- token is stored (the CSRF token is derived from it); case_id binds the session to at
 -- most one case, and UNIQUE makes one case have at most one session.
 CREATE TABLE guest_session (
 	token_hash   TEXT   PRIMARY KEY,
-	csrf_hash    TEXT   NOT NULL,
 	case_id      TEXT   UNIQUE REFERENCES citizen_case (id) ON DELETE CASCADE,
 	created_at   BIGINT NOT NULL,
 	last_seen_at BIGINT NOT NULL,

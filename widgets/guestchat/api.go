@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/pow"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/ratelimit"
@@ -27,16 +28,15 @@ var txnIDRegex = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 
 // caseJSON is a case as the page sees it.
 type caseJSON struct {
-	ID            string         `json:"id"`
-	Reference     string         `json:"reference"`
-	Department    departmentRef  `json:"department"`
-	Status        string         `json:"status"`
-	Open          bool           `json:"open"`
-	QueuePosition int            `json:"queue_position,omitempty"`
-	CreatedAt     time.Time      `json:"created_at"`
-	LastCitizenAt *time.Time     `json:"last_citizen_at,omitempty"`
-	AbandonAt     *time.Time     `json:"abandon_at,omitempty"`
-	Extra         map[string]any `json:"-"`
+	ID            string        `json:"id"`
+	Reference     string        `json:"reference"`
+	Department    departmentRef `json:"department"`
+	Status        string        `json:"status"`
+	Open          bool          `json:"open"`
+	QueuePosition int           `json:"queue_position,omitempty"`
+	CreatedAt     time.Time     `json:"created_at"`
+	LastCitizenAt *time.Time    `json:"last_citizen_at,omitempty"`
+	AbandonAt     *time.Time    `json:"abandon_at,omitempty"`
 }
 
 type departmentRef struct {
@@ -49,13 +49,8 @@ type sessionJSON struct {
 	Case      *caseJSON `json:"case"`
 }
 
-// isOpen reports whether the citizen can still write in a case.
-func isOpen(status string) bool {
-	return status == "queued" || status == "active" || status == "awaiting_citizen"
-}
-
 func (s *Server) caseView(ctx context.Context, c *store.Case) *caseJSON {
-	v := &caseJSON{ID: c.ID, Reference: c.Reference, Status: c.Status, Open: isOpen(c.Status),
+	v := &caseJSON{ID: c.ID, Reference: c.Reference, Status: c.Status, Open: protocol.CaseStatus(c.Status).Open(),
 		Department: departmentRef{ID: c.Department, Name: c.Department}, CreatedAt: c.CreatedAt.UTC()}
 	if d, ok := s.backend.Department(c.Department); ok {
 		v.Department.Name = d.Name
@@ -149,7 +144,7 @@ func (s *Server) postSession(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				s.internal(w, r, err)
 				return
-			} else if c != nil && isOpen(c.Status) {
+			} else if c != nil && protocol.CaseStatus(c.Status).Open() {
 				writeError(w, &apiError{Status: http.StatusConflict, Code: "case_open", Message: "close the open case first"})
 				return
 			}
@@ -305,12 +300,9 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrUnknownDepartment):
 		writeError(w, errNotFound)
 		return
-	case err != nil && c == nil:
-		s.unavailable(w, r, err)
-		return
 	case err != nil:
-		// The case exists, but its room is not complete yet; the page
-		// retries and the next call finishes it.
+		// The homeserver failed on the way; if the case exists, the page's
+		// retry finishes what is missing.
 		s.unavailable(w, r, err)
 		return
 	}
@@ -420,7 +412,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, gs *store.G
 		writeError(w, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_long",
 			Message: "the message is longer than " + strconv.Itoa(s.cfg.MaxMessageLength) + " characters"})
 		return
-	case !isOpen(c.Status):
+	case !protocol.CaseStatus(c.Status).Open():
 		writeError(w, errCaseClosed)
 		return
 	}
@@ -449,7 +441,7 @@ func (s *Server) sendAttachment(w http.ResponseWriter, r *http.Request, gs *stor
 		writeError(w, &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_type", Message: "attachments are turned off"})
 		return
 	}
-	if !isOpen(c.Status) {
+	if !protocol.CaseStatus(c.Status).Open() {
 		writeError(w, errCaseClosed)
 		return
 	}
@@ -565,19 +557,29 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request, _ *store.GuestSes
 	}
 }
 
+// decodeSignal reads the body of a typing or read signal, within the
+// session's signal limit; it answers the request itself when it returns
+// false.
+func (s *Server) decodeSignal(w http.ResponseWriter, r *http.Request, gs *store.GuestSession, body any) bool {
+	if apiErr := decodeJSON(r, body); apiErr != nil {
+		writeError(w, apiErr)
+		return false
+	}
+	if ok, retry := s.signals.Allow(gs.TokenHash); !ok {
+		writeError(w, errRateLimited(retry))
+		return false
+	}
+	return true
+}
+
 func (s *Server) typing(w http.ResponseWriter, r *http.Request, gs *store.GuestSession, c *store.Case) {
 	var body struct {
 		Typing bool `json:"typing"`
 	}
-	if apiErr := decodeJSON(r, &body); apiErr != nil {
-		writeError(w, apiErr)
+	if !s.decodeSignal(w, r, gs, &body) {
 		return
 	}
-	if ok, retry := s.signals.Allow(gs.TokenHash); !ok {
-		writeError(w, errRateLimited(retry))
-		return
-	}
-	if isOpen(c.Status) {
+	if protocol.CaseStatus(c.Status).Open() {
 		if err := s.backend.Typing(r.Context(), c, body.Typing); err != nil {
 			zerolog.Ctx(r.Context()).Debug().Err(err).Msg("Failed to send typing notification")
 		}
@@ -589,12 +591,7 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, gs *store.GuestSes
 	var body struct {
 		Seq int64 `json:"seq"`
 	}
-	if apiErr := decodeJSON(r, &body); apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
-	if ok, retry := s.signals.Allow(gs.TokenHash); !ok {
-		writeError(w, errRateLimited(retry))
+	if !s.decodeSignal(w, r, gs, &body) {
 		return
 	}
 	e, err := s.store.GetCaseEvent(r.Context(), c.ID, body.Seq)
@@ -616,7 +613,7 @@ func (s *Server) alive(w http.ResponseWriter, r *http.Request, _ *store.GuestSes
 		writeError(w, apiErr)
 		return
 	}
-	if isOpen(c.Status) {
+	if protocol.CaseStatus(c.Status).Open() {
 		now := time.Now()
 		if err := s.store.TouchCitizen(r.Context(), c.ID, now); err != nil {
 			s.internal(w, r, err)
@@ -633,7 +630,7 @@ func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, _ *store.Gues
 		writeError(w, apiErr)
 		return
 	}
-	if isOpen(c.Status) {
+	if protocol.CaseStatus(c.Status).Open() {
 		if err := s.backend.CloseCase(r.Context(), c); err != nil && !errors.Is(err, ErrCaseNotOpen) {
 			s.unavailable(w, r, err)
 			return

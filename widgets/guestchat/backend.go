@@ -45,7 +45,7 @@ type Backend interface {
 // Store is the part of the database the guest chat uses. *store.Store
 // implements it.
 type Store interface {
-	CreateGuestSession(ctx context.Context, tokenHash, csrfHash string, expires time.Time) error
+	CreateGuestSession(ctx context.Context, tokenHash string, expires time.Time) error
 	GetGuestSession(ctx context.Context, tokenHash string) (*store.GuestSession, error)
 	TouchGuestSession(ctx context.Context, tokenHash string, expires time.Time) error
 	DeleteGuestSession(ctx context.Context, tokenHash string) error

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
 
@@ -153,7 +154,7 @@ func (s *Server) sendStored(ctx context.Context, out *sseWriter, caseID string, 
 func (s *Server) eventJSON(caseID string, e store.CaseEvent) (string, any) {
 	switch e.Kind {
 	case "status":
-		return "status", map[string]any{"seq": e.Seq, "status": e.Body, "open": isOpen(e.Body), "ts": e.TS.UTC()}
+		return "status", map[string]any{"seq": e.Seq, "status": e.Body, "open": protocol.CaseStatus(e.Body).Open(), "ts": e.TS.UTC()}
 	case "staff_joined":
 		return "staff_joined", map[string]any{"seq": e.Seq, "team": e.Body, "ts": e.TS.UTC()}
 	}
@@ -197,7 +198,7 @@ func (s *Server) sendEphemeral(ctx context.Context, out *sseWriter, caseID strin
 			return err
 		}
 	}
-	if isOpen(c.Status) {
+	if protocol.CaseStatus(c.Status).Open() {
 		if at := s.abandonAt(c); !at.Equal(st.abandonAt) {
 			st.abandonAt = at
 			if err = out.event("idle", 0, map[string]time.Time{"abandon_at": at}); err != nil {
