@@ -68,6 +68,8 @@ func TestBrowserChatSurvivesKill9(t *testing.T) {
 
 	// 1. The citizen's message reaches the homeserver, rathaus never hears
 	// back, and dies in that moment.
+	// Only the citizen's ghost: a bot notice in the same moment passes.
+	proxy.sender.Store("@_rathaus_guest_*")
 	proxy.hold.Store(true)
 	s.Continue("active", map[string]any{"body": "Bürger 1"})
 	s.Expect("sent-held", browserStep)
@@ -78,6 +80,7 @@ func TestBrowserChatSurvivesKill9(t *testing.T) {
 		return nil
 	})
 	kill("a citizen send unconfirmed")
+	t.Logf("held: %v", proxy.heldSends())
 	proxy.releaseAll()
 	annaWrites("Amt 1")
 	s.Continue("sent-held", map[string]any{"body": "Bürger 2"})
@@ -124,8 +127,19 @@ func TestBrowserChatSurvivesKill9(t *testing.T) {
 	for _, body := range staff {
 		assert.Equal(t, 1, inRoom[body], "%q in the case room", body)
 	}
+	// The held send comes back one of two ways, depending on whether
+	// Dendrite's push of the created event reached rathaus before the kill:
+	// the stream delivers it and the page stops retrying, or the page's
+	// retry makes rathaus look for it in the room ("Found an unconfirmed
+	// send"). Either way it is in the room once (above);
+	// TestGuestChatSurvivesKill9 pins the second way down.
 	log := g.proc.log()
-	assert.Contains(t, log, "Found an unconfirmed send in the room", "the held send was found, not sent again")
+	t.Logf("unconfirmed sends found in the room after the restarts: %d", len(linesContaining(log, "Found an unconfirmed send in the room")))
+	// While rathaus is down the page retries with a growing pause, it does
+	// not hammer the server: one post per message plus a few retries.
+	posts := int(done["messagePosts"].(float64))
+	t.Logf("the page posted %d times for %d messages", posts, len(citizen)-1)
+	assert.LessOrEqual(t, posts, 4*(len(citizen)-1), "posts of the page to .../messages")
 	for _, body := range slices.Concat(citizen, []string{"Bürger", "Carport"}) {
 		assert.Empty(t, linesContaining(log, body), "message bodies are not logged")
 	}

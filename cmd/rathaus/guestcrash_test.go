@@ -95,6 +95,8 @@ func TestGuestChatSurvivesKill9(t *testing.T) {
 
 	// The citizen's next message is created on the homeserver, but
 	// rathaus never hears back: kill it in exactly that moment.
+	// Only the citizen's ghost: a bot notice in the same moment passes.
+	proxy.sender.Store("@_rathaus_guest_*")
 	proxy.hold.Store(true)
 	stalled := make(chan error, 1)
 	go func() {
@@ -109,6 +111,7 @@ func TestGuestChatSurvivesKill9(t *testing.T) {
 	})
 	require.NoError(t, proc.cmd.Process.Signal(syscall.SIGKILL))
 	_ = proc.cmd.Wait()
+	t.Logf("held: %v", proxy.heldSends())
 	proxy.releaseAll()
 	assert.Error(t, <-stalled, "the page saw the send fail")
 	drain(stream, func() bool { return true })
@@ -151,6 +154,6 @@ func TestGuestChatSurvivesKill9(t *testing.T) {
 		assert.Equal(t, 1, inRoom[fmt.Sprintf("Bürger %d", i)], "citizen message %d in the room", i)
 	}
 	assert.Equal(t, 1, inRoom["Frage 0"])
-	assert.Contains(t, proc.log(), "Found an unconfirmed send in the room")
-	assert.NotContains(t, proc.log(), "Bürger", "message bodies are not logged")
+	assert.NotEmpty(t, linesContaining(proc.log(), "Found an unconfirmed send in the room"), "the held send was found, not sent again")
+	assert.Empty(t, linesContaining(proc.log(), "Bürger"), "message bodies are not logged")
 }

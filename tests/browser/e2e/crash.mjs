@@ -18,6 +18,12 @@ run(async () => {
   // every failed request as a console error; the page retries them.
   allowNetworkErrors(page);
   const dialogs = watchDialogs(page);
+  // Every POST of a message, retries included: the Go side checks that the
+  // page backs off while rathaus is down instead of hammering it.
+  let messagePosts = 0;
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && /\/api\/guest\/v1\/cases\/[^/]+\/messages$/.test(req.url())) messagePosts++;
+  });
 
   const { url, question } = await step('ready');
   await page.goto(url);
@@ -77,7 +83,7 @@ run(async () => {
   }
   if (dialogs.length > 0) throw new Error(`the page opened dialogs: ${JSON.stringify(dialogs)}`);
   log(`${after.length} messages, connection log ${JSON.stringify(seen)}`);
-  await step('done', { history: after, connection: seen });
+  await step('done', { history: after, connection: seen, messagePosts });
 });
 
 // ---- the citizen's helpers ----------------------------------------------

@@ -114,29 +114,35 @@ export function backoff(err, attempt, cap = 30000) {
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
+function abortError() {
+  return new DOMException('aborted', 'AbortError');
+}
+
 // A Waker lets the page cut a retry wait short (the browser came online).
 export class Waker {
   constructor() {
     this.waiters = new Set();
   }
+  // sleep resolves after ms, or at wake(); it rejects with an AbortError
+  // as soon as signal is (or already was) aborted.
   sleep(ms, signal) {
     return new Promise((resolve, reject) => {
-      const done = () => {
+      let timer;
+      const finish = (settle) => {
         clearTimeout(timer);
-        this.waiters.delete(done);
+        this.waiters.delete(wake);
         if (signal) signal.removeEventListener('abort', abort);
-        resolve();
+        settle();
       };
-      const abort = () => {
-        done();
-        reject(new DOMException('aborted', 'AbortError'));
-      };
-      const timer = setTimeout(done, ms);
-      this.waiters.add(done);
-      if (signal) {
-        if (signal.aborted) abort();
-        else signal.addEventListener('abort', abort, { once: true });
+      const wake = () => finish(resolve);
+      const abort = () => finish(() => reject(abortError()));
+      if (signal && signal.aborted) {
+        abort();
+        return;
       }
+      timer = setTimeout(wake, ms);
+      this.waiters.add(wake);
+      if (signal) signal.addEventListener('abort', abort, { once: true });
     });
   }
   wake() {
@@ -148,11 +154,19 @@ export const waker = new Waker();
 
 // withRetry calls fn until it succeeds or fails with a non-retryable
 // error. onRetry(err, delayMs, attempt) is told before each wait.
+//
+// Once signal is aborted no further attempt is made: an attempt that fails
+// after the abort, or a wait between attempts, rejects with an AbortError.
+// (Without this, an item the stream delivered while its send was failing
+// was posted again and again with no pause: a hot loop against a server
+// that is down.)
 export async function withRetry(fn, { onRetry, signal, maxAttempts = Infinity, cap = 30000 } = {}) {
   for (let attempt = 0; ; attempt++) {
+    if (signal && signal.aborted) throw abortError();
     try {
       return await fn();
     } catch (err) {
+      if (signal && signal.aborted) throw abortError();
       if (!isRetryable(err) || attempt + 1 >= maxAttempts) throw err;
       const delay = backoff(err, attempt, cap);
       if (onRetry) onRetry(err, delay, attempt);
