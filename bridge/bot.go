@@ -116,6 +116,8 @@ func (b *Bridge) runCommand(ctx context.Context, evt *event.Event, cmd Command) 
 		return b.claimCommand(ctx, evt.Sender, cmd.Args)
 	case "close", "schließen":
 		return noArgs(func() string { return b.caseRoomCommand(ctx, evt, ActionClose) })
+	case "resolve", "erledigt":
+		return noArgs(func() string { return b.caseRoomCommand(ctx, evt, ActionResolve) })
 	case "reopen", "wiedereröffnen":
 		return noArgs(func() string { return b.caseRoomCommand(ctx, evt, ActionReopen) })
 	case "transfer", "abgeben":
@@ -135,7 +137,7 @@ var helpText = strings.Join([]string{
 	CommandPrefix + " status <verfügbar|beschäftigt|abwesend|offline> – eigener Status (Mitarbeitende) / your status (staff)",
 	CommandPrefix + " sync – Räume mit der Konfiguration abgleichen (Admins) / converge rooms to the config (admins)",
 	CommandPrefix + " claim <Aktenzeichen> – einen wartenden Fall übernehmen (Team der Abteilung) / claim a queued case (department staff)",
-	CommandPrefix + " close, " + CommandPrefix + " reopen – im Fallraum: Fall schließen, wieder öffnen / in a case room: close, reopen",
+	CommandPrefix + " resolve, " + CommandPrefix + " close, " + CommandPrefix + " reopen – im Fallraum: Fall erledigen, schließen, wieder öffnen / in a case room: resolve, close, reopen",
 	CommandPrefix + " transfer <Abteilung> – im Fallraum: an eine andere Abteilung abgeben / in a case room: hand to another department",
 }, "\n")
 

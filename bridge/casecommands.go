@@ -17,11 +17,12 @@ import (
 // caseNotices is what the citizen (and everyone in the room) is told after
 // an action.
 var caseNotices = map[CaseAction]string{
-	ActionClose:  "Dieser Fall ist jetzt geschlossen. Vielen Dank! / This case is now closed. Thank you!",
-	ActionReopen: "Dieser Fall ist wieder geöffnet. / This case has been reopened.",
+	ActionResolve: "Dieser Fall ist erledigt. Vielen Dank! / This case is resolved. Thank you!",
+	ActionClose:   "Dieser Fall ist jetzt geschlossen. Vielen Dank! / This case is now closed. Thank you!",
+	ActionReopen:  "Dieser Fall ist wieder geöffnet. / This case has been reopened.",
 }
 
-// caseRoomCommand runs close and reopen inside a case room, for staff of
+// caseRoomCommand runs resolve, close and reopen inside a case room, for staff of
 // the case's department.
 func (b *Bridge) caseRoomCommand(ctx context.Context, evt *event.Event, action CaseAction) string {
 	c, _, refusal := b.staffCaseInRoom(ctx, evt)

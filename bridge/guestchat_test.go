@@ -484,3 +484,47 @@ func TestGuestChatLimits(t *testing.T) {
 	assert.Len(t, texts, 6, "the question and the 5 allowed messages: %q", texts)
 	assert.False(t, bytes.Contains([]byte(strings.Join(texts, "|")), []byte("Nachricht 5")))
 }
+
+// TestGuestChatResolved: Anna marks the case resolved with "!rathaus
+// erledigt"; the citizen's stream says so, the citizen can no longer write,
+// and retention closes the case after close_resolved_after.
+func TestGuestChatResolved(t *testing.T) {
+	ge := startGuestChat(t, func(_ *config.GuestChatConfig, r *config.RetentionConfig) {
+		r.CloseResolvedAfter = 2 * time.Second
+		r.CheckInterval = 200 * time.Millisecond
+	})
+	ctx := context.Background()
+	citizen := guestclient.New(ge.base)
+	_, err := citizen.StartSession(ctx)
+	require.NoError(t, err)
+	c, err := citizen.OpenCase(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Brauche ich eine Genehmigung?", TxnID: "question-0001"})
+	require.NoError(t, err)
+	stream, err := citizen.Stream(ctx, c.ID, 0)
+	require.NoError(t, err)
+	defer stream.Close()
+	stored, err := ge.bridge.Store().GetCase(ctx, c.ID)
+	require.NoError(t, err)
+	ge.claim(t, c.Reference, stored.RoomID)
+	_, err = ge.anna.cli.SendText(ctx, stored.RoomID, "Nein, dafür nicht.")
+	require.NoError(t, err)
+	nextMessage(t, stream, "staff", "Nein, dafür nicht.")
+
+	sent, err := ge.anna.cli.SendText(ctx, stored.RoomID, "!rathaus erledigt")
+	require.NoError(t, err)
+	assert.Equal(t, c.Reference+": erledigt / resolved", botReplyTo(t, ge.anna.cli, stored.RoomID, ge.cfg.BotUserID(), sent.EventID))
+	_, err = stream.Next(30*time.Second, func(e guestclient.Event) bool { return e.Name == "status" && e.Data["status"] == "resolved" })
+	require.NoError(t, err, "the citizen's page learns that the case is resolved")
+	resp, err := citizen.Send(ctx, c.ID, "text-late01", "Danke!")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusConflict, resp.Status, "a resolved case takes no more messages: %s", resp.Body)
+
+	_, err = stream.Next(30*time.Second, func(e guestclient.Event) bool { return e.Name == "status" && e.Data["status"] == "closed" })
+	require.NoError(t, err, "retention closes the resolved case, and the page hears of it")
+	got, err := ge.bridge.Store().GetCase(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "closed", got.Status)
+	assert.False(t, got.RetainUntil.IsZero(), "its retention period runs")
+	for _, evt := range roomMessages(t, ge.anna.cli, stored.RoomID, stored.Ghost) {
+		assert.NotEqual(t, "Danke!", evt.Content.AsMessage().Body, "the refused message is not in the room")
+	}
+}

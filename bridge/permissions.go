@@ -34,6 +34,8 @@ var commandPermissions = map[string]permission{
 	"übernehmen":  staffOnly,
 	// close and reopen also check the case's department (casecommands.go).
 	"close":          staffOnly,
+	"resolve":        staffOnly,
+	"erledigt":       staffOnly,
 	"schließen":      staffOnly,
 	"reopen":         staffOnly,
 	"wiedereröffnen": staffOnly,

@@ -19,17 +19,34 @@ import (
 )
 
 // Retention (issue 4): an open case whose citizen stays silent for
-// retention.abandon_after becomes abandoned; an ended case is purged
-// retention.keep_closed after it ended. Both are checked every
-// retention.check_interval of the running config.
+// retention.abandon_after becomes abandoned; a resolved case nobody
+// reopens is closed retention.close_resolved_after after it was resolved;
+// an ended case is purged retention.keep_closed after it ended. All are
+// checked every retention.check_interval of the running config.
 
 // retentionBatch bounds how many cases one check abandons and purges, so a
 // backlog (after downtime) is worked off in steps that each finish soon.
 const retentionBatch = 100
 
 const (
-	abandonNotice = "Dieser Fall wurde wegen Inaktivität beendet. / This case was closed for inactivity."
-	purgeReason   = "Aufbewahrungsfrist abgelaufen / retention period ended"
+	purgeReason = "Aufbewahrungsfrist abgelaufen / retention period ended"
+)
+
+// retentionEnd is how retention ends a case: the action, the notice the
+// room gets (sent once per case, under purpose), and the log message.
+type retentionEnd struct {
+	action          CaseAction
+	notice, purpose string
+	logMsg          string
+}
+
+var (
+	abandonIdle = retentionEnd{ActionAbandon,
+		"Dieser Fall wurde wegen Inaktivität beendet. / This case was closed for inactivity.",
+		"abandon", "Abandoned idle case"}
+	closeResolved = retentionEnd{ActionClose,
+		"Dieser erledigte Fall wurde automatisch geschlossen. / This resolved case was closed automatically.",
+		"resolved-close", "Closed resolved case"}
 )
 
 // caseEnded reports whether a case rests until it is purged: exactly the
@@ -80,8 +97,17 @@ func (b *Bridge) checkRetention(ctx context.Context) {
 		log.Warn().Err(err).Msg("Failed to look for idle cases")
 	}
 	for _, caseID := range idle {
-		if err = b.abandonCase(ctx, caseID); err != nil && ctx.Err() == nil {
+		if err = b.endCase(ctx, caseID, abandonIdle); err != nil && ctx.Err() == nil {
 			log.Warn().Err(err).Str("case_id", caseID).Msg("Failed to abandon idle case")
+		}
+	}
+	resolved, err := b.store.ResolvedCases(ctx, now.Add(-r.CloseResolvedAfter), retentionBatch)
+	if err != nil && ctx.Err() == nil {
+		log.Warn().Err(err).Msg("Failed to look for resolved cases")
+	}
+	for _, caseID := range resolved {
+		if err = b.endCase(ctx, caseID, closeResolved); err != nil && ctx.Err() == nil {
+			log.Warn().Err(err).Str("case_id", caseID).Msg("Failed to close resolved case")
 		}
 	}
 	due, err := b.store.CasesDueForPurge(ctx, now.Add(-r.KeepClosed), retentionBatch)
@@ -95,9 +121,11 @@ func (b *Bridge) checkRetention(ctx context.Context) {
 	}
 }
 
-// abandonCase ends an idle case and tells the room. If the case changed
-// since it was found (the citizen wrote, staff closed it), nothing happens.
-func (b *Bridge) abandonCase(ctx context.Context, caseID string) error {
+// endCase ends a case for retention (an idle case is abandoned, a
+// resolved one closed) and tells the room. If the case changed since it
+// was found (the citizen wrote, staff reopened or closed it), nothing
+// happens.
+func (b *Bridge) endCase(ctx context.Context, caseID string, how retentionEnd) error {
 	c, err := b.store.GetCase(ctx, caseID)
 	if err != nil || c == nil {
 		return err
@@ -105,22 +133,22 @@ func (b *Bridge) abandonCase(ctx context.Context, caseID string) error {
 	log := zerolog.Ctx(ctx).With().Str("case_id", c.ID).Logger()
 	ctx = log.WithContext(ctx)
 	bot := b.as.BotIntent()
-	next, err := b.applyCaseAction(ctx, c, ActionAbandon, bot.UserID)
+	next, err := b.applyCaseAction(ctx, c, how.action, bot.UserID)
 	if errors.Is(err, errCaseChanged) || errors.Is(err, ErrIllegalTransition) {
-		log.Debug().Err(err).Msg("Idle case changed before it was abandoned")
+		log.Debug().Err(err).Msg("Case changed before retention ended it")
 		return nil
 	} else if next == "" {
 		return err
 	} else if err != nil {
-		// The case is abandoned; the room state is set again by the purge.
-		log.Warn().Err(err).Msg("Failed to show the abandoned status in the case room")
+		// The case has ended; the room state is set again by the purge.
+		log.Warn().Err(err).Msg("Failed to show the new status in the case room")
 	}
-	log.Info().Str("reference", c.Reference).Msg("Abandoned idle case")
+	log.Info().Str("reference", c.Reference).Msg(how.logMsg)
 	if c.RoomID == "" {
 		return nil
 	}
-	notice := &event.MessageEventContent{MsgType: event.MsgNotice, Body: abandonNotice}
-	_, err = b.sender.Send(ctx, bot, c.RoomID, event.EventMessage, notice, TxnID(bot.UserID, c.RoomID, id.EventID(c.ID), "abandon"))
+	content := &event.MessageEventContent{MsgType: event.MsgNotice, Body: how.notice}
+	_, err = b.sender.Send(ctx, bot, c.RoomID, event.EventMessage, content, TxnID(bot.UserID, c.RoomID, id.EventID(c.ID), how.purpose))
 	return err
 }
 

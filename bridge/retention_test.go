@@ -21,7 +21,7 @@ import (
 )
 
 func retentionYAML(keepClosed string) string {
-	return "retention:\n  abandon_after: 2s\n  idle_warning: 0s\n  keep_closed: " + keepClosed + "\n  check_interval: 200ms\n"
+	return "retention:\n  abandon_after: 2s\n  idle_warning: 0s\n  close_resolved_after: 2s\n  keep_closed: " + keepClosed + "\n  check_interval: 200ms\n"
 }
 
 // citizenActivity stands in for the guest chat, which records the
@@ -164,6 +164,43 @@ func TestRetention(t *testing.T) {
 		return findMessage(ctx, anna.cli, c.RoomID, bot, "Dieser Fall ist jetzt geschlossen")
 	})
 
+	// A case Anna resolves and nobody reopens is closed after
+	// close_resolved_after; its retention starts then.
+	resolved, err := env.bridge.OpenCase(ctx, bridge.OpenCaseRequest{Department: "bauamt"})
+	require.NoError(t, err)
+	stopCitizen = citizenActivity(t, s, resolved.ID) // not abandoned while Anna works on it
+	defer stopCitizen()
+	sent, err = anna.cli.SendText(ctx, staffRoom.RoomID, "!rathaus claim "+resolved.Reference)
+	require.NoError(t, err)
+	require.Contains(t, botReplyTo(t, anna.cli, staffRoom.RoomID, bot, sent.EventID), "gehört jetzt dir")
+	tesths.WaitFor(t, 30*time.Second, "anna to join the resolved case's room", func() error {
+		_, err := anna.cli.JoinRoomByID(ctx, resolved.RoomID)
+		return err
+	})
+	sent, err = anna.cli.SendText(ctx, resolved.RoomID, "!rathaus resolve")
+	require.NoError(t, err)
+	botReplyTo(t, anna.cli, resolved.RoomID, bot, sent.EventID)
+	stopCitizen()
+
+	t.Run("resolved case is closed after close_resolved_after", func(t *testing.T) {
+		got := waitForStatus(t, s, resolved.ID, "closed")
+		history, err := s.CaseHistory(ctx, resolved.ID)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(history), 2)
+		last, before := history[len(history)-1], history[len(history)-2]
+		assert.Equal(t, store.CaseTransition{From: "resolved", To: "closed", Action: "close", Actor: bot.String(), At: last.At}, last)
+		assert.Equal(t, store.CaseTransition{From: "active", To: "resolved", Action: "resolve", Actor: anna.id.String(), At: before.At}, before)
+		assert.GreaterOrEqual(t, last.At.Sub(before.At), 2*time.Second, "not before close_resolved_after")
+		assert.InDelta(t, time.Hour.Milliseconds(), got.RetainUntil.UnixMilli()-time.Now().UnixMilli(), float64(time.Minute.Milliseconds()),
+			"keep_closed runs from the automatic close")
+		tesths.WaitFor(t, 30*time.Second, "the automatic closing notice", func() error {
+			return findMessage(ctx, anna.cli, resolved.RoomID, bot, "Dieser erledigte Fall wurde automatisch geschlossen")
+		})
+		var state protocol.CaseContent
+		require.NoError(t, anna.cli.StateEvent(ctx, resolved.RoomID, protocol.CaseEventType, "", &state))
+		assert.Equal(t, protocol.CaseClosed, state.Status)
+	})
+
 	// The running config's keep_closed applies at the next check.
 	env.extra = strings.Replace(env.extra, retentionYAML("1h"), retentionYAML("2s"), 1)
 	_, err = env.bridge.Reload(ctx)
@@ -241,6 +278,10 @@ func TestRetention(t *testing.T) {
 		var state protocol.CaseContent
 		require.NoError(t, botCli.StateEvent(ctx, idle.RoomID, protocol.CaseEventType, "", &state))
 		assert.Equal(t, protocol.CasePurged, state.Status)
+	})
+
+	t.Run("automatically closed case is purged", func(t *testing.T) {
+		waitForStatus(t, s, resolved.ID, "purged")
 	})
 
 	t.Run("interrupted purge is finished", func(t *testing.T) {

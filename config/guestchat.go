@@ -65,6 +65,10 @@ type RetentionConfig struct {
 	// IdleWarning: the citizen's page warns this long before the case
 	// would be abandoned, and offers to keep it open.
 	IdleWarning time.Duration `yaml:"idle_warning"`
+	// CloseResolvedAfter: a case staff marked resolved is closed this long
+	// after, unless someone reopens or closes it first; from then on
+	// KeepClosed applies. Without it a resolved case would be kept for ever.
+	CloseResolvedAfter time.Duration `yaml:"close_resolved_after"`
 	// KeepClosed: closed and abandoned cases are purged this long after
 	// they ended (messages redacted, members removed, room left).
 	KeepClosed time.Duration `yaml:"keep_closed"`
@@ -82,6 +86,7 @@ const (
 	DefaultMaxAttachmentBytes  = 10 << 20
 	DefaultAbandonAfter        = 72 * time.Hour
 	DefaultIdleWarning         = 15 * time.Minute
+	DefaultCloseResolvedAfter  = 7 * 24 * time.Hour
 	DefaultKeepClosed          = 30 * 24 * time.Hour
 	DefaultRetentionCheck      = time.Minute
 	defaultMessagesPerMinute   = 20
@@ -119,7 +124,7 @@ func defaultGuestChat() GuestChatConfig {
 
 func defaultRetention() RetentionConfig {
 	return RetentionConfig{AbandonAfter: DefaultAbandonAfter, IdleWarning: DefaultIdleWarning,
-		KeepClosed: DefaultKeepClosed, CheckInterval: DefaultRetentionCheck}
+		CloseResolvedAfter: DefaultCloseResolvedAfter, KeepClosed: DefaultKeepClosed, CheckInterval: DefaultRetentionCheck}
 }
 
 // IsLoopbackHost reports whether host is localhost or a loopback address.
@@ -215,6 +220,9 @@ func (c *Config) validateRetention(errs *ValidationErrors) {
 	}
 	if r.IdleWarning < 0 || r.IdleWarning >= r.AbandonAfter {
 		errs.add("retention.idle_warning", "must be at least 0 and shorter than retention.abandon_after")
+	}
+	if r.CloseResolvedAfter < time.Second {
+		errs.add("retention.close_resolved_after", "must be at least 1s")
 	}
 	if r.KeepClosed < time.Second {
 		errs.add("retention.keep_closed", "must be at least 1s")

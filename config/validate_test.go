@@ -51,6 +51,9 @@ func TestValidateSingleMistakes(t *testing.T) {
 		{"metrics listen clash", "metrics:\n  enabled: true\n  listen: 127.0.0.1:29330", "metrics.listen", "differ"},
 		{"authority name empty", "authority:\n  name: ''", "authority.name", "required"},
 		{"authority name placeholder", "authority:\n  name: Gemeinde Musterstadt", "authority.name", "placeholder"},
+		{"retention keep_closed zero", "retention:\n  keep_closed: 0s", "retention.keep_closed", "at least 1s"},
+		{"retention close_resolved_after zero", "retention:\n  close_resolved_after: 0s", "retention.close_resolved_after", "at least 1s"},
+		{"retention idle warning too long", "retention:\n  abandon_after: 1h\n  idle_warning: 2h", "retention.idle_warning", "shorter than"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -32,6 +32,12 @@ const (
 		SELECT id FROM citizen_case
 		WHERE status IN ('queued', 'active', 'awaiting_citizen') AND COALESCE(last_citizen_at, created_at) < $1
 		ORDER BY created_at, id LIMIT $2`
+	// updated_at of a resolved case is when it was resolved: only status
+	// changes (and transfers, which leave resolved) write it.
+	resolvedCasesQuery = `
+		SELECT id FROM citizen_case
+		WHERE status = 'resolved' AND updated_at < $1
+		ORDER BY updated_at, id LIMIT $2`
 	// Cases that ended before schema v8 have no closed_at; their last
 	// status change is when they ended.
 	purgeDueQuery = `
@@ -54,6 +60,13 @@ const (
 // oldest first. A case the citizen never wrote in counts from its opening.
 func (s *Store) IdleCases(ctx context.Context, before time.Time, limit int) ([]string, error) {
 	return s.caseIDs(ctx, idleCasesQuery, before.UnixMilli(), limit)
+}
+
+// ResolvedCases returns up to limit cases that have been resolved since
+// before the cutoff (now minus retention.close_resolved_after), longest
+// resolved first.
+func (s *Store) ResolvedCases(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	return s.caseIDs(ctx, resolvedCasesQuery, before.UnixMilli(), limit)
 }
 
 // CasesDueForPurge returns up to limit ended cases (closed, abandoned,

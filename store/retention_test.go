@@ -87,6 +87,8 @@ func TestIdleAndDueCases(t *testing.T) {
 			{id: "was-talking", status: "awaiting_citizen", created: ago(2 * time.Hour), lastCitizen: ago(time.Hour)},
 			{id: "fresh", status: "queued"},
 			{id: "resolved", status: "resolved", created: ago(time.Hour)},
+			{id: "resolved-now", status: "resolved", created: ago(0)},
+			{id: "resolved-long-ago", status: "resolved", created: ago(3 * time.Hour)},
 			{id: "closed-long-ago", status: "closed", created: ago(2 * time.Hour), closed: ago(time.Hour)},
 			{id: "closed-now", status: "closed", created: ago(2 * time.Hour), closed: ago(0)},
 			// Ended before schema v8: no closed_at, updated_at says when.
@@ -112,6 +114,13 @@ func TestIdleAndDueCases(t *testing.T) {
 		idle, err = s.IdleCases(ctx, now.Add(-10*time.Minute), 1)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"was-talking"}, idle, "limited")
+
+		resolved, err := s.ResolvedCases(ctx, now.Add(-10*time.Minute), 100)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"resolved-long-ago", "resolved"}, resolved, "longest resolved first")
+		resolved, err = s.ResolvedCases(ctx, now.Add(-10*time.Minute), 1)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"resolved-long-ago"}, resolved, "limited")
 
 		due, err := s.CasesDueForPurge(ctx, now.Add(-10*time.Minute), 100)
 		require.NoError(t, err)
