@@ -2,9 +2,13 @@ package bridge
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/protocol"
@@ -26,6 +30,12 @@ func (b *Bridge) recordCaseEvent(ctx context.Context, evt *event.Event) error {
 	}
 	c, err := b.store.GetCaseByRoom(ctx, evt.RoomID)
 	if err != nil || c == nil {
+		return err
+	}
+	if changed, handled, err := b.recordCaseChange(ctx, c, evt); handled {
+		if err == nil && changed && b.guest != nil {
+			b.guest.Notify(c.ID)
+		}
 		return err
 	}
 	ce, ok, err := b.caseEventOf(ctx, c, evt)
@@ -75,9 +85,6 @@ func (b *Bridge) caseEventOf(ctx context.Context, c *store.Case, evt *event.Even
 		return ce, false, nil
 	}
 	msg := evt.Content.AsMessage()
-	if msg.RelatesTo != nil && msg.RelatesTo.Type == event.RelReplace {
-		return ce, false, nil // edits: the citizen keeps the first version
-	}
 	switch {
 	case evt.Sender == c.Ghost:
 		ce.Origin = "citizen"
@@ -125,6 +132,66 @@ func (b *Bridge) caseEventOf(ctx context.Context, c *store.Case, evt *event.Even
 		}
 	}
 	return ce, true, nil
+}
+
+// recordCaseChange passes a redaction, or a staff member's edit of their
+// own message, on to the citizen's timeline. handled says the event was
+// one of these (recorded or rightly ignored); changed that the timeline
+// changed.
+func (b *Bridge) recordCaseChange(ctx context.Context, c *store.Case, evt *event.Event) (changed, handled bool, err error) {
+	change := store.CaseEvent{EventID: evt.ID, TS: time.UnixMilli(evt.Timestamp)}
+	switch evt.Type {
+	case event.EventRedaction:
+		// The homeserver only accepts redactions their sender may make.
+		target := evt.Redacts
+		if target == "" { // room versions 11 and later carry it in the content
+			target = id.EventID(stringField(evt.Content.Raw, "redacts"))
+		}
+		if target == "" {
+			return false, true, nil
+		}
+		changed, err = b.store.RedactCaseEvent(ctx, c.ID, target, change)
+		if changed {
+			b.log.Debug().Str("case_id", c.ID).Stringer("redacted_event_id", target).Msg("Removed a redacted message from the citizen's timeline")
+		}
+		return changed, true, err
+	case event.EventMessage:
+	default:
+		return false, false, nil
+	}
+	msg := evt.Content.AsMessage()
+	if msg.RelatesTo == nil || msg.RelatesTo.Type != event.RelReplace {
+		return false, false, nil
+	}
+	// Only staff edit here (the ghost and the bot never do), and only
+	// their own messages: the spec asks clients to check that an edit
+	// comes from the original sender.
+	if b.cfg.IsOurUser(evt.Sender) || msg.NewContent == nil {
+		return false, true, nil
+	}
+	if msg.NewContent.MsgType != event.MsgText && msg.NewContent.MsgType != event.MsgNotice {
+		return false, true, nil
+	}
+	if _, isCommand := ParseCommand(msg.NewContent.Body); isCommand {
+		return false, true, nil
+	}
+	original, err := b.as.BotIntent().GetEvent(ctx, evt.RoomID, msg.RelatesTo.EventID)
+	if err != nil {
+		if errors.Is(err, mautrix.MNotFound) || errors.Is(err, mautrix.MForbidden) {
+			return false, true, nil
+		}
+		return false, true, fmt.Errorf("failed to fetch the edited event: %w", err)
+	}
+	if original.Sender != evt.Sender {
+		return false, true, nil
+	}
+	changed, err = b.store.EditCaseEvent(ctx, c.ID, msg.RelatesTo.EventID, "staff", msg.NewContent.Body, change)
+	return changed, true, err
+}
+
+func stringField(raw map[string]any, key string) string {
+	v, _ := raw[key].(string)
+	return v
 }
 
 func prevMembership(evt *event.Event) event.Membership {

@@ -14,15 +14,27 @@ import (
 // Dendrite), so the bot syncs for them with a filter that asks for nothing
 // else. That is one long-poll connection for the whole deployment, and only
 // case rooms' typing and receipts of staff are passed to the guest chat.
+//
+// NOTSPEC: the same sync also asks for redactions. The spec pushes them to
+// appservices like any room event, and Synapse does; Dendrite (v0.15.2)
+// does not (element-hq/dendrite#3445). A redaction that comes both ways is
+// recorded once (recordCaseChange is idempotent). On Dendrite a redaction
+// that overtakes the redacted message's own push would find nothing to
+// redact; messages are redacted long after they were sent, so this is left.
 
-// ephemeralFilter asks for typing and receipts only.
+// redactionsPerSync bounds the redactions one sync returns per room; more
+// between two syncs are rare (a purge redacts a whole room, but then the
+// timeline is deleted anyway).
+const redactionsPerSync = 50
+
+// ephemeralFilter asks for typing, receipts and redactions only.
 var ephemeralFilter = &mautrix.Filter{
 	AccountData: &mautrix.FilterPart{Types: []event.Type{}, Limit: 0},
 	Presence:    &mautrix.FilterPart{Types: []event.Type{}, Limit: 0},
 	Room: &mautrix.RoomFilter{
 		AccountData: &mautrix.FilterPart{Types: []event.Type{}, Limit: 0},
 		State:       &mautrix.FilterPart{Types: []event.Type{}, Limit: 0},
-		Timeline:    &mautrix.FilterPart{Types: []event.Type{}, Limit: 0},
+		Timeline:    &mautrix.FilterPart{Types: []event.Type{event.EventRedaction}, Limit: redactionsPerSync},
 		Ephemeral:   &mautrix.FilterPart{Types: []event.Type{event.EphemeralEventTyping, event.EphemeralEventReceipt}},
 	},
 }
@@ -70,6 +82,7 @@ func (b *Bridge) ephemeralLoop(ctx context.Context) {
 		since = resp.NextBatch
 		for room, joined := range resp.Rooms.Join {
 			b.passEphemeral(ctx, room, joined.Ephemeral.Events, first)
+			b.passRedactions(ctx, room, joined.Timeline.Events)
 		}
 	}
 }
@@ -115,6 +128,22 @@ func (b *Bridge) passEphemeral(ctx context.Context, room id.RoomID, events []*ev
 					}
 				}
 			}
+		}
+	}
+}
+
+// passRedactions records redactions in case rooms that the homeserver did
+// not push (see the NOTSPEC above).
+func (b *Bridge) passRedactions(ctx context.Context, room id.RoomID, events []*event.Event) {
+	for _, evt := range events {
+		if evt.Type != event.EventRedaction {
+			continue
+		}
+		evt.RoomID = room // sync leaves it out
+		evt.Type.Class = event.MessageEventType
+		_ = evt.Content.ParseRaw(evt.Type)
+		if err := b.recordCaseEvent(ctx, evt); err != nil && ctx.Err() == nil {
+			b.log.Warn().Err(err).Stringer("room_id", room).Stringer("event_id", evt.ID).Msg("Failed to record a redaction from sync")
 		}
 	}
 }

@@ -528,3 +528,113 @@ func TestGuestChatResolved(t *testing.T) {
 		assert.NotEqual(t, "Danke!", evt.Content.AsMessage().Body, "the refused message is not in the room")
 	}
 }
+
+// TestGuestChatStaffEditsAndRedactions: a caseworker corrects one message
+// and deletes another, and a file: the citizen's open page is told, a new
+// stream and the transcript show only what is left, the deleted file is
+// gone, and nothing of the deleted text stays in rathaus's database. An
+// "edit" of the citizen's own words by staff changes nothing.
+func TestGuestChatStaffEditsAndRedactions(t *testing.T) {
+	ge := startGuestChat(t, nil)
+	ctx := context.Background()
+	citizen := guestclient.New(ge.base)
+	_, err := citizen.StartSession(ctx)
+	require.NoError(t, err)
+	c, err := citizen.OpenCase(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Wer ist zuständig?", TxnID: "question-0001"})
+	require.NoError(t, err)
+	stream, err := citizen.Stream(ctx, c.ID, 0)
+	require.NoError(t, err)
+	defer stream.Close()
+	question := nextMessage(t, stream, "citizen", "Wer ist zuständig?")
+	stored, err := ge.bridge.Store().GetCase(ctx, c.ID)
+	require.NoError(t, err)
+	ge.claim(t, c.Reference, stored.RoomID)
+	room := stored.RoomID
+
+	slip, err := ge.anna.cli.SendText(ctx, room, "Rufen Sie Herrn Beispiel privat an: 0171 5550123")
+	require.NoError(t, err)
+	typo, err := ge.anna.cli.SendText(ctx, room, "Zuständig ist das Bauammt.")
+	require.NoError(t, err)
+	pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+	up, err := ge.anna.cli.UploadBytesWithName(ctx, pdf, "application/pdf", "Akte-Nachbar.pdf")
+	require.NoError(t, err)
+	wrongFile, err := ge.anna.cli.SendMessageEvent(ctx, room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgFile,
+		Body: "Akte-Nachbar.pdf", URL: up.ContentURI.CUString(), Info: &event.FileInfo{MimeType: "application/pdf", Size: len(pdf)}})
+	require.NoError(t, err)
+	slipMsg := nextMessage(t, stream, "staff", "Rufen Sie Herrn Beispiel privat an: 0171 5550123")
+	typoMsg := nextMessage(t, stream, "staff", "Zuständig ist das Bauammt.")
+	fileMsg := nextMessage(t, stream, "staff", "Akte-Nachbar.pdf")
+	fileURL := strings.TrimPrefix(fileMsg.Data["attachment"].(map[string]any)["url"].(string), "/api/guest/v1/")
+
+	edit := func(target id.EventID, body string) {
+		t.Helper()
+		_, err := ge.anna.cli.SendMessageEvent(ctx, room, event.EventMessage, map[string]any{
+			"msgtype": "m.text", "body": "* " + body,
+			"m.new_content": map[string]any{"msgtype": "m.text", "body": body},
+			"m.relates_to":  map[string]any{"rel_type": "m.replace", "event_id": target},
+		})
+		require.NoError(t, err)
+	}
+	// Not hers to edit: the citizen's question stays as written.
+	questionEvent := roomMessages(t, ge.anna.cli, room, stored.Ghost)[0].ID
+	edit(questionEvent, "Ich nehme alles zurück.")
+	edit(typo.EventID, "Zuständig ist das Bauamt.")
+	_, err = ge.anna.cli.RedactEvent(ctx, room, slip.EventID, mautrix.ReqRedact{Reason: "falscher Fall"})
+	require.NoError(t, err)
+	_, err = ge.anna.cli.RedactEvent(ctx, room, wrongFile.EventID)
+	require.NoError(t, err)
+
+	messageOf := func(e guestclient.Event) map[string]any { m, _ := e.Data["message"].(map[string]any); return m }
+	updates := map[float64]map[string]any{}
+	for len(updates) < 3 {
+		e, err := stream.Next(30*time.Second, func(e guestclient.Event) bool { return e.Name == "update" })
+		require.NoError(t, err, "updates so far: %v", updates)
+		m := messageOf(e)
+		updates[m["seq"].(float64)] = m
+	}
+	assert.Equal(t, "Zuständig ist das Bauamt.", updates[float64(typoMsg.ID)]["body"])
+	assert.NotEmpty(t, updates[float64(typoMsg.ID)]["edited_at"])
+	for _, redacted := range []guestclient.Event{slipMsg, fileMsg} {
+		m := updates[float64(redacted.ID)]
+		assert.Equal(t, "redacted", m["kind"])
+		assert.Empty(t, m["body"])
+		assert.Nil(t, m["attachment"])
+	}
+	assert.NotContains(t, updates, float64(question.ID), "the citizen's question was not changed")
+
+	// A page loaded now sees only what is left.
+	fresh, err := citizen.Stream(ctx, c.ID, 0)
+	require.NoError(t, err)
+	defer fresh.Close()
+	seen := map[int64]map[string]any{}
+	_, err = fresh.Next(30*time.Second, func(e guestclient.Event) bool {
+		if e.Name == "message" {
+			seen[e.ID] = e.Data
+		}
+		return e.ID >= fileMsg.ID
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "Wer ist zuständig?", seen[question.ID]["body"])
+	assert.Equal(t, "Zuständig ist das Bauamt.", seen[typoMsg.ID]["body"])
+	assert.Equal(t, "redacted", seen[slipMsg.ID]["kind"])
+	assert.Empty(t, seen[slipMsg.ID]["body"])
+	assert.Equal(t, "redacted", seen[fileMsg.ID]["kind"])
+
+	resp, err := citizen.Get(ctx, fileURL)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNotFound, resp.Status, "the deleted file cannot be fetched any more")
+	resp, err = citizen.Get(ctx, "cases/"+c.ID+"/transcript")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.Status)
+	transcript := string(resp.Body)
+	assert.Contains(t, transcript, "Bauamt: Zuständig ist das Bauamt. (bearbeitet)")
+	assert.Equal(t, 2, strings.Count(transcript, "Bauamt: [Nachricht gelöscht]"), "%s", transcript)
+	assert.Contains(t, transcript, "Sie: Wer ist zuständig?")
+	for _, gone := range []string{"0171", "Beispiel", "Akte-Nachbar", "Bauammt", "zurück"} {
+		assert.NotContains(t, transcript, gone)
+		var n int
+		require.NoError(t, ge.bridge.Store().DB.QueryRow(ctx,
+			`SELECT COUNT(*) FROM case_event WHERE body LIKE $1 OR media_name LIKE $1`, "%"+gone+"%").Scan(&n))
+		assert.Zero(t, n, "%q is not kept in case_event", gone)
+	}
+}

@@ -108,7 +108,9 @@ type CaseEvent struct {
 	Seq     int64
 	CaseID  string
 	EventID id.EventID
-	// Kind is text, notice, image, file, status or staff_joined.
+	// Kind is text, notice, image, file, status or staff_joined; redacted
+	// for a message staff removed; edit or redaction for a change row,
+	// which points at the changed row with TargetSeq.
 	Kind string
 	// Origin is citizen, staff or system.
 	Origin string
@@ -122,15 +124,30 @@ type CaseEvent struct {
 	MediaName string
 	MediaSize int64
 	TS        time.Time
+	// TargetSeq is the row a change row (edit, redaction) changed.
+	TargetSeq int64
+	// EditedAt is when staff last edited the message; zero if never.
+	EditedAt time.Time
 }
 
 const (
 	caseEventColumns = `seq, case_id, event_id, kind, origin, COALESCE(txn_id, ''), COALESCE(body, ''),
-		COALESCE(media_uri, ''), COALESCE(media_type, ''), COALESCE(media_name, ''), COALESCE(media_size, 0), ts`
+		COALESCE(media_uri, ''), COALESCE(media_type, ''), COALESCE(media_name, ''), COALESCE(media_size, 0), ts,
+		COALESCE(target_seq, 0), COALESCE(edited_at, 0)`
 	insertCaseEventQuery = `
-		INSERT INTO case_event (case_id, event_id, kind, origin, txn_id, body, media_uri, media_type, media_name, media_size, ts)
-		VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, NULLIF($7, ''), NULLIF($8, ''), NULLIF($9, ''), $10, $11)
+		INSERT INTO case_event (case_id, event_id, kind, origin, txn_id, body, media_uri, media_type, media_name, media_size, ts, target_seq)
+		VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, NULLIF($7, ''), NULLIF($8, ''), NULLIF($9, ''), $10, $11, NULLIF($12, 0))
 		ON CONFLICT (event_id) DO NOTHING`
+	// Only messages change; a redacted one stays redacted.
+	redactCaseEventQuery = `
+		UPDATE case_event SET kind = 'redacted', body = NULL, media_uri = NULL, media_type = NULL,
+			media_name = NULL, media_size = NULL, edited_at = NULL
+		WHERE case_id = $1 AND event_id = $2 AND kind IN ('text', 'notice', 'image', 'file')
+		RETURNING seq`
+	editCaseEventQuery = `
+		UPDATE case_event SET body = $3, edited_at = $4
+		WHERE case_id = $1 AND event_id = $2 AND kind IN ('text', 'notice') AND origin = $5
+		RETURNING seq`
 	caseEventsAfterQuery = `SELECT ` + caseEventColumns + ` FROM case_event WHERE case_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`
 	caseEventQuery       = `SELECT ` + caseEventColumns + ` FROM case_event WHERE case_id = $1 AND seq = $2`
 	lastStatusQuery      = `SELECT COALESCE(body, '') FROM case_event WHERE case_id = $1 AND kind = 'status' ORDER BY seq DESC LIMIT 1`
@@ -141,12 +158,57 @@ const (
 // was added.
 func (s *Store) AddCaseEvent(ctx context.Context, e CaseEvent) (bool, error) {
 	r, err := s.DB.Exec(ctx, insertCaseEventQuery, e.CaseID, e.EventID, e.Kind, e.Origin, e.TxnID, e.Body,
-		string(e.MediaURI), e.MediaType, e.MediaName, e.MediaSize, e.TS.UnixMilli())
+		string(e.MediaURI), e.MediaType, e.MediaName, e.MediaSize, e.TS.UnixMilli(), e.TargetSeq)
 	if err != nil {
 		return false, fmt.Errorf("failed to store case event: %w", err)
 	}
 	n, _ := r.RowsAffected()
 	return n > 0, nil
+}
+
+// RedactCaseEvent removes the text and file of the message with event id
+// target from the case's timeline (kind becomes redacted) and appends the
+// change row (kind redaction, event id and time of the redaction event),
+// in one transaction. It reports whether anything changed: not for an
+// event outside the timeline, an already redacted one, or a redelivered
+// redaction.
+func (s *Store) RedactCaseEvent(ctx context.Context, caseID string, target id.EventID, change CaseEvent) (bool, error) {
+	change.Kind, change.Origin = "redaction", "system"
+	return s.changeCaseEvent(ctx, caseID, change, redactCaseEventQuery, caseID, target)
+}
+
+// EditCaseEvent replaces the text of the message with event id target,
+// if it is a text or notice from origin, and appends the change row (kind
+// edit), in one transaction. It reports whether anything changed.
+func (s *Store) EditCaseEvent(ctx context.Context, caseID string, target id.EventID, origin, body string, change CaseEvent) (bool, error) {
+	change.Kind, change.Origin = "edit", origin
+	return s.changeCaseEvent(ctx, caseID, change, editCaseEventQuery, caseID, target, body, change.TS.UnixMilli(), origin)
+}
+
+func (s *Store) changeCaseEvent(ctx context.Context, caseID string, change CaseEvent, query string, args ...any) (changed bool, err error) {
+	err = s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+		var seen int
+		if err := s.DB.QueryRow(ctx, caseEventSeqQuery, caseID, change.EventID).Scan(&seen); err == nil {
+			return nil // a redelivered change
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var seq int64
+		if err := s.DB.QueryRow(ctx, query, args...).Scan(&seq); errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		change.CaseID, change.TargetSeq = caseID, seq
+		change.Body, change.TxnID, change.MediaURI = "", "", ""
+		var err error
+		changed, err = s.AddCaseEvent(ctx, change)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("failed to change case event: %w", err)
+	}
+	return changed, nil
 }
 
 // CaseEventsAfter returns up to limit events of the case with seq > after,
@@ -194,15 +256,19 @@ type scannable interface{ Scan(dest ...any) error }
 
 func scanCaseEvent(row scannable) (*CaseEvent, error) {
 	var e CaseEvent
-	var ts int64
+	var ts, edited int64
 	var uri string
-	err := row.Scan(&e.Seq, &e.CaseID, &e.EventID, &e.Kind, &e.Origin, &e.TxnID, &e.Body, &uri, &e.MediaType, &e.MediaName, &e.MediaSize, &ts)
+	err := row.Scan(&e.Seq, &e.CaseID, &e.EventID, &e.Kind, &e.Origin, &e.TxnID, &e.Body, &uri, &e.MediaType, &e.MediaName, &e.MediaSize, &ts,
+		&e.TargetSeq, &edited)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	} else if err != nil {
 		return nil, fmt.Errorf("failed to scan case event: %w", err)
 	}
 	e.MediaURI, e.TS = id.ContentURIString(uri), time.UnixMilli(ts)
+	if edited != 0 {
+		e.EditedAt = time.UnixMilli(edited)
+	}
 	return &e, nil
 }
 

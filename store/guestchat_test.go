@@ -149,3 +149,79 @@ func TestCaseTimeline(t *testing.T) {
 		require.NoError(t, s.TouchCitizen(ctx, a.ID, now))
 	})
 }
+
+// TestCaseEventChanges: staff edits and redactions change the row the
+// citizen sees and append a change row pointing at it; nothing else.
+func TestCaseEventChanges(t *testing.T) {
+	eachDialect(t, func(t *testing.T, open func() *store.Store) {
+		ctx := context.Background()
+		s := open()
+		c, err := s.CreateCase(ctx, store.NewCase{ID: uuid.NewString(), Department: "bau", Status: "queued",
+			Ghost: "@g:hs", Actor: "citizen", Reference: func(y, n int) string { return fmt.Sprintf("BAU-%d-%05d", y, n) }})
+		require.NoError(t, err)
+		other, err := s.CreateCase(ctx, store.NewCase{ID: uuid.NewString(), Department: "bau", Status: "queued",
+			Ghost: "@h:hs", Actor: "citizen", Reference: func(y, n int) string { return fmt.Sprintf("BAU-%d-%05d", y, n) }})
+		require.NoError(t, err)
+		now := time.Now().Truncate(time.Millisecond)
+		add := func(caseID string, e store.CaseEvent) {
+			e.CaseID, e.TS = caseID, now
+			_, err := s.AddCaseEvent(ctx, e)
+			require.NoError(t, err)
+		}
+		add(c.ID, store.CaseEvent{EventID: "$citizen", Kind: "text", Origin: "citizen", TxnID: "t1", Body: "Frage"})
+		add(c.ID, store.CaseEvent{EventID: "$staff", Kind: "text", Origin: "staff", Body: "Antwort mit Tippfehler"})
+		add(c.ID, store.CaseEvent{EventID: "$file", Kind: "file", Origin: "staff", Body: "falsch.pdf",
+			MediaURI: "mxc://hs/wrong", MediaType: "application/pdf", MediaName: "falsch.pdf", MediaSize: 9})
+		add(c.ID, store.CaseEvent{EventID: "$status", Kind: "status", Origin: "system", Body: "active"})
+		add(other.ID, store.CaseEvent{EventID: "$elsewhere", Kind: "text", Origin: "staff", Body: "anderer Fall"})
+		change := func(eventID string) store.CaseEvent {
+			return store.CaseEvent{EventID: id.EventID(eventID), TS: now.Add(time.Second)}
+		}
+
+		changed, err := s.EditCaseEvent(ctx, c.ID, "$staff", "staff", "Antwort ohne Tippfehler", change("$edit1"))
+		require.NoError(t, err)
+		assert.True(t, changed)
+		changed, err = s.EditCaseEvent(ctx, c.ID, "$staff", "staff", "nochmal", change("$edit1"))
+		require.NoError(t, err)
+		assert.False(t, changed, "a redelivered edit changes nothing")
+		changed, err = s.EditCaseEvent(ctx, c.ID, "$citizen", "staff", "untergeschoben", change("$edit2"))
+		require.NoError(t, err)
+		assert.False(t, changed, "staff cannot edit the citizen's words")
+		changed, err = s.EditCaseEvent(ctx, c.ID, "$elsewhere", "staff", "quer", change("$edit3"))
+		require.NoError(t, err)
+		assert.False(t, changed, "an event of another case is not touched")
+
+		changed, err = s.RedactCaseEvent(ctx, c.ID, "$file", change("$redact1"))
+		require.NoError(t, err)
+		assert.True(t, changed)
+		changed, err = s.RedactCaseEvent(ctx, c.ID, "$file", change("$redact2"))
+		require.NoError(t, err)
+		assert.False(t, changed, "a redacted message stays redacted, once")
+		changed, err = s.RedactCaseEvent(ctx, c.ID, "$status", change("$redact3"))
+		require.NoError(t, err)
+		assert.False(t, changed, "status rows are not messages")
+		changed, err = s.RedactCaseEvent(ctx, c.ID, "$unknown", change("$redact4"))
+		require.NoError(t, err)
+		assert.False(t, changed)
+
+		all, err := s.CaseEventsAfter(ctx, c.ID, 0, 100)
+		require.NoError(t, err)
+		require.Len(t, all, 6)
+		citizenRow, staffRow, fileRow, edit, redaction := all[0], all[1], all[2], all[4], all[5]
+		assert.Equal(t, "Frage", citizenRow.Body)
+		assert.Equal(t, "Antwort ohne Tippfehler", staffRow.Body)
+		assert.Equal(t, now.Add(time.Second), staffRow.EditedAt)
+		assert.Equal(t, "redacted", fileRow.Kind)
+		assert.Empty(t, fileRow.Body, "the file's name is gone")
+		assert.Empty(t, fileRow.MediaURI)
+		assert.Empty(t, fileRow.MediaName)
+		assert.Equal(t, store.CaseEvent{Seq: edit.Seq, CaseID: c.ID, EventID: "$edit1", Kind: "edit", Origin: "staff",
+			TS: now.Add(time.Second), TargetSeq: staffRow.Seq}, edit)
+		assert.Equal(t, store.CaseEvent{Seq: redaction.Seq, CaseID: c.ID, EventID: "$redact1", Kind: "redaction", Origin: "system",
+			TS: now.Add(time.Second), TargetSeq: fileRow.Seq}, redaction)
+		rest, err := s.CaseEventsAfter(ctx, other.ID, 0, 100)
+		require.NoError(t, err)
+		require.Len(t, rest, 1)
+		assert.Equal(t, "anderer Fall", rest[0].Body)
+	})
+}

@@ -48,6 +48,19 @@ func TestBrowserCitizenFlow(t *testing.T) {
 	_, err = g.anna.SendMessageEvent(ctx, room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgFile,
 		Body: "Merkblatt.pdf", URL: up.ContentURI.CUString(), Info: &event.FileInfo{MimeType: "application/pdf", Size: len(pdf)}})
 	require.NoError(t, err)
+	// A slip the caseworker deletes, and a typo she corrects.
+	slip, err := g.anna.SendText(ctx, room, "Notiz zur Nachbarakte Müller")
+	require.NoError(t, err)
+	typo, err := g.anna.SendText(ctx, room, "Bitte kommen Sie am Diensttag.")
+	require.NoError(t, err)
+	_, err = g.anna.SendMessageEvent(ctx, room, event.EventMessage, map[string]any{
+		"msgtype": "m.text", "body": "* Bitte kommen Sie am Dienstag.",
+		"m.new_content": map[string]any{"msgtype": "m.text", "body": "Bitte kommen Sie am Dienstag."},
+		"m.relates_to":  map[string]any{"rel_type": "m.replace", "event_id": typo.EventID},
+	})
+	require.NoError(t, err)
+	_, err = g.anna.RedactEvent(ctx, room, slip.EventID)
+	require.NoError(t, err)
 	script.Continue("sent", nil)
 
 	script.Expect("downloaded", time.Minute)

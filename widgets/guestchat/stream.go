@@ -30,6 +30,16 @@ type messageJSON struct {
 	TxnID      string          `json:"txn_id,omitempty"`
 	Attachment *attachmentJSON `json:"attachment,omitempty"`
 	TS         time.Time       `json:"ts"`
+	// EditedAt is set once staff edited the message.
+	EditedAt *time.Time `json:"edited_at,omitempty"`
+}
+
+// updateJSON tells an open page that an earlier message changed: it
+// carries the message as it is now (edited, or kind "redacted" with no
+// body and no file).
+type updateJSON struct {
+	Seq     int64       `json:"seq"`
+	Message messageJSON `json:"message"`
 }
 
 type attachmentJSON struct {
@@ -138,7 +148,10 @@ func (s *Server) sendStored(ctx context.Context, out *sseWriter, caseID string, 
 			return after, err
 		}
 		for _, e := range events {
-			name, data := s.eventJSON(caseID, e)
+			name, data, err := s.eventJSON(ctx, caseID, e)
+			if err != nil {
+				return after, err
+			}
 			if err = out.event(name, e.Seq, data); err != nil {
 				return after, err
 			}
@@ -151,19 +164,39 @@ func (s *Server) sendStored(ctx context.Context, out *sseWriter, caseID string, 
 }
 
 // eventJSON is the SSE event name and data of a stored row.
-func (s *Server) eventJSON(caseID string, e store.CaseEvent) (string, any) {
+func (s *Server) eventJSON(ctx context.Context, caseID string, e store.CaseEvent) (string, any, error) {
 	switch e.Kind {
 	case "status":
-		return "status", map[string]any{"seq": e.Seq, "status": e.Body, "open": protocol.CaseStatus(e.Body).Open(), "ts": e.TS.UTC()}
+		return "status", map[string]any{"seq": e.Seq, "status": e.Body, "open": protocol.CaseStatus(e.Body).Open(), "ts": e.TS.UTC()}, nil
 	case "staff_joined":
-		return "staff_joined", map[string]any{"seq": e.Seq, "team": e.Body, "ts": e.TS.UTC()}
+		return "staff_joined", map[string]any{"seq": e.Seq, "team": e.Body, "ts": e.TS.UTC()}, nil
+	case "edit", "redaction":
+		// The target's current state, not the change: a page that missed
+		// the edit before a redaction shows the redaction either way.
+		target, err := s.store.GetCaseEvent(ctx, caseID, e.TargetSeq)
+		if err != nil {
+			return "", nil, err
+		}
+		if target == nil {
+			target = &store.CaseEvent{Seq: e.TargetSeq, Kind: "redacted", Origin: "system", TS: e.TS}
+		}
+		return "update", updateJSON{Seq: e.Seq, Message: messageOf(caseID, *target)}, nil
 	}
+	return "message", messageOf(caseID, e), nil
+}
+
+// messageOf is the JSON of a message row.
+func messageOf(caseID string, e store.CaseEvent) messageJSON {
 	m := messageJSON{Seq: e.Seq, From: e.Origin, Kind: e.Kind, Body: e.Body, TxnID: e.TxnID, TS: e.TS.UTC()}
 	if e.MediaURI != "" {
 		m.Attachment = &attachmentJSON{URL: fmt.Sprintf("%scases/%s/media/%d", APIPrefix, caseID, e.Seq),
 			Name: cleanFileName(e.MediaName, e.MediaType), Type: e.MediaType, Size: e.MediaSize}
 	}
-	return "message", m
+	if !e.EditedAt.IsZero() {
+		at := e.EditedAt.UTC()
+		m.EditedAt = &at
+	}
+	return m
 }
 
 // sendEphemeral writes typing, read marker, queue position and idle

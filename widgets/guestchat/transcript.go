@@ -13,10 +13,12 @@ import (
 var transcriptLabels = map[string]map[string]string{
 	"de": {"title": "Gesprächsverlauf", "reference": "Aktenzeichen", "department": "Abteilung", "authority": "Behörde",
 		"created": "Begonnen", "exported": "Heruntergeladen", "you": "Sie", "system": "Hinweis", "file": "Datei",
-		"status": "Status", "joined": "Jemand aus dem Team ist dem Gespräch beigetreten", "tz": "Zeiten in"},
+		"status": "Status", "joined": "Jemand aus dem Team ist dem Gespräch beigetreten", "tz": "Zeiten in",
+		"redacted": "[Nachricht gelöscht]", "edited": "(bearbeitet)"},
 	"en": {"title": "Conversation", "reference": "Reference", "department": "Department", "authority": "Authority",
 		"created": "Started", "exported": "Downloaded", "you": "You", "system": "Notice", "file": "File",
-		"status": "Status", "joined": "A member of the team joined the conversation", "tz": "Times in"},
+		"status": "Status", "joined": "A member of the team joined the conversation", "tz": "Times in",
+		"redacted": "[message deleted]", "edited": "(edited)"},
 }
 
 // transcriptZone is the time zone of the transcript's times.
@@ -55,6 +57,8 @@ func (s *Server) transcript(w http.ResponseWriter, r *http.Request, _ *store.Gue
 			after = e.Seq
 			var who, text string
 			switch {
+			case e.Kind == "edit" || e.Kind == "redaction":
+				continue // the changed message shows as it is now
 			case e.Kind == "status":
 				who, text = l["status"], e.Body
 			case e.Kind == "staff_joined":
@@ -68,6 +72,12 @@ func (s *Server) transcript(w http.ResponseWriter, r *http.Request, _ *store.Gue
 			}
 			if e.MediaURI != "" {
 				text = fmt.Sprintf("[%s: %s]", l["file"], cleanFileName(e.MediaName, e.MediaType))
+			}
+			if e.Kind == "redacted" {
+				text = l["redacted"]
+			}
+			if !e.EditedAt.IsZero() {
+				text += " " + l["edited"]
 			}
 			text = strings.ReplaceAll(text, "\n", "\n    ")
 			fmt.Fprintf(&b, "[%s] %s: %s\n", ts(e.TS), who, text)

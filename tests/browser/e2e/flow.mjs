@@ -96,6 +96,19 @@ run(async () => {
   }, pdf.attachment);
   if (fetched.status !== 200 || !fetched.text.startsWith('%PDF')) throw new Error(`the file: ${JSON.stringify(fetched).slice(0, 200)}`);
 
+  // The caseworker deleted one message and corrected another: the open
+  // page shows both changes in place.
+  await page.waitForFunction(() => [...document.querySelectorAll('#message-list li.message.redacted')]
+    .some((li) => li.querySelector('.body')?.textContent === 'Diese Nachricht wurde gelöscht.'), null, { timeout: 30000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('#message-list li.message')]
+    .some((li) => li.querySelector('.body')?.textContent === 'Bitte kommen Sie am Dienstag.' && li.querySelector('.edited')?.textContent === '(bearbeitet)'),
+  null, { timeout: 30000 });
+  const text = await page.textContent('#message-list');
+  for (const gone of ['Nachbarakte', 'Diensttag']) {
+    if (text.includes(gone)) throw new Error(`the page still shows ${JSON.stringify(gone)}`);
+  }
+  await a11y(page, 'chat with a deleted and an edited message');
+
   // Reload: the same case with the whole history.
   const before = (await messages(page)).filter((m) => m.seq).map((m) => `${m.seq}:${m.from}:${m.body}`);
   await page.reload();
@@ -106,6 +119,7 @@ run(async () => {
     throw new Error(`history after reload differs:\nbefore ${JSON.stringify(before)}\nafter  ${JSON.stringify(after)}`);
   }
   if ((await page.textContent('#case-reference')).trim() !== reference) throw new Error('another case after reload');
+  if (await page.$$eval('#message-list .edited', (n) => n.length) !== 1) throw new Error('the edit mark is gone after the reload');
 
   // The transcript, downloaded with the keyboard.
   await tabTo(page, '#transcript-link');

@@ -112,7 +112,14 @@ export function createChat({ onNewCase }) {
     });
     const receipt = from === 'citizen' ? el('span', { class: 'receipt' }) : null;
     li.append(meta(from, d.ts, receipt));
+    if (d.kind === 'redacted') {
+      // Staff removed it: neither text nor file stays on the page.
+      li.classList.add('redacted');
+      li.append(el('p', { class: 'body', text: t('chat.redacted') }));
+      return li;
+    }
     if (typeof d.body === 'string' && d.body !== '') li.append(el('p', { class: 'body', text: d.body }));
+    if (d.edited_at) li.append(el('p', { class: 'edited', text: t('chat.edited') }));
     if (d.attachment && (d.kind === 'image' || d.kind === 'file')) li.append(attachmentNode(d.attachment, d.kind));
     if (from === 'citizen' && d.seq <= readSeq) markRead(li);
     return li;
@@ -241,6 +248,15 @@ export function createChat({ onNewCase }) {
         typingIndicator.textContent = '';
         scheduleRead();
       }
+    },
+    // An earlier message changed (staff edited or removed it): show it as
+    // it is now, in its place.
+    update(d) {
+      if (!accept(d.seq)) return;
+      const m = d.message;
+      if (!m || !Number.isInteger(m.seq)) return;
+      const old = [...list.querySelectorAll('li.message')].find((li) => Number(li.dataset.seq) === m.seq);
+      if (old) old.replaceWith(messageNode(m));
     },
     status(d) {
       if (!accept(d.seq)) return;
