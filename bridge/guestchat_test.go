@@ -23,6 +23,7 @@ import (
 	"github.com/rathaus-de/rathaus/internal/guestclient"
 	"github.com/rathaus-de/rathaus/internal/tesths"
 	"github.com/rathaus-de/rathaus/protocol"
+	"github.com/rathaus-de/rathaus/store"
 )
 
 // guestEnv is rathaus with the guest chat on a free loopback port, one
@@ -79,6 +80,35 @@ func (ge *guestEnv) claim(t *testing.T, ref string, room id.RoomID) {
 		_, err := ge.anna.cli.JoinRoomByID(ctx, room)
 		return err
 	})
+}
+
+// claimedCase is a citizen's case, opened through the guest API and
+// claimed by Anna, with the citizen's stream open from the start.
+type claimedCase struct {
+	citizen *guestclient.Client
+	c       *guestclient.Case
+	stream  *guestclient.Stream
+	stored  *store.Case
+	// question is the stream's event of the citizen's question.
+	question guestclient.Event
+}
+
+func (ge *guestEnv) openClaimedCase(t *testing.T, question string) *claimedCase {
+	t.Helper()
+	ctx := context.Background()
+	cc := &claimedCase{citizen: guestclient.New(ge.base)}
+	_, err := cc.citizen.StartSession(ctx)
+	require.NoError(t, err)
+	cc.c, err = cc.citizen.OpenCase(ctx, guestclient.OpenRequest{Department: "bauamt", Question: question, TxnID: "question-0001"})
+	require.NoError(t, err)
+	cc.stream, err = cc.citizen.Stream(ctx, cc.c.ID, 0)
+	require.NoError(t, err)
+	t.Cleanup(cc.stream.Close)
+	cc.question = nextMessage(t, cc.stream, "citizen", question)
+	cc.stored, err = ge.bridge.Store().GetCase(ctx, cc.c.ID)
+	require.NoError(t, err)
+	ge.claim(t, cc.c.Reference, cc.stored.RoomID)
+	return cc
 }
 
 func nextMessage(t *testing.T, s *guestclient.Stream, from, body string) guestclient.Event {
@@ -494,18 +524,9 @@ func TestGuestChatResolved(t *testing.T) {
 		r.CheckInterval = 200 * time.Millisecond
 	})
 	ctx := context.Background()
-	citizen := guestclient.New(ge.base)
-	_, err := citizen.StartSession(ctx)
-	require.NoError(t, err)
-	c, err := citizen.OpenCase(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Brauche ich eine Genehmigung?", TxnID: "question-0001"})
-	require.NoError(t, err)
-	stream, err := citizen.Stream(ctx, c.ID, 0)
-	require.NoError(t, err)
-	defer stream.Close()
-	stored, err := ge.bridge.Store().GetCase(ctx, c.ID)
-	require.NoError(t, err)
-	ge.claim(t, c.Reference, stored.RoomID)
-	_, err = ge.anna.cli.SendText(ctx, stored.RoomID, "Nein, dafür nicht.")
+	cc := ge.openClaimedCase(t, "Brauche ich eine Genehmigung?")
+	citizen, c, stream, stored := cc.citizen, cc.c, cc.stream, cc.stored
+	_, err := ge.anna.cli.SendText(ctx, stored.RoomID, "Nein, dafür nicht.")
 	require.NoError(t, err)
 	nextMessage(t, stream, "staff", "Nein, dafür nicht.")
 
@@ -537,18 +558,8 @@ func TestGuestChatResolved(t *testing.T) {
 func TestGuestChatStaffEditsAndRedactions(t *testing.T) {
 	ge := startGuestChat(t, nil)
 	ctx := context.Background()
-	citizen := guestclient.New(ge.base)
-	_, err := citizen.StartSession(ctx)
-	require.NoError(t, err)
-	c, err := citizen.OpenCase(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Wer ist zuständig?", TxnID: "question-0001"})
-	require.NoError(t, err)
-	stream, err := citizen.Stream(ctx, c.ID, 0)
-	require.NoError(t, err)
-	defer stream.Close()
-	question := nextMessage(t, stream, "citizen", "Wer ist zuständig?")
-	stored, err := ge.bridge.Store().GetCase(ctx, c.ID)
-	require.NoError(t, err)
-	ge.claim(t, c.Reference, stored.RoomID)
+	cc := ge.openClaimedCase(t, "Wer ist zuständig?")
+	citizen, c, stream, stored, question := cc.citizen, cc.c, cc.stream, cc.stored, cc.question
 	room := stored.RoomID
 
 	slip, err := ge.anna.cli.SendText(ctx, room, "Rufen Sie Herrn Beispiel privat an: 0171 5550123")

@@ -86,37 +86,34 @@ func (b *Bridge) retentionLoop(ctx context.Context) {
 	}
 }
 
-// checkRetention runs one round: abandon first, so a case abandoned now
-// starts its retention period now.
+// checkRetention runs one round: abandon and close first, so a case that
+// ends now starts its retention period now.
 func (b *Bridge) checkRetention(ctx context.Context) {
-	log := zerolog.Ctx(ctx)
 	r := b.config().Retention
 	now := time.Now()
-	idle, err := b.store.IdleCases(ctx, now.Add(-r.AbandonAfter), retentionBatch)
+	b.retentionStep(ctx, "idle cases", b.store.IdleCases, now.Add(-r.AbandonAfter), func(caseID string) error {
+		return b.endCase(ctx, caseID, abandonIdle)
+	})
+	b.retentionStep(ctx, "resolved cases", b.store.ResolvedCases, now.Add(-r.CloseResolvedAfter), func(caseID string) error {
+		return b.endCase(ctx, caseID, closeResolved)
+	})
+	b.retentionStep(ctx, "cases to purge", b.store.CasesDueForPurge, now.Add(-r.KeepClosed), func(caseID string) error {
+		return b.purgeCase(ctx, caseID)
+	})
+}
+
+// retentionStep finds up to retentionBatch cases with find and works on
+// each; a case that fails is tried again at the next check.
+func (b *Bridge) retentionStep(ctx context.Context, what string, find func(context.Context, time.Time, int) ([]string, error),
+	cutoff time.Time, work func(caseID string) error) {
+	log := zerolog.Ctx(ctx).With().Str("step", what).Logger()
+	ids, err := find(ctx, cutoff, retentionBatch)
 	if err != nil && ctx.Err() == nil {
-		log.Warn().Err(err).Msg("Failed to look for idle cases")
+		log.Warn().Err(err).Msg("Failed to look for cases")
 	}
-	for _, caseID := range idle {
-		if err = b.endCase(ctx, caseID, abandonIdle); err != nil && ctx.Err() == nil {
-			log.Warn().Err(err).Str("case_id", caseID).Msg("Failed to abandon idle case")
-		}
-	}
-	resolved, err := b.store.ResolvedCases(ctx, now.Add(-r.CloseResolvedAfter), retentionBatch)
-	if err != nil && ctx.Err() == nil {
-		log.Warn().Err(err).Msg("Failed to look for resolved cases")
-	}
-	for _, caseID := range resolved {
-		if err = b.endCase(ctx, caseID, closeResolved); err != nil && ctx.Err() == nil {
-			log.Warn().Err(err).Str("case_id", caseID).Msg("Failed to close resolved case")
-		}
-	}
-	due, err := b.store.CasesDueForPurge(ctx, now.Add(-r.KeepClosed), retentionBatch)
-	if err != nil && ctx.Err() == nil {
-		log.Warn().Err(err).Msg("Failed to look for cases to purge")
-	}
-	for _, caseID := range due {
-		if err = b.purgeCase(ctx, caseID); err != nil && ctx.Err() == nil {
-			log.Warn().Err(err).Str("case_id", caseID).Msg("Failed to purge case; trying again at the next check")
+	for _, caseID := range ids {
+		if err = work(caseID); err != nil && ctx.Err() == nil {
+			log.Warn().Err(err).Str("case_id", caseID).Msg("Failed to handle case; trying again at the next check")
 		}
 	}
 }
