@@ -8,7 +8,6 @@ import (
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
-	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/protocol"
@@ -145,7 +144,7 @@ func (b *Bridge) recordCaseChange(ctx context.Context, c *store.Case, evt *event
 		// The homeserver only accepts redactions their sender may make.
 		target := evt.Redacts
 		if target == "" { // room versions 11 and later carry it in the content
-			target = id.EventID(stringField(evt.Content.Raw, "redacts"))
+			target = evt.Content.AsRedaction().Redacts
 		}
 		if target == "" {
 			return false, true, nil
@@ -187,11 +186,6 @@ func (b *Bridge) recordCaseChange(ctx context.Context, c *store.Case, evt *event
 	}
 	changed, err = b.store.EditCaseEvent(ctx, c.ID, msg.RelatesTo.EventID, "staff", msg.NewContent.Body, change)
 	return changed, true, err
-}
-
-func stringField(raw map[string]any, key string) string {
-	v, _ := raw[key].(string)
-	return v
 }
 
 func prevMembership(evt *event.Event) event.Membership {

@@ -200,7 +200,6 @@ func (s *Store) changeCaseEvent(ctx context.Context, caseID string, change CaseE
 			return err
 		}
 		change.CaseID, change.TargetSeq = caseID, seq
-		change.Body, change.TxnID, change.MediaURI = "", "", ""
 		var err error
 		changed, err = s.AddCaseEvent(ctx, change)
 		return err

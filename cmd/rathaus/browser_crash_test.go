@@ -69,7 +69,7 @@ func TestBrowserChatSurvivesKill9(t *testing.T) {
 	// 1. The citizen's message reaches the homeserver, rathaus never hears
 	// back, and dies in that moment.
 	// Only the citizen's ghost: a bot notice in the same moment passes.
-	proxy.sender.Store("@_rathaus_guest_*")
+	proxy.senderPrefix = "@_rathaus_guest_"
 	proxy.hold.Store(true)
 	s.Continue("active", map[string]any{"body": "Bürger 1"})
 	s.Expect("sent-held", browserStep)

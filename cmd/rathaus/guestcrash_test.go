@@ -96,7 +96,7 @@ func TestGuestChatSurvivesKill9(t *testing.T) {
 	// The citizen's next message is created on the homeserver, but
 	// rathaus never hears back: kill it in exactly that moment.
 	// Only the citizen's ghost: a bot notice in the same moment passes.
-	proxy.sender.Store("@_rathaus_guest_*")
+	proxy.senderPrefix = "@_rathaus_guest_"
 	proxy.hold.Store(true)
 	stalled := make(chan error, 1)
 	go func() {
