@@ -15,3 +15,7 @@ var (
 	// transaction ids from sender, room, cause and purpose.
 	ErrTxnIDReused = errors.New("transaction id reused for a different send")
 )
+
+// ErrHomeserverUnreachable is returned by WaitForHomeserver when the
+// homeserver did not answer in time. Check homeserver.url.
+var ErrHomeserverUnreachable = errors.New("homeserver unreachable")

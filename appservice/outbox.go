@@ -11,13 +11,9 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
-
-// TxnIDKey is the content key under which every event rathaus sends
-// carries its transaction id, so that after a crash rathaus can recognise
-// its own event in the room.
-const TxnIDKey = "de.rathaus.txn_id"
 
 // recoveryScanLimit is how many of the sender's latest events of the same
 // type are searched for an unconfirmed send.
@@ -43,7 +39,7 @@ var _ Outbox = (*store.Store)(nil)
 // whose client died mid-way can create the event without being
 // remembered, and the retry creates a second one. So a send that was
 // recorded but never confirmed is first looked for in the room (by the
-// TxnIDKey in its content) and only sent again if it is not there.
+// protocol.TxnIDKey in its content) and only sent again if it is not there.
 type Sender struct {
 	Outbox Outbox
 }
@@ -74,7 +70,7 @@ func (s *Sender) Send(ctx context.Context, intent *mauas.IntentAPI, room id.Room
 	} else if err = s.Outbox.AddOutbox(ctx, store.OutboxEntry{TxnID: txnID, RoomID: room, Sender: intent.UserID, Type: evtType.Type}); err != nil {
 		return "", err
 	}
-	wrapped := &event.Content{Parsed: content, Raw: map[string]any{TxnIDKey: txnID}}
+	wrapped := &event.Content{Parsed: content, Raw: map[string]any{protocol.TxnIDKey: txnID}}
 	resp, err := intent.SendMessageEvent(ctx, room, evtType, wrapped, mautrix.ReqSendEvent{TransactionID: txnID})
 	if err != nil {
 		return "", err
@@ -94,13 +90,11 @@ func findSent(ctx context.Context, intent *mauas.IntentAPI, room id.RoomID, evtT
 		if evt.Sender != intent.UserID {
 			continue
 		}
-		var marker struct {
-			TxnID string `json:"de.rathaus.txn_id"`
-		}
+		var marker map[string]any
 		if evt.Content.VeryRaw != nil {
 			_ = json.Unmarshal(evt.Content.VeryRaw, &marker)
 		}
-		if marker.TxnID == txnID {
+		if found, _ := marker[protocol.TxnIDKey].(string); found == txnID {
 			return evt.ID, nil
 		}
 	}

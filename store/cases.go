@@ -62,6 +62,7 @@ const (
 	retainQuery   = `UPDATE citizen_case SET retain_until = $2 WHERE id = $1`
 	caseByRefQry  = `SELECT ` + caseColumns + ` FROM citizen_case WHERE reference = $1`
 	caseByRoomQry = `SELECT ` + caseColumns + ` FROM citizen_case WHERE room_id = $1`
+	caseRoomsQry  = `SELECT room_id, id FROM citizen_case WHERE room_id IS NOT NULL`
 )
 
 // CreateCase allocates the department's next reference for the current
@@ -147,6 +148,26 @@ func (s *Store) GetCaseByReference(ctx context.Context, ref string) (*Case, erro
 // GetCaseByRoom returns the case of a room, or nil.
 func (s *Store) GetCaseByRoom(ctx context.Context, room id.RoomID) (*Case, error) {
 	return s.getCase(ctx, caseByRoomQry, room)
+}
+
+// CaseRooms returns every case room with its case id. The purge clears a
+// case's room, so purged cases are not among them.
+func (s *Store) CaseRooms(ctx context.Context) (map[id.RoomID]string, error) {
+	rows, err := s.DB.Query(ctx, caseRoomsQry)
+	if err != nil {
+		return nil, fmt.Errorf("failed to query case rooms: %w", err)
+	}
+	defer rows.Close()
+	out := map[id.RoomID]string{}
+	for rows.Next() {
+		var room id.RoomID
+		var caseID string
+		if err = rows.Scan(&room, &caseID); err != nil {
+			return nil, fmt.Errorf("failed to scan case room: %w", err)
+		}
+		out[room] = caseID
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) getCase(ctx context.Context, query string, arg any) (*Case, error) {

@@ -43,6 +43,9 @@ func TestCases(t *testing.T) {
 		require.NoError(t, err)
 		require.NotNil(t, got)
 		assert.Equal(t, "c1", got.ID)
+		rooms, err := s.CaseRooms(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, map[id.RoomID]string{"!room:hs": "c1"}, rooms, "cases without a room are not listed")
 
 		require.NoError(t, s.TransitionCase(ctx, "c1", "queued", "active", "claim", "@anna:hs"))
 		assert.ErrorIs(t, s.TransitionCase(ctx, "c1", "queued", "active", "claim", "@bernd:hs"), store.ErrConflict)

@@ -11,8 +11,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rathaus-de/rathaus"
-	"github.com/rathaus-de/rathaus/bridge"
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/internal/app"
 )
 
 func runCommand(args []string, _, stderr io.Writer) int {
@@ -39,7 +39,7 @@ func runCommand(args []string, _, stderr io.Writer) int {
 		}
 		return next, nil
 	}
-	b, err := bridge.New(bridge.Options{Config: cfg, Log: log, LoadConfig: loadConfig})
+	b, err := app.New(app.Options{Config: cfg, Log: log, LoadConfig: loadConfig})
 	if err == nil {
 		err = b.Start(ctx)
 	}
@@ -61,7 +61,7 @@ func runCommand(args []string, _, stderr io.Writer) int {
 }
 
 // reloadOnHangup reloads the config and reconciles the rooms on SIGHUP.
-func reloadOnHangup(ctx context.Context, b *bridge.Bridge, log zerolog.Logger) {
+func reloadOnHangup(ctx context.Context, b *app.App, log zerolog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

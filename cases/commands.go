@@ -1,0 +1,85 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/event"
+
+	"github.com/rathaus-de/rathaus/appservice"
+	"github.com/rathaus-de/rathaus/bot"
+	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/store"
+)
+
+// commands are the case commands: claim in a staff room (or anywhere),
+// the others in a case room.
+func (s *Service) commands() []bot.Command {
+	inRoom := func(action CaseAction) func(context.Context, *bot.Request) string {
+		return func(ctx context.Context, req *bot.Request) string { return s.caseRoomCommand(ctx, req, action) }
+	}
+	return []bot.Command{
+		{Names: []string{"claim", "übernehmen"}, Permission: bot.Staff, Args: "<Aktenzeichen>",
+			Help: "einen wartenden Fall übernehmen (Team der Abteilung) / claim a queued case (department staff)",
+			Run:  func(ctx context.Context, req *bot.Request) string { return s.claimCommand(ctx, req.Sender, req.Args) }},
+		{Names: []string{"resolve", "erledigt"}, Permission: bot.Staff,
+			Help: "im Fallraum: Fall erledigen / in a case room: mark the case resolved", Run: inRoom(ActionResolve)},
+		{Names: []string{"close", "schließen"}, Permission: bot.Staff,
+			Help: "im Fallraum: Fall schließen / in a case room: close the case", Run: inRoom(ActionClose)},
+		{Names: []string{"reopen", "wiedereröffnen"}, Permission: bot.Staff,
+			Help: "im Fallraum: Fall wieder öffnen / in a case room: reopen the case", Run: inRoom(ActionReopen)},
+		{Names: []string{"transfer", "abgeben"}, Permission: bot.Staff, Args: "<Abteilung>",
+			Help: "im Fallraum: an eine andere Abteilung abgeben / in a case room: hand to another department",
+			Run:  s.transferCommand},
+	}
+}
+
+// caseNotices is what the citizen (and everyone in the room) is told after
+// an action.
+var caseNotices = map[CaseAction]string{
+	ActionResolve: "Dieser Fall ist erledigt. Vielen Dank! / This case is resolved. Thank you!",
+	ActionClose:   "Dieser Fall ist jetzt geschlossen. Vielen Dank! / This case is now closed. Thank you!",
+	ActionReopen:  "Dieser Fall ist wieder geöffnet. / This case has been reopened.",
+}
+
+// caseRoomCommand runs resolve, close and reopen inside a case room, for staff of
+// the case's department.
+func (s *Service) caseRoomCommand(ctx context.Context, req *bot.Request, action CaseAction) string {
+	evt := req.Event
+	c, _, refusal := s.staffCaseInRoom(ctx, req)
+	if refusal != "" {
+		return refusal
+	}
+	next, err := s.applyCaseAction(ctx, c, action, evt.Sender)
+	if err != nil {
+		return fmt.Sprintf("%s: %v", c.Reference, err)
+	}
+	botIntent := s.opts.AS.BotIntent()
+	notice := &event.MessageEventContent{MsgType: event.MsgNotice, Body: caseNotices[action]}
+	if _, err = s.opts.Sender.Send(ctx, botIntent, c.RoomID, event.EventMessage, notice, appservice.TxnID(botIntent.UserID, c.RoomID, evt.ID, string(action))); err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to tell the room about the case change")
+	}
+	return fmt.Sprintf("%s: %s", c.Reference, caseStatusNames[next])
+}
+
+// staffCaseInRoom returns the case of the command's room and its
+// department if the sender is on that department's team; otherwise the
+// answer to give.
+func (s *Service) staffCaseInRoom(ctx context.Context, req *bot.Request) (*store.Case, *config.DepartmentConfig, string) {
+	if req.Room.Kind != bot.RoomCase {
+		return nil, nil, "Dieser Befehl gilt nur in einem Fallraum. / This command only works in a case room."
+	}
+	c, err := s.opts.Store.GetCase(ctx, req.Room.Key)
+	if err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to look up case")
+		return nil, nil, "Der Fall konnte nicht geladen werden. / Could not load the case."
+	} else if c == nil {
+		return nil, nil, "Dieser Befehl gilt nur in einem Fallraum. / This command only works in a case room."
+	}
+	d := s.config().Department(config.DepartmentID(c.Department))
+	if d == nil || d.Member(req.Sender) == nil {
+		return nil, nil, "Nur das Team der Abteilung kann das. / Only the department's team can do that."
+	}
+	return c, d, ""
+}

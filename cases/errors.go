@@ -1,0 +1,28 @@
+package cases
+
+import "errors"
+
+var (
+	// ErrMissingOption is returned by New when a required option is unset.
+	// It is a programming error.
+	ErrMissingOption = errors.New("missing required option")
+	// ErrIllegalTransition is returned when a case action does not apply to
+	// the case's status. The message says why; show it to the person who
+	// asked.
+	ErrIllegalTransition = errors.New("illegal case transition")
+	// ErrCaseNotOpen is returned when the citizen writes to a case that is
+	// no longer open (or has no room yet). The channel should tell the
+	// citizen the case has ended.
+	ErrCaseNotOpen = errors.New("case is not open")
+	// ErrSessionGone is returned by OpenForCitizen when the session
+	// expired or its case no longer exists. The channel should start over.
+	ErrSessionGone = errors.New("the session or its case is gone")
+)
+
+// errCaseChanged is shown when a case changed between reading and writing.
+var errCaseChanged = errors.New("der Fall wurde gerade geändert, bitte noch einmal / the case just changed, please try again")
+
+// ErrNoStaffRoom is returned when a case cannot be announced because its
+// department has no staff room yet (the reconciliation has not run or
+// failed). Opening the case again after a reconciliation finishes it.
+var ErrNoStaffRoom = errors.New("department has no staff room")

@@ -1,0 +1,165 @@
+package cases
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/appservice"
+	"github.com/rathaus-de/rathaus/bot"
+	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/departments"
+	"github.com/rathaus-de/rathaus/protocol"
+	"github.com/rathaus-de/rathaus/store"
+)
+
+// OpenCaseRequest is what the citizen's channel asks for.
+type OpenCaseRequest struct {
+	Department config.DepartmentID
+	// DisplayName is the name the citizen chose, or "".
+	DisplayName string
+	// Topic is a short, staff-facing subject (the service asked for); it
+	// is shown in the staff room's announcement. Never the citizen's text.
+	Topic string
+	// Session is the hash of the guest session opening the case, or "".
+	// A session opens at most one case (store.ErrConflict otherwise).
+	Session string
+}
+
+// maxDisplayName bounds the citizen's chosen name.
+const maxDisplayName = 64
+
+// GhostDisplayName is how a citizen appears to staff: the chosen name with
+// " (Gast)", or "Bürger:in".
+func GhostDisplayName(chosen string) string {
+	name := strings.Join(strings.Fields(chosen), " ")
+	if r := []rune(name); len(r) > maxDisplayName {
+		name = string(r[:maxDisplayName])
+	}
+	if name == "" {
+		return "Bürger:in"
+	}
+	return name + " (Gast)"
+}
+
+// OpenCase opens a citizen case: a queued case with its reference, a ghost
+// that speaks for the citizen, a case room in the department's space, and
+// an announcement in the staff room.
+func (s *Service) OpenCase(ctx context.Context, req OpenCaseRequest) (*store.Case, error) {
+	d := s.config().Department(req.Department)
+	if d == nil {
+		return nil, fmt.Errorf("%w: %s", departments.ErrUnknownDepartment, req.Department)
+	}
+	opaque := make([]byte, 12)
+	if _, err := rand.Read(opaque); err != nil {
+		return nil, fmt.Errorf("failed to make a ghost id: %w", err)
+	}
+	prefix := d.ReferencePrefix
+	c, err := s.opts.Store.CreateCase(ctx, store.NewCase{
+		ID: uuid.NewString(), Department: string(d.ID), Status: string(protocol.CaseQueued),
+		Ghost: s.config().GhostUserID("guest_" + hex.EncodeToString(opaque)), Actor: "citizen", Session: req.Session,
+		Reference: func(year, seq int) string { return FormatReference(prefix, year, seq) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	log := zerolog.Ctx(ctx).With().Str("case_id", c.ID).Logger()
+	ctx = log.WithContext(ctx)
+	log.Info().Str("department", c.Department).Msg("Opened case")
+	if err = s.setUpCaseRoom(ctx, c, d, req); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// setUpCaseRoom makes the ghost, the room and the announcement. Every
+// step can run again after a failure without doing anything twice.
+func (s *Service) setUpCaseRoom(ctx context.Context, c *store.Case, d *config.DepartmentConfig, req OpenCaseRequest) error {
+	botIntent := s.opts.AS.BotIntent()
+	ghost := s.opts.AS.Intent(c.Ghost)
+	if err := ghost.EnsureRegistered(ctx); err != nil {
+		return fmt.Errorf("failed to register the citizen's ghost: %w", err)
+	}
+	if err := ghost.SetDisplayName(ctx, GhostDisplayName(req.DisplayName)); err != nil {
+		return fmt.Errorf("failed to name the citizen's ghost: %w", err)
+	}
+	space, err := s.opts.Departments.Space(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	if c.RoomID == "" {
+		content := s.caseContent(c, nil)
+		initial := []*event.Event{
+			appservice.StateEvent(protocol.CaseEventType, "", content),
+			appservice.StateEvent(event.StateHistoryVisibility, "", &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityShared}),
+			appservice.StateEvent(event.StateGuestAccess, "", &event.GuestAccessEventContent{GuestAccess: event.GuestAccessForbidden}),
+		}
+		if space != "" {
+			initial = append(initial, appservice.StateEvent(event.StateSpaceParent, space.String(), appservice.SpaceParent(s.serverName())))
+		}
+		resp, err := botIntent.CreateRoom(ctx, &mautrix.ReqCreateRoom{
+			Visibility: "private", Preset: "private_chat",
+			Name:               fmt.Sprintf("%s · %s", c.Reference, d.Name),
+			Invite:             []id.UserID{c.Ghost},
+			InitialState:       initial,
+			PowerLevelOverride: departments.RoomPolicy(false).CreateContent(map[id.UserID]int{botIntent.UserID: config.BotPowerLevel}),
+		})
+		if err != nil {
+			return fmt.Errorf("failed to create the case room: %w", err)
+		}
+		c.RoomID = resp.RoomID
+		if err = s.opts.Store.SetCaseRoom(ctx, c.ID, c.RoomID); err != nil {
+			return err
+		}
+		s.opts.Rooms.Set(c.RoomID, bot.RoomInfo{Kind: bot.RoomCase, Key: c.ID})
+	}
+	if err = ghost.EnsureJoined(ctx, c.RoomID); err != nil {
+		return fmt.Errorf("failed to join the citizen's ghost: %w", err)
+	}
+	if space != "" {
+		if err = s.linkCaseRoom(ctx, space, c.RoomID, true); err != nil {
+			return err
+		}
+	}
+	return s.announceCase(ctx, c, d, req.Topic, id.EventID(c.ID))
+}
+
+// announceCase tells a department's staff room about a case waiting for
+// them; cause makes the announcement's transaction id unique.
+func (s *Service) announceCase(ctx context.Context, c *store.Case, d *config.DepartmentConfig, topic string, cause id.EventID) error {
+	staff, err := s.opts.Departments.StaffRoom(ctx, d.ID)
+	if err != nil {
+		return fmt.Errorf("failed to find the staff room of %s: %w", d.ID, err)
+	} else if staff == "" {
+		return fmt.Errorf("%w: %s has no staff room", ErrNoStaffRoom, d.ID)
+	}
+	if topic == "" {
+		topic = "allgemeine Anfrage"
+	}
+	botIntent := s.opts.AS.BotIntent()
+	notice := &event.MessageEventContent{MsgType: event.MsgNotice, Body: fmt.Sprintf(
+		"Neuer Fall %s (%s). Übernehmen mit / claim with: %s claim %s", c.Reference, topic, bot.Prefix, c.Reference)}
+	_, err = s.opts.Sender.Send(ctx, botIntent, staff, event.EventMessage, notice, appservice.TxnID(botIntent.UserID, staff, cause, "announce"))
+	return err
+}
+
+// caseContent is the de.rathaus.case state of a case.
+func (s *Service) caseContent(c *store.Case, assignees []id.UserID) *protocol.CaseContent {
+	if assignees == nil {
+		assignees = []id.UserID{}
+	}
+	content := &protocol.CaseContent{ID: c.ID, Reference: c.Reference, Status: protocol.CaseStatus(c.Status),
+		Department: c.Department, Assignees: assignees}
+	if !c.RetainUntil.IsZero() {
+		content.RetainUntil = c.RetainUntil.UnixMilli()
+	}
+	return content
+}

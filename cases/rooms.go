@@ -1,0 +1,59 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/appservice"
+	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/departments"
+)
+
+// caseworkerPowerLevel is a caseworker's level in a case room they
+// claimed: they talk and may invite, as in their staff room.
+const caseworkerPowerLevel = 50
+
+// serverName is our homeserver's name, for space links.
+func (s *Service) serverName() string { return s.config().Homeserver.ServerName }
+
+// linkCaseRoom adds a case room to a department space, or removes it.
+func (s *Service) linkCaseRoom(ctx context.Context, space, room id.RoomID, linked bool) error {
+	return appservice.LinkSpaceChild(ctx, s.opts.AS.BotIntent(), space, room, s.serverName(), linked)
+}
+
+// caseRoomUsers is the users map of a case room: the bot and the
+// caseworkers who claimed it.
+func caseRoomUsers(bot id.UserID, assignees []id.UserID) map[id.UserID]int {
+	users := map[id.UserID]int{bot: config.BotPowerLevel}
+	for _, a := range assignees {
+		users[a] = caseworkerPowerLevel
+	}
+	return users
+}
+
+// convergeCaseRoomLevels gives a case room the managed rooms' policy
+// (departments.RoomPolicy) and the users; locked makes it read-only for
+// everyone but the bot. It reads the room's state itself if state is nil.
+func (s *Service) convergeCaseRoomLevels(ctx context.Context, room id.RoomID, state mautrix.RoomStateMap, users map[id.UserID]int, locked bool) error {
+	bot := s.opts.AS.BotIntent()
+	if state == nil {
+		var err error
+		if state, err = bot.State(ctx, room); err != nil {
+			return fmt.Errorf("failed to read the case room's state: %w", err)
+		}
+	}
+	_, err := appservice.ConvergePowerLevels(ctx, bot, room, state, departments.RoomPolicy(locked), users)
+	return err
+}
+
+// logConvergeCaseRoomLevels is convergeCaseRoomLevels for steps that go on
+// when it fails: the next change of the room sets the levels again.
+func (s *Service) logConvergeCaseRoomLevels(ctx context.Context, room id.RoomID, users map[id.UserID]int) {
+	if err := s.convergeCaseRoomLevels(ctx, room, nil, users, false); err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Stringer("room_id", room).Msg("Failed to update power levels")
+	}
+}

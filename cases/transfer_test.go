@@ -1,0 +1,94 @@
+package cases_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/cases"
+	"github.com/rathaus-de/rathaus/internal/app/apptest"
+	"github.com/rathaus-de/rathaus/internal/tesths"
+	"github.com/rathaus-de/rathaus/protocol"
+)
+
+// TestCaseTransfer: a caseworker hands a case to another department; it
+// waits there, linked to the new space; the old team leaves the room and
+// the new team is told.
+func TestCaseTransfer(t *testing.T) {
+	ctx := context.Background()
+	users := map[string]apptest.StaffUser{}
+	env, _ := apptest.StartWith(t, 1, func(hss []*tesths.Homeserver) string {
+		for _, name := range []string{"anna", "dora"} {
+			cli, uid, _ := hss[0].RegisterUser(t, name, false)
+			users[name] = apptest.StaffUser{Cli: cli, ID: uid}
+		}
+		return "departments:\n" +
+			fmt.Sprintf("  - id: bauamt\n    name: Bauamt\n    staff:\n      - user: %q\n", users["anna"].ID) +
+			fmt.Sprintf("  - id: buergerbuero\n    name: Bürgerbüro\n    staff:\n      - user: %q\n", users["dora"].ID)
+	})
+	anna, dora := users["anna"], users["dora"]
+	bot := env.Cfg.BotUserID()
+	botCli := env.App.AppService().BotClient()
+	resolve := func(local string) id.RoomID {
+		resp, err := anna.Cli.ResolveAlias(ctx, id.NewRoomAlias(local, env.Cfg.Homeserver.ServerName))
+		require.NoError(t, err)
+		return resp.RoomID
+	}
+	bauStaff, bbStaff := resolve("_rathaus_bauamt"), resolve("_rathaus_buergerbuero")
+	bauSpace, bbSpace := resolve("_rathaus_bauamt_space"), resolve("_rathaus_buergerbuero_space")
+	_, err := anna.Cli.JoinRoomByID(ctx, bauStaff)
+	require.NoError(t, err)
+	_, err = dora.Cli.JoinRoomByID(ctx, bbStaff)
+	require.NoError(t, err)
+
+	c, err := env.App.Cases().OpenCase(ctx, cases.OpenCaseRequest{Department: "bauamt", Topic: "Bauantrag"})
+	require.NoError(t, err)
+	say := func(u apptest.StaffUser, room id.RoomID, body string) string {
+		sent, err := u.Cli.SendText(ctx, room, body)
+		require.NoError(t, err)
+		return apptest.BotReplyTo(t, u.Cli, room, bot, sent.EventID)
+	}
+	require.Contains(t, say(anna, bauStaff, "!rathaus claim "+c.Reference), "gehört jetzt dir")
+	tesths.WaitFor(t, 30*time.Second, "anna to join the case room", func() error {
+		_, err := anna.Cli.JoinRoomByID(ctx, c.RoomID)
+		return err
+	})
+	assert.Contains(t, say(anna, c.RoomID, "!rathaus transfer standesamt"), "keine Abteilung")
+	assert.Contains(t, say(anna, c.RoomID, "!rathaus transfer bauamt"), "schon in dieser Abteilung")
+	// The transfer removes anna from the room before the answer comes;
+	// read it as the bot.
+	sent, err := anna.Cli.SendText(ctx, c.RoomID, "!rathaus transfer buergerbuero")
+	require.NoError(t, err)
+	assert.Contains(t, apptest.BotReplyTo(t, botCli, c.RoomID, bot, sent.EventID), "an Bürgerbüro abgegeben")
+
+	got, err := env.App.Store().GetCase(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "buergerbuero", got.Department)
+	assert.Equal(t, "queued", got.Status)
+	var caseState protocol.CaseContent
+	require.NoError(t, botCli.StateEvent(ctx, c.RoomID, protocol.CaseEventType, "", &caseState))
+	assert.Equal(t, "buergerbuero", caseState.Department)
+	assert.Equal(t, protocol.CaseQueued, caseState.Status)
+	assert.Empty(t, caseState.Assignees)
+	var gone event.MemberEventContent
+	require.NoError(t, botCli.StateEvent(ctx, c.RoomID, event.StateMember, anna.ID.String(), &gone))
+	assert.Equal(t, event.MembershipLeave, gone.Membership, "the old team leaves the room")
+	assert.Contains(t, gone.Reason, "abgegeben")
+	var link map[string]any
+	require.NoError(t, botCli.StateEvent(ctx, bauSpace, event.StateSpaceChild, c.RoomID.String(), &link))
+	assert.Empty(t, link, "unlinked from the old space")
+	require.NoError(t, botCli.StateEvent(ctx, bbSpace, event.StateSpaceChild, c.RoomID.String(), &link))
+	assert.NotEmpty(t, link["via"], "linked into the new space")
+	require.NoError(t, findMessage(ctx, botCli, c.RoomID, bot, "weitergegeben"))
+
+	tesths.WaitFor(t, 30*time.Second, "the new team's announcement", func() error {
+		return findMessage(ctx, dora.Cli, bbStaff, bot, c.Reference+" (abgegeben von Bauamt)")
+	})
+	assert.Contains(t, say(dora, bbStaff, "!rathaus claim "+c.Reference), "gehört jetzt dir")
+}

@@ -1,0 +1,38 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/protocol"
+	"github.com/rathaus-de/rathaus/store"
+)
+
+// applyCaseAction moves a case to its next status: a database row (which
+// refuses if someone changed the case meanwhile) and the room's
+// de.rathaus.case state.
+func (s *Service) applyCaseAction(ctx context.Context, c *store.Case, action CaseAction, actor id.UserID) (protocol.CaseStatus, error) {
+	next, err := NextCaseStatus(protocol.CaseStatus(c.Status), action)
+	if err != nil {
+		return "", err
+	}
+	err = s.opts.Store.TransitionCase(ctx, c.ID, c.Status, string(next), string(action), actor.String())
+	if errors.Is(err, store.ErrConflict) {
+		return "", errCaseChanged
+	} else if err != nil {
+		return "", err
+	}
+	c.Status = string(next)
+	s.retainEndedCase(ctx, c)
+	assignees, err := s.opts.Store.CaseAssignees(ctx, c.ID)
+	if err != nil {
+		return next, err
+	}
+	if _, err = s.opts.AS.BotIntent().SendStateEvent(ctx, c.RoomID, protocol.CaseEventType, "", s.caseContent(c, assignees)); err != nil {
+		return next, fmt.Errorf("failed to update the case state: %w", err)
+	}
+	return next, nil
+}

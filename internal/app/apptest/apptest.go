@@ -1,0 +1,204 @@
+// Package apptest starts a whole rathaus (internal/app) against real
+// Dendrite homeservers for the integration tests of the capabilities:
+// every test gets its own homeservers, database and ports. It is imported
+// by tests only.
+package apptest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+	mauas "maunium.net/go/mautrix/appservice"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/internal/app"
+	"github.com/rathaus-de/rathaus/internal/tesths"
+)
+
+// Env is one homeserver with a running rathaus.
+type Env struct {
+	// HS is the homeserver rathaus is registered with.
+	HS *tesths.Homeserver
+	// Cfg is the config rathaus started with.
+	Cfg *config.Config
+	App *app.App
+	// Extra is the YAML appended to the base config by the next reload
+	// (SIGHUP, `!rathaus sync`); tests change it to change the config.
+	Extra string
+	base  string
+}
+
+// StaffUser is a homeserver user a test acts as.
+type StaffUser struct {
+	Cli *mautrix.Client
+	ID  id.UserID
+}
+
+// Config returns a valid config for a homeserver named serverName, with
+// extra YAML appended.
+func Config(t *testing.T, serverName, listen, dbPath, extra string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(configYAML(serverName, listen, dbPath) + extra))
+	require.NoError(t, err)
+	return cfg
+}
+
+func configYAML(serverName, listen, dbPath string) string {
+	return fmt.Sprintf(`
+homeserver:
+  url: http://127.0.0.1:1
+  server_name: %q
+appservice:
+  listen: %q
+  as_token: as-token-for-the-integration-test-000001
+  hs_token: hs-token-for-the-integration-test-000001
+database:
+  type: sqlite
+  uri: %q
+logging:
+  level: debug
+authority:
+  name: Stadt Prüfheim
+  ags: "09162000"
+guest_chat:
+  enabled: false
+`, serverName, listen, dbPath)
+}
+
+// Start starts the homeservers and rathaus with the base config.
+func Start(t *testing.T, servers int) (*Env, []*tesths.Homeserver) {
+	t.Helper()
+	return StartTweaked(t, servers, nil, nil)
+}
+
+// StartWith starts the homeservers (rathaus registered on one of them),
+// lets configure add config YAML (departments need the servers' names),
+// and starts rathaus on a free port.
+func StartWith(t *testing.T, servers int, configure func(hss []*tesths.Homeserver) string) (*Env, []*tesths.Homeserver) {
+	t.Helper()
+	return StartTweaked(t, servers, configure, nil)
+}
+
+// StartTweaked is StartWith with a last look at the config and options
+// before rathaus starts.
+func StartTweaked(t *testing.T, servers int, configure func(hss []*tesths.Homeserver) string,
+	tweak func(cfg *config.Config, opts *app.Options)) (*Env, []*tesths.Homeserver) {
+	t.Helper()
+	listener, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dbPath := filepath.Join(t.TempDir(), "rathaus.db")
+	var cfg *config.Config
+	var mu sync.Mutex // StartFederated configures the servers in parallel
+	hsOpts := tesths.Options{Appservices: func(serverName string) []*mauas.Registration {
+		mu.Lock()
+		defer mu.Unlock()
+		if cfg != nil && cfg.Homeserver.ServerName != serverName {
+			return nil // only one homeserver gets rathaus
+		}
+		cfg = Config(t, serverName, listener.Addr().String(), dbPath, "")
+		return []*mauas.Registration{cfg.Registration()}
+	}}
+	var hss []*tesths.Homeserver
+	if servers == 1 {
+		hss = []*tesths.Homeserver{tesths.Start(t, hsOpts)}
+	} else {
+		hss = tesths.StartFederated(t, servers, hsOpts)
+	}
+	var hs *tesths.Homeserver
+	for _, h := range hss {
+		if h.ServerName == cfg.Homeserver.ServerName {
+			hs = h
+		}
+	}
+	require.NotNil(t, hs, "one homeserver carries the rathaus registration")
+	env := &Env{HS: hs, base: configYAML(cfg.Homeserver.ServerName, cfg.AppService.Listen, dbPath)}
+	if configure != nil {
+		env.Extra = configure(hss)
+		cfg = Config(t, cfg.Homeserver.ServerName, cfg.AppService.Listen, dbPath, env.Extra)
+	}
+	env.base = strings.Replace(env.base, "http://127.0.0.1:1", hs.URL, 1)
+	cfg.Homeserver.URL = hs.URL
+	metricsListener, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	cfg.Metrics.Enabled, cfg.Metrics.Listen = true, metricsListener.Addr().String()
+	require.NoError(t, metricsListener.Close())
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
+	env.Cfg = cfg
+	opts := app.Options{Config: cfg, Log: log, Listener: listener, LoadConfig: func() (*config.Config, error) {
+		next, err := config.Parse([]byte(env.base + env.Extra))
+		if err != nil {
+			return nil, err
+		}
+		next.Metrics, next.GuestChat = cfg.Metrics, cfg.GuestChat
+		return next, nil
+	}}
+	if tweak != nil {
+		tweak(cfg, &opts)
+	}
+	a, err := app.New(opts)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, a.Start(ctx))
+	t.Cleanup(a.Stop)
+	env.App = a
+	return env, hss
+}
+
+// BotReplyTo waits for the bot's reply to eventID, read through the client
+// API of the given user.
+func BotReplyTo(t *testing.T, cli *mautrix.Client, room id.RoomID, bot id.UserID, eventID id.EventID) string {
+	t.Helper()
+	var body string
+	tesths.WaitFor(t, 30*time.Second, "the bot's reply to "+eventID.String(), func() error {
+		replies, err := tesths.Replies(context.Background(), cli, room, bot)
+		if err != nil {
+			return err
+		}
+		if len(replies[eventID]) == 0 {
+			return fmt.Errorf("no reply yet")
+		}
+		body = replies[eventID][0]
+		return nil
+	})
+	return body
+}
+
+// Scrape reads a Prometheus endpoint.
+func Scrape(t *testing.T, url string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(data)
+}
+
+// PushTransaction sends a transaction to rathaus as the homeserver would.
+func (e *Env) PushTransaction(t *testing.T, body string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPut,
+		"http://"+e.Cfg.AppService.Listen+"/_matrix/app/v1/transactions/test-"+fmt.Sprint(time.Now().UnixNano()), strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+e.Cfg.AppService.HSToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
