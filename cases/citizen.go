@@ -12,7 +12,6 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/appservice"
-	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/departments"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
@@ -28,7 +27,7 @@ type CitizenOpen struct {
 	// Session is the hash of the channel session; it binds at most one
 	// case (see store.NewCase.Session).
 	Session    string
-	Department config.DepartmentID
+	Department protocol.DepartmentID
 	// Service is the LeiKa key the citizen came from, or "".
 	Service string
 	// Name is the citizen's chosen name, or "".
@@ -58,7 +57,7 @@ func (s *Service) OpenForCitizen(ctx context.Context, req CitizenOpen) (*store.C
 	if !created {
 		// An earlier request may have stopped half-way (crash, homeserver
 		// away); every step of the setup is idempotent.
-		d := s.config().Department(config.DepartmentID(c.Department))
+		d := s.config().Department(protocol.DepartmentID(c.Department))
 		if d == nil {
 			return c, created, fmt.Errorf("%w: %s", departments.ErrUnknownDepartment, c.Department)
 		}

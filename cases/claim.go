@@ -32,7 +32,7 @@ func (s *Service) claimCommand(ctx context.Context, sender id.UserID, args []str
 	} else if c == nil {
 		return fmt.Sprintf("Es gibt keinen Fall %s. / No such case.", ref)
 	}
-	d := s.config().Department(config.DepartmentID(c.Department))
+	d := s.config().Department(protocol.DepartmentID(c.Department))
 	member := (*config.StaffConfig)(nil)
 	if d != nil {
 		member = d.Member(sender)

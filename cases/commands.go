@@ -10,6 +10,7 @@ import (
 	"github.com/rathaus-de/rathaus/appservice"
 	"github.com/rathaus-de/rathaus/bot"
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
 
@@ -77,7 +78,7 @@ func (s *Service) staffCaseInRoom(ctx context.Context, req *bot.Request) (*store
 	} else if c == nil {
 		return nil, nil, "Dieser Befehl gilt nur in einem Fallraum. / This command only works in a case room."
 	}
-	d := s.config().Department(config.DepartmentID(c.Department))
+	d := s.config().Department(protocol.DepartmentID(c.Department))
 	if d == nil || d.Member(req.Sender) == nil {
 		return nil, nil, "Nur das Team der Abteilung kann das. / Only the department's team can do that."
 	}

@@ -23,7 +23,7 @@ import (
 
 // OpenCaseRequest is what the citizen's channel asks for.
 type OpenCaseRequest struct {
-	Department config.DepartmentID
+	Department protocol.DepartmentID
 	// DisplayName is the name the citizen chose, or "".
 	DisplayName string
 	// Topic is a short, staff-facing subject (the service asked for); it

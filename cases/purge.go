@@ -13,7 +13,6 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/appservice"
-	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
@@ -138,7 +137,7 @@ func (s *Service) redactHistory(ctx context.Context, room id.RoomID) (int, error
 
 // unlinkPurgedRoom removes the room from its department's space.
 func (s *Service) unlinkPurgedRoom(ctx context.Context, c *store.Case) error {
-	space, err := s.opts.Departments.Space(ctx, config.DepartmentID(c.Department))
+	space, err := s.opts.Departments.Space(ctx, protocol.DepartmentID(c.Department))
 	if err != nil || space == "" {
 		return err
 	}

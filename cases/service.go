@@ -18,6 +18,7 @@ import (
 	"github.com/rathaus-de/rathaus/appservice"
 	"github.com/rathaus-de/rathaus/bot"
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
 
@@ -26,10 +27,10 @@ import (
 type Departments interface {
 	// StaffRoom is called when a case is announced; "" if the department
 	// has no staff room (yet).
-	StaffRoom(ctx context.Context, dept config.DepartmentID) (id.RoomID, error)
+	StaffRoom(ctx context.Context, dept protocol.DepartmentID) (id.RoomID, error)
 	// Space is called when a case room is linked into (or out of) its
 	// department's space; "" if the department has no space (yet).
-	Space(ctx context.Context, dept config.DepartmentID) (id.RoomID, error)
+	Space(ctx context.Context, dept protocol.DepartmentID) (id.RoomID, error)
 }
 
 // Options configure New.

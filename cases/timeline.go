@@ -10,7 +10,6 @@ import (
 	"maunium.net/go/mautrix/event"
 
 	"github.com/rathaus-de/rathaus/bot"
-	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
@@ -72,7 +71,7 @@ func (s *Service) caseEventOf(ctx context.Context, c *store.Case, evt *event.Eve
 			return ce, false, nil
 		}
 		team := c.Department
-		if d := s.config().Department(config.DepartmentID(c.Department)); d != nil {
+		if d := s.config().Department(protocol.DepartmentID(c.Department)); d != nil {
 			team = d.Name
 		}
 		ce.Kind, ce.Origin, ce.Body = "staff_joined", "system", team

@@ -28,7 +28,7 @@ func (s *Service) transferCommand(ctx context.Context, req *bot.Request) string 
 	if refusal != "" {
 		return refusal
 	}
-	to := s.config().Department(config.DepartmentID(args[0]))
+	to := s.config().Department(protocol.DepartmentID(args[0]))
 	if to == nil {
 		return fmt.Sprintf("Es gibt keine Abteilung „%s“; „%s departments“ zeigt alle. / No such department.", bot.Truncate(args[0], 32), bot.Prefix)
 	} else if to.ID == from.ID {

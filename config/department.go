@@ -5,22 +5,18 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/officehours"
+	"github.com/rathaus-de/rathaus/protocol"
 )
-
-// DepartmentID is a department's stable slug, e.g. "bauamt". It names the
-// department's rooms and aliases and is stored in the database, so it must
-// not change once rooms exist.
-type DepartmentID string
 
 // ReservedDepartmentID cannot be a department's id: the authority space's
 // alias uses it.
-const ReservedDepartmentID DepartmentID = "space"
+const ReservedDepartmentID protocol.DepartmentID = "space"
 
 // DepartmentConfig is one department (Amt) of the authority.
 type DepartmentConfig struct {
-	ID          DepartmentID `yaml:"id"`
-	Name        string       `yaml:"name"`
-	Description string       `yaml:"description"`
+	ID          protocol.DepartmentID `yaml:"id"`
+	Name        string                `yaml:"name"`
+	Description string                `yaml:"description"`
 	// ReferencePrefix starts the department's case references
 	// (Aktenzeichen) such as BAU-2026-00042. Validate (and so Parse)
 	// derives it from the id when it is left out.
@@ -109,7 +105,7 @@ const BotPowerLevel = 101
 
 // Department returns the department with the given id, or nil. The pointer
 // points into c.Departments.
-func (c *Config) Department(depID DepartmentID) *DepartmentConfig {
+func (c *Config) Department(depID protocol.DepartmentID) *DepartmentConfig {
 	for i := range c.Departments {
 		if c.Departments[i].ID == depID {
 			return &c.Departments[i]
@@ -148,8 +144,8 @@ func (c *Config) IsAdmin(u id.UserID) bool {
 
 // DepartmentsOf returns the ids of the departments u is staff of, in config
 // order, or nil.
-func (c *Config) DepartmentsOf(u id.UserID) []DepartmentID {
-	var out []DepartmentID
+func (c *Config) DepartmentsOf(u id.UserID) []protocol.DepartmentID {
+	var out []protocol.DepartmentID
 	for i := range c.Departments {
 		if c.Departments[i].Member(u) != nil {
 			out = append(out, c.Departments[i].ID)

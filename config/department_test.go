@@ -10,6 +10,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/officehours"
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // twoDepartments is a valid departments section for overlaying onto
@@ -73,7 +74,7 @@ func TestValidDepartments(t *testing.T) {
 	require.Len(t, cfg.Departments, 2)
 	bau, bb := cfg.Departments[0], cfg.Departments[1]
 
-	assert.Equal(t, DepartmentID("bauamt"), bau.ID)
+	assert.Equal(t, protocol.DepartmentID("bauamt"), bau.ID)
 	assert.Equal(t, DefaultTimeZone, bau.TimeZone, "time_zone defaults to Europe/Berlin")
 	assert.Equal(t, RoleLead, bau.Staff[0].Role)
 	assert.Equal(t, DefaultMaxCases, bau.Staff[0].MaxCases, "max_cases defaults to 5")
@@ -220,8 +221,8 @@ func TestDepartmentHelpers(t *testing.T) {
 	assert.False(t, cfg.IsAdmin(anna), "lead and caseworker are not admin")
 	assert.False(t, cfg.IsAdmin(stranger))
 
-	assert.Equal(t, []DepartmentID{"bauamt", "buergerbuero"}, cfg.DepartmentsOf(anna))
-	assert.Equal(t, []DepartmentID{"buergerbuero"}, cfg.DepartmentsOf(carla))
+	assert.Equal(t, []protocol.DepartmentID{"bauamt", "buergerbuero"}, cfg.DepartmentsOf(anna))
+	assert.Equal(t, []protocol.DepartmentID{"buergerbuero"}, cfg.DepartmentsOf(carla))
 	assert.Nil(t, cfg.DepartmentsOf(stranger))
 
 	m := cfg.Department("buergerbuero").Member(anna)
@@ -252,7 +253,7 @@ func TestRoles(t *testing.T) {
 }
 
 func TestReferencePrefixDefault(t *testing.T) {
-	for id, want := range map[DepartmentID]string{"bauamt": "BAU", "buergerbuero": "BUE", "ordnungs-amt": "ORD", "a-b-c-d": "ABC"} {
+	for id, want := range map[protocol.DepartmentID]string{"bauamt": "BAU", "buergerbuero": "BUE", "ordnungs-amt": "ORD", "a-b-c-d": "ABC"} {
 		assert.Equal(t, want, defaultReferencePrefix(id), id)
 	}
 }

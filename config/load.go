@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // Load reads the configuration file at path and parses it with Parse.
@@ -126,7 +128,7 @@ func isWildcardHost(host string) bool {
 
 // defaultReferencePrefix is the first three letters or digits of the
 // department id, upper-cased: bauamt → BAU.
-func defaultReferencePrefix(id DepartmentID) string {
+func defaultReferencePrefix(id protocol.DepartmentID) string {
 	var out []rune
 	for _, r := range strings.ToUpper(string(id)) {
 		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {

@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/officehours"
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // Limits for department texts, in characters.
@@ -36,7 +37,7 @@ var weekdays = []time.Weekday{
 }
 
 func (c *Config) validateDepartments(errs *ValidationErrors) {
-	ids := make(map[DepartmentID]string)
+	ids := make(map[protocol.DepartmentID]string)
 	services := make(map[string]string)
 	prefixes := make(map[string]string)
 	for i := range c.Departments {

@@ -8,12 +8,13 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
 
 // Availability says whether a department can answer a citizen right now.
 type Availability struct {
-	Department config.DepartmentID
+	Department protocol.DepartmentID
 	Name       string
 	Open       bool
 	// Available counts staff whose status is "available"; outside office
@@ -59,7 +60,7 @@ func (s *Service) Availabilities(ctx context.Context, now time.Time) ([]Availabi
 }
 
 // Availability returns one department's availability.
-func (s *Service) Availability(ctx context.Context, dept config.DepartmentID, now time.Time) (Availability, error) {
+func (s *Service) Availability(ctx context.Context, dept protocol.DepartmentID, now time.Time) (Availability, error) {
 	d := s.config().Department(dept)
 	if d == nil {
 		return Availability{}, fmt.Errorf("%w: %s", ErrUnknownDepartment, dept)

@@ -43,10 +43,10 @@ type roomSpec struct {
 // "_space", the authority space is "space". Department ids cannot contain
 // "_" and "space" is reserved, so the three never collide.
 func authoritySpaceRef() roomRef { return roomRef{Kind: store.RoomAuthoritySpace} }
-func departmentSpaceRef(d config.DepartmentID) roomRef {
+func departmentSpaceRef(d protocol.DepartmentID) roomRef {
 	return roomRef{Kind: store.RoomDepartmentSpace, Key: string(d)}
 }
-func staffRoomRef(d config.DepartmentID) roomRef {
+func staffRoomRef(d protocol.DepartmentID) roomRef {
 	return roomRef{Kind: store.RoomStaff, Key: string(d)}
 }
 

@@ -4,12 +4,13 @@ import (
 	"time"
 
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // Department is what a channel (the guest chat, later e-mail and the OZG
 // hand-over) may show a citizen about a department, as of one moment.
 type Department struct {
-	ID          config.DepartmentID
+	ID          protocol.DepartmentID
 	Name        string
 	Description string
 	// Open is whether the department is within its office hours.
@@ -29,7 +30,7 @@ type Authority struct {
 
 // Department returns a department of the running config as of now, or
 // false if there is no such department.
-func (s *Service) Department(dept config.DepartmentID) (Department, bool) {
+func (s *Service) Department(dept protocol.DepartmentID) (Department, bool) {
 	d := s.config().Department(dept)
 	if d == nil {
 		return Department{}, false

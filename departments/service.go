@@ -20,6 +20,7 @@ import (
 	"github.com/rathaus-de/rathaus/appservice"
 	"github.com/rathaus-de/rathaus/bot"
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
 
@@ -96,16 +97,16 @@ func (s *Service) index(kind store.RoomKind, key string, room id.RoomID) {
 }
 
 // StaffRoom returns a department's staff room, or "" if it has none yet.
-func (s *Service) StaffRoom(ctx context.Context, dept config.DepartmentID) (id.RoomID, error) {
+func (s *Service) StaffRoom(ctx context.Context, dept protocol.DepartmentID) (id.RoomID, error) {
 	return s.managedRoom(ctx, store.RoomStaff, dept)
 }
 
 // Space returns a department's space, or "" if it has none yet.
-func (s *Service) Space(ctx context.Context, dept config.DepartmentID) (id.RoomID, error) {
+func (s *Service) Space(ctx context.Context, dept protocol.DepartmentID) (id.RoomID, error) {
 	return s.managedRoom(ctx, store.RoomDepartmentSpace, dept)
 }
 
-func (s *Service) managedRoom(ctx context.Context, kind store.RoomKind, dept config.DepartmentID) (id.RoomID, error) {
+func (s *Service) managedRoom(ctx context.Context, kind store.RoomKind, dept protocol.DepartmentID) (id.RoomID, error) {
 	m, err := s.opts.Store.GetManagedRoom(ctx, kind, string(dept))
 	if err != nil || m == nil {
 		return "", err

@@ -11,8 +11,8 @@ import (
 	"github.com/rathaus-de/rathaus"
 	"github.com/rathaus-de/rathaus/appservice"
 	"github.com/rathaus-de/rathaus/cases"
-	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/departments"
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 	"github.com/rathaus-de/rathaus/widgets/guestchat"
 )
@@ -70,7 +70,7 @@ type guestBackend struct {
 var _ guestchat.Backend = (*guestBackend)(nil)
 
 func (g *guestBackend) Department(depID string) (guestchat.Department, bool) {
-	d, ok := g.departments.Department(config.DepartmentID(depID))
+	d, ok := g.departments.Department(protocol.DepartmentID(depID))
 	if !ok {
 		return guestchat.Department{}, false
 	}
@@ -90,7 +90,7 @@ func (g *guestBackend) Authority() guestchat.Authority {
 
 func (g *guestBackend) OpenCase(ctx context.Context, req guestchat.OpenRequest) (*store.Case, bool, error) {
 	c, created, err := g.cases.OpenForCitizen(ctx, cases.CitizenOpen{Session: req.SessionHash,
-		Department: config.DepartmentID(req.Department), Service: req.Service, Name: req.Name,
+		Department: protocol.DepartmentID(req.Department), Service: req.Service, Name: req.Name,
 		Question: req.Question, TxnID: req.TxnID})
 	return c, created, guestError(err)
 }

@@ -10,6 +10,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // announcement is what the demo prints once everything runs: how to log in,
@@ -137,7 +138,7 @@ func (a announcement) chatStep() step {
 }
 
 // chatURL is the citizens' chat page of a department.
-func (a announcement) chatURL(d config.DepartmentID) string {
+func (a announcement) chatURL(d protocol.DepartmentID) string {
 	return strings.TrimRight(a.cfg.GuestChat.PublicURL, "/") + "/chat/" + url.PathEscape(string(d))
 }
 

@@ -11,11 +11,12 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // staffSetting is the staff list the demo puts into one department.
 type staffSetting struct {
-	department config.DepartmentID
+	department protocol.DepartmentID
 	staff      []config.StaffConfig
 }
 
@@ -97,7 +98,7 @@ func parseRoot(src []byte) (*yaml.Node, error) {
 }
 
 // department returns the mapping of the department with the id, or nil.
-func department(root *yaml.Node, depID config.DepartmentID) *yaml.Node {
+func department(root *yaml.Node, depID protocol.DepartmentID) *yaml.Node {
 	list := lookup(root, []string{"departments"})
 	if list == nil || list.Kind != yaml.SequenceNode {
 		return nil
