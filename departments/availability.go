@@ -44,8 +44,7 @@ func availabilityOf(d *config.DepartmentConfig, statuses map[id.UserID]store.Sta
 }
 
 // Availabilities returns the availability of every configured department,
-// in config order. Later issues (the citizen chat) use it to tell
-// citizens whether a person can answer now.
+// in config order (`!rathaus departments`).
 func (s *Service) Availabilities(ctx context.Context, now time.Time) ([]Availability, error) {
 	statuses, err := s.opts.Store.StaffStatuses(ctx)
 	if err != nil {
@@ -59,7 +58,8 @@ func (s *Service) Availabilities(ctx context.Context, now time.Time) ([]Availabi
 	return out, nil
 }
 
-// Availability returns one department's availability.
+// Availability returns one department's availability, for a channel that
+// wants to say whether a person can answer now.
 func (s *Service) Availability(ctx context.Context, dept protocol.DepartmentID, now time.Time) (Availability, error) {
 	d := s.config().Department(dept)
 	if d == nil {

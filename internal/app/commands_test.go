@@ -42,7 +42,7 @@ departments:
 
 // built returns an App whose capabilities are wired (build) on a fresh
 // SQLite database, without a homeserver.
-func built(t *testing.T) *App {
+func built(t testing.TB) *App {
 	t.Helper()
 	cfg, err := config.Parse([]byte(unitConfig))
 	require.NoError(t, err)

@@ -75,3 +75,36 @@ func TestRoutingCostsNoCaseQuery(t *testing.T) {
 	require.NoError(t, a.router.HandleEvent(ctx, message(caseRoom, 0)))
 	assert.Equal(t, 1, counter.take(), "one case query for an event in a case room")
 }
+
+// BenchmarkRouteEvent measures what routing costs an event in a room that
+// is not a case room (a staff room message, not a command), on SQLite:
+// "index" is the router as it is; "case-query" adds the case lookup by
+// room that every event cost before the room index (issue 8), for the
+// ratio in docs/performance.md.
+func BenchmarkRouteEvent(b *testing.B) {
+	for _, tc := range []struct {
+		name      string
+		caseQuery bool
+	}{{"index", false}, {"case-query", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			a := built(b)
+			const staffRoom = id.RoomID("!staff:rathaus.test")
+			a.rooms.Set(staffRoom, bot.RoomInfo{Kind: bot.RoomStaff, Key: "bauamt"})
+			evt := &event.Event{Type: event.EventMessage, RoomID: staffRoom, ID: "$route", Sender: "@bernd:rathaus.test",
+				Content: event.Content{VeryRaw: json.RawMessage(`{"msgtype":"m.text","body":"Guten Tag"}`)}}
+			require.NoError(b, evt.Content.ParseRaw(evt.Type))
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if tc.caseQuery {
+					if _, err := a.store.GetCaseByRoom(ctx, staffRoom); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := a.router.HandleEvent(ctx, evt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
