@@ -1,9 +1,12 @@
-// Package appservice is the Matrix side of rathaus: the HTTP API the
+// Package appservice is the Matrix plumbing of rathaus: the HTTP API the
 // homeserver pushes to (transactions, user and alias queries, ping, health),
 // the durable inbox that stores every transaction before it is
-// acknowledged, and the dispatcher that hands stored events to the bridge in
-// order per room. Sending to Matrix goes through mautrix's appservice
-// intents (see NewMatrix).
+// acknowledged, the dispatcher that hands stored events to a Handler (the
+// bot's router) in order per room, and what every capability needs to act
+// in Matrix: the outbox Sender with deterministic transaction ids, the
+// filtered /sync loop, room state comparison, power levels and space
+// links, media download, waiting for the homeserver. Sending goes through
+// mautrix's appservice intents.
 package appservice
 
 import (

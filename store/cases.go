@@ -12,7 +12,7 @@ import (
 
 // Case is one citizen case as the database keeps it. Statuses are the
 // strings of protocol.CaseStatus; the rules for changing them live in the
-// bridge.
+// cases package.
 type Case struct {
 	ID          string
 	Reference   string

@@ -22,7 +22,7 @@ const (
 	// ($3 = new status, $4 = now): entering an ended status starts the
 	// retention clock, purging keeps it, anything else (a reopen, a
 	// transfer inside the authority) stops it. retain_until is set by the
-	// bridge afterwards (RetainClosedCase), because only it knows
+	// cases package afterwards (RetainClosedCase), because only it knows
 	// retention.keep_closed.
 	endTimesOnStatus = `
 		closed_at = CASE WHEN $3 IN ('closed', 'abandoned', 'transferred') THEN $4

@@ -38,7 +38,7 @@ func TestCaseEndTimes(t *testing.T) {
 		require.NoError(t, s.TransitionCase(ctx, "c1", "queued", "closed", "close", "@anna:hs"))
 		closedAt, retain := endTimes(t, s, "c1")
 		assert.GreaterOrEqual(t, closedAt, before)
-		assert.Zero(t, retain, "the bridge sets retain_until")
+		assert.Zero(t, retain, "the cases package sets retain_until")
 		until, err = s.RetainClosedCase(ctx, "c1", time.Hour)
 		require.NoError(t, err)
 		assert.Equal(t, closedAt+time.Hour.Milliseconds(), until.UnixMilli())
