@@ -3,8 +3,10 @@
 #   make run    build everything and start the demo: rathaus with a local
 #               Dendrite homeserver (state in .demo/, see internal/demo)
 #   make test   install what the tests need (PostgreSQL 15 and Chromium from
-#               Debian 12, the npm packages of tests/browser), build Dendrite,
-#               then go vet and every test
+#               Debian 12, the npm packages of tests/browser), build Dendrite
+#               and golangci-lint, then go vet, make lint and every test
+#   make lint   golangci-lint with .golangci.yml: STYLE.md's logging rules,
+#               DESIGN.md's import rules, errorlint, noctx, bodyclose, thelper
 
 GO       ?= go
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -14,6 +16,11 @@ LDFLAGS  := -X github.com/rathaus-de/rathaus.Version=$(VERSION)
 DENDRITE_MOD := tools/dendrite
 DENDRITE_BIN := $(CURDIR)/.cache/bin/dendrite
 DENDRITE_PKG := github.com/element-hq/dendrite/cmd/dendrite
+
+# The linter, built from its own pinned module in the same way.
+GOLANGCI_MOD := tools/golangci-lint
+GOLANGCI_BIN := $(CURDIR)/.cache/bin/golangci-lint
+GOLANGCI_PKG := github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 # internal/testpg runs PostgreSQL 15 from here.
 PG_INITDB := /usr/lib/postgresql/15/bin/initdb
@@ -33,15 +40,16 @@ TEST_TIMEOUT ?= 30m
 
 # bin/* are phony on purpose: go build itself knows what is stale and is
 # quick when nothing is.
-.PHONY: help run build dendrite test vet test-deps browser-deps clean bin/rathaus bin/rathaus-demo
+.PHONY: help run build dendrite test vet lint test-deps browser-deps clean bin/rathaus bin/rathaus-demo
 
 help:
 	@echo 'make run       build rathaus, the demo and Dendrite, then run the demo (Ctrl-C stops it)'
 	@echo 'make build     build bin/rathaus and bin/rathaus-demo'
 	@echo 'make dendrite  build $(DENDRITE_BIN) if it is missing or outdated'
-	@echo 'make test      install test dependencies, build Dendrite, go vet and go test ./...'
+	@echo 'make test      install test dependencies, build Dendrite, go vet, make lint and go test ./...'
 	@echo 'make test-deps install only what the tests need (PostgreSQL, Chromium, npm packages)'
 	@echo 'make vet       go vet ./...'
+	@echo 'make lint      golangci-lint run ./... (config: .golangci.yml; built from tools/golangci-lint)'
 	@echo 'make clean     remove bin/ and .cache/ (not the demo state in .demo/)'
 
 run: build dendrite
@@ -63,6 +71,12 @@ dendrite: $(DENDRITE_BIN)
 $(DENDRITE_BIN): $(DENDRITE_MOD)/go.mod $(DENDRITE_MOD)/go.sum
 	@mkdir -p $(@D)
 	cd $(DENDRITE_MOD) && GOWORK=off GOFLAGS=-buildvcs=false $(GO) build -o $@.tmp $(DENDRITE_PKG)
+	mv $@.tmp $@
+
+# Same pattern as Dendrite: rebuilt when the pin changes.
+$(GOLANGCI_BIN): $(GOLANGCI_MOD)/go.mod $(GOLANGCI_MOD)/go.sum
+	@mkdir -p $(@D)
+	cd $(GOLANGCI_MOD) && GOWORK=off GOFLAGS=-buildvcs=false $(GO) build -o $@.tmp $(GOLANGCI_PKG)
 	mv $@.tmp $@
 
 test-deps: browser-deps
@@ -90,8 +104,12 @@ $(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
 vet:
 	$(GO) vet ./...
 
-test: test-deps dendrite
+lint: $(GOLANGCI_BIN)
+	$(GOLANGCI_BIN) run ./...
+
+test: test-deps dendrite $(GOLANGCI_BIN)
 	$(GO) vet ./...
+	$(GOLANGCI_BIN) run ./...
 	RATHAUS_DENDRITE_BIN=$(DENDRITE_BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 clean:

@@ -59,7 +59,7 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) do(t *testing.T, method, path, auth, body string) (int, map[string]any) {
 	t.Helper()
 	url := h.srv.URL + path
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
 	require.NoError(t, err)
 	for _, a := range strings.Fields(auth) {
 		kind, tok, _ := strings.Cut(a, ":")
@@ -81,6 +81,7 @@ func (h *harness) do(t *testing.T, method, path, auth, body string) (int, map[st
 }
 
 func (h *harness) inboxRows(t *testing.T) int {
+	t.Helper()
 	var n int
 	require.NoError(t, h.store.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM inbox_event`).Scan(&n))
 	var txns int
@@ -218,13 +219,15 @@ func TestNotReadyUntilStarted(t *testing.T) {
 	require.NoError(t, err)
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	resp, err := http.Get(srv.URL + "/_matrix/mau/ready")
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	ready := func() int {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/_matrix/mau/ready", nil)
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusServiceUnavailable, ready())
 	s.SetReady(true)
-	resp, err = http.Get(srv.URL + "/_matrix/mau/ready")
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, http.StatusOK, ready())
 }

@@ -79,7 +79,7 @@ func undocumentedKeys(node *yaml.Node, typ reflect.Type, path string) []string {
 		case keyNode == nil:
 			problems = append(problems, key+" (missing)")
 			continue
-		case keyNode.HeadComment == "" && !(keyNode == node.Content[0] && node.HeadComment != ""):
+		case keyNode.HeadComment == "" && (keyNode != node.Content[0] || node.HeadComment == ""):
 			// In a list ("- id: …") yaml.v3 gives the comment above the
 			// entry to the entry, not to its first key.
 			problems = append(problems, key+" (no comment)")

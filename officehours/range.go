@@ -29,11 +29,11 @@ func ParseRange(s string) (Range, error) {
 	}
 	start, err := parseClock(strings.TrimSpace(from), false)
 	if err != nil {
-		return Range{}, fmt.Errorf("%w %q: start %v", ErrInvalidRange, s, err)
+		return Range{}, fmt.Errorf("%w %q: start %w", ErrInvalidRange, s, err)
 	}
 	end, err := parseClock(strings.TrimSpace(to), true)
 	if err != nil {
-		return Range{}, fmt.Errorf("%w %q: end %v", ErrInvalidRange, s, err)
+		return Range{}, fmt.Errorf("%w %q: end %w", ErrInvalidRange, s, err)
 	}
 	if end <= start {
 		return Range{}, fmt.Errorf("%w %q: the end must be after the start (a range cannot run past midnight; use 24:00 and the next day's 00:00)", ErrInvalidRange, s)

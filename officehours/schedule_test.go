@@ -43,6 +43,7 @@ func schedule(t *testing.T, loc string, weekly map[time.Weekday][]string, closed
 // berlinOffice is a typical town hall: a lunch break Monday to Friday except
 // Thursday, a long Thursday, Christmas and New Year closed.
 func berlinOffice(t *testing.T) Schedule {
+	t.Helper()
 	return schedule(t, "Europe/Berlin", map[time.Weekday][]string{
 		time.Monday:    {"08:00-12:00", "13:00-16:00"},
 		time.Tuesday:   {"08:00-12:00", "13:00-16:00"},

@@ -16,9 +16,11 @@ func BenchmarkSaveTransaction(b *testing.B) {
 		open func(b *testing.B) *store.Store
 	}{
 		{"sqlite", func(b *testing.B) *store.Store {
+			b.Helper()
 			return openBenchStore(b, store.TypeSQLite, b.TempDir()+"/bench.db")
 		}},
 		{"postgres", func(b *testing.B) *store.Store {
+			b.Helper()
 			return openBenchStore(b, store.TypePostgres, testpgNew(b))
 		}},
 	} {

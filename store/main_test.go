@@ -18,6 +18,7 @@ func TestMain(m *testing.M) { os.Exit(testpg.Main(m)) }
 // eachDialect runs fn once on a fresh SQLite file and once on a fresh
 // database of a real PostgreSQL server, like Dendrite's storage tests.
 func eachDialect(t *testing.T, fn func(t *testing.T, open func() *store.Store)) {
+	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "rathaus.db")
 		fn(t, func() *store.Store { return openStore(t, store.TypeSQLite, path) })
@@ -29,6 +30,7 @@ func eachDialect(t *testing.T, fn func(t *testing.T, open func() *store.Store)) 
 }
 
 func openStore(t *testing.T, typ, uri string) *store.Store {
+	t.Helper()
 	return openBenchStore(t, typ, uri)
 }
 
@@ -40,4 +42,7 @@ func openBenchStore(tb testing.TB, typ, uri string) *store.Store {
 	return s
 }
 
-func testpgNew(tb testing.TB) string { return testpg.New(tb) }
+func testpgNew(tb testing.TB) string {
+	tb.Helper()
+	return testpg.New(tb)
+}

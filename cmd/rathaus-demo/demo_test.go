@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -193,7 +194,10 @@ func startDemo(t *testing.T, dir string, env []string, name string, args ...stri
 	t.Helper()
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
-	cmd := exec.Command(name, args...)
+	// Not bound to the test's context: the cleanup below kills the demo's
+	// whole process group, where a cancelled context would kill only the
+	// demo itself.
+	cmd := exec.CommandContext(context.Background(), name, args...)
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdout = w
@@ -329,6 +333,7 @@ func login(t *testing.T, ready map[string]string) *mautrix.Client {
 }
 
 func isMember(t *testing.T, cli *mautrix.Client, room id.RoomID, user id.UserID) error {
+	t.Helper()
 	resp, err := cli.JoinedMembers(t.Context(), room)
 	if err != nil {
 		return fmt.Errorf("failed to get members: %w", err)
@@ -353,6 +358,7 @@ func pingAndWaitForPong(t *testing.T, cli *mautrix.Client, room id.RoomID, bot i
 // pongAfter looks through the latest events, newest first, for the bot's
 // Pong notice before it reaches the ping.
 func pongAfter(t *testing.T, cli *mautrix.Client, room id.RoomID, bot id.UserID, ping id.EventID) error {
+	t.Helper()
 	resp, err := cli.Messages(t.Context(), room, "", "", mautrix.DirectionBackward, nil, 50)
 	if err != nil {
 		return fmt.Errorf("failed to get messages: %w", err)
@@ -386,6 +392,7 @@ func resolveAlias(t *testing.T, cli *mautrix.Client, alias string) id.RoomID {
 // invitedOrJoined reports whether cli's user is invited to or joined in
 // every room, as its next sync shows.
 func invitedOrJoined(t *testing.T, cli *mautrix.Client, rooms ...id.RoomID) error {
+	t.Helper()
 	resp, err := cli.SyncRequest(t.Context(), 0, "", "", false, event.PresenceOffline)
 	if err != nil {
 		return fmt.Errorf("failed to sync: %w", err)
@@ -452,6 +459,7 @@ func openCitizenCase(t *testing.T, chatURL, department, name string) (*guestclie
 // botNoticeIn looks through the latest events of a room for a notice of the
 // bot that contains want.
 func botNoticeIn(t *testing.T, cli *mautrix.Client, room id.RoomID, bot id.UserID, want string) error {
+	t.Helper()
 	resp, err := cli.Messages(t.Context(), room, "", "", mautrix.DirectionBackward, nil, 50)
 	if err != nil {
 		return fmt.Errorf("failed to get messages: %w", err)

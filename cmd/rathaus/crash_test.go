@@ -34,7 +34,7 @@ import (
 func buildRathaus(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "rathaus")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/rathaus-de/rathaus/cmd/rathaus")
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "github.com/rathaus-de/rathaus/cmd/rathaus")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
@@ -50,7 +50,9 @@ func (p *rathausProc) start(t *testing.T) {
 	t.Helper()
 	logFile, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	require.NoError(t, err)
-	p.cmd = exec.Command(p.bin, "run", "-c", p.config)
+	// Not bound to the test's context: the cleanup below ends rathaus, and
+	// tests kill and restart it on purpose.
+	p.cmd = exec.CommandContext(context.Background(), p.bin, "run", "-c", p.config)
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	require.NoError(t, p.cmd.Start())
 	_ = logFile.Close()
@@ -64,7 +66,11 @@ func (p *rathausProc) start(t *testing.T) {
 		if p.cmd.ProcessState != nil {
 			return fmt.Errorf("rathaus exited: %s", p.log())
 		}
-		resp, err := http.Get("http://" + p.listen + "/_matrix/mau/ready")
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+p.listen+"/_matrix/mau/ready", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return err
 		}
@@ -101,6 +107,7 @@ type holdingProxy struct {
 }
 
 func newHoldingProxy(t *testing.T, target string) (*holdingProxy, string) {
+	t.Helper()
 	u, err := url.Parse(target)
 	require.NoError(t, err)
 	p := &holdingProxy{rp: httputil.NewSingleHostReverseProxy(u), release: make(chan struct{})}
@@ -156,7 +163,7 @@ func setupRathaus(t *testing.T, extra func(serverName string) string, homeserver
 	t.Helper()
 	s := &rathausSetup{bin: buildRathaus(t)}
 	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	listen := l.Addr().String()
 	require.NoError(t, l.Close())
@@ -187,7 +194,7 @@ guest_chat:
 		}
 		require.NoError(t, os.WriteFile(s.cfgPath, []byte(cfg), 0o600))
 		regPath := filepath.Join(dir, "registration.yaml")
-		out, err := exec.Command(s.bin, "generate-registration", "-c", s.cfgPath, "-o", regPath).CombinedOutput()
+		out, err := exec.CommandContext(t.Context(), s.bin, "generate-registration", "-c", s.cfgPath, "-o", regPath).CombinedOutput()
 		require.NoError(t, err, "%s", out)
 		reg, err := mauas.LoadRegistration(regPath)
 		require.NoError(t, err)
@@ -247,7 +254,7 @@ func TestKill9LosesNothing(t *testing.T) {
 	defer db.Close()
 	countInbox := func(state string) int {
 		var n int
-		_ = db.QueryRow(`SELECT COUNT(*) FROM inbox_event WHERE state = $1 AND event_type = 'm.room.message'`, state).Scan(&n)
+		_ = db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM inbox_event WHERE state = $1 AND event_type = 'm.room.message'`, state).Scan(&n)
 		return n
 	}
 

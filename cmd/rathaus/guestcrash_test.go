@@ -19,7 +19,8 @@ import (
 
 // guestChatConfig is the guest chat section for a free loopback port.
 func guestChatConfig(t *testing.T) (yaml, base string) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	t.Helper()
+	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())

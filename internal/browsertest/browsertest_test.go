@@ -71,7 +71,7 @@ var pages = map[string]string{
 // newSite serves pages on 127.0.0.1 with the strict CSP.
 func newSite(t *testing.T) *httptest.Server {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := pages[r.URL.Path]
@@ -282,6 +282,7 @@ func TestCleanupLeavesNoProcesses(t *testing.T) {
 // collectArtifacts points the artifacts of t's scripts into a temporary
 // directory: tests that fail scripts on purpose keep no screenshots.
 func collectArtifacts(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	t.Setenv(EnvArtifacts, dir)
 	return dir
@@ -317,7 +318,7 @@ func (r *recorder) Fatalf(format string, args ...any) {
 	r.mu.Lock()
 	r.fatals = append(r.fatals, fmt.Sprintf(format, args...))
 	r.mu.Unlock()
-	r.TB.Logf("recorded failure: "+format, args...)
+	r.Logf("recorded failure: "+format, args...)
 	runtime.Goexit()
 }
 

@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,7 +61,9 @@ func checkSetup() (setup, error) {
 	if s.node, err = exec.LookPath("node"); err != nil {
 		return s, fmt.Errorf("browser tests need Node.js %d or newer on PATH: %w", minNodeMajor, err)
 	}
-	out, err := exec.Command(s.node, "-p", "process.versions.node").Output()
+	// Checked once for all tests of the process (findSetup), so no one
+	// test's context applies.
+	out, err := exec.CommandContext(context.Background(), s.node, "-p", "process.versions.node").Output()
 	if err != nil {
 		return s, fmt.Errorf("failed to run %s: %w", s.node, err)
 	}

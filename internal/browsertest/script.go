@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,26 +79,29 @@ type event struct {
 // artifacts directory and env in its environment, and stops it (Chromium
 // included) when the test ends. It fails the test if Node, the npm packages
 // or Chromium are missing.
-func Start(t testing.TB, script string, env map[string]string) *Script {
-	t.Helper()
+func Start(tb testing.TB, script string, env map[string]string) *Script {
+	tb.Helper()
 	st, err := findSetup()
 	if err != nil {
-		t.Fatalf("browsertest: %v", err)
+		tb.Fatalf("browsertest: %v", err)
 	}
 	path := filepath.Join(st.dir, filepath.FromSlash(script))
 	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("browsertest: no script %s: %v", script, err)
+		tb.Fatalf("browsertest: no script %s: %v", script, err)
 	}
 	s := &Script{
-		t:      t,
+		t:      tb,
 		name:   script,
 		events: make(chan event, 64),
 		quit:   make(chan struct{}),
 		exited: make(chan struct{}),
 	}
-	s.artifacts, s.keepArtifacts = artifactsDir(t)
+	s.artifacts, s.keepArtifacts = artifactsDir(tb)
 
-	cmd := exec.Command(st.node, path)
+	// Not bound to the test's context, which ends before the cleanup runs:
+	// the cleanup stops the script itself (SIGTERM, or SIGUSR2 for
+	// screenshots after a failure), and a cancelled context would SIGKILL it.
+	cmd := exec.CommandContext(context.Background(), st.node, path)
 	cmd.Dir = st.dir
 	cmd.Env = append(os.Environ(), EnvChromium+"="+st.chromium, EnvArtifacts+"="+s.artifacts)
 	for k, v := range env {
@@ -105,20 +109,20 @@ func Start(t testing.TB, script string, env map[string]string) *Script {
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if s.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatalf("browsertest: %v", err)
+		tb.Fatalf("browsertest: %v", err)
 	}
 	// Own pipes instead of cmd.StdoutPipe, so that waiting for the process
 	// does not depend on the readers, and the readers can be cut off.
 	stdoutW, stderrW := s.pipe(&s.stdout), s.pipe(&s.stderr)
 	cmd.Stdout, cmd.Stderr = stdoutW, stderrW
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("browsertest: failed to start %s: %v", script, err)
+		tb.Fatalf("browsertest: failed to start %s: %v", script, err)
 	}
 	stdoutW.Close()
 	stderrW.Close()
 	s.cmd = cmd
 	s.tree = newProcTree(cmd.Process.Pid)
-	t.Cleanup(s.stop)
+	tb.Cleanup(s.stop)
 
 	s.readers.Add(2)
 	go s.readStdout()
@@ -138,19 +142,20 @@ func (s *Script) pipe(reader **os.File) *os.File {
 
 // artifactsDir returns where the harness saves screenshots, and whether to
 // keep it after a passing test.
-func artifactsDir(t testing.TB) (string, bool) {
-	name := regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(t.Name(), "_")
+func artifactsDir(tb testing.TB) (string, bool) {
+	tb.Helper()
+	name := regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(tb.Name(), "_")
 	if base := os.Getenv(EnvArtifacts); base != "" {
 		dir := filepath.Join(base, name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatalf("browsertest: failed to create the artifacts directory: %v", err)
+			tb.Fatalf("browsertest: failed to create the artifacts directory: %v", err)
 		}
 		return dir, true
 	}
 	// Not t.TempDir: that is gone by the time someone reads the log.
 	dir, err := os.MkdirTemp("", "rathaus-browser-"+name+"-")
 	if err != nil {
-		t.Fatalf("browsertest: failed to create the artifacts directory: %v", err)
+		tb.Fatalf("browsertest: failed to create the artifacts directory: %v", err)
 	}
 	return dir, false
 }

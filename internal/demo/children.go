@@ -73,7 +73,7 @@ func (c *children) waitRathausReady(ctx context.Context, listen string) error {
 		case <-c.dendrite.Done():
 			return c.dendriteDied()
 		case <-ctx.Done():
-			return fmt.Errorf("rathaus not ready after %s (%v); see %s", startTimeout, last, c.rathaus.LogFile())
+			return fmt.Errorf("rathaus not ready after %s (%w); see %s", startTimeout, last, c.rathaus.LogFile())
 		case <-ticker.C:
 		}
 	}

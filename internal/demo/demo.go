@@ -137,7 +137,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 		StopTimeout:     dendriteStopWait,
 	})
 	if errors.Is(err, devhs.ErrServerNameChanged) {
-		return fmt.Errorf("%w: %v. Set %s as on the first run, or delete %s to start over", ErrConfigMismatch, err, EnvFedPort, l.dir)
+		return fmt.Errorf("%w: %w. Set %s as on the first run, or delete %s to start over", ErrConfigMismatch, err, EnvFedPort, l.dir)
 	}
 	if err != nil {
 		return interrupted(err)
@@ -198,9 +198,10 @@ func checkPortsFree(opts Options) error {
 		env  string
 		port int
 	}{{EnvHSPort, opts.HSPort}, {EnvFedPort, opts.FedPort}, {EnvASPort, opts.ASPort}, {EnvChatPort, opts.ChatPort}} {
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)))
+		// A bind on loopback does not block: there is nothing to cancel.
+		l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)))
 		if err != nil {
-			return fmt.Errorf("port %d (%s) is %w by another program: %v; choose another with %s=…", p.port, p.env, ErrBusy, err, p.env)
+			return fmt.Errorf("port %d (%s) is %w by another program: %w; choose another with %s=…", p.port, p.env, ErrBusy, err, p.env)
 		}
 		l.Close()
 	}

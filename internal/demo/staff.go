@@ -103,7 +103,7 @@ func ensureAccount(ctx context.Context, hs *devhs.Server, a account, l layout) e
 	if errors.Is(err, devhs.ErrUserInUse) {
 		creds, err = hs.Login(ctx, a.localpart, a.password)
 		if err != nil {
-			return fmt.Errorf("%s exists, but the password in %s does not log in (%v); delete %s to start over",
+			return fmt.Errorf("%s exists, but the password in %s does not log in (%w); delete %s to start over",
 				a.userID, a.passwordFile, err, l.dir)
 		}
 	} else if err != nil {

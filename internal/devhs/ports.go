@@ -1,6 +1,7 @@
 package devhs
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"net"
@@ -30,7 +31,8 @@ func FreePorts(n int) ([]int, error) {
 			continue
 		}
 		seen[port] = true
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		// A bind on loopback does not block: there is nothing to cancel.
+		l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
 			continue
 		}

@@ -2,6 +2,8 @@ package devhs
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -66,7 +68,9 @@ func StartProcess(opts ProcessOptions) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to open log file of %s: %w", name, err)
 	}
-	cmd := exec.Command(opts.Path, opts.Args...)
+	// Not bound to a context on purpose: Stop ends the process, with
+	// SIGTERM first, which a cancelled context (SIGKILL) would skip.
+	cmd := exec.CommandContext(context.Background(), opts.Path, opts.Args...)
 	cmd.Dir = opts.Dir
 	cmd.Env = opts.Env
 	var out io.Writer = logFile
@@ -114,9 +118,18 @@ func (p *Process) Err() error {
 		return nil
 	}
 	if p.waitErr != nil {
-		return fmt.Errorf("%s %w: %v", p.name, ErrExited, p.waitErr)
+		return fmt.Errorf("%s %w: %w", p.name, ErrExited, p.waitErr)
 	}
 	return nil
+}
+
+// exitError says how the process ended, once it has: its wait error, or
+// "exit status 0", which is still news for a server that should not exit.
+func (p *Process) exitError() error {
+	if p.waitErr == nil {
+		return errors.New("exit status 0")
+	}
+	return p.waitErr
 }
 
 // Stop sends SIGTERM and, if the process has not exited after grace,

@@ -45,14 +45,14 @@ func waitReady(ctx context.Context, p *Process, serverName, clientURL, federatio
 		}
 		select {
 		case <-p.Done():
-			return fmt.Errorf("dendrite %w before it was ready: %v", ErrExited, p.waitErr)
+			return fmt.Errorf("dendrite %w before it was ready: %w", ErrExited, p.exitError())
 		case <-ctx.Done():
-			return fmt.Errorf("dendrite not ready: %w (last: %v)", ctx.Err(), lastErr)
+			return fmt.Errorf("dendrite not ready: %w (last: %w)", ctx.Err(), lastErr)
 		case <-ticker.C:
 		}
 	}
 	if p.Exited() {
-		return fmt.Errorf("dendrite %w while starting: %v", ErrExited, p.waitErr)
+		return fmt.Errorf("dendrite %w while starting: %w", ErrExited, p.exitError())
 	}
 	return nil
 }

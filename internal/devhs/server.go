@@ -160,7 +160,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		_ = s.proc.Stop(s.stopTimeout)
 		tail := s.LogTail(startErrLogLines)
 		if isAddrInUse(s.LogTail(0)) {
-			err = fmt.Errorf("%w: %v", ErrAddrInUse, err)
+			err = fmt.Errorf("%w: %w", ErrAddrInUse, err)
 		}
 		return nil, fmt.Errorf("failed to start Dendrite in %s: %w\nlast lines of %s:\n%s", dir, err, files.console, tail)
 	}

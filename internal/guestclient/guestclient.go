@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -259,11 +260,11 @@ func (c *Client) Stream(ctx context.Context, caseID string, lastEventID int64) (
 	}
 	ch := make(chan Event, 256)
 	s := &Stream{Events: ch, cancel: cancel, done: make(chan struct{})}
-	go func() {
+	go func(body io.ReadCloser) {
 		defer close(s.done)
 		defer close(ch)
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
+		defer body.Close()
+		sc := bufio.NewScanner(body)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		var e Event
 		var data strings.Builder
@@ -292,7 +293,7 @@ func (c *Client) Stream(ctx context.Context, caseID string, lastEventID int64) (
 		if ctx.Err() == nil {
 			s.Err = sc.Err()
 		}
-	}()
+	}(resp.Body)
 	return s, nil
 }
 
@@ -303,7 +304,10 @@ func (s *Stream) Next(timeout time.Duration, pred func(Event) bool) (Event, erro
 		select {
 		case e, ok := <-s.Events:
 			if !ok {
-				return Event{}, fmt.Errorf("stream ended: %v", s.Err)
+				if s.Err != nil {
+					return Event{}, fmt.Errorf("stream ended: %w", s.Err)
+				}
+				return Event{}, errors.New("stream ended")
 			}
 			if pred(e) {
 				return e, nil

@@ -49,6 +49,7 @@ func DendriteBinary(tb testing.TB) string {
 }
 
 func dendriteBinary(tb testing.TB) (string, error) {
+	tb.Helper()
 	binaryMu.Lock()
 	defer binaryMu.Unlock()
 	if binaryPath != "" {
@@ -129,6 +130,7 @@ func toolsHash(toolsDir string) (string, error) {
 // writes to a temporary name and renames, so a reader never sees a partial
 // file.
 func cachedBinary(tb testing.TB, root string) (string, error) {
+	tb.Helper()
 	toolsDir := filepath.Join(root, toolsModuleDir)
 	hash, err := toolsHash(toolsDir)
 	if err != nil {

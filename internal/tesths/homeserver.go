@@ -90,6 +90,7 @@ func StartFederated(tb testing.TB, n int, opts Options) []*Homeserver {
 // with new ones if a port was taken between the probe and the bind. The
 // server name contains the port, so a retry cannot reuse the directory.
 func start(tb testing.TB, binary string, opts Options) (*Homeserver, error) {
+	tb.Helper()
 	hs := &Homeserver{}
 	tb.Cleanup(func() {
 		hs.Stop()
@@ -116,6 +117,7 @@ func start(tb testing.TB, binary string, opts Options) (*Homeserver, error) {
 }
 
 func (hs *Homeserver) startFresh(tb testing.TB, binary string, opts Options) error {
+	tb.Helper()
 	ports, err := devhs.FreePorts(2)
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ const waitTimeout = 30 * time.Second
 // findText looks for a text message with body in the latest events of roomID
 // as seen by cli through /messages.
 func findText(t *testing.T, cli *mautrix.Client, roomID id.RoomID, sender id.UserID, body string) error {
+	t.Helper()
 	resp, err := cli.Messages(t.Context(), roomID, "", "", mautrix.DirectionBackward, nil, 50)
 	if err != nil {
 		return fmt.Errorf("failed to get messages: %w", err)
@@ -41,6 +42,7 @@ func findText(t *testing.T, cli *mautrix.Client, roomID id.RoomID, sender id.Use
 
 // inviteArrived reports whether cli's sync shows an invite to roomID.
 func inviteArrived(t *testing.T, cli *mautrix.Client, roomID id.RoomID) error {
+	t.Helper()
 	resp, err := cli.SyncRequest(t.Context(), 0, "", "", false, event.PresenceOffline)
 	if err != nil {
 		return fmt.Errorf("failed to sync: %w", err)

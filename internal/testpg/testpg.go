@@ -208,7 +208,7 @@ func startLocal() (*server, error) {
 
 	fail := func(err error) (*server, error) {
 		err = fmt.Errorf("%w%s", err, s.logTail())
-		s.stop()
+		_ = s.stop() // the caller needs the start error, not the clean-up's
 		return nil, err
 	}
 
@@ -296,7 +296,9 @@ func processAlive(pid int) bool {
 
 // command builds a command running as the postgres user if needed.
 func (s *server) command(name string, args ...string) *exec.Cmd {
-	cmd := exec.Command(filepath.Join(BinDir, name), args...)
+	// Not bound to a context: the postmaster lives until stop ends it, and
+	// the short commands (initdb, pg_ctl) have no caller's context to honour.
+	cmd := exec.CommandContext(context.Background(), filepath.Join(BinDir, name), args...)
 	cmd.Dir = s.dir
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "PGTZ=UTC")
 	cmd.SysProcAttr = &syscall.SysProcAttr{}
@@ -348,7 +350,8 @@ func (s *server) openLog() (*os.File, error) {
 }
 
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// A bind on loopback does not block: there is nothing to cancel.
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
@@ -458,7 +461,7 @@ func (s *server) stop() error {
 		cmd := s.command("pg_ctl", "stop", "-D", s.dataDir, "-m", "fast",
 			"-w", "-t", strconv.Itoa(int(stopTimeout/time.Second)))
 		if out, err := cmd.CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("pg_ctl stop: %v: %s", err, strings.TrimSpace(string(out))))
+			errs = append(errs, fmt.Errorf("pg_ctl stop: %w: %s", err, strings.TrimSpace(string(out))))
 		}
 		select {
 		case <-s.exited:
@@ -479,6 +482,7 @@ func (s *server) stop() error {
 }
 
 func (s *server) dropDB(tb testing.TB, name string) {
+	tb.Helper()
 	mu.Lock()
 	alive := srv == s
 	mu.Unlock()

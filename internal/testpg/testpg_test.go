@@ -16,6 +16,7 @@ func TestMain(m *testing.M) { os.Exit(testpg.Main(m)) }
 // useDB checks that the database is fresh, creates table and inserts a row,
 // and checks that the table of the other test is not visible.
 func useDB(t *testing.T, table, other string) {
+	t.Helper()
 	t.Parallel()
 	uri := testpg.New(t)
 	if !strings.HasPrefix(uri, "postgres://") {
@@ -29,7 +30,7 @@ func useDB(t *testing.T, table, other string) {
 	t.Cleanup(func() { db.Close() })
 
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM information_schema.tables
+	if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM information_schema.tables
 		WHERE table_schema = 'public'`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
@@ -37,14 +38,14 @@ func useDB(t *testing.T, table, other string) {
 		t.Fatalf("new database has %d tables, want 0", n)
 	}
 
-	if _, err := db.Exec(`CREATE TABLE ` + table + ` (id int PRIMARY KEY, v text)`); err != nil {
+	if _, err := db.ExecContext(t.Context(), `CREATE TABLE `+table+` (id int PRIMARY KEY, v text)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`INSERT INTO `+table+` VALUES (1, $1)`, t.Name()); err != nil {
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO `+table+` VALUES (1, $1)`, t.Name()); err != nil {
 		t.Fatal(err)
 	}
 	var v string
-	if err := db.QueryRow(`SELECT v FROM ` + table + ` WHERE id = 1`).Scan(&v); err != nil {
+	if err := db.QueryRowContext(t.Context(), `SELECT v FROM `+table+` WHERE id = 1`).Scan(&v); err != nil {
 		t.Fatal(err)
 	}
 	if v != t.Name() {
@@ -53,13 +54,13 @@ func useDB(t *testing.T, table, other string) {
 
 	// The other test's table lives in another database and is invisible here.
 	var reg sql.NullString
-	if err := db.QueryRow(`SELECT to_regclass($1)::text`, other).Scan(&reg); err != nil {
+	if err := db.QueryRowContext(t.Context(), `SELECT to_regclass($1)::text`, other).Scan(&reg); err != nil {
 		t.Fatal(err)
 	}
 	if reg.Valid {
 		t.Fatalf("table %q of the other test is visible", other)
 	}
-	if _, err := db.Exec(`SELECT * FROM ` + other); err == nil {
+	if _, err := db.ExecContext(t.Context(), `SELECT * FROM `+other); err == nil {
 		t.Fatalf("querying table %q of the other test succeeded", other)
 	}
 }
