@@ -30,6 +30,7 @@ func retentionYAML(abandonAfter, keepClosed string) string {
 // citizen's activity: it keeps last_citizen_at of the given cases at
 // "now" until stopped.
 func citizenActivity(t *testing.T, s *store.Store, caseIDs ...string) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
@@ -48,12 +47,4 @@ func (s *Service) convergeCaseRoomLevels(ctx context.Context, room id.RoomID, st
 	}
 	_, err := appservice.ConvergePowerLevels(ctx, bot, room, state, departments.RoomPolicy(locked), users)
 	return err
-}
-
-// logConvergeCaseRoomLevels is convergeCaseRoomLevels for steps that go on
-// when it fails: the next change of the room sets the levels again.
-func (s *Service) logConvergeCaseRoomLevels(ctx context.Context, room id.RoomID, users map[id.UserID]int) {
-	if err := s.convergeCaseRoomLevels(ctx, room, nil, users, false); err != nil {
-		zerolog.Ctx(ctx).Error().Err(err).Stringer("room_id", room).Msg("Failed to update power levels")
-	}
 }

@@ -84,7 +84,7 @@ func TestDepartments(t *testing.T) {
 	users := map[string]apptest.StaffUser{}
 	env, hss := apptest.StartWith(t, 2, func(hss []*tesths.Homeserver) string {
 		for _, hs := range hss {
-			if hs.Appservices == nil || len(hs.Appservices) == 0 {
+			if len(hs.Appservices) == 0 {
 				cli, uid, _ := hs.RegisterUser(t, "carol", false)
 				users["carol"] = apptest.StaffUser{Cli: cli, ID: uid}
 			}

@@ -42,15 +42,15 @@ departments:
 
 // built returns an App whose capabilities are wired (build) on a fresh
 // SQLite database, without a homeserver.
-func built(t testing.TB) *App {
-	t.Helper()
+func built(tb testing.TB) *App {
+	tb.Helper()
 	cfg, err := config.Parse([]byte(unitConfig))
-	require.NoError(t, err)
-	cfg.Database.URI = filepath.Join(t.TempDir(), "rathaus.db")
+	require.NoError(tb, err)
+	cfg.Database.URI = filepath.Join(tb.TempDir(), "rathaus.db")
 	a, err := New(Options{Config: cfg, Log: zerolog.Nop()})
-	require.NoError(t, err)
-	require.NoError(t, a.build(context.Background()))
-	t.Cleanup(func() { _ = a.store.Close() })
+	require.NoError(tb, err)
+	require.NoError(tb, a.build(context.Background()))
+	tb.Cleanup(func() { _ = a.store.Close() })
 	return a
 }
 
