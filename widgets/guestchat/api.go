@@ -15,10 +15,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/pow"
-	"github.com/rathaus-de/rathaus/widgets/guestchat/ratelimit"
 )
 
 // maxJSONBody bounds JSON request bodies; the longest is a message.

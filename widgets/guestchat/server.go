@@ -18,8 +18,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/pow"
-	"github.com/rathaus-de/rathaus/widgets/guestchat/ratelimit"
 )
 
 // APIPrefix is where the JSON API lives.
