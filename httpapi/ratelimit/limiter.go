@@ -2,8 +2,8 @@
 // HTTP APIs (today the citizens' guest chat): keyed token buckets ([Limiter]), a [Set] that checks
 // several of them (per session, per address, global) as one decision, and
 // [IPKey], which turns a client address into a privacy-preserving key. It
-// has no HTTP: the caller answers a refusal with 429 and a Retry-After
-// header of retryAfter's whole seconds.
+// has no HTTP: the caller answers a refusal with httpapi.RateLimited (429
+// and a Retry-After header of retryAfter's whole seconds).
 package ratelimit
 
 import (
