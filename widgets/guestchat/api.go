@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
@@ -81,7 +82,7 @@ func (s *Server) abandonAt(c *store.Case) time.Time {
 }
 
 func (s *Server) sessionView(ctx context.Context, gs *store.GuestSession) (*sessionJSON, error) {
-	out := &sessionJSON{CSRFToken: s.csrfToken(gs.TokenHash)}
+	out := &sessionJSON{CSRFToken: s.csrf.Token(gs.TokenHash)}
 	if gs.CaseID != "" {
 		c, err := s.store.GetCase(ctx, gs.CaseID)
 		if err != nil {
@@ -121,7 +122,7 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 // postSession makes a session, or returns the current one. {"new": true}
 // replaces a session whose case is over, for a new question.
 func (s *Server) postSession(w http.ResponseWriter, r *http.Request) {
-	if !s.sameOrigin(r) {
+	if !httpapi.SameOrigin(r, s.origin) {
 		writeError(w, errCSRF)
 		return
 	}
@@ -230,11 +231,11 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
-	if !s.sameOrigin(r) {
+	if !httpapi.SameOrigin(r, s.origin) {
 		writeError(w, errCSRF)
 		return
 	}
-	if ok, retry := s.challenges.Allow(ratelimit.IPKey(s.clientIP(r), 0)); !ok {
+	if ok, retry := s.challenges.Allow(ratelimit.IPKey(s.proxies.ClientIP(r), 0)); !ok {
 		writeError(w, errRateLimited(retry))
 		return
 	}
@@ -269,7 +270,7 @@ func (s *Server) authed(w http.ResponseWriter, r *http.Request, state bool) *sto
 		writeError(w, errUnauthorized)
 		return nil
 	}
-	if state && (!s.sameOrigin(r) || !s.checkCSRF(r, gs)) {
+	if state && (!httpapi.SameOrigin(r, s.origin) || !s.csrf.Check(r, gs.TokenHash)) {
 		writeError(w, errCSRF)
 		return nil
 	}
@@ -332,7 +333,7 @@ func (s *Server) checkOpen(ctx context.Context, r *http.Request, req *OpenReques
 	if utf8.RuneCountInString(req.Name) > 64 {
 		return errBadRequest("name is longer than 64 characters")
 	}
-	if ok, retry := s.openLim.Allow(ratelimit.IPKey(s.clientIP(r), 0)); !ok {
+	if ok, retry := s.openLim.Allow(ratelimit.IPKey(s.proxies.ClientIP(r), 0)); !ok {
 		return errRateLimited(retry)
 	}
 	err := s.pow.Verify(ctx, body.Pow.Token, body.Pow.Nonce, powPurpose)
@@ -383,7 +384,7 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, _ *store.GuestS
 // returns false when one is exceeded.
 func (s *Server) allowMessage(w http.ResponseWriter, r *http.Request, gs *store.GuestSession) bool {
 	ok, retry, which := s.messages.Allow(map[string]string{
-		"session": gs.TokenHash, "address": ratelimit.IPKey(s.clientIP(r), 0), "global": "all"})
+		"session": gs.TokenHash, "address": ratelimit.IPKey(s.proxies.ClientIP(r), 0), "global": "all"})
 	if !ok {
 		zerolog.Ctx(r.Context()).Info().Str("limit", which).Msg("Guest message rate limited")
 		writeError(w, errRateLimited(retry))
@@ -547,7 +548,7 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request, _ *store.GuestSes
 	}
 	h.Set("Content-Type", typ)
 	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": cleanFileName(e.MediaName, e.MediaType)}))
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Content-Security-Policy", mediaCSP)
 	h.Set("Cache-Control", "private, max-age=3600")
 	if e.MediaSize > 0 {
 		h.Set("Content-Length", strconv.FormatInt(e.MediaSize, 10))

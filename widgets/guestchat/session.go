@@ -2,15 +2,11 @@ package guestchat
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
-	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -24,7 +20,6 @@ import (
 const (
 	secureCookieName = "__Host-rathaus_guest"
 	plainCookieName  = "rathaus_guest"
-	csrfHeader       = "X-Rathaus-CSRF"
 	tokenBytes       = 32 // 256 bits
 	touchEvery       = time.Minute
 )
@@ -41,15 +36,6 @@ func newToken() (string, error) {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// csrfToken is derived from the session (by HMAC with a key derived from the
-// appservice token), so it survives restarts and needs no storage of its
-// own.
-func (s *Server) csrfToken(tokenHash string) string {
-	mac := hmac.New(sha256.New, s.csrfKey)
-	mac.Write([]byte("csrf|" + tokenHash))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
 func (s *Server) cookieName() string {
@@ -102,61 +88,4 @@ func (s *Server) newSession(ctx context.Context, w http.ResponseWriter) (*store.
 	}
 	s.setCookie(w, token, expires)
 	return &store.GuestSession{TokenHash: h, ExpiresAt: expires}, nil
-}
-
-// sameOrigin refuses requests a browser marks as coming from another
-// site or origin. Requests without these headers (non-browser clients)
-// pass; they still need the CSRF token.
-func (s *Server) sameOrigin(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" && o != "null" && !strings.EqualFold(o, s.origin) {
-		return false
-	} else if o == "null" {
-		return false
-	}
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-		return true
-	}
-	return false
-}
-
-// checkCSRF verifies the header token against the session.
-func (s *Server) checkCSRF(r *http.Request, gs *store.GuestSession) bool {
-	got := r.Header.Get(csrfHeader)
-	want := s.csrfToken(gs.TokenHash)
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
-}
-
-// clientIP is the address rate limits count by: the peer, or for a trusted
-// proxy the nearest untrusted address in X-Forwarded-For.
-func (s *Server) clientIP(r *http.Request) string {
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	addr := peer.Addr().Unmap()
-	if !s.trusted(addr) {
-		return addr.String()
-	}
-	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break
-		}
-		a = a.Unmap()
-		if !s.trusted(a) {
-			return a.String()
-		}
-	}
-	return addr.String()
-}
-
-func (s *Server) trusted(a netip.Addr) bool {
-	for _, p := range s.proxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
