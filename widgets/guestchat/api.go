@@ -2,7 +2,6 @@ package guestchat
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -105,10 +104,10 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 		return
 	} else if gs == nil {
 		if _, cookieErr := r.Cookie(s.cookieName()); cookieErr == nil {
-			writeError(w, errUnauthorized)
+			httpapi.WriteError(w, errUnauthorized)
 			return
 		}
-		writeJSON(w, http.StatusOK, &sessionJSON{})
+		httpapi.WriteJSON(w, http.StatusOK, &sessionJSON{})
 		return
 	}
 	view, err := s.sessionView(r.Context(), gs)
@@ -116,21 +115,21 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, view)
+	httpapi.WriteJSON(w, http.StatusOK, view)
 }
 
 // postSession makes a session, or returns the current one. {"new": true}
 // replaces a session whose case is over, for a new question.
 func (s *Server) postSession(w http.ResponseWriter, r *http.Request) {
 	if !httpapi.SameOrigin(r, s.origin) {
-		writeError(w, errCSRF)
+		httpapi.WriteError(w, errCSRF)
 		return
 	}
 	var body struct {
 		New bool `json:"new"`
 	}
-	if apiErr := decodeJSON(r, &body); apiErr != nil {
-		writeError(w, apiErr)
+	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &body); apiErr != nil {
+		httpapi.WriteError(w, apiErr)
 		return
 	}
 	ctx := r.Context()
@@ -146,7 +145,7 @@ func (s *Server) postSession(w http.ResponseWriter, r *http.Request) {
 				s.internal(w, r, err)
 				return
 			} else if c != nil && protocol.CaseStatus(c.Status).Open() {
-				writeError(w, &apiError{Status: http.StatusConflict, Code: "case_open", Message: "close the open case first"})
+				httpapi.WriteError(w, errCaseOpen)
 				return
 			}
 		}
@@ -167,7 +166,7 @@ func (s *Server) postSession(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, view)
+	httpapi.WriteJSON(w, http.StatusOK, view)
 }
 
 type infoJSON struct {
@@ -210,7 +209,7 @@ func (s *Server) departmentOf(q interface{ Get(string) string }) (Department, bo
 func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 	d, ok := s.departmentOf(r.URL.Query())
 	if !ok {
-		writeError(w, errNotFound)
+		httpapi.WriteError(w, httpapi.ErrNotFound)
 		return
 	}
 	var out infoJSON
@@ -227,16 +226,16 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 	out.Limits.AttachmentTypes = s.cfg.AttachmentTypes
 	out.Idle.AbandonAfterSeconds = int64(s.retention.AbandonAfter.Seconds())
 	out.Idle.WarnBeforeSeconds = int64(s.retention.IdleWarning.Seconds())
-	writeJSON(w, http.StatusOK, out)
+	httpapi.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
 	if !httpapi.SameOrigin(r, s.origin) {
-		writeError(w, errCSRF)
+		httpapi.WriteError(w, errCSRF)
 		return
 	}
 	if ok, retry := s.challenges.Allow(ratelimit.IPKey(s.proxies.ClientIP(r), 0)); !ok {
-		writeError(w, errRateLimited(retry))
+		httpapi.WriteError(w, httpapi.RateLimited(retry))
 		return
 	}
 	c, err := s.pow.Issue(powPurpose)
@@ -244,7 +243,7 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"token": c.Token, "difficulty": c.Difficulty, "expires_at": c.ExpiresAt.UTC()})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"token": c.Token, "difficulty": c.Difficulty, "expires_at": c.ExpiresAt.UTC()})
 }
 
 type openCaseBody struct {
@@ -267,11 +266,11 @@ func (s *Server) authed(w http.ResponseWriter, r *http.Request, state bool) *sto
 		s.internal(w, r, err)
 		return nil
 	} else if gs == nil {
-		writeError(w, errUnauthorized)
+		httpapi.WriteError(w, errUnauthorized)
 		return nil
 	}
 	if state && (!httpapi.SameOrigin(r, s.origin) || !s.csrf.Check(r, gs.TokenHash)) {
-		writeError(w, errCSRF)
+		httpapi.WriteError(w, errCSRF)
 		return nil
 	}
 	return gs
@@ -283,8 +282,8 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body openCaseBody
-	if apiErr := decodeJSON(r, &body); apiErr != nil {
-		writeError(w, apiErr)
+	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &body); apiErr != nil {
+		httpapi.WriteError(w, apiErr)
 		return
 	}
 	ctx := r.Context()
@@ -292,14 +291,14 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 		Name: strings.TrimSpace(body.Name), Question: strings.TrimSpace(body.Question), TxnID: body.TxnID}
 	if gs.CaseID == "" {
 		if apiErr := s.checkOpen(ctx, r, &req, body); apiErr != nil {
-			writeError(w, apiErr)
+			httpapi.WriteError(w, apiErr)
 			return
 		}
 	}
 	c, created, err := s.backend.OpenCase(ctx, req)
 	switch {
 	case errors.Is(err, ErrUnknownDepartment):
-		writeError(w, errNotFound)
+		httpapi.WriteError(w, httpapi.ErrNotFound)
 		return
 	case err != nil:
 		// The homeserver failed on the way; if the case exists, the page's
@@ -311,41 +310,41 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 	if created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, s.caseView(ctx, c))
+	httpapi.WriteJSON(w, status, s.caseView(ctx, c))
 }
 
 // checkOpen validates a request for a new case and redeems its challenge.
-func (s *Server) checkOpen(ctx context.Context, r *http.Request, req *OpenRequest, body openCaseBody) *apiError {
+func (s *Server) checkOpen(ctx context.Context, r *http.Request, req *OpenRequest, body openCaseBody) *httpapi.Error {
 	if req.Department == "" && req.Service != "" {
 		req.Department, _ = s.backend.DepartmentForService(req.Service)
 	}
 	if _, ok := s.backend.Department(req.Department); !ok {
-		return errNotFound
+		return httpapi.ErrNotFound
 	}
 	if !txnIDRegex.MatchString(req.TxnID) {
-		return errBadRequest("txn_id must be 8 to 64 of A-Z, a-z, 0-9, _ and -")
+		return errBadTxnID
 	}
 	if req.Question == "" {
-		return errBadRequest("question is required")
+		return httpapi.BadRequest("question is required")
 	} else if utf8.RuneCountInString(req.Question) > s.cfg.MaxMessageLength {
-		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_long", Message: "the question is too long"}
+		return httpapi.NewError(http.StatusRequestEntityTooLarge, codeTooLong, "the question is too long")
 	}
 	if utf8.RuneCountInString(req.Name) > 64 {
-		return errBadRequest("name is longer than 64 characters")
+		return httpapi.BadRequest("name is longer than 64 characters")
 	}
 	if ok, retry := s.openLim.Allow(ratelimit.IPKey(s.proxies.ClientIP(r), 0)); !ok {
-		return errRateLimited(retry)
+		return httpapi.RateLimited(retry)
 	}
 	err := s.pow.Verify(ctx, body.Pow.Token, body.Pow.Nonce, powPurpose)
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, pow.ErrExpired):
-		return &apiError{Status: http.StatusBadRequest, Code: "pow_expired", Message: "the challenge expired; fetch a new one"}
+		return errPowExpired
 	case errors.Is(err, pow.ErrReplayed):
-		return &apiError{Status: http.StatusBadRequest, Code: "pow_replayed", Message: "the challenge was already used"}
+		return errPowReplayed
 	case errors.Is(err, pow.ErrInvalidToken), errors.Is(err, pow.ErrInsufficientWork), errors.Is(err, pow.ErrWrongPurpose):
-		return &apiError{Status: http.StatusBadRequest, Code: "pow_invalid", Message: "the challenge answer is not valid"}
+		return errPowInvalid
 	default:
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to verify challenge")
 		return errUnavailable
@@ -361,7 +360,7 @@ func (s *Server) withCase(state bool, next func(http.ResponseWriter, *http.Reque
 			return
 		}
 		if gs.CaseID == "" || r.PathValue("id") != gs.CaseID {
-			writeError(w, errNotFound)
+			httpapi.WriteError(w, httpapi.ErrNotFound)
 			return
 		}
 		c, err := s.store.GetCase(r.Context(), gs.CaseID)
@@ -369,7 +368,7 @@ func (s *Server) withCase(state bool, next func(http.ResponseWriter, *http.Reque
 			s.internal(w, r, err)
 			return
 		} else if c == nil || c.Status == "purged" {
-			writeError(w, errNotFound)
+			httpapi.WriteError(w, httpapi.ErrNotFound)
 			return
 		}
 		next(w, r, gs, c)
@@ -377,7 +376,7 @@ func (s *Server) withCase(state bool, next func(http.ResponseWriter, *http.Reque
 }
 
 func (s *Server) getCase(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
-	writeJSON(w, http.StatusOK, s.caseView(r.Context(), c))
+	httpapi.WriteJSON(w, http.StatusOK, s.caseView(r.Context(), c))
 }
 
 // allowMessage applies the message limits; it answers the request and
@@ -387,7 +386,7 @@ func (s *Server) allowMessage(w http.ResponseWriter, r *http.Request, gs *store.
 		"session": gs.TokenHash, "address": ratelimit.IPKey(s.proxies.ClientIP(r), 0), "global": "all"})
 	if !ok {
 		zerolog.Ctx(r.Context()).Info().Str("limit", which).Msg("Guest message rate limited")
-		writeError(w, errRateLimited(retry))
+		httpapi.WriteError(w, httpapi.RateLimited(retry))
 	}
 	return ok
 }
@@ -397,24 +396,24 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, gs *store.G
 		TxnID string `json:"txn_id"`
 		Body  string `json:"body"`
 	}
-	if apiErr := decodeJSON(r, &body); apiErr != nil {
-		writeError(w, apiErr)
+	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &body); apiErr != nil {
+		httpapi.WriteError(w, apiErr)
 		return
 	}
 	text := strings.TrimRight(body.Body, " \t\r\n")
 	switch {
 	case !txnIDRegex.MatchString(body.TxnID):
-		writeError(w, errBadRequest("txn_id must be 8 to 64 of A-Z, a-z, 0-9, _ and -"))
+		httpapi.WriteError(w, errBadTxnID)
 		return
 	case strings.TrimSpace(text) == "":
-		writeError(w, errBadRequest("body is empty"))
+		httpapi.WriteError(w, httpapi.BadRequest("body is empty"))
 		return
 	case utf8.RuneCountInString(text) > s.cfg.MaxMessageLength:
-		writeError(w, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_long",
-			Message: "the message is longer than " + strconv.Itoa(s.cfg.MaxMessageLength) + " characters"})
+		httpapi.WriteError(w, httpapi.NewError(http.StatusRequestEntityTooLarge, codeTooLong,
+			"the message is longer than "+strconv.Itoa(s.cfg.MaxMessageLength)+" characters"))
 		return
 	case !protocol.CaseStatus(c.Status).Open():
-		writeError(w, errCaseClosed)
+		httpapi.WriteError(w, errCaseClosed)
 		return
 	}
 	if !s.allowMessage(w, r, gs) {
@@ -422,53 +421,52 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, gs *store.G
 	}
 	if err := s.backend.SendMessage(r.Context(), c, body.TxnID, text); err != nil {
 		if errors.Is(err, ErrCaseNotOpen) {
-			writeError(w, errCaseClosed)
+			httpapi.WriteError(w, errCaseClosed)
 			return
 		}
 		s.unavailable(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"txn_id": body.TxnID})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"txn_id": body.TxnID})
 }
 
 func (s *Server) sendAttachment(w http.ResponseWriter, r *http.Request, gs *store.GuestSession, c *store.Case) {
 	q := r.URL.Query()
 	txn := q.Get("txn_id")
 	if !txnIDRegex.MatchString(txn) {
-		writeError(w, errBadRequest("txn_id must be 8 to 64 of A-Z, a-z, 0-9, _ and -"))
+		httpapi.WriteError(w, errBadTxnID)
 		return
 	}
 	if s.cfg.MaxAttachmentBytes == 0 {
-		writeError(w, &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_type", Message: "attachments are turned off"})
+		httpapi.WriteError(w, errAttachmentsOff)
 		return
 	}
 	if !protocol.CaseStatus(c.Status).Open() {
-		writeError(w, errCaseClosed)
+		httpapi.WriteError(w, errCaseClosed)
 		return
 	}
 	declared, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if !s.allowedType(declared) {
-		writeError(w, &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_type", Message: "this file type is not allowed"})
+		httpapi.WriteError(w, errTypeNotAllowed)
 		return
 	}
 	if r.ContentLength > s.cfg.MaxAttachmentBytes {
-		writeError(w, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: "the file is too large"})
+		httpapi.WriteError(w, errFileTooLarge)
 		return
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxAttachmentBytes+1))
 	if err != nil {
-		writeError(w, errBadRequest("could not read the file"))
+		httpapi.WriteError(w, httpapi.BadRequest("could not read the file"))
 		return
 	} else if int64(len(data)) > s.cfg.MaxAttachmentBytes {
-		writeError(w, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: "the file is too large"})
+		httpapi.WriteError(w, errFileTooLarge)
 		return
 	} else if len(data) == 0 {
-		writeError(w, errBadRequest("the file is empty"))
+		httpapi.WriteError(w, httpapi.BadRequest("the file is empty"))
 		return
 	}
 	if sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(data)); sniffed != declared {
-		writeError(w, &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_type",
-			Message: "the file's content is not " + declared})
+		httpapi.WriteError(w, httpapi.UnsupportedType("the file's content is not "+declared))
 		return
 	}
 	if !s.allowMessage(w, r, gs) {
@@ -476,13 +474,13 @@ func (s *Server) sendAttachment(w http.ResponseWriter, r *http.Request, gs *stor
 	}
 	err = s.backend.SendAttachment(r.Context(), c, txn, Attachment{Name: cleanFileName(q.Get("name"), declared), Type: declared, Data: data})
 	if errors.Is(err, ErrCaseNotOpen) {
-		writeError(w, errCaseClosed)
+		httpapi.WriteError(w, errCaseClosed)
 		return
 	} else if err != nil {
 		s.unavailable(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"txn_id": txn})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"txn_id": txn})
 }
 
 func (s *Server) allowedType(t string) bool {
@@ -521,7 +519,7 @@ func cleanFileName(name, mediaType string) string {
 func (s *Server) media(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
 	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
 	if err != nil {
-		writeError(w, errNotFound)
+		httpapi.WriteError(w, httpapi.ErrNotFound)
 		return
 	}
 	e, err := s.store.GetCaseEvent(r.Context(), c.ID, seq)
@@ -529,7 +527,7 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request, _ *store.GuestSes
 		s.internal(w, r, err)
 		return
 	} else if e == nil || e.MediaURI == "" {
-		writeError(w, errNotFound)
+		httpapi.WriteError(w, httpapi.ErrNotFound)
 		return
 	}
 	body, err := s.backend.Media(r.Context(), e.MediaURI)
@@ -562,12 +560,12 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request, _ *store.GuestSes
 // session's signal limit; it answers the request itself when it returns
 // false.
 func (s *Server) decodeSignal(w http.ResponseWriter, r *http.Request, gs *store.GuestSession, body any) bool {
-	if apiErr := decodeJSON(r, body); apiErr != nil {
-		writeError(w, apiErr)
+	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, body); apiErr != nil {
+		httpapi.WriteError(w, apiErr)
 		return false
 	}
 	if ok, retry := s.signals.Allow(gs.TokenHash); !ok {
-		writeError(w, errRateLimited(retry))
+		httpapi.WriteError(w, httpapi.RateLimited(retry))
 		return false
 	}
 	return true
@@ -600,7 +598,7 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, gs *store.GuestSes
 		s.internal(w, r, err)
 		return
 	} else if e == nil {
-		writeError(w, errNotFound)
+		httpapi.WriteError(w, httpapi.ErrNotFound)
 		return
 	}
 	if err = s.backend.MarkRead(r.Context(), c, e.EventID); err != nil {
@@ -610,8 +608,8 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, gs *store.GuestSes
 }
 
 func (s *Server) alive(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
-	if apiErr := decodeJSON(r, &struct{}{}); apiErr != nil {
-		writeError(w, apiErr)
+	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &struct{}{}); apiErr != nil {
+		httpapi.WriteError(w, apiErr)
 		return
 	}
 	if protocol.CaseStatus(c.Status).Open() {
@@ -623,12 +621,12 @@ func (s *Server) alive(w http.ResponseWriter, r *http.Request, _ *store.GuestSes
 		c.LastCitizenAt = now
 		s.hub.notify(c.ID)
 	}
-	writeJSON(w, http.StatusOK, s.caseView(r.Context(), c))
+	httpapi.WriteJSON(w, http.StatusOK, s.caseView(r.Context(), c))
 }
 
 func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
-	if apiErr := decodeJSON(r, &struct{}{}); apiErr != nil {
-		writeError(w, apiErr)
+	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &struct{}{}); apiErr != nil {
+		httpapi.WriteError(w, apiErr)
 		return
 	}
 	if protocol.CaseStatus(c.Status).Open() {
@@ -642,27 +640,5 @@ func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, _ *store.Gues
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.caseView(r.Context(), c))
-}
-
-// decodeJSON reads a JSON body of a state-changing request.
-func decodeJSON(r *http.Request, v any) *apiError {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		return errContentType
-	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody))
-	if err := dec.Decode(v); err != nil {
-		return errBadRequest("invalid JSON body")
-	}
-	return nil
-}
-
-func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
-	zerolog.Ctx(r.Context()).Error().Err(err).Str("path", r.Pattern).Msg("Guest chat request failed")
-	writeJSON(w, http.StatusInternalServerError, &apiError{Code: "internal", Message: "internal error"})
-}
-
-func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
-	zerolog.Ctx(r.Context()).Warn().Err(err).Str("path", r.Pattern).Msg("Guest chat request could not reach the homeserver")
-	writeError(w, errUnavailable)
+	httpapi.WriteJSON(w, http.StatusOK, s.caseView(r.Context(), c))
 }

@@ -143,7 +143,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST "+a+"cases/{id}/read", s.withCase(true, s.read))
 	m.HandleFunc("POST "+a+"cases/{id}/alive", s.withCase(true, s.alive))
 	m.HandleFunc("POST "+a+"cases/{id}/close", s.withCase(true, s.closeCase))
-	m.HandleFunc(a, func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound) })
+	m.HandleFunc(a, func(w http.ResponseWriter, r *http.Request) { httpapi.WriteError(w, httpapi.ErrNotFound) })
 	s.pageRoutes(m)
 	s.mux = m
 	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package guestchat
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -183,4 +184,41 @@ func TestNewRefusesBadTrustedProxies(t *testing.T) {
 		Backend: fakeBackend{}, Store: openTestStore(t), Log: zerolog.Nop()})
 	require.ErrorIs(t, err, httpapi.ErrInvalidTrustedProxy)
 	assert.Contains(t, err.Error(), `"proxy.stadt.example"`)
+}
+
+// Error answers are {"errcode", "error"} (httpapi) with the guest API's
+// codes, which are the page's i18n keys.
+func TestErrorAnswers(t *testing.T) {
+	s := newTestServer(t, "https://chat.stadt.example")
+	jsonType := map[string]string{"Content-Type": "application/json"}
+	for _, tc := range []struct {
+		name, method, target string
+		header               map[string]string
+		body                 string
+		status               int
+		errcode              string
+	}{
+		{name: "unknown API path", method: http.MethodGet, target: "/api/guest/v1/nope", status: 404, errcode: "not_found"},
+		{name: "unknown department", method: http.MethodGet, target: "/api/guest/v1/info?department=nope", status: 404, errcode: "not_found"},
+		{name: "no session", method: http.MethodGet, target: "/api/guest/v1/cases/x", status: 401, errcode: "unauthorized"},
+		{name: "foreign origin", method: http.MethodPost, target: "/api/guest/v1/session",
+			header: map[string]string{"Content-Type": "application/json", "Origin": "https://evil.example"}, body: "{}", status: 403, errcode: "csrf"},
+		{name: "not JSON", method: http.MethodPost, target: "/api/guest/v1/session",
+			header: map[string]string{"Content-Type": "text/plain"}, body: "{}", status: 415, errcode: "bad_request"},
+		{name: "invalid JSON", method: http.MethodPost, target: "/api/guest/v1/session", header: jsonType, body: "{", status: 400, errcode: "bad_request"},
+		{name: "trailing data", method: http.MethodPost, target: "/api/guest/v1/session", header: jsonType, body: "{}{}", status: 400, errcode: "bad_request"},
+		{name: "body over 256 KiB", method: http.MethodPost, target: "/api/guest/v1/session", header: jsonType,
+			body: `{"x":"` + strings.Repeat("a", 256<<10) + `"}`, status: 413, errcode: "too_large"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := do(s, tc.method, tc.target, tc.header, tc.body)
+			require.Equal(t, tc.status, w.Code, w.Body.String())
+			var got map[string]string
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+			assert.Equal(t, tc.errcode, got["errcode"])
+			assert.NotEmpty(t, got["error"])
+			assert.Len(t, got, 2, "errcode and error only")
+			assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+		})
+	}
 }

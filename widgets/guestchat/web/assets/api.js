@@ -77,9 +77,11 @@ async function send(method, path, { json, body, type, query, signal } = {}) {
     }
   }
   if (res.ok) return data;
-  const code = (data && typeof data.code === 'string' && data.code) || fallbackCodes[res.status]
+  // Error answers are {"errcode", "error"}; errcode is the contract's
+  // stable code (our i18n key), error is English for developers.
+  const code = (data && typeof data.errcode === 'string' && data.errcode) || fallbackCodes[res.status]
     || (res.status >= 500 ? 'unavailable' : 'unknown');
-  throw new ApiError(res.status, code, data && data.message, parseRetryAfter(res.headers.get('Retry-After')));
+  throw new ApiError(res.status, code, data && data.error, parseRetryAfter(res.headers.get('Retry-After')));
 }
 
 async function get(path, opts) {

@@ -117,7 +117,7 @@ test('a retry keeps the txn_id, so the server can tell it is the same message', 
 });
 
 test('a refusal for good drops the item and says why', async () => {
-  answer = () => new Response(JSON.stringify({ code: 'too_long', message: 'x' }), { status: 413 });
+  answer = () => new Response(JSON.stringify({ errcode: 'too_long', error: 'x' }), { status: 413 });
   const h = hooks();
   const box = createOutbox('case-5', h);
   box.sendText('x'.repeat(10));
