@@ -125,32 +125,6 @@ func deriveKey(secret []byte, purpose string) []byte {
 	return mac.Sum(nil)
 }
 
-func (s *Server) routes() {
-	m := http.NewServeMux()
-	a := APIPrefix
-	m.HandleFunc("GET "+a+"session", s.getSession)
-	m.HandleFunc("POST "+a+"session", s.postSession)
-	m.HandleFunc("GET "+a+"info", s.info)
-	m.HandleFunc("POST "+a+"challenge", s.challenge)
-	m.HandleFunc("POST "+a+"cases", s.openCase)
-	m.HandleFunc("GET "+a+"cases/{id}", s.withCase(false, s.getCase))
-	m.HandleFunc("GET "+a+"cases/{id}/events", s.withCase(false, s.stream))
-	m.HandleFunc("POST "+a+"cases/{id}/messages", s.withCase(true, s.sendMessage))
-	m.HandleFunc("POST "+a+"cases/{id}/attachments", s.withCase(true, s.sendAttachment))
-	m.HandleFunc("GET "+a+"cases/{id}/media/{seq}", s.withCase(false, s.media))
-	m.HandleFunc("GET "+a+"cases/{id}/transcript", s.withCase(false, s.transcript))
-	m.HandleFunc("POST "+a+"cases/{id}/typing", s.withCase(true, s.typing))
-	m.HandleFunc("POST "+a+"cases/{id}/read", s.withCase(true, s.read))
-	m.HandleFunc("POST "+a+"cases/{id}/alive", s.withCase(true, s.alive))
-	m.HandleFunc("POST "+a+"cases/{id}/close", s.withCase(true, s.closeCase))
-	m.HandleFunc(a, func(w http.ResponseWriter, r *http.Request) { httpapi.WriteError(w, httpapi.ErrNotFound) })
-	s.pageRoutes(m)
-	s.mux = m
-	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r.WithContext(s.log.WithContext(r.Context())))
-	})
-}
-
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/store"
 )
 
@@ -88,4 +89,46 @@ func (s *Server) newSession(ctx context.Context, w http.ResponseWriter) (*store.
 	}
 	s.setCookie(w, token, expires)
 	return &store.GuestSession{TokenHash: h, ExpiresAt: expires}, nil
+}
+
+// authed returns the request's session if it may change state: a valid
+// session (401 otherwise) and the CSRF token from the same origin (403).
+func (s *Server) authed(w http.ResponseWriter, r *http.Request, state bool) *store.GuestSession {
+	gs, err := s.session(r)
+	if err != nil {
+		s.internal(w, r, err)
+		return nil
+	} else if gs == nil {
+		httpapi.WriteError(w, errUnauthorized)
+		return nil
+	}
+	if state && (!httpapi.SameOrigin(r, s.origin) || !s.csrf.Check(r, gs.TokenHash)) {
+		httpapi.WriteError(w, errCSRF)
+		return nil
+	}
+	return gs
+}
+
+// withCase resolves {id} to the session's own case: any other id is 404,
+// whether it exists or not.
+func (s *Server) withCase(state bool, next func(http.ResponseWriter, *http.Request, *store.GuestSession, *store.Case)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		gs := s.authed(w, r, state)
+		if gs == nil {
+			return
+		}
+		if gs.CaseID == "" || r.PathValue("id") != gs.CaseID {
+			httpapi.WriteError(w, httpapi.ErrNotFound)
+			return
+		}
+		c, err := s.store.GetCase(r.Context(), gs.CaseID)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		} else if c == nil || c.Status == "purged" {
+			httpapi.WriteError(w, httpapi.ErrNotFound)
+			return
+		}
+		next(w, r, gs, c)
+	}
 }

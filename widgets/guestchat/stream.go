@@ -22,33 +22,6 @@ const (
 	reconnectDelay = 2000            // ms, sent as the SSE retry field
 )
 
-type messageJSON struct {
-	Seq        int64           `json:"seq"`
-	From       string          `json:"from"`
-	Kind       string          `json:"kind"`
-	Body       string          `json:"body"`
-	TxnID      string          `json:"txn_id,omitempty"`
-	Attachment *attachmentJSON `json:"attachment,omitempty"`
-	TS         time.Time       `json:"ts"`
-	// EditedAt is set once staff edited the message.
-	EditedAt *time.Time `json:"edited_at,omitempty"`
-}
-
-// updateJSON tells an open page that an earlier message changed: it
-// carries the message as it is now (edited, or kind "redacted" with no
-// body and no file).
-type updateJSON struct {
-	Seq     int64       `json:"seq"`
-	Message messageJSON `json:"message"`
-}
-
-type attachmentJSON struct {
-	URL  string `json:"url"`
-	Name string `json:"name"`
-	Type string `json:"type"`
-	Size int64  `json:"size,omitempty"`
-}
-
 // sseWriter writes Server-Sent Events.
 type sseWriter struct {
 	w http.ResponseWriter
