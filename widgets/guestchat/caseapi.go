@@ -128,7 +128,7 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, _ *store.GuestS
 }
 
 func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
-	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &struct{}{}); apiErr != nil {
+	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &emptyRequest{}); apiErr != nil {
 		httpapi.WriteError(w, apiErr)
 		return
 	}

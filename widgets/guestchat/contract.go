@@ -12,6 +12,8 @@ import (
 	"github.com/rathaus-de/rathaus/httpapi"
 )
 
+// routes registers the API and the page. The API's paths, methods and
+// bodies are described in docs/guest-chat.md, "HTTP API".
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	a := APIPrefix
@@ -41,8 +43,15 @@ func (s *Server) routes() {
 // maxJSONBody bounds JSON request bodies; the longest is a message.
 const maxJSONBody = 256 << 10
 
+// txnIDRegex is the form of a client's txn_id.
 var txnIDRegex = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 
+// The JSON below is the contract. Where an answer used to be written from
+// a map, its fields are declared in the map's (alphabetical) key order, so
+// the bytes on the wire did not change when the structs replaced the maps;
+// key order carries no meaning.
+
+// sessionJSON answers GET and POST session.
 type sessionJSON struct {
 	CSRFToken string    `json:"csrf_token"`
 	Case      *caseJSON `json:"case"`
@@ -61,11 +70,13 @@ type caseJSON struct {
 	AbandonAt     *time.Time    `json:"abandon_at,omitempty"`
 }
 
+// departmentRef names a case's department.
 type departmentRef struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 }
 
+// infoJSON answers GET info: what the entry form shows.
 type infoJSON struct {
 	Authority struct {
 		Name       string `json:"name"`
@@ -91,6 +102,23 @@ type infoJSON struct {
 	} `json:"idle"`
 }
 
+// sessionRequest is the body of POST session.
+type sessionRequest struct {
+	// New replaces a session whose case is over by a fresh one.
+	New bool `json:"new"`
+}
+
+// emptyRequest is the body of POST alive and POST close: {}.
+type emptyRequest struct{}
+
+// challengeJSON answers POST challenge.
+type challengeJSON struct {
+	Difficulty int       `json:"difficulty"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Token      string    `json:"token"`
+}
+
+// openCaseBody is the body of POST cases.
 type openCaseBody struct {
 	Department string `json:"department"`
 	Service    string `json:"service"`
@@ -103,6 +131,31 @@ type openCaseBody struct {
 	} `json:"pow"`
 }
 
+// messageRequest is the body of POST cases/{id}/messages.
+type messageRequest struct {
+	TxnID string `json:"txn_id"`
+	Body  string `json:"body"`
+}
+
+// txnJSON answers a message or a file the server has taken.
+type txnJSON struct {
+	TxnID string `json:"txn_id"`
+}
+
+// typingRequest is the body of POST cases/{id}/typing.
+type typingRequest struct {
+	Typing bool `json:"typing"`
+}
+
+// readRequest is the body of POST cases/{id}/read.
+type readRequest struct {
+	Seq int64 `json:"seq"`
+}
+
+// Events of the stream (GET cases/{id}/events): the SSE event name is in
+// each type's comment.
+
+// messageJSON is a "message" event, and the message inside an "update".
 type messageJSON struct {
 	Seq        int64           `json:"seq"`
 	From       string          `json:"from"`
@@ -115,7 +168,7 @@ type messageJSON struct {
 	EditedAt *time.Time `json:"edited_at,omitempty"`
 }
 
-// updateJSON tells an open page that an earlier message changed: it
+// updateJSON, an "update" event, tells an open page that an earlier message changed: it
 // carries the message as it is now (edited, or kind "redacted" with no
 // body and no file).
 type updateJSON struct {
@@ -123,9 +176,47 @@ type updateJSON struct {
 	Message messageJSON `json:"message"`
 }
 
+// attachmentJSON is the file of an image or file message.
 type attachmentJSON struct {
 	URL  string `json:"url"`
 	Name string `json:"name"`
 	Type string `json:"type"`
 	Size int64  `json:"size,omitempty"`
+}
+
+// statusEventJSON is a "status" event: the case's status changed.
+type statusEventJSON struct {
+	Open   bool      `json:"open"`
+	Seq    int64     `json:"seq"`
+	Status string    `json:"status"`
+	TS     time.Time `json:"ts"`
+}
+
+// staffJoinedEventJSON is a "staff_joined" event: staff (named only as the
+// team) joined the case.
+type staffJoinedEventJSON struct {
+	Seq  int64     `json:"seq"`
+	Team string    `json:"team"`
+	TS   time.Time `json:"ts"`
+}
+
+// typingEventJSON is a "typing" event (not stored): staff are typing.
+type typingEventJSON struct {
+	Typing bool `json:"typing"`
+}
+
+// readEventJSON is a "read" event (not stored): staff have read up to Seq.
+type readEventJSON struct {
+	Seq int64 `json:"seq"`
+}
+
+// queueEventJSON is a "queue" event (not stored): the place in the queue.
+type queueEventJSON struct {
+	Position int `json:"position"`
+}
+
+// idleEventJSON is an "idle" event (not stored): when the case will be
+// abandoned without activity.
+type idleEventJSON struct {
+	AbandonAt time.Time `json:"abandon_at"`
 }

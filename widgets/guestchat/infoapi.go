@@ -56,5 +56,5 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"token": c.Token, "difficulty": c.Difficulty, "expires_at": c.ExpiresAt.UTC()})
+	httpapi.WriteJSON(w, http.StatusOK, challengeJSON{Token: c.Token, Difficulty: c.Difficulty, ExpiresAt: c.ExpiresAt.UTC()})
 }

@@ -30,10 +30,7 @@ func (s *Server) allowMessage(w http.ResponseWriter, r *http.Request, gs *store.
 }
 
 func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, gs *store.GuestSession, c *store.Case) {
-	var body struct {
-		TxnID string `json:"txn_id"`
-		Body  string `json:"body"`
-	}
+	var body messageRequest
 	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &body); apiErr != nil {
 		httpapi.WriteError(w, apiErr)
 		return
@@ -65,7 +62,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, gs *store.G
 		s.unavailable(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"txn_id": body.TxnID})
+	httpapi.WriteJSON(w, http.StatusOK, txnJSON{TxnID: body.TxnID})
 }
 
 func (s *Server) sendAttachment(w http.ResponseWriter, r *http.Request, gs *store.GuestSession, c *store.Case) {
@@ -118,7 +115,7 @@ func (s *Server) sendAttachment(w http.ResponseWriter, r *http.Request, gs *stor
 		s.unavailable(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"txn_id": txn})
+	httpapi.WriteJSON(w, http.StatusOK, txnJSON{TxnID: txn})
 }
 
 func (s *Server) allowedType(t string) bool {

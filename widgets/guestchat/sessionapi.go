@@ -54,9 +54,7 @@ func (s *Server) postSession(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, errCSRF)
 		return
 	}
-	var body struct {
-		New bool `json:"new"`
-	}
+	var body sessionRequest
 	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &body); apiErr != nil {
 		httpapi.WriteError(w, apiErr)
 		return

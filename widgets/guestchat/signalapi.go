@@ -27,9 +27,7 @@ func (s *Server) decodeSignal(w http.ResponseWriter, r *http.Request, gs *store.
 }
 
 func (s *Server) typing(w http.ResponseWriter, r *http.Request, gs *store.GuestSession, c *store.Case) {
-	var body struct {
-		Typing bool `json:"typing"`
-	}
+	var body typingRequest
 	if !s.decodeSignal(w, r, gs, &body) {
 		return
 	}
@@ -42,9 +40,7 @@ func (s *Server) typing(w http.ResponseWriter, r *http.Request, gs *store.GuestS
 }
 
 func (s *Server) read(w http.ResponseWriter, r *http.Request, gs *store.GuestSession, c *store.Case) {
-	var body struct {
-		Seq int64 `json:"seq"`
-	}
+	var body readRequest
 	if !s.decodeSignal(w, r, gs, &body) {
 		return
 	}
@@ -63,7 +59,7 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, gs *store.GuestSes
 }
 
 func (s *Server) alive(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
-	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &struct{}{}); apiErr != nil {
+	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &emptyRequest{}); apiErr != nil {
 		httpapi.WriteError(w, apiErr)
 		return
 	}
