@@ -20,6 +20,7 @@ import (
 	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/pow"
+	"github.com/rathaus-de/rathaus/widgets/internal/webkit"
 )
 
 // APIPrefix is where the JSON API lives.
@@ -62,10 +63,9 @@ type Server struct {
 	mux       *http.ServeMux
 	done      chan struct{}
 
-	assetETags   map[string]string
-	assetVersion string
-	closeOnce    sync.Once
-	handler      http.Handler
+	assets    *webkit.AssetServer
+	closeOnce sync.Once
+	handler   http.Handler
 
 	messages   *ratelimit.Set
 	sessionLim *ratelimit.Limiter
