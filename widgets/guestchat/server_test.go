@@ -141,12 +141,12 @@ func TestPageLanguageAndRouting(t *testing.T) {
 	assert.NotEmpty(t, w.Header().Get("ETag"))
 	w = do(s, http.MethodGet, "/assets/app.test.mjs", nil, "")
 	assert.Equal(t, http.StatusNotFound, w.Code)
-	w = do(s, http.MethodGet, "/assets/kit/dom.js", nil, "")
+	w = do(s, http.MethodGet, "/assets/kit/api.js", nil, "")
 	assert.Equal(t, http.StatusOK, w.Code)
 	assert.Contains(t, w.Header().Get("Content-Type"), "javascript")
 	assert.Equal(t, "no-cache", w.Header().Get("Cache-Control"))
 	assert.NotEmpty(t, w.Header().Get("ETag"))
-	w = do(s, http.MethodGet, "/assets/kit/i18n.test.mjs", nil, "")
+	w = do(s, http.MethodGet, "/assets/kit/api.test.mjs", nil, "")
 	assert.Equal(t, http.StatusNotFound, w.Code)
 }
 

@@ -153,7 +153,7 @@ func TestEveryReferencedAssetExists(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"app.js", "api.js", "i18n.js", "pow.js", "sha256.js", "style.css",
-		"kit/base.css", "kit/i18n.js", "kit/dom.js", "kit/dialog.js"} {
+		"kit/base.css", "kit/api.js", "kit/i18n.js", "kit/dom.js", "kit/dialog.js"} {
 		assert.True(t, seen[want], "%s is reachable from the page", want)
 	}
 	for name := range seen {

@@ -1,7 +1,7 @@
 // Package webkit owns the web assets the pages of rathaus's widgets share:
-// plain ES modules (dom.js, dialog.js, i18n.js with t() and formatting)
-// and base.css (colours, focus, forms, buttons, dialogs), embedded with no
-// build step. A widget
+// plain ES modules (dom.js, dialog.js, api.js with the fetch wrapper and the
+// retry rules, i18n.js with t() and formatting) and base.css (colours,
+// focus, forms, buttons, dialogs), embedded with no build step. A widget
 // keeps its own texts, endpoints and layout, serves the kit under
 // <its assets>/kit/ with [AssetServer], and imports it as './kit/<file>'.
 //

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestNodeTests runs the kit's JavaScript unit tests (the i18n core) with
-// node.
+// TestNodeTests runs the kit's JavaScript unit tests (the fetch wrapper and
+// its retry rules, the i18n core) with node.
 func TestNodeTests(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -46,7 +46,7 @@ func TestEmbeddedFiles(t *testing.T) {
 		return err
 	}))
 	sort.Strings(names)
-	assert.Equal(t, []string{"base.css", "dialog.js", "dom.js", "i18n.js"}, names)
+	assert.Equal(t, []string{"api.js", "base.css", "dialog.js", "dom.js", "i18n.js"}, names)
 }
 
 // The kit is held to the pages' rules: strict CSP, no markup from data,
@@ -116,7 +116,7 @@ func TestAssetServer(t *testing.T) {
 			assert.Equal(t, http.StatusNotModified, again.Code, "revalidation is cheap")
 		})
 	}
-	for _, path := range []string{"", "kit/", "kit", "nope.js", "kit/nope.js", "kit/i18n.test.mjs", "kit/nodehooks.mjs", "dom.js", "../webkit.go"} {
+	for _, path := range []string{"", "kit/", "kit", "nope.js", "kit/nope.js", "kit/api.test.mjs", "kit/nodehooks.mjs", "dom.js", "../webkit.go"} {
 		assert.Equal(t, http.StatusNotFound, get(path).Code, path)
 	}
 	assert.NotEqual(t, get("app.js").Header().Get("ETag"), get("style.css").Header().Get("ETag"))
