@@ -46,13 +46,13 @@ type Response struct {
 // JSON decodes the body into v.
 func (r *Response) JSON(v any) error { return json.Unmarshal(r.Body, v) }
 
-// Code is the error code of an error answer.
+// Code is the errcode of an error answer ({"errcode": …, "error": …}).
 func (r *Response) Code() string {
 	var e struct {
-		Code string `json:"code"`
+		ErrCode string `json:"errcode"`
 	}
 	_ = json.Unmarshal(r.Body, &e)
-	return e.Code
+	return e.ErrCode
 }
 
 // Do sends a request to path (relative to the API root if it does not

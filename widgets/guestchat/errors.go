@@ -1,53 +1,62 @@
 package guestchat
 
 import (
-	"encoding/json"
-	"fmt"
-	"math"
 	"net/http"
-	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/rathaus-de/rathaus/httpapi"
 )
 
-// apiError is an error answer of the API: an HTTP status, a stable code the
-// page translates, and an English message for developers.
-type apiError struct {
-	Status     int           `json:"-"`
-	Code       string        `json:"code"`
-	Message    string        `json:"message"`
-	RetryAfter time.Duration `json:"-"`
-}
+// The guest API's own errcodes, beside httpapi's shared ones. Each is the
+// key of a text of the page (error.<code> in web/assets/i18n.js), so a
+// published code never changes (docs/guest-chat.md, "Errors").
+const (
+	codeCaseClosed  = "case_closed"  // 409: writing to a case that is no longer open
+	codeCaseOpen    = "case_open"    // 409: a new session while the case is still open
+	codeTooLong     = "too_long"     // 413: a question or message over max_message_length
+	codePowInvalid  = "pow_invalid"  // 400: the challenge answer is wrong
+	codePowExpired  = "pow_expired"  // 400: the challenge is too old
+	codePowReplayed = "pow_replayed" // 400: the challenge was already used
+)
 
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
-
-func errBadRequest(format string, args ...any) *apiError {
-	return &apiError{Status: http.StatusBadRequest, Code: "bad_request", Message: fmt.Sprintf(format, args...)}
-}
-
+// The answers of the guest API that always have the same words. Handlers
+// write them with httpapi.WriteError; the page acts on the errcode.
 var (
-	errUnauthorized = &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "no valid session; open a new one with POST session"}
-	errCSRF         = &apiError{Status: http.StatusForbidden, Code: "csrf", Message: "missing or wrong X-Rathaus-CSRF header, or a foreign Origin"}
-	errNotFound     = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "not found"}
-	errCaseClosed   = &apiError{Status: http.StatusConflict, Code: "case_closed", Message: "the case is no longer open"}
-	errUnavailable  = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the homeserver could not be reached; try again"}
-	errContentType  = &apiError{Status: http.StatusUnsupportedMediaType, Code: "bad_request", Message: "Content-Type must be application/json"}
+	// errUnauthorized: no session cookie, or an unknown or expired one. The
+	// page starts over with POST session.
+	errUnauthorized = httpapi.NewError(http.StatusUnauthorized, httpapi.CodeUnauthorized,
+		"no valid session; open a new one with POST session")
+	// errCSRF: a state-changing request without the session's CSRF token,
+	// or from a foreign Origin. The page fetches the token again once.
+	errCSRF = httpapi.NewError(http.StatusForbidden, httpapi.CodeCSRF,
+		"missing or wrong X-Rathaus-CSRF header, or a foreign Origin")
+	// errCaseClosed: the case takes no more messages; the page shows why.
+	errCaseClosed = httpapi.NewError(http.StatusConflict, codeCaseClosed, "the case is no longer open")
+	// errCaseOpen: {"new": true} while the session's case is open.
+	errCaseOpen = httpapi.NewError(http.StatusConflict, codeCaseOpen, "close the open case first")
+	// errUnavailable: the homeserver could not be reached; the page retries.
+	errUnavailable = httpapi.Unavailable("the homeserver could not be reached; try again")
+	// errBadTxnID: a txn_id not of the contract's form.
+	errBadTxnID = httpapi.BadRequest("txn_id must be 8 to 64 of A-Z, a-z, 0-9, _ and -")
+
+	errPowExpired  = httpapi.NewError(http.StatusBadRequest, codePowExpired, "the challenge expired; fetch a new one")
+	errPowReplayed = httpapi.NewError(http.StatusBadRequest, codePowReplayed, "the challenge was already used")
+	errPowInvalid  = httpapi.NewError(http.StatusBadRequest, codePowInvalid, "the challenge answer is not valid")
+
+	errAttachmentsOff = httpapi.UnsupportedType("attachments are turned off")
+	errTypeNotAllowed = httpapi.UnsupportedType("this file type is not allowed")
+	errFileTooLarge   = httpapi.TooLarge("the file is too large")
 )
 
-func errRateLimited(retry time.Duration) *apiError {
-	secs := int(math.Ceil(retry.Seconds()))
-	return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: retry,
-		Message: fmt.Sprintf("too many requests; try again in %d s", max(secs, 1))}
+// internal answers 500 and logs the cause, which the answer never carries.
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	zerolog.Ctx(r.Context()).Error().Err(err).Str("path", r.Pattern).Msg("Guest chat request failed")
+	httpapi.WriteError(w, httpapi.ErrInternal)
 }
 
-func writeError(w http.ResponseWriter, e *apiError) {
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", fmt.Sprint(max(int(math.Ceil(e.RetryAfter.Seconds())), 1)))
-	}
-	writeJSON(w, e.Status, e)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// unavailable answers 503 when the homeserver failed us.
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	zerolog.Ctx(r.Context()).Warn().Err(err).Str("path", r.Pattern).Msg("Guest chat request could not reach the homeserver")
+	httpapi.WriteError(w, errUnavailable)
 }

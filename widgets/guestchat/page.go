@@ -2,64 +2,25 @@ package guestchat
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/rathaus-de/rathaus/widgets/guestchat/web"
+	"github.com/rathaus-de/rathaus/widgets/internal/webkit"
 )
 
-// pageRoutes serves the citizen's page and its assets.
+// pageRoutes serves the citizen's page and its assets: the page's own
+// under /assets/, the shared kit under /assets/kit/.
 func (s *Server) pageRoutes(m *http.ServeMux) {
-	s.assetETags, s.assetVersion = assetETags(web.Assets, s.version)
+	s.assets = webkit.NewAssetServer(web.Assets, s.version)
 	m.HandleFunc("GET /chat/{department}", s.page)
 	m.HandleFunc("GET /chat", s.page)
 	m.HandleFunc("GET /chat/", s.page)
-	files := http.FileServerFS(web.Assets)
-	m.Handle("GET /assets/", http.StripPrefix("/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tag, ok := s.assetETags[r.URL.Path]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		// Modules import each other without a version, so browsers must
-		// revalidate every time; the ETag makes that cheap.
-		w.Header().Set("Cache-Control", "no-cache")
-		w.Header().Set("ETag", tag)
-		files.ServeHTTP(w, r)
-	})))
+	m.Handle("GET /assets/", http.StripPrefix("/assets/", s.assets))
 	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { s.notFoundPage(w, r) })
-}
-
-// assetETags hashes every asset once; the version for asset URLs is the
-// build's version plus a hash of all of them.
-func assetETags(files fs.FS, version string) (map[string]string, string) {
-	tags := map[string]string{}
-	all := sha256.New()
-	var names []string
-	_ = fs.WalkDir(files, ".", func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			names = append(names, path)
-		}
-		return nil
-	})
-	sort.Strings(names)
-	for _, name := range names {
-		data, err := fs.ReadFile(files, name)
-		if err != nil {
-			continue
-		}
-		sum := sha256.Sum256(data)
-		tags[name] = `"` + hex.EncodeToString(sum[:8]) + `"`
-		all.Write(sum[:])
-	}
-	return tags, version + "-" + hex.EncodeToString(all.Sum(nil)[:4])
 }
 
 // pageLang is "en" if asked for by ?lang=en, or if the browser prefers
@@ -115,7 +76,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf bytes.Buffer
 	err := web.Page.Execute(&buf, web.PageData{Lang: pageLang(r), Department: d.ID, DepartmentName: d.Name,
-		Service: service, AuthorityName: s.backend.Authority().Name, AssetVersion: s.assetVersion})
+		Service: service, AuthorityName: s.backend.Authority().Name, AssetVersion: s.assets.Version()})
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -127,7 +88,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 
 var notFoundTemplate = template.Must(template.New("404").Parse(`<!DOCTYPE html>
 <html lang="{{.}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{if eq . "en"}}Not found{{else}}Nicht gefunden{{end}}</title><link rel="stylesheet" href="/assets/style.css"></head>
+<title>{{if eq . "en"}}Not found{{else}}Nicht gefunden{{end}}</title><link rel="stylesheet" href="/assets/kit/base.css"><link rel="stylesheet" href="/assets/style.css"></head>
 <body><main class="not-found"><h1>{{if eq . "en"}}This chat does not exist{{else}}Diesen Chat gibt es nicht{{end}}</h1>
 <p>{{if eq . "en"}}Please check the link, or contact the authority another way.{{else}}Bitte prüfen Sie den Link oder wenden Sie sich auf anderem Weg an die Behörde.{{end}}</p>
 </main></body></html>

@@ -10,16 +10,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
-	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/httpapi"
+	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/pow"
-	"github.com/rathaus-de/rathaus/widgets/guestchat/ratelimit"
+	"github.com/rathaus-de/rathaus/widgets/internal/webkit"
 )
 
 // APIPrefix is where the JSON API lives.
@@ -54,17 +55,17 @@ type Server struct {
 	version   string
 	origin    string
 	secure    bool
-	proxies   []netip.Prefix
-	csrfKey   []byte
+	proxies   *httpapi.TrustedProxies
+	csrf      *httpapi.CSRF
+	csp       string
 	pow       *pow.Issuer
 	hub       *hub
 	mux       *http.ServeMux
 	done      chan struct{}
 
-	assetETags   map[string]string
-	assetVersion string
-	closeOnce    sync.Once
-	handler      http.Handler
+	assets    *webkit.AssetServer
+	closeOnce sync.Once
+	handler   http.Handler
 
 	messages   *ratelimit.Set
 	sessionLim *ratelimit.Limiter
@@ -80,23 +81,18 @@ func New(opts Options) (*Server, error) {
 	if opts.Backend == nil || opts.Store == nil || len(opts.Secret) < 16 {
 		return nil, errors.New("guestchat: Backend, Store and a Secret of at least 16 bytes are required")
 	}
-	u, err := url.Parse(opts.Config.PublicURL)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("guestchat: invalid public URL %q", opts.Config.PublicURL)
+	origin, err := httpapi.ParseOrigin(opts.Config.PublicURL)
+	if err != nil {
+		return nil, fmt.Errorf("guestchat: invalid public URL: %w", err)
 	}
 	s := &Server{cfg: opts.Config, retention: opts.Retention, backend: opts.Backend, store: opts.Store,
-		log: opts.Log, version: opts.Version, origin: u.Scheme + "://" + u.Host, secure: u.Scheme == "https",
-		csrfKey: deriveKey(opts.Secret, "csrf"), hub: newHub(), done: make(chan struct{})}
-	for _, p := range opts.Config.TrustedProxies {
-		prefix, err := netip.ParsePrefix(p)
-		if err != nil {
-			addr, err := netip.ParseAddr(p)
-			if err != nil {
-				return nil, fmt.Errorf("guestchat: trusted proxy %q: %w", p, err)
-			}
-			prefix = netip.PrefixFrom(addr, addr.BitLen())
-		}
-		s.proxies = append(s.proxies, prefix)
+		log: opts.Log, version: opts.Version, origin: origin, secure: strings.HasPrefix(origin, "https://"),
+		csp: pageCSP(opts.Config.EmbedOrigins), hub: newHub(), done: make(chan struct{})}
+	if s.proxies, err = httpapi.ParseTrustedProxies(opts.Config.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("guestchat: failed to parse trusted proxies: %w", err)
+	}
+	if s.csrf, err = httpapi.NewCSRF(deriveKey(opts.Secret, "csrf")); err != nil {
+		return nil, fmt.Errorf("guestchat: %w", err)
 	}
 	s.pow, err = pow.NewIssuer(pow.IssuerOptions{Key: deriveKey(opts.Secret, "pow"), Difficulty: opts.Config.PowDifficulty,
 		TTL: 10 * time.Minute, Spent: opts.Store})
@@ -129,32 +125,6 @@ func deriveKey(secret []byte, purpose string) []byte {
 	return mac.Sum(nil)
 }
 
-func (s *Server) routes() {
-	m := http.NewServeMux()
-	a := APIPrefix
-	m.HandleFunc("GET "+a+"session", s.getSession)
-	m.HandleFunc("POST "+a+"session", s.postSession)
-	m.HandleFunc("GET "+a+"info", s.info)
-	m.HandleFunc("POST "+a+"challenge", s.challenge)
-	m.HandleFunc("POST "+a+"cases", s.openCase)
-	m.HandleFunc("GET "+a+"cases/{id}", s.withCase(false, s.getCase))
-	m.HandleFunc("GET "+a+"cases/{id}/events", s.withCase(false, s.stream))
-	m.HandleFunc("POST "+a+"cases/{id}/messages", s.withCase(true, s.sendMessage))
-	m.HandleFunc("POST "+a+"cases/{id}/attachments", s.withCase(true, s.sendAttachment))
-	m.HandleFunc("GET "+a+"cases/{id}/media/{seq}", s.withCase(false, s.media))
-	m.HandleFunc("GET "+a+"cases/{id}/transcript", s.withCase(false, s.transcript))
-	m.HandleFunc("POST "+a+"cases/{id}/typing", s.withCase(true, s.typing))
-	m.HandleFunc("POST "+a+"cases/{id}/read", s.withCase(true, s.read))
-	m.HandleFunc("POST "+a+"cases/{id}/alive", s.withCase(true, s.alive))
-	m.HandleFunc("POST "+a+"cases/{id}/close", s.withCase(true, s.closeCase))
-	m.HandleFunc(a, func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound) })
-	s.pageRoutes(m)
-	s.mux = m
-	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r.WithContext(s.log.WithContext(r.Context())))
-	})
-}
-
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
@@ -163,26 +133,34 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-	h.Set("Content-Security-Policy", s.csp())
+	h.Set("Content-Security-Policy", s.csp)
 	s.mux.ServeHTTP(w, r)
 }
 
-// csp is the page's Content-Security-Policy; frame-ancestors lists the
-// configured embedding origins.
-func (s *Server) csp() string {
-	ancestors := "'none'"
-	if len(s.cfg.EmbedOrigins) > 0 {
-		ancestors = ""
-		for i, o := range s.cfg.EmbedOrigins {
-			if i > 0 {
-				ancestors += " "
-			}
-			ancestors += o
-		}
+// pageCSP is the page's Content-Security-Policy: only its own scripts,
+// styles and API; frame-ancestors lists the configured embedding origins.
+func pageCSP(embedOrigins []string) string {
+	ancestors := embedOrigins
+	if len(ancestors) == 0 {
+		ancestors = []string{httpapi.SourceNone}
 	}
-	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; " +
-		"worker-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors
+	self := []string{httpapi.SourceSelf}
+	return httpapi.CSP{
+		httpapi.DefaultSrc:     {httpapi.SourceNone},
+		httpapi.ScriptSrc:      self,
+		httpapi.StyleSrc:       self,
+		httpapi.ImgSrc:         {httpapi.SourceSelf, "blob:"},
+		httpapi.ConnectSrc:     self,
+		httpapi.WorkerSrc:      self,
+		httpapi.FormAction:     self,
+		httpapi.BaseURI:        {httpapi.SourceNone},
+		httpapi.FrameAncestors: ancestors,
+	}.String()
 }
+
+// mediaCSP is the policy of a downloaded file: it may do nothing, even if a
+// browser renders it.
+var mediaCSP = httpapi.CSP{httpapi.DefaultSrc: {httpapi.SourceNone}, httpapi.Sandbox: nil}.String()
 
 // Notify wakes the live streams of a case: a new timeline row was stored.
 func (s *Server) Notify(caseID string) { s.hub.notify(caseID) }

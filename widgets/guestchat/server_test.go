@@ -2,6 +2,7 @@ package guestchat
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/store"
 )
 
@@ -44,12 +46,18 @@ func (fakeBackend) Media(context.Context, id.ContentURIString) (io.ReadCloser, e
 	return nil, io.EOF
 }
 
-func newTestServer(t *testing.T, publicURL string, embed ...string) *Server {
+func openTestStore(t *testing.T) *store.Store {
 	t.Helper()
 	st, err := store.Open(context.Background(), store.Options{Type: store.TypeSQLite,
 		URI: filepath.Join(t.TempDir(), "rathaus.db"), Log: zerolog.Nop()})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func newTestServer(t *testing.T, publicURL string, embed ...string) *Server {
+	t.Helper()
+	st := openTestStore(t)
 	cfg := config.Default()
 	cfg.GuestChat.PublicURL = publicURL
 	cfg.GuestChat.EmbedOrigins = embed
@@ -133,4 +141,91 @@ func TestPageLanguageAndRouting(t *testing.T) {
 	assert.NotEmpty(t, w.Header().Get("ETag"))
 	w = do(s, http.MethodGet, "/assets/app.test.mjs", nil, "")
 	assert.Equal(t, http.StatusNotFound, w.Code)
+	w = do(s, http.MethodGet, "/assets/kit/api.js", nil, "")
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Header().Get("Content-Type"), "javascript")
+	assert.Equal(t, "no-cache", w.Header().Get("Cache-Control"))
+	assert.NotEmpty(t, w.Header().Get("ETag"))
+	w = do(s, http.MethodGet, "/assets/kit/api.test.mjs", nil, "")
+	assert.Equal(t, http.StatusNotFound, w.Code)
+}
+
+// The headers are built with httpapi.CSP now; they must be what the page
+// has always been served with, byte for byte.
+func TestContentSecurityPolicyIsUnchanged(t *testing.T) {
+	const base = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; " +
+		"worker-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors "
+	for _, tc := range []struct {
+		name  string
+		embed []string
+		want  string
+	}{
+		{name: "not embeddable", want: base + "'none'"},
+		{name: "one portal", embed: []string{"https://portal.stadt.example"}, want: base + "https://portal.stadt.example"},
+		{name: "two portals", embed: []string{"https://portal.stadt.example", "https://service.stadt.example"},
+			want: base + "https://portal.stadt.example https://service.stadt.example"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t, "https://chat.stadt.example", tc.embed...)
+			for _, target := range []string{"/chat/bauamt", "/assets/app.js", "/api/guest/v1/session", "/api/guest/v1/nope"} {
+				w := do(s, http.MethodGet, target, nil, "")
+				assert.Equal(t, tc.want, w.Header().Get("Content-Security-Policy"), target)
+			}
+		})
+	}
+	assert.Equal(t, "default-src 'none'; sandbox", mediaCSP)
+}
+
+// CSRF tokens are HMACs, so a page keeps using its token across a restart
+// and an upgrade: the derivation (now in httpapi) must not change.
+func TestCSRFTokenDerivationIsUnchanged(t *testing.T) {
+	s := newTestServer(t, "https://chat.stadt.example")
+	assert.Equal(t, "PsITBvHMUrHr9khXsFHf9vysdr3FsGyA5LnimeC967w", s.csrf.Token(hashToken("x")))
+}
+
+func TestNewRefusesBadTrustedProxies(t *testing.T) {
+	cfg := config.Default()
+	cfg.GuestChat.PublicURL = "https://chat.stadt.example"
+	cfg.GuestChat.TrustedProxies = []string{"10.0.0.1", "proxy.stadt.example"}
+	_, err := New(Options{Config: cfg.GuestChat, Retention: cfg.Retention, Secret: []byte("0123456789abcdef0123456789abcdef"),
+		Backend: fakeBackend{}, Store: openTestStore(t), Log: zerolog.Nop()})
+	require.ErrorIs(t, err, httpapi.ErrInvalidTrustedProxy)
+	assert.Contains(t, err.Error(), `"proxy.stadt.example"`)
+}
+
+// Error answers are {"errcode", "error"} (httpapi) with the guest API's
+// codes, which are the page's i18n keys.
+func TestErrorAnswers(t *testing.T) {
+	s := newTestServer(t, "https://chat.stadt.example")
+	jsonType := map[string]string{"Content-Type": "application/json"}
+	for _, tc := range []struct {
+		name, method, target string
+		header               map[string]string
+		body                 string
+		status               int
+		errcode              string
+	}{
+		{name: "unknown API path", method: http.MethodGet, target: "/api/guest/v1/nope", status: 404, errcode: "not_found"},
+		{name: "unknown department", method: http.MethodGet, target: "/api/guest/v1/info?department=nope", status: 404, errcode: "not_found"},
+		{name: "no session", method: http.MethodGet, target: "/api/guest/v1/cases/x", status: 401, errcode: "unauthorized"},
+		{name: "foreign origin", method: http.MethodPost, target: "/api/guest/v1/session",
+			header: map[string]string{"Content-Type": "application/json", "Origin": "https://evil.example"}, body: "{}", status: 403, errcode: "csrf"},
+		{name: "not JSON", method: http.MethodPost, target: "/api/guest/v1/session",
+			header: map[string]string{"Content-Type": "text/plain"}, body: "{}", status: 415, errcode: "bad_request"},
+		{name: "invalid JSON", method: http.MethodPost, target: "/api/guest/v1/session", header: jsonType, body: "{", status: 400, errcode: "bad_request"},
+		{name: "trailing data", method: http.MethodPost, target: "/api/guest/v1/session", header: jsonType, body: "{}{}", status: 400, errcode: "bad_request"},
+		{name: "body over 256 KiB", method: http.MethodPost, target: "/api/guest/v1/session", header: jsonType,
+			body: `{"x":"` + strings.Repeat("a", 256<<10) + `"}`, status: 413, errcode: "too_large"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := do(s, tc.method, tc.target, tc.header, tc.body)
+			require.Equal(t, tc.status, w.Code, w.Body.String())
+			var got map[string]string
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+			assert.Equal(t, tc.errcode, got["errcode"])
+			assert.NotEmpty(t, got["error"])
+			assert.Len(t, got, 2, "errcode and error only")
+			assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+		})
+	}
 }

@@ -2,19 +2,16 @@ package guestchat
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
-	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/store"
 )
 
@@ -24,7 +21,6 @@ import (
 const (
 	secureCookieName = "__Host-rathaus_guest"
 	plainCookieName  = "rathaus_guest"
-	csrfHeader       = "X-Rathaus-CSRF"
 	tokenBytes       = 32 // 256 bits
 	touchEvery       = time.Minute
 )
@@ -41,15 +37,6 @@ func newToken() (string, error) {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// csrfToken is derived from the session (by HMAC with a key derived from the
-// appservice token), so it survives restarts and needs no storage of its
-// own.
-func (s *Server) csrfToken(tokenHash string) string {
-	mac := hmac.New(sha256.New, s.csrfKey)
-	mac.Write([]byte("csrf|" + tokenHash))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
 func (s *Server) cookieName() string {
@@ -104,59 +91,44 @@ func (s *Server) newSession(ctx context.Context, w http.ResponseWriter) (*store.
 	return &store.GuestSession{TokenHash: h, ExpiresAt: expires}, nil
 }
 
-// sameOrigin refuses requests a browser marks as coming from another
-// site or origin. Requests without these headers (non-browser clients)
-// pass; they still need the CSRF token.
-func (s *Server) sameOrigin(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" && o != "null" && !strings.EqualFold(o, s.origin) {
-		return false
-	} else if o == "null" {
-		return false
-	}
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-		return true
-	}
-	return false
-}
-
-// checkCSRF verifies the header token against the session.
-func (s *Server) checkCSRF(r *http.Request, gs *store.GuestSession) bool {
-	got := r.Header.Get(csrfHeader)
-	want := s.csrfToken(gs.TokenHash)
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
-}
-
-// clientIP is the address rate limits count by: the peer, or for a trusted
-// proxy the nearest untrusted address in X-Forwarded-For.
-func (s *Server) clientIP(r *http.Request) string {
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+// authed returns the request's session if it may change state: a valid
+// session (401 otherwise) and the CSRF token from the same origin (403).
+func (s *Server) authed(w http.ResponseWriter, r *http.Request, state bool) *store.GuestSession {
+	gs, err := s.session(r)
 	if err != nil {
-		return r.RemoteAddr
+		s.internal(w, r, err)
+		return nil
+	} else if gs == nil {
+		httpapi.WriteError(w, errUnauthorized)
+		return nil
 	}
-	addr := peer.Addr().Unmap()
-	if !s.trusted(addr) {
-		return addr.String()
+	if state && (!httpapi.SameOrigin(r, s.origin) || !s.csrf.Check(r, gs.TokenHash)) {
+		httpapi.WriteError(w, errCSRF)
+		return nil
 	}
-	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break
-		}
-		a = a.Unmap()
-		if !s.trusted(a) {
-			return a.String()
-		}
-	}
-	return addr.String()
+	return gs
 }
 
-func (s *Server) trusted(a netip.Addr) bool {
-	for _, p := range s.proxies {
-		if p.Contains(a) {
-			return true
+// withCase resolves {id} to the session's own case: any other id is 404,
+// whether it exists or not.
+func (s *Server) withCase(state bool, next func(http.ResponseWriter, *http.Request, *store.GuestSession, *store.Case)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		gs := s.authed(w, r, state)
+		if gs == nil {
+			return
 		}
+		if gs.CaseID == "" || r.PathValue("id") != gs.CaseID {
+			httpapi.WriteError(w, httpapi.ErrNotFound)
+			return
+		}
+		c, err := s.store.GetCase(r.Context(), gs.CaseID)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		} else if c == nil || c.Status == "purged" {
+			httpapi.WriteError(w, httpapi.ErrNotFound)
+			return
+		}
+		next(w, r, gs, c)
 	}
-	return false
 }

@@ -22,33 +22,6 @@ const (
 	reconnectDelay = 2000            // ms, sent as the SSE retry field
 )
 
-type messageJSON struct {
-	Seq        int64           `json:"seq"`
-	From       string          `json:"from"`
-	Kind       string          `json:"kind"`
-	Body       string          `json:"body"`
-	TxnID      string          `json:"txn_id,omitempty"`
-	Attachment *attachmentJSON `json:"attachment,omitempty"`
-	TS         time.Time       `json:"ts"`
-	// EditedAt is set once staff edited the message.
-	EditedAt *time.Time `json:"edited_at,omitempty"`
-}
-
-// updateJSON tells an open page that an earlier message changed: it
-// carries the message as it is now (edited, or kind "redacted" with no
-// body and no file).
-type updateJSON struct {
-	Seq     int64       `json:"seq"`
-	Message messageJSON `json:"message"`
-}
-
-type attachmentJSON struct {
-	URL  string `json:"url"`
-	Name string `json:"name"`
-	Type string `json:"type"`
-	Size int64  `json:"size,omitempty"`
-}
-
 // sseWriter writes Server-Sent Events.
 type sseWriter struct {
 	w http.ResponseWriter
@@ -167,9 +140,9 @@ func (s *Server) sendStored(ctx context.Context, out *sseWriter, caseID string, 
 func (s *Server) eventJSON(ctx context.Context, caseID string, e store.CaseEvent) (string, any, error) {
 	switch e.Kind {
 	case "status":
-		return "status", map[string]any{"seq": e.Seq, "status": e.Body, "open": protocol.CaseStatus(e.Body).Open(), "ts": e.TS.UTC()}, nil
+		return "status", statusEventJSON{Seq: e.Seq, Status: e.Body, Open: protocol.CaseStatus(e.Body).Open(), TS: e.TS.UTC()}, nil
 	case "staff_joined":
-		return "staff_joined", map[string]any{"seq": e.Seq, "team": e.Body, "ts": e.TS.UTC()}, nil
+		return "staff_joined", staffJoinedEventJSON{Seq: e.Seq, Team: e.Body, TS: e.TS.UTC()}, nil
 	case "edit", "redaction":
 		// The target's current state, not the change: a page that missed
 		// the edit before a redaction shows the redaction either way.
@@ -205,13 +178,13 @@ func (s *Server) sendEphemeral(ctx context.Context, out *sseWriter, caseID strin
 	typing, readSeq := s.hub.ephemeral(caseID, time.Now())
 	if typing != st.typing {
 		st.typing = typing
-		if err := out.event("typing", 0, map[string]bool{"typing": typing}); err != nil {
+		if err := out.event("typing", 0, typingEventJSON{Typing: typing}); err != nil {
 			return err
 		}
 	}
 	if readSeq != st.readSeq {
 		st.readSeq = readSeq
-		if err := out.event("read", 0, map[string]int64{"seq": readSeq}); err != nil {
+		if err := out.event("read", 0, readEventJSON{Seq: readSeq}); err != nil {
 			return err
 		}
 	}
@@ -227,14 +200,14 @@ func (s *Server) sendEphemeral(ctx context.Context, out *sseWriter, caseID strin
 	}
 	if queue != st.queue {
 		st.queue = queue
-		if err = out.event("queue", 0, map[string]int{"position": queue}); err != nil {
+		if err = out.event("queue", 0, queueEventJSON{Position: queue}); err != nil {
 			return err
 		}
 	}
 	if protocol.CaseStatus(c.Status).Open() {
 		if at := s.abandonAt(c); !at.Equal(st.abandonAt) {
 			st.abandonAt = at
-			if err = out.event("idle", 0, map[string]time.Time{"abandon_at": at}); err != nil {
+			if err = out.event("idle", 0, idleEventJSON{AbandonAt: at}); err != nil {
 				return err
 			}
 		}

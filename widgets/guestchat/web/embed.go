@@ -1,7 +1,9 @@
 // Package web holds the citizens' guest chat page: the HTML shell, its ES
 // modules and stylesheet, embedded in the binary. It owns no HTTP handlers;
-// the guest chat server renders [Page] and serves [Assets] under /assets/.
-// The API the scripts talk to is described in docs/guest-chat.md.
+// the guest chat server renders [Page] and serves [Assets] under /assets/,
+// and the shared kit (widgets/internal/webkit) under /assets/kit/, which
+// the modules import as './kit/<file>'. The API the scripts talk to is
+// described in docs/guest-chat.md.
 package web
 
 import (
@@ -19,8 +21,9 @@ var pageHTML string
 var assetFiles embed.FS
 
 // Assets is the content of the asset directory (app.js, style.css, …),
-// served under /assets/. The page asks for /assets/<name>?v=<AssetVersion>;
-// modules import each other by relative path.
+// served under /assets/. The page asks for /assets/<name>?v=<AssetVersion>
+// (and /assets/kit/base.css); modules import each other and the kit by
+// relative path.
 var Assets fs.FS = mustSub(assetFiles, "assets")
 
 // Page renders the chat page from a [PageData].

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rathaus-de/rathaus/widgets/internal/webkit"
 )
 
 func render(t *testing.T, d PageData) string {
@@ -113,10 +115,19 @@ var (
 	jsURL        = regexp.MustCompile(`new URL\(\s*['"](\./[^'"]+)['"]\s*,\s*import\.meta\.url`)
 )
 
+// readAsset reads an asset as the server serves it: the page's own, or
+// the kit's under kit/.
+func readAsset(name string) ([]byte, error) {
+	if rest, ok := strings.CutPrefix(name, webkit.KitDir+"/"); ok {
+		return fs.ReadFile(webkit.Assets, rest)
+	}
+	return fs.ReadFile(Assets, name)
+}
+
 func TestEveryReferencedAssetExists(t *testing.T) {
 	out := render(t, PageData{Lang: "de", AssetVersion: "1"})
 	refs := pageAssetRef.FindAllStringSubmatch(out, -1)
-	require.Len(t, refs, 3, "the page loads app.js, style.css and the icon")
+	require.Len(t, refs, 4, "the page loads app.js, the kit's base.css, style.css and the icon")
 
 	seen := map[string]bool{}
 	queue := []string{}
@@ -130,7 +141,7 @@ func TestEveryReferencedAssetExists(t *testing.T) {
 			continue
 		}
 		seen[name] = true
-		b, err := fs.ReadFile(Assets, name)
+		b, err := readAsset(name)
 		require.NoError(t, err, "asset %q is referenced but not embedded", name)
 		if path.Ext(name) != ".js" {
 			continue
@@ -141,8 +152,12 @@ func TestEveryReferencedAssetExists(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"app.js", "api.js", "i18n.js", "pow.js", "sha256.js", "style.css"} {
+	for _, want := range []string{"app.js", "api.js", "i18n.js", "pow.js", "sha256.js", "style.css",
+		"kit/base.css", "kit/api.js", "kit/i18n.js", "kit/dom.js", "kit/dialog.js"} {
 		assert.True(t, seen[want], "%s is reachable from the page", want)
+	}
+	for name := range seen {
+		assert.False(t, strings.HasPrefix(name, ".."), "%s: no import leaves the assets", name)
 	}
 
 	// Nothing embedded is dead weight, and no test file is served.
@@ -198,7 +213,9 @@ func TestNoInlineScriptsStylesOrHandlers(t *testing.T) {
 }
 
 // TestNodeTests runs the JavaScript unit tests (SHA-256 vectors, the pow
-// test vectors of widgets/guestchat/pow, the i18n catalogue) with node.
+// test vectors of widgets/guestchat/pow, the i18n catalogue, the outbox)
+// with node. The modules import the kit as './kit/<file>', as it is
+// served; the kit's node hooks resolve that to widgets/internal/webkit.
 func TestNodeTests(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -211,7 +228,10 @@ func TestNodeTests(t *testing.T) {
 	require.NotEmpty(t, files)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, append([]string{"--test"}, files...)...)
+	hooks, err := filepath.Abs(filepath.Join("..", "..", "internal", "webkit", "nodehooks.mjs"))
+	require.NoError(t, err)
+	require.FileExists(t, hooks)
+	cmd := exec.CommandContext(ctx, node, append([]string{"--import", hooks, "--test"}, files...)...)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "node --test failed:\n%s", out)
 	assert.Contains(t, string(out), "# fail 0")

@@ -1,7 +1,13 @@
-// The guest chat HTTP API (docs/guest-chat.md) as functions: JSON in and
-// out, the X-Rathaus-CSRF header on every POST, errors as ApiError with the
-// contract's stable code, and withRetry() for requests that are safe to
-// repeat (GETs, and POSTs carrying a txn_id).
+// The guest chat HTTP API (docs/guest-chat.md) as functions: its paths,
+// the session's CSRF token on every POST, and the guest API's own error
+// codes. The fetch wrapper, ApiError and the retry rules are the kit's
+// (kit/api.js), re-exported here for the page's modules.
+
+import { request, buildUrl, FALLBACK_CODES, ApiError } from './kit/api.js';
+
+export {
+  ApiError, isRetryable, backoff, Waker, waker, withRetry, newTxnId,
+} from './kit/api.js';
 
 export const BASE = '/api/guest/v1/';
 
@@ -11,79 +17,19 @@ export function setCsrf(token) {
   csrfToken = typeof token === 'string' ? token : '';
 }
 
-export class ApiError extends Error {
-  // status is 0 for a network error; code is the contract's code, or
-  // 'network', or 'unknown'; retryAfter is in seconds (429/503), or 0.
-  constructor(status, code, message, retryAfter = 0) {
-    super(message || code);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
-    this.retryAfter = retryAfter;
-  }
-}
-
-const fallbackCodes = {
-  400: 'bad_request', 401: 'unauthorized', 403: 'csrf', 404: 'not_found', 409: 'case_closed',
-  413: 'too_large', 415: 'unsupported_type', 429: 'rate_limited', 503: 'unavailable',
-};
-
-function parseRetryAfter(value) {
-  if (!value) return 0;
-  const s = Number(value);
-  if (Number.isFinite(s) && s >= 0) return s;
-  const when = Date.parse(value);
-  return Number.isNaN(when) ? 0 : Math.max(0, Math.ceil((when - Date.now()) / 1000));
-}
+// The guest API's codes for a status that comes without a JSON body.
+const fallbackCodes = Object.freeze({ ...FALLBACK_CODES, 403: 'csrf', 409: 'case_closed' });
 
 function url(path, query) {
-  const params = new URLSearchParams();
-  if (query) {
-    for (const [k, v] of Object.entries(query)) {
-      if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
-    }
-  }
-  const qs = params.toString();
-  return BASE + path + (qs ? `?${qs}` : '');
+  return buildUrl(BASE, path, query);
 }
 
-async function send(method, path, { json, body, type, query, signal } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (method === 'POST') {
-    if (csrfToken) headers['X-Rathaus-CSRF'] = csrfToken;
-    if (json !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      body = JSON.stringify(json);
-    } else if (type) {
-      headers['Content-Type'] = type;
-    }
-  }
-  let res;
-  try {
-    res = await fetch(url(path, query), {
-      method, headers, body, signal, credentials: 'same-origin', cache: 'no-store', redirect: 'error',
-    });
-  } catch (err) {
-    if (err && err.name === 'AbortError') throw err;
-    throw new ApiError(0, 'network', String(err && err.message));
-  }
-  const text = await res.text().catch(() => '');
-  let data = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
-  }
-  if (res.ok) return data;
-  const code = (data && typeof data.code === 'string' && data.code) || fallbackCodes[res.status]
-    || (res.status >= 500 ? 'unavailable' : 'unknown');
-  throw new ApiError(res.status, code, data && data.message, parseRetryAfter(res.headers.get('Retry-After')));
+async function get(path, { query, signal } = {}) {
+  return request('GET', url(path, query), { signal, fallbackCodes });
 }
 
-async function get(path, opts) {
-  return send('GET', path, opts);
+function send(path, { json, body, type, query, signal } = {}) {
+  return request('POST', url(path, query), { json, body, type, signal, csrf: csrfToken, fallbackCodes });
 }
 
 // post sends a state-changing request. A 403 'csrf' can mean our token is
@@ -91,97 +37,13 @@ async function get(path, opts) {
 // and repeat.
 async function post(path, opts = {}) {
   try {
-    return await send('POST', path, opts);
+    return await send(path, opts);
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 403 || err.code !== 'csrf') throw err;
-    const s = await send('GET', 'session');
+    const s = await get('session');
     setCsrf(s && s.csrf_token);
-    return send('POST', path, opts);
+    return send(path, opts);
   }
-}
-
-// isRetryable says whether repeating the same request may succeed: the
-// network failed, the server is (re)starting, or we were told to wait.
-export function isRetryable(err) {
-  return err instanceof ApiError && (err.status === 0 || err.status === 429 || err.status >= 500);
-}
-
-// backoff gives the wait before attempt n (0-based): exponential with
-// jitter, capped, or what Retry-After said.
-export function backoff(err, attempt, cap = 30000) {
-  if (err && err.retryAfter > 0) return err.retryAfter * 1000;
-  const base = Math.min(cap, 500 * 2 ** attempt);
-  return Math.round(base / 2 + Math.random() * (base / 2));
-}
-
-function abortError() {
-  return new DOMException('aborted', 'AbortError');
-}
-
-// A Waker lets the page cut a retry wait short (the browser came online).
-export class Waker {
-  constructor() {
-    this.waiters = new Set();
-  }
-  // sleep resolves after ms, or at wake(); it rejects with an AbortError
-  // as soon as signal is (or already was) aborted.
-  sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-      let timer;
-      const finish = (settle) => {
-        clearTimeout(timer);
-        this.waiters.delete(wake);
-        if (signal) signal.removeEventListener('abort', abort);
-        settle();
-      };
-      const wake = () => finish(resolve);
-      const abort = () => finish(() => reject(abortError()));
-      if (signal && signal.aborted) {
-        abort();
-        return;
-      }
-      timer = setTimeout(wake, ms);
-      this.waiters.add(wake);
-      if (signal) signal.addEventListener('abort', abort, { once: true });
-    });
-  }
-  wake() {
-    for (const w of [...this.waiters]) w();
-  }
-}
-
-export const waker = new Waker();
-
-// withRetry calls fn until it succeeds or fails with a non-retryable
-// error. onRetry(err, delayMs, attempt) is told before each wait.
-//
-// Once signal is aborted no further attempt is made: an attempt that fails
-// after the abort, or a wait between attempts, rejects with an AbortError.
-// (Without this, an item the stream delivered while its send was failing
-// was posted again and again with no pause: a hot loop against a server
-// that is down.)
-export async function withRetry(fn, { onRetry, signal, maxAttempts = Infinity, cap = 30000 } = {}) {
-  for (let attempt = 0; ; attempt++) {
-    if (signal && signal.aborted) throw abortError();
-    try {
-      return await fn();
-    } catch (err) {
-      if (signal && signal.aborted) throw abortError();
-      if (!isRetryable(err) || attempt + 1 >= maxAttempts) throw err;
-      const delay = backoff(err, attempt, cap);
-      if (onRetry) onRetry(err, delay, attempt);
-      await waker.sleep(delay, signal);
-    }
-  }
-}
-
-// newTxnId returns an id of the contract's form (8–64 of [A-Za-z0-9_-]).
-export function newTxnId() {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return `w${s}`;
 }
 
 const seg = encodeURIComponent;

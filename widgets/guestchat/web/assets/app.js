@@ -3,7 +3,7 @@
 
 import { api, setCsrf, withRetry, waker, ApiError } from './api.js';
 import { setLang, t, errorText } from './i18n.js';
-import { $, show, applyTexts, placeError, showError, clearError } from './dom.js';
+import { $, show, applyTexts, placeError, showError, clearError } from './kit/dom.js';
 import { createEntry } from './entry.js';
 import { createChat } from './chat.js';
 

@@ -6,9 +6,9 @@ import { api, withRetry, backoff } from './api.js';
 import {
   t, statusText, errorText, formatTime, formatBytes, typeLabel, getLang,
 } from './i18n.js';
-import { $, el, show, showError, clearError, safeUrl } from './dom.js';
+import { $, el, show, showError, clearError, safeUrl } from './kit/dom.js';
 import { createOutbox, forgetOutbox } from './outbox.js';
-import { createDialog } from './dialog.js';
+import { createDialog } from './kit/dialog.js';
 
 const TYPING_REPEAT_MS = 3000;
 const TYPING_IDLE_MS = 5000;

@@ -3,7 +3,7 @@
 
 import { api, setCsrf, withRetry, newTxnId } from './api.js';
 import { t, formatWhen, errorText } from './i18n.js';
-import { $, show, showError, clearError, safeUrl } from './dom.js';
+import { $, show, showError, clearError, safeUrl } from './kit/dom.js';
 import { estimateProgress, createSolver } from './pow.js';
 
 const TXN_KEY = 'rathaus.guest.caseTxn';

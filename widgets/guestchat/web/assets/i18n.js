@@ -1,7 +1,15 @@
-// Every text the page shows, German first, English second. The server
-// picks the language (data-lang on <body>); t() falls back to German.
+// Every text the guest chat shows, German first, English second, and the
+// texts of the API's error codes and case statuses. The machinery (t(),
+// the language, formatting) is the kit's (kit/i18n.js), re-exported here
+// for the page's modules.
 //
 // Placeholders are written {name} and filled by t(key, {name: …}).
+
+import { addTexts, t } from './kit/i18n.js';
+
+export {
+  setLang, getLang, t, formatBytes, formatWhen, formatTime, typeLabel,
+} from './kit/i18n.js';
 
 const de = {
   'page.title': 'Chat mit {department} – {authority}',
@@ -121,9 +129,6 @@ const de = {
   'error.noWorker': 'Ihr Browser kann die Sicherheitsprüfung nicht ausführen. Bitte verwenden Sie einen aktuellen Browser.',
   'error.boot': 'Der Chat konnte nicht geladen werden. Bitte laden Sie die Seite später neu.',
 
-  'unit.bytes': '{n} Byte',
-  'unit.kb': '{n} KB',
-  'unit.mb': '{n} MB',
   'time.at': 'um {time} Uhr',
 };
 
@@ -245,12 +250,12 @@ const en = {
   'error.noWorker': 'Your browser cannot run the security check. Please use a current browser.',
   'error.boot': 'The chat could not be loaded. Please reload the page later.',
 
-  'unit.bytes': '{n} bytes',
-  'unit.kb': '{n} KB',
-  'unit.mb': '{n} MB',
   'time.at': 'at {time}',
 };
 
+addTexts({ de, en });
+
+// catalogs are the guest chat's own texts (without the kit's).
 export const catalogs = Object.freeze({ de, en });
 
 // The error codes of docs/guest-chat.md, plus the client's own 'network'.
@@ -264,30 +269,6 @@ export const STATUSES = Object.freeze([
   'queued', 'active', 'awaiting_citizen', 'resolved', 'closed', 'abandoned', 'transferred', 'purged',
 ]);
 
-let lang = 'de';
-
-export function setLang(l) {
-  lang = l === 'en' ? 'en' : 'de';
-}
-
-export function getLang() {
-  return lang;
-}
-
-// The locale for dates and numbers: British English gives the 24-hour
-// clock and day-month order the German office hours are written in.
-function locale() {
-  return lang === 'en' ? 'en-GB' : 'de-DE';
-}
-
-export function t(key, params) {
-  let s = catalogs[lang][key];
-  if (s === undefined) s = de[key];
-  if (s === undefined) return key;
-  if (params) s = s.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
-  return s;
-}
-
 export function statusText(status) {
   return STATUSES.includes(status) ? t(`status.${status}`) : t('status.unknown');
 }
@@ -295,47 +276,4 @@ export function statusText(status) {
 // errorText gives the citizen's text for an error code from the API.
 export function errorText(code, params) {
   return ERROR_CODES.includes(code) ? t(`error.${code}`, params) : t('error.unknown');
-}
-
-export function formatBytes(n) {
-  if (n < 1024) return t('unit.bytes', { n });
-  const nf = new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 });
-  if (n < 1024 * 1024) return t('unit.kb', { n: nf.format(n / 1024) });
-  return t('unit.mb', { n: nf.format(n / (1024 * 1024)) });
-}
-
-// formatWhen formats a moment for "we are back on …": weekday, date, time.
-// Given the RFC 3339 string from the API, it shows the authority's wall
-// clock (the offset in the string), not the browser's time zone: "opens at
-// 08:00" must read 08:00 even on a laptop set to UTC.
-export function formatWhen(when) {
-  const opts = { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' };
-  if (typeof when === 'string') {
-    const instant = Date.parse(when);
-    if (Number.isNaN(instant)) return when;
-    const m = /([+-])(\d{2}):?(\d{2})$|Z$/i.exec(when);
-    if (m) {
-      const offset = m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
-      return new Intl.DateTimeFormat(locale(), { ...opts, timeZone: 'UTC' }).format(new Date(instant + offset * 60000));
-    }
-    return new Intl.DateTimeFormat(locale(), opts).format(new Date(instant));
-  }
-  return new Intl.DateTimeFormat(locale(), opts).format(when);
-}
-
-export function formatTime(date) {
-  const now = new Date();
-  const sameDay = date.toDateString() === now.toDateString();
-  const opts = sameDay
-    ? { hour: '2-digit', minute: '2-digit' }
-    : { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' };
-  return new Intl.DateTimeFormat(locale(), opts).format(date);
-}
-
-// typeLabel turns a MIME type into what a citizen knows it as.
-export function typeLabel(mime) {
-  const known = {
-    'image/png': 'PNG', 'image/jpeg': 'JPEG', 'image/gif': 'GIF', 'image/webp': 'WebP', 'application/pdf': 'PDF',
-  };
-  return known[mime] || mime;
 }

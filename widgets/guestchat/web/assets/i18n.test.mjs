@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { catalogs, ERROR_CODES, STATUSES, t, setLang, errorText, formatWhen } from './i18n.js';
+import { catalogs, ERROR_CODES, STATUSES, t, setLang, errorText, statusText } from './i18n.js';
 
 test('German and English have the same keys', () => {
   const de = Object.keys(catalogs.de).sort();
@@ -34,11 +34,10 @@ test('t fills placeholders and errorText falls back for unknown codes', () => {
   assert.equal(t('entry.submit'), 'Absenden');
 });
 
-test('next opening is shown in the wall-clock time of the authority', () => {
+test('statuses and the kit\'s texts come through the guest chat\'s module', () => {
   setLang('de');
-  assert.equal(formatWhen('2026-11-23T08:00:00+01:00'), 'Montag, 23. November um 08:00');
-  setLang('en');
-  assert.match(formatWhen('2026-11-23T08:00:00+01:00'), /^Monday,? 23 November,? (at )?08:00$/);
-  assert.match(formatWhen('2026-07-01T14:30:00Z'), /14:30/);
-  setLang('de');
+  assert.equal(statusText('awaiting_citizen'), 'wartet auf Ihre Antwort');
+  assert.equal(statusText('nonsense'), 'unbekannt');
+  assert.equal(t('unit.mb', { n: 2 }), '2 MB', 'the kit registered its own texts');
+  assert.equal(t('time.at', { time: '08:00' }), 'um 08:00 Uhr');
 });

@@ -25,7 +25,6 @@ const down = () => { throw new TypeError('Failed to fetch'); };
 const ok = () => new Response('{}', { status: 200, headers: { 'Content-Type': 'application/json' } });
 
 const { createOutbox } = await import('./outbox.js');
-const { Waker, withRetry, ApiError } = await import('./api.js');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -117,47 +116,11 @@ test('a retry keeps the txn_id, so the server can tell it is the same message', 
 });
 
 test('a refusal for good drops the item and says why', async () => {
-  answer = () => new Response(JSON.stringify({ code: 'too_long', message: 'x' }), { status: 413 });
+  answer = () => new Response(JSON.stringify({ errcode: 'too_long', error: 'x' }), { status: 413 });
   const h = hooks();
   const box = createOutbox('case-5', h);
   box.sendText('x'.repeat(10));
   await until('the refusal', () => h.seen.failed.length === 1);
   assert.deepEqual(h.seen.failed, ['too_long']);
   assert.equal(posts.length, 1);
-});
-
-test('Waker.sleep rejects at once for an aborted signal', async () => {
-  const w = new Waker();
-  const c = new AbortController();
-  c.abort();
-  const started = Date.now();
-  await assert.rejects(w.sleep(10000, c.signal), { name: 'AbortError' });
-  assert.ok(Date.now() - started < 1000);
-});
-
-test('Waker.sleep rejects when the signal is aborted during the wait', async () => {
-  const w = new Waker();
-  const c = new AbortController();
-  const p = w.sleep(10000, c.signal);
-  setTimeout(() => c.abort(), 10);
-  await assert.rejects(p, { name: 'AbortError' });
-});
-
-test('Waker.wake ends a wait early', async () => {
-  const w = new Waker();
-  const p = w.sleep(10000);
-  w.wake();
-  await p;
-});
-
-test('withRetry stops at an aborted signal instead of trying again', async () => {
-  const c = new AbortController();
-  let calls = 0;
-  const p = withRetry(async () => {
-    calls++;
-    c.abort();
-    throw new ApiError(0, 'network');
-  }, { signal: c.signal });
-  await assert.rejects(p, { name: 'AbortError' });
-  assert.equal(calls, 1);
 });

@@ -1,5 +1,5 @@
-// Small DOM helpers shared by the views. Data from the server only ever
-// goes into textContent or attributes, never into markup.
+// Small DOM helpers for the pages of rathaus's widgets. Data from the
+// server only ever goes into textContent or attributes, never into markup.
 
 import { t } from './i18n.js';
 
@@ -33,8 +33,8 @@ export function applyTexts(root = document) {
   for (const node of root.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
 }
 
-// The single error region (#error, role="alert") moves next to the form
-// the citizen is using, so the message appears where they look.
+// A page has a single error region (#error, role="alert"); it moves next
+// to the form in use, so the message appears where the user looks.
 export function placeError(slot) {
   const box = $('error');
   if (slot && box.parentNode !== slot) slot.append(box);
@@ -61,7 +61,7 @@ export function clearError() {
 }
 
 // safeUrl returns the URL if it points at this origin over http(s) (the
-// only place attachments come from), otherwise null.
+// only place files come from), otherwise null.
 export function safeUrl(raw) {
   try {
     const u = new URL(raw, location.origin);

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/rathaus-de/rathaus/widgets/guestchat/ratelimit"
+	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
 )
 
 func TestIPKey(t *testing.T) {

@@ -1,9 +1,9 @@
-// Package ratelimit owns the in-memory rate limits in front of the
-// citizens' guest chat: keyed token buckets ([Limiter]), a [Set] that checks
+// Package ratelimit owns the in-memory rate limits in front of rathaus's
+// HTTP APIs (today the citizens' guest chat): keyed token buckets ([Limiter]), a [Set] that checks
 // several of them (per session, per address, global) as one decision, and
 // [IPKey], which turns a client address into a privacy-preserving key. It
-// has no HTTP: the caller answers a refusal with 429 and a Retry-After
-// header of retryAfter's whole seconds.
+// has no HTTP: the caller answers a refusal with httpapi.RateLimited (429
+// and a Retry-After header of retryAfter's whole seconds).
 package ratelimit
 
 import (

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
 	"github.com/rathaus-de/rathaus/internal/fakeclock"
-	"github.com/rathaus-de/rathaus/widgets/guestchat/ratelimit"
 )
 
 // testSet is a guest-chat-like set: 2 per session per minute, 3 per

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
 	"github.com/rathaus-de/rathaus/internal/fakeclock"
-	"github.com/rathaus-de/rathaus/widgets/guestchat/ratelimit"
 )
 
 func TestOptionsValidate(t *testing.T) {

@@ -1,0 +1,147 @@
+package guestchat
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+
+	"github.com/rathaus-de/rathaus/httpapi"
+	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
+	"github.com/rathaus-de/rathaus/protocol"
+	"github.com/rathaus-de/rathaus/store"
+	"github.com/rathaus-de/rathaus/widgets/guestchat/pow"
+)
+
+func (s *Server) caseView(ctx context.Context, c *store.Case) *caseJSON {
+	v := &caseJSON{ID: c.ID, Reference: c.Reference, Status: c.Status, Open: protocol.CaseStatus(c.Status).Open(),
+		Department: departmentRef{ID: c.Department, Name: c.Department}, CreatedAt: c.CreatedAt.UTC()}
+	if d, ok := s.backend.Department(c.Department); ok {
+		v.Department.Name = d.Name
+	}
+	if !c.LastCitizenAt.IsZero() {
+		t := c.LastCitizenAt.UTC()
+		v.LastCitizenAt = &t
+	}
+	if v.Open {
+		t := s.abandonAt(c)
+		v.AbandonAt = &t
+	}
+	if c.Status == "queued" {
+		if pos, err := s.store.QueuePosition(ctx, c.ID); err == nil {
+			v.QueuePosition = pos
+		}
+	}
+	return v
+}
+
+// abandonAt is when an open case will be abandoned without activity.
+func (s *Server) abandonAt(c *store.Case) time.Time {
+	last := c.CreatedAt
+	if c.LastCitizenAt.After(last) {
+		last = c.LastCitizenAt
+	}
+	return last.Add(s.retention.AbandonAfter).UTC()
+}
+
+func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
+	gs := s.authed(w, r, true)
+	if gs == nil {
+		return
+	}
+	var body openCaseBody
+	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &body); apiErr != nil {
+		httpapi.WriteError(w, apiErr)
+		return
+	}
+	ctx := r.Context()
+	req := OpenRequest{SessionHash: gs.TokenHash, Department: body.Department, Service: body.Service,
+		Name: strings.TrimSpace(body.Name), Question: strings.TrimSpace(body.Question), TxnID: body.TxnID}
+	if gs.CaseID == "" {
+		if apiErr := s.checkOpen(ctx, r, &req, body); apiErr != nil {
+			httpapi.WriteError(w, apiErr)
+			return
+		}
+	}
+	c, created, err := s.backend.OpenCase(ctx, req)
+	switch {
+	case errors.Is(err, ErrUnknownDepartment):
+		httpapi.WriteError(w, httpapi.ErrNotFound)
+		return
+	case err != nil:
+		// The homeserver failed on the way; if the case exists, the page's
+		// retry finishes what is missing.
+		s.unavailable(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	httpapi.WriteJSON(w, status, s.caseView(ctx, c))
+}
+
+// checkOpen validates a request for a new case and redeems its challenge.
+func (s *Server) checkOpen(ctx context.Context, r *http.Request, req *OpenRequest, body openCaseBody) *httpapi.Error {
+	if req.Department == "" && req.Service != "" {
+		req.Department, _ = s.backend.DepartmentForService(req.Service)
+	}
+	if _, ok := s.backend.Department(req.Department); !ok {
+		return httpapi.ErrNotFound
+	}
+	if !txnIDRegex.MatchString(req.TxnID) {
+		return errBadTxnID
+	}
+	if req.Question == "" {
+		return httpapi.BadRequest("question is required")
+	} else if utf8.RuneCountInString(req.Question) > s.cfg.MaxMessageLength {
+		return httpapi.NewError(http.StatusRequestEntityTooLarge, codeTooLong, "the question is too long")
+	}
+	if utf8.RuneCountInString(req.Name) > 64 {
+		return httpapi.BadRequest("name is longer than 64 characters")
+	}
+	if ok, retry := s.openLim.Allow(ratelimit.IPKey(s.proxies.ClientIP(r), 0)); !ok {
+		return httpapi.RateLimited(retry)
+	}
+	err := s.pow.Verify(ctx, body.Pow.Token, body.Pow.Nonce, powPurpose)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pow.ErrExpired):
+		return errPowExpired
+	case errors.Is(err, pow.ErrReplayed):
+		return errPowReplayed
+	case errors.Is(err, pow.ErrInvalidToken), errors.Is(err, pow.ErrInsufficientWork), errors.Is(err, pow.ErrWrongPurpose):
+		return errPowInvalid
+	default:
+		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to verify challenge")
+		return errUnavailable
+	}
+}
+
+func (s *Server) getCase(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
+	httpapi.WriteJSON(w, http.StatusOK, s.caseView(r.Context(), c))
+}
+
+func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
+	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &emptyRequest{}); apiErr != nil {
+		httpapi.WriteError(w, apiErr)
+		return
+	}
+	if protocol.CaseStatus(c.Status).Open() {
+		if err := s.backend.CloseCase(r.Context(), c); err != nil && !errors.Is(err, ErrCaseNotOpen) {
+			s.unavailable(w, r, err)
+			return
+		}
+	}
+	c, err := s.store.GetCase(r.Context(), c.ID)
+	if err != nil || c == nil {
+		s.internal(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, s.caseView(r.Context(), c))
+}
