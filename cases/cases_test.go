@@ -102,7 +102,7 @@ func TestCaseOpenAndClaim(t *testing.T) {
 	})
 	got, err := env.App.Store().GetCase(ctx, first.ID)
 	require.NoError(t, err)
-	assert.Equal(t, "active", got.Status)
+	assert.Equal(t, protocol.CaseActive, got.Status)
 
 	// Anna's limit is one open case; Bernd takes the next one.
 	second, err := env.App.Cases().OpenCase(ctx, cases.OpenCaseRequest{Department: "bauamt"})

@@ -48,7 +48,7 @@ type File struct {
 // it has (created false). The question is sent once per case, whichever
 // request sends it. It is safe to call again with the same request after
 // an error: nothing is done twice.
-func (s *Service) OpenForCitizen(ctx context.Context, req CitizenOpen) (*store.Case, bool, error) {
+func (s *Service) OpenForCitizen(ctx context.Context, req CitizenOpen) (*Case, bool, error) {
 	defer s.opening.lock(req.Session)()
 	c, created, err := s.sessionCase(ctx, req)
 	if c == nil || err != nil {
@@ -65,7 +65,7 @@ func (s *Service) OpenForCitizen(ctx context.Context, req CitizenOpen) (*store.C
 			return c, created, err
 		}
 	}
-	if req.Question != "" && protocol.CaseStatus(c.Status).Open() {
+	if req.Question != "" && c.Status.Open() {
 		if err = s.sendAsCitizen(ctx, c, &event.MessageEventContent{MsgType: event.MsgText, Body: req.Question,
 			Mentions: &event.Mentions{}}, req.TxnID, id.EventID("question:"+c.ID)); err != nil {
 			return c, created, err
@@ -76,8 +76,8 @@ func (s *Service) OpenForCitizen(ctx context.Context, req CitizenOpen) (*store.C
 
 // sessionCase returns the session's case, opening it if the session has
 // none yet.
-func (s *Service) sessionCase(ctx context.Context, req CitizenOpen) (*store.Case, bool, error) {
-	load := func() (*store.Case, error) {
+func (s *Service) sessionCase(ctx context.Context, req CitizenOpen) (*Case, bool, error) {
+	load := func() (*Case, error) {
 		gs, err := s.opts.Store.GetGuestSession(ctx, req.Session)
 		if err != nil {
 			return nil, err
@@ -86,7 +86,7 @@ func (s *Service) sessionCase(ctx context.Context, req CitizenOpen) (*store.Case
 		} else if gs.CaseID == "" {
 			return nil, nil
 		}
-		c, err := s.opts.Store.GetCase(ctx, gs.CaseID)
+		c, err := s.Case(ctx, gs.CaseID)
 		if err == nil && c == nil {
 			err = fmt.Errorf("%w: the session's case is gone", ErrSessionGone)
 		}
@@ -118,7 +118,7 @@ func (s *Service) sessionCase(ctx context.Context, req CitizenOpen) (*store.Case
 // sendAsCitizen sends content as the citizen's ghost, once per cause, and
 // counts it as the citizen's activity; a case that waited for the citizen
 // becomes active again.
-func (s *Service) sendAsCitizen(ctx context.Context, c *store.Case, content any, channelTxn string, cause id.EventID) error {
+func (s *Service) sendAsCitizen(ctx context.Context, c *Case, content any, channelTxn string, cause id.EventID) error {
 	ghost := s.opts.AS.Intent(c.Ghost)
 	wrapped := &event.Content{Parsed: content, Raw: map[string]any{protocol.GuestTxnKey: channelTxn}}
 	if _, err := s.opts.Sender.Send(ctx, ghost, c.RoomID, event.EventMessage, wrapped, appservice.TxnID(c.Ghost, c.RoomID, cause, "citizen-message")); err != nil {
@@ -127,9 +127,9 @@ func (s *Service) sendAsCitizen(ctx context.Context, c *store.Case, content any,
 	if err := s.opts.Store.TouchCitizen(ctx, c.ID, time.Now()); err != nil {
 		return err
 	}
-	if c.Status == string(protocol.CaseAwaitingCitizen) {
+	if c.Status == protocol.CaseAwaitingCitizen {
 		if _, err := s.applyCaseAction(ctx, c, ActionCitizenReply, c.Ghost); err != nil && !errors.Is(err, errCaseChanged) {
-			zerolog.Ctx(ctx).Warn().Err(err).Str("case_id", c.ID).Msg("Failed to mark the case answered")
+			zerolog.Ctx(ctx).Warn().Err(err).Stringer("case_id", c.ID).Msg("Failed to mark the case answered")
 		}
 	}
 	return nil
@@ -137,8 +137,8 @@ func (s *Service) sendAsCitizen(ctx context.Context, c *store.Case, content any,
 
 // SendCitizenMessage sends the citizen's text into the case room once per
 // txnID. ErrCaseNotOpen if the case has ended.
-func (s *Service) SendCitizenMessage(ctx context.Context, c *store.Case, txnID, body string) error {
-	if !protocol.CaseStatus(c.Status).Open() || c.RoomID == "" {
+func (s *Service) SendCitizenMessage(ctx context.Context, c *Case, txnID, body string) error {
+	if !c.Status.Open() || c.RoomID == "" {
 		return ErrCaseNotOpen
 	}
 	return s.sendAsCitizen(ctx, c, &event.MessageEventContent{MsgType: event.MsgText, Body: body,
@@ -148,8 +148,8 @@ func (s *Service) SendCitizenMessage(ctx context.Context, c *store.Case, txnID, 
 // SendCitizenFile uploads a file as the ghost and sends it once per txnID.
 // The channel has checked its type and size. ErrCaseNotOpen if the case
 // has ended.
-func (s *Service) SendCitizenFile(ctx context.Context, c *store.Case, txnID string, f File) error {
-	if !protocol.CaseStatus(c.Status).Open() || c.RoomID == "" {
+func (s *Service) SendCitizenFile(ctx context.Context, c *Case, txnID string, f File) error {
+	if !c.Status.Open() || c.RoomID == "" {
 		return ErrCaseNotOpen
 	}
 	ghost := s.opts.AS.Intent(c.Ghost)
@@ -170,7 +170,7 @@ func (s *Service) SendCitizenFile(ctx context.Context, c *store.Case, txnID stri
 
 // CloseByCitizen ends the case on the citizen's behalf and tells staff.
 // ErrCaseNotOpen if it changed meanwhile.
-func (s *Service) CloseByCitizen(ctx context.Context, c *store.Case) error {
+func (s *Service) CloseByCitizen(ctx context.Context, c *Case) error {
 	if _, err := s.applyCaseAction(ctx, c, ActionClose, c.Ghost); errors.Is(err, errCaseChanged) {
 		return ErrCaseNotOpen
 	} else if err != nil {
@@ -183,7 +183,7 @@ func (s *Service) CloseByCitizen(ctx context.Context, c *store.Case) error {
 }
 
 // CitizenTyping tells the room that the citizen is (not) typing.
-func (s *Service) CitizenTyping(ctx context.Context, c *store.Case, typing bool) error {
+func (s *Service) CitizenTyping(ctx context.Context, c *Case, typing bool) error {
 	if c.RoomID == "" {
 		return nil
 	}
@@ -192,7 +192,7 @@ func (s *Service) CitizenTyping(ctx context.Context, c *store.Case, typing bool)
 }
 
 // CitizenRead sends the ghost's read receipt for an event.
-func (s *Service) CitizenRead(ctx context.Context, c *store.Case, evt id.EventID) error {
+func (s *Service) CitizenRead(ctx context.Context, c *Case, evt id.EventID) error {
 	if c.RoomID == "" {
 		return nil
 	}

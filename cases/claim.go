@@ -25,7 +25,7 @@ func (s *Service) claimCommand(ctx context.Context, sender id.UserID, args []str
 		return "Aufruf / usage: " + bot.Prefix + " claim <Aktenzeichen>"
 	}
 	ref := strings.ToUpper(args[0])
-	c, err := s.opts.Store.GetCaseByReference(ctx, ref)
+	c, err := s.caseByReference(ctx, ref)
 	if err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to look up case")
 		return "Der Fall konnte nicht geladen werden. / Could not load the case."
@@ -40,7 +40,7 @@ func (s *Service) claimCommand(ctx context.Context, sender id.UserID, args []str
 	if member == nil {
 		return fmt.Sprintf("Nur das Team der Abteilung kann %s übernehmen. / Only the department's team can claim it.", ref)
 	}
-	next, err := NextCaseStatus(protocol.CaseStatus(c.Status), ActionClaim)
+	next, err := NextCaseStatus(c.Status, ActionClaim)
 	if err != nil {
 		return fmt.Sprintf("%s: %v", ref, err)
 	}
@@ -51,7 +51,7 @@ func (s *Service) claimCommand(ctx context.Context, sender id.UserID, args []str
 		return fmt.Sprintf("Du bearbeitest schon %d Fälle (höchstens %d). / You already have %d open cases (at most %d).",
 			open, member.MaxCases, open, member.MaxCases)
 	}
-	err = s.opts.Store.TransitionCase(ctx, c.ID, c.Status, string(next), string(ActionClaim), sender.String())
+	err = s.opts.Store.TransitionCase(ctx, c.ID, c.Status, next, string(ActionClaim), sender.String())
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Sprintf("%s wurde gerade von jemand anderem übernommen. / Someone else just claimed it.", ref)
 	} else if err != nil {
@@ -61,9 +61,9 @@ func (s *Service) claimCommand(ctx context.Context, sender id.UserID, args []str
 	if err = s.opts.Store.AddCaseAssignee(ctx, c.ID, sender); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to record assignee")
 	}
-	c.Status = string(next)
+	c.Status = next
 	if err = s.joinCaseworker(ctx, c, sender, d); err != nil {
-		zerolog.Ctx(ctx).Error().Err(err).Str("case_id", c.ID).Msg("Failed to bring the caseworker into the case room")
+		zerolog.Ctx(ctx).Error().Err(err).Stringer("case_id", c.ID).Msg("Failed to bring the caseworker into the case room")
 		return fmt.Sprintf("%s gehört jetzt dir, aber die Einladung in den Fallraum schlug fehl; „%s sync“ hilft nicht, bitte melden. / Claimed, but the invitation failed.", ref, bot.Prefix)
 	}
 	return fmt.Sprintf("%s gehört jetzt dir; die Einladung in den Fallraum ist unterwegs. / The case is yours; an invitation to the case room is on its way.", ref)
@@ -71,7 +71,7 @@ func (s *Service) claimCommand(ctx context.Context, sender id.UserID, args []str
 
 // joinCaseworker invites the caseworker, updates the case state and tells
 // the citizen that a person is there (the team's name only).
-func (s *Service) joinCaseworker(ctx context.Context, c *store.Case, user id.UserID, d *config.DepartmentConfig) error {
+func (s *Service) joinCaseworker(ctx context.Context, c *Case, user id.UserID, d *config.DepartmentConfig) error {
 	botIntent := s.opts.AS.BotIntent()
 	if _, err := botIntent.InviteUser(ctx, c.RoomID, &mautrix.ReqInviteUser{UserID: user}); err != nil && !errors.Is(err, mautrix.MForbidden) {
 		return err
@@ -95,6 +95,6 @@ func (s *Service) joinCaseworker(ctx context.Context, c *store.Case, user id.Use
 	// The guest chat shows the join in the citizen's language itself.
 	tagged := &event.Content{Parsed: notice, Raw: map[string]any{protocol.NoticeKindKey: protocol.NoticeCaseworkerJoined}}
 	_, err = s.opts.Sender.Send(ctx, botIntent, c.RoomID, event.EventMessage, tagged,
-		appservice.TxnID(botIntent.UserID, c.RoomID, id.EventID(c.ID+"/"+user.String()), "caseworker-joined"))
+		appservice.TxnID(botIntent.UserID, c.RoomID, id.EventID(c.ID.String()+"/"+user.String()), "caseworker-joined"))
 	return err
 }

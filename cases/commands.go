@@ -11,7 +11,6 @@ import (
 	"github.com/rathaus-de/rathaus/bot"
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/protocol"
-	"github.com/rathaus-de/rathaus/store"
 )
 
 // commands are the case commands: claim in a staff room (or anywhere),
@@ -67,11 +66,11 @@ func (s *Service) caseRoomCommand(ctx context.Context, req *bot.Request, action 
 // staffCaseInRoom returns the case of the command's room and its
 // department if the sender is on that department's team; otherwise the
 // answer to give.
-func (s *Service) staffCaseInRoom(ctx context.Context, req *bot.Request) (*store.Case, *config.DepartmentConfig, string) {
+func (s *Service) staffCaseInRoom(ctx context.Context, req *bot.Request) (*Case, *config.DepartmentConfig, string) {
 	if req.Room.Kind != bot.RoomCase {
 		return nil, nil, "Dieser Befehl gilt nur in einem Fallraum. / This command only works in a case room."
 	}
-	c, err := s.opts.Store.GetCase(ctx, req.Room.Key)
+	c, err := s.Case(ctx, protocol.CaseID(req.Room.Key))
 	if err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to look up case")
 		return nil, nil, "Der Fall konnte nicht geladen werden. / Could not load the case."

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rathaus-de/rathaus/appservice"
 	"github.com/rathaus-de/rathaus/bot"
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // Typing notifications and read receipts are ephemeral: homeservers push
@@ -57,7 +58,7 @@ func (s *Service) HandleSyncRoom(ctx context.Context, room id.RoomID, timeline, 
 	if info.Kind != bot.RoomCase {
 		return
 	}
-	s.passEphemeral(ctx, info.Key, ephemeral, initial)
+	s.passEphemeral(ctx, protocol.CaseID(info.Key), ephemeral, initial)
 	for _, evt := range timeline {
 		if evt.Type != event.EventRedaction {
 			continue
@@ -70,7 +71,7 @@ func (s *Service) HandleSyncRoom(ctx context.Context, room id.RoomID, timeline, 
 
 // passEphemeral hands one case room's typing and receipts to the feed.
 // The first sync's typing state is stale history and skipped.
-func (s *Service) passEphemeral(ctx context.Context, caseID string, events []*event.Event, initial bool) {
+func (s *Service) passEphemeral(ctx context.Context, caseID protocol.CaseID, events []*event.Event, initial bool) {
 	cfg := s.config()
 	for _, evt := range events {
 		switch evt.Type {

@@ -3,6 +3,8 @@ package cases
 import (
 	"sync"
 	"time"
+
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // UpdateKind says what changed in a case.
@@ -21,7 +23,7 @@ const (
 // Update is one change of a case that a channel may pass on to the
 // citizen.
 type Update struct {
-	Case string
+	Case protocol.CaseID
 	Kind UpdateKind
 	// TypingUntil is when staff typing stops counting (StaffTyping); zero
 	// if they stopped.

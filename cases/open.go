@@ -53,7 +53,7 @@ func GhostDisplayName(chosen string) string {
 // OpenCase opens a citizen case: a queued case with its reference, a ghost
 // that speaks for the citizen, a case room in the department's space, and
 // an announcement in the staff room.
-func (s *Service) OpenCase(ctx context.Context, req OpenCaseRequest) (*store.Case, error) {
+func (s *Service) OpenCase(ctx context.Context, req OpenCaseRequest) (*Case, error) {
 	d := s.config().Department(req.Department)
 	if d == nil {
 		return nil, fmt.Errorf("%w: %s", departments.ErrUnknownDepartment, req.Department)
@@ -63,17 +63,18 @@ func (s *Service) OpenCase(ctx context.Context, req OpenCaseRequest) (*store.Cas
 		return nil, fmt.Errorf("failed to make a ghost id: %w", err)
 	}
 	prefix := d.ReferencePrefix
-	c, err := s.opts.Store.CreateCase(ctx, store.NewCase{
-		ID: uuid.NewString(), Department: string(d.ID), Status: string(protocol.CaseQueued),
+	row, err := s.opts.Store.CreateCase(ctx, store.NewCase{
+		ID: protocol.CaseID(uuid.NewString()), Department: d.ID, Status: protocol.CaseQueued,
 		Ghost: s.config().GhostUserID("guest_" + hex.EncodeToString(opaque)), Actor: "citizen", Session: req.Session,
 		Reference: func(year, seq int) string { return FormatReference(prefix, year, seq) },
 	})
 	if err != nil {
 		return nil, err
 	}
-	log := zerolog.Ctx(ctx).With().Str("case_id", c.ID).Logger()
+	c := caseOf(row)
+	log := zerolog.Ctx(ctx).With().Stringer("case_id", c.ID).Logger()
 	ctx = log.WithContext(ctx)
-	log.Info().Str("department", c.Department).Msg("Opened case")
+	log.Info().Stringer("department", c.Department).Msg("Opened case")
 	if err = s.setUpCaseRoom(ctx, c, d, req); err != nil {
 		return c, err
 	}
@@ -82,7 +83,7 @@ func (s *Service) OpenCase(ctx context.Context, req OpenCaseRequest) (*store.Cas
 
 // setUpCaseRoom makes the ghost, the room and the announcement. Every
 // step can run again after a failure without doing anything twice.
-func (s *Service) setUpCaseRoom(ctx context.Context, c *store.Case, d *config.DepartmentConfig, req OpenCaseRequest) error {
+func (s *Service) setUpCaseRoom(ctx context.Context, c *Case, d *config.DepartmentConfig, req OpenCaseRequest) error {
 	botIntent := s.opts.AS.BotIntent()
 	ghost := s.opts.AS.Intent(c.Ghost)
 	if err := ghost.EnsureRegistered(ctx); err != nil {
@@ -119,7 +120,7 @@ func (s *Service) setUpCaseRoom(ctx context.Context, c *store.Case, d *config.De
 		if err = s.opts.Store.SetCaseRoom(ctx, c.ID, c.RoomID); err != nil {
 			return err
 		}
-		s.opts.Rooms.Set(c.RoomID, bot.RoomInfo{Kind: bot.RoomCase, Key: c.ID})
+		s.opts.Rooms.Set(c.RoomID, bot.RoomInfo{Kind: bot.RoomCase, Key: c.ID.String()})
 	}
 	if err = ghost.EnsureJoined(ctx, c.RoomID); err != nil {
 		return fmt.Errorf("failed to join the citizen's ghost: %w", err)
@@ -134,7 +135,7 @@ func (s *Service) setUpCaseRoom(ctx context.Context, c *store.Case, d *config.De
 
 // announceCase tells a department's staff room about a case waiting for
 // them; cause makes the announcement's transaction id unique.
-func (s *Service) announceCase(ctx context.Context, c *store.Case, d *config.DepartmentConfig, topic string, cause id.EventID) error {
+func (s *Service) announceCase(ctx context.Context, c *Case, d *config.DepartmentConfig, topic string, cause id.EventID) error {
 	staff, err := s.opts.Departments.StaffRoom(ctx, d.ID)
 	if err != nil {
 		return fmt.Errorf("failed to find the staff room of %s: %w", d.ID, err)
@@ -152,11 +153,11 @@ func (s *Service) announceCase(ctx context.Context, c *store.Case, d *config.Dep
 }
 
 // caseContent is the de.rathaus.case state of a case.
-func (s *Service) caseContent(c *store.Case, assignees []id.UserID) *protocol.CaseContent {
+func (s *Service) caseContent(c *Case, assignees []id.UserID) *protocol.CaseContent {
 	if assignees == nil {
 		assignees = []id.UserID{}
 	}
-	content := &protocol.CaseContent{ID: c.ID, Reference: c.Reference, Status: protocol.CaseStatus(c.Status),
+	content := &protocol.CaseContent{ID: c.ID, Reference: c.Reference, Status: c.Status,
 		Department: c.Department, Assignees: assignees}
 	if !c.RetainUntil.IsZero() {
 		content.RetainUntil = c.RetainUntil.UnixMilli()

@@ -26,12 +26,12 @@ type purgeCounts struct {
 // then the database forgets the case's content. Every step is safe to run
 // again, and the store's purged status is written last, so a purge cut
 // short (crash, homeserver down) is finished by the next check.
-func (s *Service) purgeCase(ctx context.Context, caseID string) error {
-	c, err := s.opts.Store.GetCase(ctx, caseID)
+func (s *Service) purgeCase(ctx context.Context, caseID protocol.CaseID) error {
+	c, err := s.Case(ctx, caseID)
 	if err != nil || c == nil || !caseEnded(c.Status) {
 		return err
 	}
-	log := zerolog.Ctx(ctx).With().Str("case_id", c.ID).Str("reference", c.Reference).Logger()
+	log := zerolog.Ctx(ctx).With().Stringer("case_id", c.ID).Str("reference", c.Reference).Logger()
 	ctx = log.WithContext(ctx)
 	var counts purgeCounts
 	if c.RoomID != "" {
@@ -58,7 +58,7 @@ func (s *Service) purgeCase(ctx context.Context, caseID string) error {
 // the redactions before they are removed: lock the room so only the bot
 // can post, redact, mark the room (state, name), unlink it from the
 // department space, remove the members, leave.
-func (s *Service) purgeRoom(ctx context.Context, c *store.Case, counts *purgeCounts) error {
+func (s *Service) purgeRoom(ctx context.Context, c *Case, counts *purgeCounts) error {
 	botIntent := s.opts.AS.BotIntent()
 	// The plain client: the intent would join the room again first.
 	state, err := s.opts.AS.BotClient().State(ctx, c.RoomID)
@@ -75,9 +75,9 @@ func (s *Service) purgeRoom(ctx context.Context, c *store.Case, counts *purgeCou
 	if counts.redacted, err = s.redactHistory(ctx, c.RoomID); err != nil {
 		return err
 	}
-	if appservice.CurrentContent(state, protocol.CaseEventType, "")["status"] != string(protocol.CasePurged) {
+	if appservice.CurrentContent(state, protocol.CaseEventType, "")["status"] != protocol.CasePurged {
 		purged := *c
-		purged.Status = string(protocol.CasePurged)
+		purged.Status = protocol.CasePurged
 		if _, err = botIntent.SendStateEvent(ctx, c.RoomID, protocol.CaseEventType, "", s.caseContent(&purged, nil)); err != nil {
 			return fmt.Errorf("failed to mark the case room purged: %w", err)
 		}
@@ -136,7 +136,7 @@ func (s *Service) redactHistory(ctx context.Context, room id.RoomID) (int, error
 }
 
 // unlinkPurgedRoom removes the room from its department's space.
-func (s *Service) unlinkPurgedRoom(ctx context.Context, c *store.Case) error {
+func (s *Service) unlinkPurgedRoom(ctx context.Context, c *Case) error {
 	space, err := s.opts.Departments.Space(ctx, protocol.DepartmentID(c.Department))
 	if err != nil || space == "" {
 		return err

@@ -12,7 +12,6 @@ import (
 
 	"github.com/rathaus-de/rathaus/appservice"
 	"github.com/rathaus-de/rathaus/protocol"
-	"github.com/rathaus-de/rathaus/store"
 )
 
 // Retention: an open case whose citizen stays silent for
@@ -48,14 +47,14 @@ var (
 
 // caseEnded reports whether a case rests until it is purged: exactly the
 // statuses a purge starts from.
-func caseEnded(status string) bool {
-	return slices.Contains(caseTransitions[ActionPurge].from, protocol.CaseStatus(status))
+func caseEnded(status protocol.CaseStatus) bool {
+	return slices.Contains(caseTransitions[ActionPurge].from, status)
 }
 
 // retainEndedCase records when an ended case will be purged, so the room's
 // de.rathaus.case shows it; any other status has no date (the store
 // cleared it with the status change).
-func (s *Service) retainEndedCase(ctx context.Context, c *store.Case) {
+func (s *Service) retainEndedCase(ctx context.Context, c *Case) {
 	c.RetainUntil = time.Time{}
 	if !caseEnded(c.Status) {
 		return
@@ -63,7 +62,7 @@ func (s *Service) retainEndedCase(ctx context.Context, c *store.Case) {
 	until, err := s.opts.Store.RetainClosedCase(ctx, c.ID, s.config().Retention.KeepClosed)
 	if err != nil {
 		// The purge goes by closed_at; only the date shown in the room is missing.
-		zerolog.Ctx(ctx).Warn().Err(err).Str("case_id", c.ID).Msg("Failed to store the case's retention date")
+		zerolog.Ctx(ctx).Warn().Err(err).Stringer("case_id", c.ID).Msg("Failed to store the case's retention date")
 		return
 	}
 	c.RetainUntil = until
@@ -76,21 +75,21 @@ func (s *Service) retainEndedCase(ctx context.Context, c *store.Case) {
 func (s *Service) CheckRetention(ctx context.Context) {
 	r := s.config().Retention
 	now := time.Now()
-	s.retentionStep(ctx, "idle cases", s.opts.Store.IdleCases, now.Add(-r.AbandonAfter), func(caseID string) error {
+	s.retentionStep(ctx, "idle cases", s.opts.Store.IdleCases, now.Add(-r.AbandonAfter), func(caseID protocol.CaseID) error {
 		return s.endCase(ctx, caseID, abandonIdle)
 	})
-	s.retentionStep(ctx, "resolved cases", s.opts.Store.ResolvedCases, now.Add(-r.CloseResolvedAfter), func(caseID string) error {
+	s.retentionStep(ctx, "resolved cases", s.opts.Store.ResolvedCases, now.Add(-r.CloseResolvedAfter), func(caseID protocol.CaseID) error {
 		return s.endCase(ctx, caseID, closeResolved)
 	})
-	s.retentionStep(ctx, "cases to purge", s.opts.Store.CasesDueForPurge, now.Add(-r.KeepClosed), func(caseID string) error {
+	s.retentionStep(ctx, "cases to purge", s.opts.Store.CasesDueForPurge, now.Add(-r.KeepClosed), func(caseID protocol.CaseID) error {
 		return s.purgeCase(ctx, caseID)
 	})
 }
 
 // retentionStep finds up to retentionBatch cases with find and works on
 // each; a case that fails is tried again at the next check.
-func (s *Service) retentionStep(ctx context.Context, what string, find func(context.Context, time.Time, int) ([]string, error),
-	cutoff time.Time, work func(caseID string) error) {
+func (s *Service) retentionStep(ctx context.Context, what string, find func(context.Context, time.Time, int) ([]protocol.CaseID, error),
+	cutoff time.Time, work func(caseID protocol.CaseID) error) {
 	log := zerolog.Ctx(ctx).With().Str("step", what).Logger()
 	ids, err := find(ctx, cutoff, retentionBatch)
 	if err != nil && ctx.Err() == nil {
@@ -98,7 +97,7 @@ func (s *Service) retentionStep(ctx context.Context, what string, find func(cont
 	}
 	for _, caseID := range ids {
 		if err = work(caseID); err != nil && ctx.Err() == nil {
-			log.Warn().Err(err).Str("case_id", caseID).Msg("Failed to handle case; trying again at the next check")
+			log.Warn().Err(err).Stringer("case_id", caseID).Msg("Failed to handle case; trying again at the next check")
 		}
 	}
 }
@@ -107,12 +106,12 @@ func (s *Service) retentionStep(ctx context.Context, what string, find func(cont
 // resolved one closed) and tells the room. If the case changed since it
 // was found (the citizen wrote, staff reopened or closed it), nothing
 // happens.
-func (s *Service) endCase(ctx context.Context, caseID string, how retentionEnd) error {
-	c, err := s.opts.Store.GetCase(ctx, caseID)
+func (s *Service) endCase(ctx context.Context, caseID protocol.CaseID, how retentionEnd) error {
+	c, err := s.Case(ctx, caseID)
 	if err != nil || c == nil {
 		return err
 	}
-	log := zerolog.Ctx(ctx).With().Str("case_id", c.ID).Logger()
+	log := zerolog.Ctx(ctx).With().Stringer("case_id", c.ID).Logger()
 	ctx = log.WithContext(ctx)
 	botIntent := s.opts.AS.BotIntent()
 	next, err := s.applyCaseAction(ctx, c, how.action, botIntent.UserID)

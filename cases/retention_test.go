@@ -29,7 +29,7 @@ func retentionYAML(abandonAfter, keepClosed string) string {
 // citizenActivity stands in for the guest chat, which records the
 // citizen's activity: it keeps last_citizen_at of the given cases at
 // "now" until stopped.
-func citizenActivity(t *testing.T, s *store.Store, caseIDs ...string) (stop func()) {
+func citizenActivity(t *testing.T, s *store.Store, caseIDs ...protocol.CaseID) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -59,10 +59,10 @@ func citizenActivity(t *testing.T, s *store.Store, caseIDs ...string) (stop func
 	return func() { cancel(); wg.Wait() }
 }
 
-func waitForStatus(t *testing.T, s *store.Store, caseID, status string) *store.Case {
+func waitForStatus(t *testing.T, s *store.Store, caseID protocol.CaseID, status protocol.CaseStatus) *store.Case {
 	t.Helper()
 	var c *store.Case
-	tesths.WaitFor(t, 30*time.Second, "case "+caseID+" to be "+status, func() error {
+	tesths.WaitFor(t, 30*time.Second, "case "+caseID.String()+" to be "+string(status), func() error {
 		var err error
 		if c, err = s.GetCase(context.Background(), caseID); err != nil {
 			return err
@@ -145,7 +145,7 @@ func TestRetention(t *testing.T) {
 	t.Run("citizen activity keeps a case open", func(t *testing.T) {
 		got, err := s.GetCase(ctx, busy.ID)
 		require.NoError(t, err)
-		assert.Equal(t, "queued", got.Status)
+		assert.Equal(t, protocol.CaseQueued, got.Status)
 		assert.Greater(t, time.Since(got.CreatedAt), 2*time.Second, "the case is older than abandon_after")
 	})
 	stopBusy()
@@ -222,7 +222,7 @@ func TestRetention(t *testing.T) {
 		got := waitForStatus(t, s, c.ID, "purged")
 		t.Logf("purged %s after the reload", time.Since(start).Round(time.Millisecond))
 		assert.Equal(t, c.Reference, got.Reference)
-		assert.Equal(t, "bauamt", got.Department)
+		assert.Equal(t, protocol.DepartmentID("bauamt"), got.Department)
 		assert.Empty(t, got.RoomID, "the database forgets the room")
 		assignees, err := s.CaseAssignees(ctx, c.ID)
 		require.NoError(t, err)

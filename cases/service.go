@@ -75,7 +75,7 @@ func (s *Service) LoadRooms(ctx context.Context) error {
 		return fmt.Errorf("failed to list case rooms: %w", err)
 	}
 	for room, caseID := range rooms {
-		s.opts.Rooms.Set(room, bot.RoomInfo{Kind: bot.RoomCase, Key: caseID})
+		s.opts.Rooms.Set(room, bot.RoomInfo{Kind: bot.RoomCase, Key: caseID.String()})
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ func (s *Service) handleRoomEvent(ctx context.Context, evt *event.Event, room bo
 	if evt.ID == "" || evt.RoomID == "" {
 		return nil
 	}
-	c, err := s.opts.Store.GetCase(ctx, room.Key)
+	c, err := s.Case(ctx, protocol.CaseID(room.Key))
 	if err != nil || c == nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func (s *Service) handleRoomEvent(ctx context.Context, evt *event.Event, room bo
 	if err != nil || !ok {
 		return err
 	}
-	added, err := s.opts.Store.AddCaseEvent(ctx, ce)
+	added, err := s.opts.Store.AddCaseEvent(ctx, rowOf(c.ID, ce))
 	if err != nil {
 		return err
 	}
@@ -48,9 +48,9 @@ func (s *Service) handleRoomEvent(ctx context.Context, evt *event.Event, room bo
 	return nil
 }
 
-// caseEventOf turns a room event into a timeline row, or says to skip it.
-func (s *Service) caseEventOf(ctx context.Context, c *store.Case, evt *event.Event) (store.CaseEvent, bool, error) {
-	ce := store.CaseEvent{CaseID: c.ID, EventID: evt.ID, TS: time.UnixMilli(evt.Timestamp)}
+// caseEventOf turns a room event into a timeline entry, or says to skip it.
+func (s *Service) caseEventOf(ctx context.Context, c *Case, evt *event.Event) (TimelineEntry, bool, error) {
+	ce := TimelineEntry{EventID: evt.ID, TS: time.UnixMilli(evt.Timestamp)}
 	switch evt.Type {
 	case protocol.CaseEventType:
 		status, _ := evt.Content.Raw["status"].(string)
@@ -61,7 +61,7 @@ func (s *Service) caseEventOf(ctx context.Context, c *store.Case, evt *event.Eve
 		if err != nil || last == status {
 			return ce, false, err
 		}
-		ce.Kind, ce.Origin, ce.Body = "status", "system", status
+		ce.Kind, ce.Origin, ce.Body = EntryStatus, OriginSystem, status
 		return ce, true, nil
 	case event.StateMember:
 		if evt.GetStateKey() != evt.Sender.String() || s.config().IsOurUser(evt.Sender) {
@@ -70,11 +70,11 @@ func (s *Service) caseEventOf(ctx context.Context, c *store.Case, evt *event.Eve
 		if evt.Content.AsMember().Membership != event.MembershipJoin || prevMembership(evt) == event.MembershipJoin {
 			return ce, false, nil
 		}
-		team := c.Department
-		if d := s.config().Department(protocol.DepartmentID(c.Department)); d != nil {
+		team := c.Department.String()
+		if d := s.config().Department(c.Department); d != nil {
 			team = d.Name
 		}
-		ce.Kind, ce.Origin, ce.Body = "staff_joined", "system", team
+		ce.Kind, ce.Origin, ce.Body = EntryStaffJoined, OriginSystem, team
 		return ce, true, nil
 	case event.EventMessage:
 	default:
@@ -83,7 +83,7 @@ func (s *Service) caseEventOf(ctx context.Context, c *store.Case, evt *event.Eve
 	msg := evt.Content.AsMessage()
 	switch {
 	case evt.Sender == c.Ghost:
-		ce.Origin = "citizen"
+		ce.Origin = OriginCitizen
 		ce.TxnID, _ = evt.Content.Raw[protocol.GuestTxnKey].(string)
 	case evt.Sender == s.config().BotUserID():
 		if msg.RelatesTo.GetReplyTo() != "" {
@@ -92,29 +92,29 @@ func (s *Service) caseEventOf(ctx context.Context, c *store.Case, evt *event.Eve
 		if kind, _ := evt.Content.Raw[protocol.NoticeKindKey].(string); kind == protocol.NoticeCaseworkerJoined {
 			return ce, false, nil // the page says it with staff_joined, in its language
 		}
-		ce.Origin = "system"
+		ce.Origin = OriginSystem
 	case s.config().IsOurUser(evt.Sender):
 		return ce, false, nil
 	default:
 		if bot.IsCommand(msg.Body) {
 			return ce, false, nil
 		}
-		ce.Origin = "staff"
+		ce.Origin = OriginStaff
 	}
 	ce.Body = msg.Body
 	switch msg.MsgType {
 	case event.MsgText, event.MsgEmote:
-		ce.Kind = "text"
+		ce.Kind = EntryText
 	case event.MsgNotice:
-		ce.Kind = "notice"
+		ce.Kind = EntryNotice
 	case event.MsgImage:
-		ce.Kind = "image"
+		ce.Kind = EntryImage
 	case event.MsgFile, event.MsgVideo, event.MsgAudio:
-		ce.Kind = "file"
+		ce.Kind = EntryFile
 	default:
 		return ce, false, nil
 	}
-	if ce.Kind == "image" || ce.Kind == "file" {
+	if ce.Kind == EntryImage || ce.Kind == EntryFile {
 		if msg.URL == "" {
 			return ce, false, nil // encrypted or broken: nothing rathaus can pass on
 		}
@@ -134,7 +134,7 @@ func (s *Service) caseEventOf(ctx context.Context, c *store.Case, evt *event.Eve
 // own message, on to the citizen's timeline. handled says the event was
 // one of these (recorded or rightly ignored); changed that the timeline
 // changed.
-func (s *Service) recordCaseChange(ctx context.Context, c *store.Case, evt *event.Event) (changed, handled bool, err error) {
+func (s *Service) recordCaseChange(ctx context.Context, c *Case, evt *event.Event) (changed, handled bool, err error) {
 	change := store.CaseEvent{EventID: evt.ID, TS: time.UnixMilli(evt.Timestamp)}
 	switch evt.Type {
 	case event.EventRedaction:
@@ -148,7 +148,7 @@ func (s *Service) recordCaseChange(ctx context.Context, c *store.Case, evt *even
 		}
 		changed, err = s.opts.Store.RedactCaseEvent(ctx, c.ID, target, change)
 		if changed {
-			s.opts.Log.Debug().Str("case_id", c.ID).Stringer("redacted_event_id", target).Msg("Removed a redacted message from the citizen's timeline")
+			s.opts.Log.Debug().Stringer("case_id", c.ID).Stringer("redacted_event_id", target).Msg("Removed a redacted message from the citizen's timeline")
 		}
 		return changed, true, err
 	case event.EventMessage:
@@ -181,7 +181,7 @@ func (s *Service) recordCaseChange(ctx context.Context, c *store.Case, evt *even
 	if original.Sender != evt.Sender {
 		return false, true, nil
 	}
-	changed, err = s.opts.Store.EditCaseEvent(ctx, c.ID, msg.RelatesTo.EventID, "staff", msg.NewContent.Body, change)
+	changed, err = s.opts.Store.EditCaseEvent(ctx, c.ID, msg.RelatesTo.EventID, string(OriginStaff), msg.NewContent.Body, change)
 	return changed, true, err
 }
 

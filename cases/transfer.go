@@ -34,7 +34,7 @@ func (s *Service) transferCommand(ctx context.Context, req *bot.Request) string 
 	} else if to.ID == from.ID {
 		return "Der Fall ist schon in dieser Abteilung. / The case already belongs to that department."
 	}
-	next, err := NextCaseStatus(protocol.CaseStatus(c.Status), ActionTransfer)
+	next, err := NextCaseStatus(c.Status, ActionTransfer)
 	if err != nil {
 		return fmt.Sprintf("%s: %v", c.Reference, err)
 	}
@@ -42,16 +42,16 @@ func (s *Service) transferCommand(ctx context.Context, req *bot.Request) string 
 	if err != nil {
 		return "Der Fall konnte nicht abgegeben werden. / Could not transfer the case."
 	}
-	err = s.opts.Store.TransferCase(ctx, c.ID, c.Status, string(next), string(to.ID), evt.Sender.String())
+	err = s.opts.Store.TransferCase(ctx, c.ID, c.Status, next, to.ID, evt.Sender.String())
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Sprintf("%s: %v", c.Reference, errCaseChanged)
 	} else if err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to transfer case")
 		return "Der Fall konnte nicht abgegeben werden. / Could not transfer the case."
 	}
-	c.Status, c.Department = string(next), string(to.ID)
+	c.Status, c.Department = next, to.ID
 	if err = s.moveCaseRoom(ctx, evt, c, from, to, oldTeam); err != nil {
-		zerolog.Ctx(ctx).Error().Err(err).Str("case_id", c.ID).Msg("Failed to move the case room")
+		zerolog.Ctx(ctx).Error().Err(err).Stringer("case_id", c.ID).Msg("Failed to move the case room")
 		return fmt.Sprintf("%s gehört jetzt zu %s, aber der Raum konnte nicht vollständig umziehen. / Transferred, but moving the room failed.", c.Reference, to.Name)
 	}
 	return fmt.Sprintf("%s wurde an %s abgegeben. / Transferred to %s.", c.Reference, to.Name, to.Name)
@@ -60,7 +60,7 @@ func (s *Service) transferCommand(ctx context.Context, req *bot.Request) string 
 // moveCaseRoom moves the room from one department space to the other,
 // updates its state, tells the citizen and announces the case to the new
 // team; the old team leaves the room.
-func (s *Service) moveCaseRoom(ctx context.Context, evt *event.Event, c *store.Case, from, to *config.DepartmentConfig, oldTeam []id.UserID) error {
+func (s *Service) moveCaseRoom(ctx context.Context, evt *event.Event, c *Case, from, to *config.DepartmentConfig, oldTeam []id.UserID) error {
 	botIntent := s.opts.AS.BotIntent()
 	for _, pair := range []struct {
 		dept   *config.DepartmentConfig

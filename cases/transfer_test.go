@@ -69,11 +69,11 @@ func TestCaseTransfer(t *testing.T) {
 
 	got, err := env.App.Store().GetCase(ctx, c.ID)
 	require.NoError(t, err)
-	assert.Equal(t, "buergerbuero", got.Department)
-	assert.Equal(t, "queued", got.Status)
+	assert.Equal(t, protocol.DepartmentID("buergerbuero"), got.Department)
+	assert.Equal(t, protocol.CaseQueued, got.Status)
 	var caseState protocol.CaseContent
 	require.NoError(t, botCli.StateEvent(ctx, c.RoomID, protocol.CaseEventType, "", &caseState))
-	assert.Equal(t, "buergerbuero", caseState.Department)
+	assert.Equal(t, protocol.DepartmentID("buergerbuero"), caseState.Department)
 	assert.Equal(t, protocol.CaseQueued, caseState.Status)
 	assert.Empty(t, caseState.Assignees)
 	var gone event.MemberEventContent

@@ -14,18 +14,18 @@ import (
 // applyCaseAction moves a case to its next status: a database row (which
 // refuses if someone changed the case meanwhile) and the room's
 // de.rathaus.case state.
-func (s *Service) applyCaseAction(ctx context.Context, c *store.Case, action CaseAction, actor id.UserID) (protocol.CaseStatus, error) {
-	next, err := NextCaseStatus(protocol.CaseStatus(c.Status), action)
+func (s *Service) applyCaseAction(ctx context.Context, c *Case, action CaseAction, actor id.UserID) (protocol.CaseStatus, error) {
+	next, err := NextCaseStatus(c.Status, action)
 	if err != nil {
 		return "", err
 	}
-	err = s.opts.Store.TransitionCase(ctx, c.ID, c.Status, string(next), string(action), actor.String())
+	err = s.opts.Store.TransitionCase(ctx, c.ID, c.Status, next, string(action), actor.String())
 	if errors.Is(err, store.ErrConflict) {
 		return "", errCaseChanged
 	} else if err != nil {
 		return "", err
 	}
-	c.Status = string(next)
+	c.Status = next
 	s.retainEndedCase(ctx, c)
 	assignees, err := s.opts.Store.CaseAssignees(ctx, c.ID)
 	if err != nil {

@@ -139,7 +139,7 @@ func TestDepartments(t *testing.T) {
 	assert.Equal(t, "09162000", auth.AGS)
 	var dept protocol.DepartmentContent
 	require.NoError(t, carol.Cli.StateEvent(ctx, bauStaff, protocol.DepartmentEventType, "", &dept), "read over federation")
-	assert.Equal(t, "bauamt", dept.ID)
+	assert.Equal(t, protocol.DepartmentID("bauamt"), dept.ID)
 	assert.Equal(t, protocol.RoomKindStaffRoom, dept.Room)
 	assert.Equal(t, []string{"99108008000000"}, dept.Services)
 	var topic event.TopicEventContent

@@ -115,7 +115,7 @@ func desiredRooms(cfg *config.Config) []roomSpec {
 
 func departmentContent(d *config.DepartmentConfig, room protocol.RoomKind, archived bool) *protocol.DepartmentContent {
 	return &protocol.DepartmentContent{
-		ID: string(d.ID), Name: d.Name, Description: d.Description, Room: room,
+		ID: d.ID, Name: d.Name, Description: d.Description, Room: room,
 		Services: nonNil(d.Services), TimeZone: d.TimeZone, OfficeHours: d.OfficeHours,
 		ClosedDates: nonNil(d.ClosedDates), Archived: archived,
 	}

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -54,7 +55,7 @@ func TestCSRFCheck(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := httptest.NewRequest(http.MethodPost, "/", nil)
+			r := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/", nil)
 			if tc.header != "" {
 				r.Header.Set(httpapi.CSRFHeader, tc.header)
 			}

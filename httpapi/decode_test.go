@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -67,7 +68,7 @@ func TestDecodeJSON(t *testing.T) {
 			if tc.unknownLen {
 				body = io.MultiReader(body) // hides the length from NewRequest
 			}
-			r := httptest.NewRequest(http.MethodPost, "/api/v1/x", body)
+			r := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/v1/x", body)
 			if tc.contentType != "" {
 				r.Header.Set("Content-Type", tc.contentType)
 			}
@@ -91,7 +92,7 @@ func TestDecodeJSON(t *testing.T) {
 
 // A nil ResponseWriter is allowed (the connection is then not closed).
 func TestDecodeJSONWithoutWriter(t *testing.T) {
-	r := httptest.NewRequest(http.MethodPost, "/", io.MultiReader(strings.NewReader(`{"body":"`+strings.Repeat("a", 100)+`"}`)))
+	r := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/", io.MultiReader(strings.NewReader(`{"body":"`+strings.Repeat("a", 100)+`"}`)))
 	r.Header.Set("Content-Type", "application/json")
 	var got message
 	apiErr := httpapi.DecodeJSON(nil, r, 10, &got)

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -57,7 +58,7 @@ func TestSameOrigin(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := httptest.NewRequest(http.MethodPost, "/api/guest/v1/cases", nil)
+			r := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/guest/v1/cases", nil)
 			if tc.origin != "" {
 				r.Header.Set("Origin", tc.origin)
 			}

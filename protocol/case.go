@@ -46,12 +46,12 @@ func (s CaseStatus) Open() bool {
 // CaseContent describes a case. It never holds what the citizen wrote or
 // any form contents: only what staff need to find and handle the case.
 type CaseContent struct {
-	ID         string      `json:"id"`
-	Reference  string      `json:"reference"`
-	Status     CaseStatus  `json:"status"`
-	Department string      `json:"department"`
-	Assignees  []id.UserID `json:"assignees"`
-	TicketRef  string      `json:"ticket_ref,omitempty"`
+	ID         CaseID       `json:"id"`
+	Reference  string       `json:"reference"`
+	Status     CaseStatus   `json:"status"`
+	Department DepartmentID `json:"department"`
+	Assignees  []id.UserID  `json:"assignees"`
+	TicketRef  string       `json:"ticket_ref,omitempty"`
 	// RetainUntil is when the case's room is purged (Unix milliseconds);
 	// 0 while the case is open.
 	RetainUntil int64 `json:"retain_until,omitempty"`

@@ -41,7 +41,7 @@ func (k RoomKind) Valid() bool { return k == RoomKindSpace || k == RoomKindStaff
 
 // DepartmentContent describes a department (Bauamt, Bürgerbüro, …).
 type DepartmentContent struct {
-	ID          string              `json:"id"`
+	ID          DepartmentID        `json:"id"`
 	Name        string              `json:"name"`
 	Description string              `json:"description,omitempty"`
 	Room        RoomKind            `json:"room"`

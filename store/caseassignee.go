@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 const (
@@ -19,7 +21,7 @@ const (
 )
 
 // AddCaseAssignee records that a caseworker works on a case (idempotent).
-func (s *Store) AddCaseAssignee(ctx context.Context, caseID string, user id.UserID) error {
+func (s *Store) AddCaseAssignee(ctx context.Context, caseID protocol.CaseID, user id.UserID) error {
 	if _, err := s.DB.Exec(ctx, addAssigneeQuery, caseID, user, time.Now().UnixMilli()); err != nil {
 		return fmt.Errorf("failed to add case assignee: %w", err)
 	}
@@ -27,7 +29,7 @@ func (s *Store) AddCaseAssignee(ctx context.Context, caseID string, user id.User
 }
 
 // CaseAssignees returns a case's caseworkers in the order they joined.
-func (s *Store) CaseAssignees(ctx context.Context, caseID string) ([]id.UserID, error) {
+func (s *Store) CaseAssignees(ctx context.Context, caseID protocol.CaseID) ([]id.UserID, error) {
 	rows, err := s.DB.Query(ctx, listAssigneesQuery, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("failed to list case assignees: %w", err)

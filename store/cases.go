@@ -8,16 +8,18 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // Case is one citizen case as the database keeps it. Statuses are the
 // strings of protocol.CaseStatus; the rules for changing them live in the
 // cases package.
 type Case struct {
-	ID          string
+	ID          protocol.CaseID
 	Reference   string
-	Department  string
-	Status      string
+	Department  protocol.DepartmentID
+	Status      protocol.CaseStatus
 	Ghost       id.UserID
 	RoomID      id.RoomID // empty until the case room exists
 	CreatedAt   time.Time
@@ -30,9 +32,9 @@ type Case struct {
 
 // NewCase is what CreateCase needs.
 type NewCase struct {
-	ID         string
-	Department string
-	Status     string
+	ID         protocol.CaseID
+	Department protocol.DepartmentID
+	Status     protocol.CaseStatus
 	Ghost      id.UserID
 	Actor      string
 	// Session, if set, is the token hash of the guest session opening the
@@ -102,7 +104,7 @@ func (s *Store) CreateCase(ctx context.Context, nc NewCase) (*Case, error) {
 // it returns ErrConflict and changes nothing. Entering an ended status
 // (closed, abandoned, transferred) sets closed_at; any other status but
 // purged clears closed_at and retain_until.
-func (s *Store) TransitionCase(ctx context.Context, caseID, from, to, action, actor string) error {
+func (s *Store) TransitionCase(ctx context.Context, caseID protocol.CaseID, from, to protocol.CaseStatus, action, actor string) error {
 	now := time.Now().UnixMilli()
 	return s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
 		r, err := s.DB.Exec(ctx, updateStatus, caseID, from, to, now)
@@ -120,7 +122,7 @@ func (s *Store) TransitionCase(ctx context.Context, caseID, from, to, action, ac
 }
 
 // SetCaseRoom records the case room once; a second call is a no-op.
-func (s *Store) SetCaseRoom(ctx context.Context, caseID string, room id.RoomID) error {
+func (s *Store) SetCaseRoom(ctx context.Context, caseID protocol.CaseID, room id.RoomID) error {
 	if _, err := s.DB.Exec(ctx, setRoomQuery, caseID, room); err != nil {
 		return fmt.Errorf("failed to store case room: %w", err)
 	}
@@ -128,7 +130,7 @@ func (s *Store) SetCaseRoom(ctx context.Context, caseID string, room id.RoomID) 
 }
 
 // SetCaseRetention sets when the case is purged.
-func (s *Store) SetCaseRetention(ctx context.Context, caseID string, until time.Time) error {
+func (s *Store) SetCaseRetention(ctx context.Context, caseID protocol.CaseID, until time.Time) error {
 	if _, err := s.DB.Exec(ctx, retainQuery, caseID, until.UnixMilli()); err != nil {
 		return fmt.Errorf("failed to store case retention: %w", err)
 	}
@@ -136,7 +138,7 @@ func (s *Store) SetCaseRetention(ctx context.Context, caseID string, until time.
 }
 
 // GetCase returns a case by id, or nil.
-func (s *Store) GetCase(ctx context.Context, caseID string) (*Case, error) {
+func (s *Store) GetCase(ctx context.Context, caseID protocol.CaseID) (*Case, error) {
 	return s.getCase(ctx, getCaseQuery, caseID)
 }
 
@@ -152,16 +154,16 @@ func (s *Store) GetCaseByRoom(ctx context.Context, room id.RoomID) (*Case, error
 
 // CaseRooms returns every case room with its case id. The purge clears a
 // case's room, so purged cases are not among them.
-func (s *Store) CaseRooms(ctx context.Context) (map[id.RoomID]string, error) {
+func (s *Store) CaseRooms(ctx context.Context) (map[id.RoomID]protocol.CaseID, error) {
 	rows, err := s.DB.Query(ctx, caseRoomsQry)
 	if err != nil {
 		return nil, fmt.Errorf("failed to query case rooms: %w", err)
 	}
 	defer rows.Close()
-	out := map[id.RoomID]string{}
+	out := map[id.RoomID]protocol.CaseID{}
 	for rows.Next() {
 		var room id.RoomID
-		var caseID string
+		var caseID protocol.CaseID
 		if err = rows.Scan(&room, &caseID); err != nil {
 			return nil, fmt.Errorf("failed to scan case room: %w", err)
 		}
@@ -191,12 +193,13 @@ func (s *Store) getCase(ctx context.Context, query string, arg any) (*Case, erro
 
 // CaseTransition is one recorded status change.
 type CaseTransition struct {
-	From, To, Action, Actor string
-	At                      time.Time
+	From, To      protocol.CaseStatus
+	Action, Actor string
+	At            time.Time
 }
 
 // CaseHistory returns a case's transitions, oldest first.
-func (s *Store) CaseHistory(ctx context.Context, caseID string) ([]CaseTransition, error) {
+func (s *Store) CaseHistory(ctx context.Context, caseID protocol.CaseID) ([]CaseTransition, error) {
 	rows, err := s.DB.Query(ctx, historyQuery, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("failed to query case history: %w", err)
@@ -226,7 +229,7 @@ const (
 // records the transition and forgets the old caseworkers, in one
 // transaction; end times follow the new status as in TransitionCase.
 // ErrConflict if the status changed meanwhile.
-func (s *Store) TransferCase(ctx context.Context, caseID, from, to, department, actor string) error {
+func (s *Store) TransferCase(ctx context.Context, caseID protocol.CaseID, from, to protocol.CaseStatus, department protocol.DepartmentID, actor string) error {
 	now := time.Now().UnixMilli()
 	return s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
 		r, err := s.DB.Exec(ctx, transferCaseQuery, caseID, from, to, now, department)

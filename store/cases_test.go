@@ -12,10 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
 
-func newCase(s *store.Store, ctx context.Context, caseID, dept string) (*store.Case, error) {
+func newCase(s *store.Store, ctx context.Context, caseID protocol.CaseID, dept protocol.DepartmentID) (*store.Case, error) {
 	return s.CreateCase(ctx, store.NewCase{
 		ID: caseID, Department: dept, Status: "queued", Ghost: id.UserID("@_rathaus_guest_" + caseID + ":hs"), Actor: "citizen",
 		Reference: func(year, seq int) string { return fmt.Sprintf("%s-%d-%05d", dept, year, seq) },
@@ -42,16 +43,16 @@ func TestCases(t *testing.T) {
 		got, err := s.GetCaseByRoom(ctx, "!room:hs")
 		require.NoError(t, err)
 		require.NotNil(t, got)
-		assert.Equal(t, "c1", got.ID)
+		assert.Equal(t, protocol.CaseID("c1"), got.ID)
 		rooms, err := s.CaseRooms(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, map[id.RoomID]string{"!room:hs": "c1"}, rooms, "cases without a room are not listed")
+		assert.Equal(t, map[id.RoomID]protocol.CaseID{"!room:hs": "c1"}, rooms, "cases without a room are not listed")
 
 		require.NoError(t, s.TransitionCase(ctx, "c1", "queued", "active", "claim", "@anna:hs"))
 		assert.ErrorIs(t, s.TransitionCase(ctx, "c1", "queued", "active", "claim", "@bernd:hs"), store.ErrConflict)
 		got, err = s.GetCaseByReference(ctx, a.Reference)
 		require.NoError(t, err)
-		assert.Equal(t, "active", got.Status)
+		assert.Equal(t, protocol.CaseActive, got.Status)
 		history, err := s.CaseHistory(ctx, "c1")
 		require.NoError(t, err)
 		require.Len(t, history, 2)
@@ -76,7 +77,7 @@ func TestConcurrentClaims(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				c, err := newCase(s, ctx, fmt.Sprintf("k%d", i), "BAU")
+				c, err := newCase(s, ctx, protocol.CaseID(fmt.Sprintf("k%d", i)), "BAU")
 				if assert.NoError(t, err) {
 					_, dup := refs.LoadOrStore(c.Reference, true)
 					assert.False(t, dup, "reference %s given twice", c.Reference)
@@ -106,7 +107,7 @@ func TestCaseAssignees(t *testing.T) {
 	eachDialect(t, func(t *testing.T, open func() *store.Store) {
 		ctx := context.Background()
 		s := open()
-		for _, c := range []string{"a", "b"} {
+		for _, c := range []protocol.CaseID{"a", "b"} {
 			_, err := newCase(s, ctx, c, "BAU")
 			require.NoError(t, err)
 			require.NoError(t, s.AddCaseAssignee(ctx, c, "@anna:hs"))
@@ -139,8 +140,8 @@ func TestTransferCase(t *testing.T) {
 		assert.ErrorIs(t, s.TransferCase(ctx, "t1", "active", "queued", "buergerbuero", "@anna:hs"), store.ErrConflict)
 		c, err := s.GetCase(ctx, "t1")
 		require.NoError(t, err)
-		assert.Equal(t, "buergerbuero", c.Department)
-		assert.Equal(t, "queued", c.Status)
+		assert.Equal(t, protocol.DepartmentID("buergerbuero"), c.Department)
+		assert.Equal(t, protocol.CaseQueued, c.Status)
 		assignees, err := s.CaseAssignees(ctx, "t1")
 		require.NoError(t, err)
 		assert.Empty(t, assignees)

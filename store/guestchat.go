@@ -8,13 +8,15 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // GuestSession is one browser session of the guest chat. The store never
 // sees the cookie's token, only its hash.
 type GuestSession struct {
 	TokenHash string
-	CaseID    string // "" until the session opened a case
+	CaseID    protocol.CaseID // "" until the session opened a case
 	CreatedAt time.Time
 	LastSeen  time.Time
 	ExpiresAt time.Time
@@ -86,7 +88,7 @@ func (s *Store) PruneGuestSessions(ctx context.Context, now time.Time) error {
 }
 
 // TouchCitizen records that the citizen of a case was active.
-func (s *Store) TouchCitizen(ctx context.Context, caseID string, at time.Time) error {
+func (s *Store) TouchCitizen(ctx context.Context, caseID protocol.CaseID, at time.Time) error {
 	if _, err := s.DB.Exec(ctx, touchCitizenQuery, caseID, at.UnixMilli()); err != nil {
 		return fmt.Errorf("failed to record citizen activity: %w", err)
 	}
@@ -95,7 +97,7 @@ func (s *Store) TouchCitizen(ctx context.Context, caseID string, at time.Time) e
 
 // QueuePosition is the case's place among its department's queued cases
 // (1 = next), or 0 if it is not queued.
-func (s *Store) QueuePosition(ctx context.Context, caseID string) (int, error) {
+func (s *Store) QueuePosition(ctx context.Context, caseID protocol.CaseID) (int, error) {
 	var n int
 	if err := s.DB.QueryRow(ctx, queuePosQuery, caseID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("failed to compute queue position: %w", err)
@@ -106,7 +108,7 @@ func (s *Store) QueuePosition(ctx context.Context, caseID string) (int, error) {
 // CaseEvent is one entry of the citizen-visible timeline of a case.
 type CaseEvent struct {
 	Seq     int64
-	CaseID  string
+	CaseID  protocol.CaseID
 	EventID id.EventID
 	// Kind is text, notice, image, file, status or staff_joined; redacted
 	// for a message staff removed; edit or redaction for a change row,
@@ -172,7 +174,7 @@ func (s *Store) AddCaseEvent(ctx context.Context, e CaseEvent) (bool, error) {
 // in one transaction. It reports whether anything changed: not for an
 // event outside the timeline, an already redacted one, or a redelivered
 // redaction.
-func (s *Store) RedactCaseEvent(ctx context.Context, caseID string, target id.EventID, change CaseEvent) (bool, error) {
+func (s *Store) RedactCaseEvent(ctx context.Context, caseID protocol.CaseID, target id.EventID, change CaseEvent) (bool, error) {
 	change.Kind, change.Origin = "redaction", "system"
 	return s.changeCaseEvent(ctx, caseID, change, redactCaseEventQuery, caseID, target)
 }
@@ -180,12 +182,12 @@ func (s *Store) RedactCaseEvent(ctx context.Context, caseID string, target id.Ev
 // EditCaseEvent replaces the text of the message with event id target,
 // if it is a text or notice from origin, and appends the change row (kind
 // edit), in one transaction. It reports whether anything changed.
-func (s *Store) EditCaseEvent(ctx context.Context, caseID string, target id.EventID, origin, body string, change CaseEvent) (bool, error) {
+func (s *Store) EditCaseEvent(ctx context.Context, caseID protocol.CaseID, target id.EventID, origin, body string, change CaseEvent) (bool, error) {
 	change.Kind, change.Origin = "edit", origin
 	return s.changeCaseEvent(ctx, caseID, change, editCaseEventQuery, caseID, target, body, change.TS.UnixMilli(), origin)
 }
 
-func (s *Store) changeCaseEvent(ctx context.Context, caseID string, change CaseEvent, query string, args ...any) (changed bool, err error) {
+func (s *Store) changeCaseEvent(ctx context.Context, caseID protocol.CaseID, change CaseEvent, query string, args ...any) (changed bool, err error) {
 	err = s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
 		var seen int
 		if err := s.DB.QueryRow(ctx, caseEventSeqQuery, caseID, change.EventID).Scan(&seen); err == nil {
@@ -212,7 +214,7 @@ func (s *Store) changeCaseEvent(ctx context.Context, caseID string, change CaseE
 
 // CaseEventsAfter returns up to limit events of the case with seq > after,
 // oldest first.
-func (s *Store) CaseEventsAfter(ctx context.Context, caseID string, after int64, limit int) ([]CaseEvent, error) {
+func (s *Store) CaseEventsAfter(ctx context.Context, caseID protocol.CaseID, after int64, limit int) ([]CaseEvent, error) {
 	rows, err := s.DB.Query(ctx, caseEventsAfterQuery, caseID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("failed to query case events: %w", err)
@@ -230,7 +232,7 @@ func (s *Store) CaseEventsAfter(ctx context.Context, caseID string, after int64,
 }
 
 // GetCaseEvent returns one event of the case, or nil.
-func (s *Store) GetCaseEvent(ctx context.Context, caseID string, seq int64) (*CaseEvent, error) {
+func (s *Store) GetCaseEvent(ctx context.Context, caseID protocol.CaseID, seq int64) (*CaseEvent, error) {
 	e, err := scanCaseEvent(s.DB.QueryRow(ctx, caseEventQuery, caseID, seq))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -240,7 +242,7 @@ func (s *Store) GetCaseEvent(ctx context.Context, caseID string, seq int64) (*Ca
 
 // LastCaseStatusEvent returns the status of the case's latest status
 // event, or "".
-func (s *Store) LastCaseStatusEvent(ctx context.Context, caseID string) (string, error) {
+func (s *Store) LastCaseStatusEvent(ctx context.Context, caseID protocol.CaseID) (string, error) {
 	var status string
 	err := s.DB.QueryRow(ctx, lastStatusQuery, caseID).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -275,7 +277,7 @@ const caseEventSeqQuery = `SELECT seq FROM case_event WHERE case_id = $1 AND eve
 
 // CaseEventSeq returns the timeline position of a room event, or 0 if the
 // event is not in the case's timeline.
-func (s *Store) CaseEventSeq(ctx context.Context, caseID string, evt id.EventID) (int64, error) {
+func (s *Store) CaseEventSeq(ctx context.Context, caseID protocol.CaseID, evt id.EventID) (int64, error) {
 	var seq int64
 	err := s.DB.QueryRow(ctx, caseEventSeqQuery, caseID, evt).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {

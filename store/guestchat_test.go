@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
 
@@ -63,7 +64,7 @@ func TestOneCasePerSession(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				c, err := s.CreateCase(ctx, store.NewCase{ID: uuid.NewString(), Department: "bauamt", Status: "queued",
+				c, err := s.CreateCase(ctx, store.NewCase{ID: protocol.CaseID(uuid.NewString()), Department: "bauamt", Status: "queued",
 					Ghost: id.UserID(fmt.Sprintf("@_rathaus_guest_%d:hs", i)), Actor: "citizen", Session: "sess",
 					Reference: func(y, n int) string { return fmt.Sprintf("BAU-%d-%05d", y, n) }})
 				mu.Lock()
@@ -94,8 +95,8 @@ func TestCaseTimeline(t *testing.T) {
 	eachDialect(t, func(t *testing.T, open func() *store.Store) {
 		ctx := context.Background()
 		s := open()
-		mk := func(dep, ghost string) *store.Case {
-			c, err := s.CreateCase(ctx, store.NewCase{ID: uuid.NewString(), Department: dep, Status: "queued",
+		mk := func(dep protocol.DepartmentID, ghost string) *store.Case {
+			c, err := s.CreateCase(ctx, store.NewCase{ID: protocol.CaseID(uuid.NewString()), Department: dep, Status: "queued",
 				Ghost: id.UserID(ghost), Actor: "citizen", Reference: func(y, n int) string { return fmt.Sprintf("%s-%d-%05d", dep, y, n) }})
 			require.NoError(t, err)
 			return c
@@ -156,14 +157,14 @@ func TestCaseEventChanges(t *testing.T) {
 	eachDialect(t, func(t *testing.T, open func() *store.Store) {
 		ctx := context.Background()
 		s := open()
-		c, err := s.CreateCase(ctx, store.NewCase{ID: uuid.NewString(), Department: "bau", Status: "queued",
+		c, err := s.CreateCase(ctx, store.NewCase{ID: protocol.CaseID(uuid.NewString()), Department: "bau", Status: "queued",
 			Ghost: "@g:hs", Actor: "citizen", Reference: func(y, n int) string { return fmt.Sprintf("BAU-%d-%05d", y, n) }})
 		require.NoError(t, err)
-		other, err := s.CreateCase(ctx, store.NewCase{ID: uuid.NewString(), Department: "bau", Status: "queued",
+		other, err := s.CreateCase(ctx, store.NewCase{ID: protocol.CaseID(uuid.NewString()), Department: "bau", Status: "queued",
 			Ghost: "@h:hs", Actor: "citizen", Reference: func(y, n int) string { return fmt.Sprintf("BAU-%d-%05d", y, n) }})
 		require.NoError(t, err)
 		now := time.Now().Truncate(time.Millisecond)
-		add := func(caseID string, e store.CaseEvent) {
+		add := func(caseID protocol.CaseID, e store.CaseEvent) {
 			e.CaseID, e.TS = caseID, now
 			_, err := s.AddCaseEvent(ctx, e)
 			require.NoError(t, err)

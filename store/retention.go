@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // Retention works on the citizen_case row: when a case ended, which cases
@@ -15,7 +17,7 @@ import (
 // store.
 
 // endedStatuses are the statuses a case rests in until it is purged.
-var endedStatuses = []string{"closed", "abandoned", "transferred"}
+var endedStatuses = []protocol.CaseStatus{protocol.CaseClosed, protocol.CaseAbandoned, protocol.CaseTransferred}
 
 const (
 	// endTimesOnStatus is the SET clause every status change carries
@@ -58,33 +60,33 @@ const (
 // IdleCases returns up to limit open cases (queued, active,
 // awaiting_citizen) whose citizen was last active before the cutoff,
 // oldest first. A case the citizen never wrote in counts from its opening.
-func (s *Store) IdleCases(ctx context.Context, before time.Time, limit int) ([]string, error) {
+func (s *Store) IdleCases(ctx context.Context, before time.Time, limit int) ([]protocol.CaseID, error) {
 	return s.caseIDs(ctx, idleCasesQuery, before.UnixMilli(), limit)
 }
 
 // ResolvedCases returns up to limit cases that have been resolved since
 // before the cutoff (now minus retention.close_resolved_after), longest
 // resolved first.
-func (s *Store) ResolvedCases(ctx context.Context, before time.Time, limit int) ([]string, error) {
+func (s *Store) ResolvedCases(ctx context.Context, before time.Time, limit int) ([]protocol.CaseID, error) {
 	return s.caseIDs(ctx, resolvedCasesQuery, before.UnixMilli(), limit)
 }
 
 // CasesDueForPurge returns up to limit ended cases (closed, abandoned,
 // transferred) that ended at or before endedBefore (now minus
 // retention.keep_closed), longest ended first.
-func (s *Store) CasesDueForPurge(ctx context.Context, endedBefore time.Time, limit int) ([]string, error) {
+func (s *Store) CasesDueForPurge(ctx context.Context, endedBefore time.Time, limit int) ([]protocol.CaseID, error) {
 	return s.caseIDs(ctx, purgeDueQuery, endedBefore.UnixMilli(), limit)
 }
 
-func (s *Store) caseIDs(ctx context.Context, query string, cutoff int64, limit int) ([]string, error) {
+func (s *Store) caseIDs(ctx context.Context, query string, cutoff int64, limit int) ([]protocol.CaseID, error) {
 	rows, err := s.DB.Query(ctx, query, cutoff, limit)
 	if err != nil {
 		return nil, fmt.Errorf("failed to query cases: %w", err)
 	}
 	defer rows.Close()
-	var out []string
+	var out []protocol.CaseID
 	for rows.Next() {
-		var caseID string
+		var caseID protocol.CaseID
 		if err = rows.Scan(&caseID); err != nil {
 			return nil, fmt.Errorf("failed to scan case id: %w", err)
 		}
@@ -95,7 +97,7 @@ func (s *Store) caseIDs(ctx context.Context, query string, cutoff int64, limit i
 
 // RetainClosedCase sets an ended case's retain_until to its end plus keep
 // and returns it; the zero time if the case has not ended.
-func (s *Store) RetainClosedCase(ctx context.Context, caseID string, keep time.Duration) (time.Time, error) {
+func (s *Store) RetainClosedCase(ctx context.Context, caseID protocol.CaseID, keep time.Duration) (time.Time, error) {
 	var until int64
 	err := s.DB.QueryRow(ctx, retainClosedQuery, caseID, keep.Milliseconds()).Scan(&until)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -118,7 +120,7 @@ type PurgeResult struct {
 // random ghost id, which the schema requires). from must be an ended
 // status (else ErrInvalidValue); if the case is no longer in it,
 // ErrConflict and nothing changes.
-func (s *Store) PurgeCase(ctx context.Context, caseID, from, actor string) (PurgeResult, error) {
+func (s *Store) PurgeCase(ctx context.Context, caseID protocol.CaseID, from protocol.CaseStatus, actor string) (PurgeResult, error) {
 	var res PurgeResult
 	if !slices.Contains(endedStatuses, from) {
 		return res, fmt.Errorf("%w: a %q case cannot be purged", ErrInvalidValue, from)
@@ -143,7 +145,7 @@ func (s *Store) PurgeCase(ctx context.Context, caseID, from, actor string) (Purg
 		if _, err = s.DB.Exec(ctx, purgeAssigneesQuery, caseID); err != nil {
 			return fmt.Errorf("failed to delete case assignees: %w", err)
 		}
-		if _, err = s.DB.Exec(ctx, insertTransitionQuery, caseID, from, "purged", "purge", actor, now); err != nil {
+		if _, err = s.DB.Exec(ctx, insertTransitionQuery, caseID, from, protocol.CasePurged, "purge", actor, now); err != nil {
 			return fmt.Errorf("failed to record case transition: %w", err)
 		}
 		return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
 
@@ -79,7 +80,8 @@ func TestIdleAndDueCases(t *testing.T) {
 		now := time.Now()
 		ago := func(d time.Duration) int64 { return now.Add(-d).UnixMilli() }
 		for _, tc := range []struct {
-			id, status                   string
+			id                           protocol.CaseID
+			status                       string
 			created, lastCitizen, closed int64 // 0: NULL (created: now)
 		}{
 			{id: "silent", status: "queued", created: ago(time.Hour)},
@@ -110,24 +112,24 @@ func TestIdleAndDueCases(t *testing.T) {
 
 		idle, err := s.IdleCases(ctx, now.Add(-10*time.Minute), 100)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"was-talking", "silent"}, idle, "oldest first; activity counts, not opening")
+		assert.Equal(t, []protocol.CaseID{"was-talking", "silent"}, idle, "oldest first; activity counts, not opening")
 		idle, err = s.IdleCases(ctx, now.Add(-10*time.Minute), 1)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"was-talking"}, idle, "limited")
+		assert.Equal(t, []protocol.CaseID{"was-talking"}, idle, "limited")
 
 		resolved, err := s.ResolvedCases(ctx, now.Add(-10*time.Minute), 100)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"resolved-long-ago", "resolved"}, resolved, "longest resolved first")
+		assert.Equal(t, []protocol.CaseID{"resolved-long-ago", "resolved"}, resolved, "longest resolved first")
 		resolved, err = s.ResolvedCases(ctx, now.Add(-10*time.Minute), 1)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"resolved-long-ago"}, resolved, "limited")
+		assert.Equal(t, []protocol.CaseID{"resolved-long-ago"}, resolved, "limited")
 
 		due, err := s.CasesDueForPurge(ctx, now.Add(-10*time.Minute), 100)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"abandoned-pre-v8", "closed-long-ago", "transferred"}, due)
+		assert.Equal(t, []protocol.CaseID{"abandoned-pre-v8", "closed-long-ago", "transferred"}, due)
 		due, err = s.CasesDueForPurge(ctx, now.Add(-45*time.Minute), 100)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"abandoned-pre-v8", "closed-long-ago"}, due)
+		assert.Equal(t, []protocol.CaseID{"abandoned-pre-v8", "closed-long-ago"}, due)
 	})
 }
 
@@ -137,7 +139,7 @@ func TestPurgeCase(t *testing.T) {
 	eachDialect(t, func(t *testing.T, open func() *store.Store) {
 		ctx := context.Background()
 		s := open()
-		for _, caseID := range []string{"gone", "kept"} {
+		for _, caseID := range []protocol.CaseID{"gone", "kept"} {
 			_, err := newCase(s, ctx, caseID, "BAU")
 			require.NoError(t, err)
 			require.NoError(t, s.SetCaseRoom(ctx, caseID, id.RoomID("!"+caseID+":hs")))
@@ -148,7 +150,7 @@ func TestPurgeCase(t *testing.T) {
 			require.NoError(t, err)
 			for i, body := range []string{"Mein Bauantrag", "Danke"} {
 				_, err = s.DB.Exec(ctx, `INSERT INTO case_event (case_id, event_id, kind, origin, body, ts)
-					VALUES ($1, $2, 'text', 'citizen', $3, $4)`, caseID, "$"+caseID+string(rune('a'+i)), body, i)
+					VALUES ($1, $2, 'text', 'citizen', $3, $4)`, caseID, "$"+caseID.String()+string(rune('a'+i)), body, i)
 				require.NoError(t, err)
 			}
 		}
@@ -170,14 +172,14 @@ func TestPurgeCase(t *testing.T) {
 		got, err := s.GetCase(ctx, "gone")
 		require.NoError(t, err)
 		require.NotNil(t, got)
-		assert.Equal(t, "purged", got.Status)
+		assert.Equal(t, protocol.CasePurged, got.Status)
 		assert.Equal(t, before.Reference, got.Reference)
-		assert.Equal(t, "BAU", got.Department)
+		assert.Equal(t, protocol.DepartmentID("BAU"), got.Department)
 		assert.Equal(t, before.CreatedAt, got.CreatedAt)
 		assert.Empty(t, got.RoomID, "the room is forgotten")
 		rooms, err := s.CaseRooms(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, map[id.RoomID]string{"!kept:hs": "kept"}, rooms, "a purged case has no room any more")
+		assert.Equal(t, map[id.RoomID]protocol.CaseID{"!kept:hs": "kept"}, rooms, "a purged case has no room any more")
 		assignees, err := s.CaseAssignees(ctx, "gone")
 		require.NoError(t, err)
 		assert.Empty(t, assignees)
@@ -186,12 +188,12 @@ func TestPurgeCase(t *testing.T) {
 		last := history[len(history)-1]
 		assert.Equal(t, store.CaseTransition{From: "closed", To: "purged", Action: "purge", Actor: "@rathaus:hs", At: last.At}, last)
 
-		count := func(query, caseID string) int {
+		count := func(query string, caseID protocol.CaseID) int {
 			var n int
 			require.NoError(t, s.DB.QueryRow(ctx, query, caseID).Scan(&n))
 			return n
 		}
-		for caseID, want := range map[string][2]int{"gone": {0, 0}, "kept": {2, 1}} {
+		for caseID, want := range map[protocol.CaseID][2]int{"gone": {0, 0}, "kept": {2, 1}} {
 			assert.Equal(t, want[0], count(`SELECT COUNT(*) FROM case_event WHERE case_id = $1`, caseID), caseID)
 			assert.Equal(t, want[1], count(`SELECT COUNT(*) FROM guest_session WHERE case_id = $1`, caseID), caseID)
 		}

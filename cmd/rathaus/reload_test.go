@@ -12,6 +12,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/rathaus-de/rathaus/internal/guestclient"
 	"github.com/rathaus-de/rathaus/internal/tesths"
 )
 
@@ -65,4 +66,56 @@ func TestSIGHUPReloadsDepartments(t *testing.T) {
 	setup.editConfig(t, "name: Bauamt\n    services: [\"123\"]", "name: Bauordnungsamt")
 	require.NoError(t, setup.proc.cmd.Process.Signal(syscall.SIGHUP))
 	tesths.WaitFor(t, 30*time.Second, "the renamed staff room", nameIs("Bauordnungsamt – Team"))
+}
+
+// TestSIGHUPReachesGuestChatIdleDeadline: a retention period changed by
+// SIGHUP is what the citizen's page is told at once, both the idle
+// period (info) and the case's own deadline (abandon_at) — not the period
+// rathaus started with.
+func TestSIGHUPReachesGuestChatIdleDeadline(t *testing.T) {
+	g := startGuestSetup(t, guestOptions{Extra: "retention:\n  abandon_after: 1h\n"})
+	ctx := context.Background()
+	citizen := guestclient.New(g.base)
+	_, err := citizen.StartSession(ctx)
+	require.NoError(t, err)
+	c, err := citizen.OpenCase(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Wie lange warte ich?", TxnID: "question-0001"})
+	require.NoError(t, err)
+
+	// idle returns the idle period the page is told and how far the
+	// case's deadline lies after its last activity.
+	idle := func() (period, deadline time.Duration) {
+		var info struct {
+			Idle struct {
+				AbandonAfterSeconds int64 `json:"abandon_after_seconds"`
+			} `json:"idle"`
+		}
+		resp, err := citizen.Get(ctx, "info?department=bauamt")
+		require.NoError(t, err)
+		require.NoError(t, resp.JSON(&info))
+		var view struct {
+			CreatedAt     time.Time  `json:"created_at"`
+			LastCitizenAt *time.Time `json:"last_citizen_at"`
+			AbandonAt     time.Time  `json:"abandon_at"`
+		}
+		resp, err = citizen.Get(ctx, "cases/"+c.ID)
+		require.NoError(t, err)
+		require.NoError(t, resp.JSON(&view))
+		last := view.CreatedAt
+		if view.LastCitizenAt != nil && view.LastCitizenAt.After(last) {
+			last = *view.LastCitizenAt
+		}
+		return time.Duration(info.Idle.AbandonAfterSeconds) * time.Second, view.AbandonAt.Sub(last).Round(time.Second)
+	}
+	period, deadline := idle()
+	require.Equal(t, time.Hour, period)
+	require.Equal(t, time.Hour, deadline)
+
+	g.editConfig(t, "abandon_after: 1h", "abandon_after: 2h")
+	require.NoError(t, g.proc.cmd.Process.Signal(syscall.SIGHUP))
+	tesths.WaitFor(t, 30*time.Second, "the guest chat to use the reloaded abandon_after", func() error {
+		if period, deadline := idle(); period != 2*time.Hour || deadline != 2*time.Hour {
+			return fmt.Errorf("the page is told %s, the case's deadline is %s after its last activity", period, deadline)
+		}
+		return nil
+	})
 }

@@ -2,104 +2,87 @@ package guestchat
 
 import (
 	"context"
-	"errors"
 	"io"
 	"time"
 
 	"maunium.net/go/mautrix/id"
 
-	"github.com/rathaus-de/rathaus/store"
+	"github.com/rathaus-de/rathaus/cases"
+	"github.com/rathaus-de/rathaus/departments"
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
-// Backend is what the guest chat needs from the rest of rathaus: the
-// departments, and acting in the case room as the citizen's ghost. The
-// bridge implements it; this package never imports the bridge.
-type Backend interface {
-	// Department returns a department by id with its current
-	// availability.
-	Department(id string) (Department, bool)
-	// DepartmentForService returns the department handling a LeiKa service.
-	DepartmentForService(key string) (string, bool)
-	// Authority describes the authority.
-	Authority() Authority
-	// OpenCase opens the session's case, or returns the case the session
-	// already has (created false). It is safe to call again with the same
-	// request after an error: nothing is done twice.
-	OpenCase(ctx context.Context, req OpenRequest) (c *store.Case, created bool, err error)
-	// SendMessage sends the citizen's text into the case room once per
-	// txnID.
-	SendMessage(ctx context.Context, c *store.Case, txnID, body string) error
-	// SendAttachment uploads a file as the ghost and sends it once per
-	// txnID.
-	SendAttachment(ctx context.Context, c *store.Case, txnID string, a Attachment) error
-	// CloseCase ends the case on the citizen's behalf.
-	CloseCase(ctx context.Context, c *store.Case) error
-	// Typing tells the room that the citizen is (not) typing.
-	Typing(ctx context.Context, c *store.Case, typing bool) error
-	// MarkRead sends the ghost's read receipt for an event.
-	MarkRead(ctx context.Context, c *store.Case, evt id.EventID) error
-	// Media downloads a file of the case room from the homeserver.
+// What the guest chat needs from the rest of rathaus, declared here and
+// wired in internal/app: the departments (Directory), the citizen's case
+// (Cases) and its own sessions (Sessions). It names the capabilities'
+// types, never the database's rows.
+
+// Directory tells the guest chat about the authority and its departments.
+// *departments.Service implements it.
+type Directory interface {
+	// Department is called for every page and case view: a department of
+	// the running config, open or not right now.
+	Department(id protocol.DepartmentID) (departments.Department, bool)
+	// DepartmentForService is called for /chat?service=<LeiKa key>.
+	DepartmentForService(leika string) (departments.Department, bool)
+	// Authority is called for the page's title and privacy notice.
+	Authority() departments.Authority
+}
+
+// Cases is the citizen's case: reading it, following it and acting in it
+// as the citizen. *cases.Service implements it.
+type Cases interface {
+	// OpenForCitizen is called by POST cases: it opens the session's case
+	// or returns the one it has (created false); safe to call again after
+	// an error.
+	OpenForCitizen(ctx context.Context, req cases.CitizenOpen) (c *cases.Case, created bool, err error)
+	// Case is called by every request about a case; nil if there is none.
+	Case(ctx context.Context, caseID protocol.CaseID) (*cases.Case, error)
+	// QueuePosition is called for a queued case's view and stream.
+	QueuePosition(ctx context.Context, caseID protocol.CaseID) (int, error)
+	// Timeline and TimelineEntry are called by the stream, the transcript,
+	// media downloads and read markers.
+	Timeline(ctx context.Context, caseID protocol.CaseID, after int64, limit int) ([]cases.TimelineEntry, error)
+	TimelineEntry(ctx context.Context, caseID protocol.CaseID, seq int64) (*cases.TimelineEntry, error)
+	// TouchCitizen is called when the citizen says they are still there.
+	TouchCitizen(ctx context.Context, caseID protocol.CaseID, at time.Time) error
+	// SendCitizenMessage and SendCitizenFile send once per txnID;
+	// cases.ErrCaseNotOpen if the case has ended.
+	SendCitizenMessage(ctx context.Context, c *cases.Case, txnID, body string) error
+	SendCitizenFile(ctx context.Context, c *cases.Case, txnID string, f cases.File) error
+	// CloseByCitizen ends the case on the citizen's behalf.
+	CloseByCitizen(ctx context.Context, c *cases.Case) error
+	// CitizenTyping and CitizenRead pass the citizen's typing and read
+	// marker to the room.
+	CitizenTyping(ctx context.Context, c *cases.Case, typing bool) error
+	CitizenRead(ctx context.Context, c *cases.Case, evt id.EventID) error
+	// Media downloads a file of a case room.
 	Media(ctx context.Context, uri id.ContentURIString) (io.ReadCloser, error)
+	// Subscribe is called once by New; the guest chat follows every case's
+	// updates until Close.
+	Subscribe(fn func(cases.Update)) (unsubscribe func())
 }
 
-// Store is the part of the database the guest chat uses. *store.Store
-// implements it.
-type Store interface {
-	CreateGuestSession(ctx context.Context, tokenHash string, expires time.Time) error
-	GetGuestSession(ctx context.Context, tokenHash string) (*store.GuestSession, error)
-	TouchGuestSession(ctx context.Context, tokenHash string, expires time.Time) error
-	DeleteGuestSession(ctx context.Context, tokenHash string) error
-	GetCase(ctx context.Context, caseID string) (*store.Case, error)
-	TouchCitizen(ctx context.Context, caseID string, at time.Time) error
-	QueuePosition(ctx context.Context, caseID string) (int, error)
-	CaseEventsAfter(ctx context.Context, caseID string, after int64, limit int) ([]store.CaseEvent, error)
-	GetCaseEvent(ctx context.Context, caseID string, seq int64) (*store.CaseEvent, error)
-	MarkSpent(ctx context.Context, id string, expiresAt time.Time) (bool, error)
+// Session is one browser session. The guest chat never stores the
+// cookie's token, only its hash.
+type Session struct {
+	TokenHash string
+	// CaseID is "" until the session opened a case.
+	CaseID protocol.CaseID
+	// LastSeen is the last time the session's expiry moved on.
+	LastSeen  time.Time
+	ExpiresAt time.Time
 }
 
-var _ Store = (*store.Store)(nil)
-
-// Department is what citizens see of a department.
-type Department struct {
-	ID, Name, Description string
-	// Open is whether the department is within its office hours now.
-	Open bool
-	// NextOpening is when it opens next if closed; zero if open or unknown.
-	NextOpening time.Time
-	// OfficeHours summarises the weekly hours in words.
-	OfficeHours string
+// Sessions keeps the guest chat's sessions.
+type Sessions interface {
+	// CreateSession is called by POST session.
+	CreateSession(ctx context.Context, tokenHash string, expires time.Time) error
+	// Session is called by every request with a cookie; nil if the session
+	// is unknown or expired.
+	Session(ctx context.Context, tokenHash string) (*Session, error)
+	// TouchSession moves a session's expiry on, at most once a minute.
+	TouchSession(ctx context.Context, tokenHash string, expires time.Time) error
+	// DeleteSession ends a session ("Sitzung beenden", a new session).
+	DeleteSession(ctx context.Context, tokenHash string) error
 }
-
-// Authority is what citizens see of the authority.
-type Authority struct {
-	Name, PrivacyURL, ContactURL string
-}
-
-// OpenRequest is a citizen's request to open a case.
-type OpenRequest struct {
-	// SessionHash binds the case to the session: one case per session.
-	SessionHash string
-	Department  string
-	// Service is the LeiKa key the citizen came from, or "".
-	Service string
-	// Name is the citizen's chosen name, or "".
-	Name string
-	// Question becomes the first message of the case room.
-	Question string
-	// TxnID is the client's id for the question.
-	TxnID string
-}
-
-// Attachment is a file a citizen sends.
-type Attachment struct {
-	Name, Type string
-	Data       []byte
-}
-
-// ErrCaseNotOpen is returned by the Backend when the case can no longer be
-// written to.
-var ErrCaseNotOpen = errors.New("case is not open")
-
-// ErrUnknownDepartment is returned by OpenCase for a department that does
-// not exist (any more).
-var ErrUnknownDepartment = errors.New("unknown department")

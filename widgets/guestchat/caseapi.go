@@ -10,17 +10,18 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rathaus-de/rathaus/cases"
+	"github.com/rathaus-de/rathaus/departments"
 	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
 	"github.com/rathaus-de/rathaus/protocol"
-	"github.com/rathaus-de/rathaus/store"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/pow"
 )
 
-func (s *Server) caseView(ctx context.Context, c *store.Case) *caseJSON {
-	v := &caseJSON{ID: c.ID, Reference: c.Reference, Status: c.Status, Open: protocol.CaseStatus(c.Status).Open(),
-		Department: departmentRef{ID: c.Department, Name: c.Department}, CreatedAt: c.CreatedAt.UTC()}
-	if d, ok := s.backend.Department(c.Department); ok {
+func (s *Server) caseView(ctx context.Context, c *cases.Case) *caseJSON {
+	v := &caseJSON{ID: c.ID, Reference: c.Reference, Status: c.Status, Open: c.Status.Open(),
+		Department: departmentRef{ID: c.Department, Name: c.Department.String()}, CreatedAt: c.CreatedAt.UTC()}
+	if d, ok := s.dir.Department(c.Department); ok {
 		v.Department.Name = d.Name
 	}
 	if !c.LastCitizenAt.IsZero() {
@@ -31,21 +32,18 @@ func (s *Server) caseView(ctx context.Context, c *store.Case) *caseJSON {
 		t := s.abandonAt(c)
 		v.AbandonAt = &t
 	}
-	if c.Status == "queued" {
-		if pos, err := s.store.QueuePosition(ctx, c.ID); err == nil {
+	if c.Status == protocol.CaseQueued {
+		if pos, err := s.cases.QueuePosition(ctx, c.ID); err == nil {
 			v.QueuePosition = pos
 		}
 	}
 	return v
 }
 
-// abandonAt is when an open case will be abandoned without activity.
-func (s *Server) abandonAt(c *store.Case) time.Time {
-	last := c.CreatedAt
-	if c.LastCitizenAt.After(last) {
-		last = c.LastCitizenAt
-	}
-	return last.Add(s.retention.AbandonAfter).UTC()
+// abandonAt is when an open case will be abandoned without activity, by
+// the running config's retention.abandon_after.
+func (s *Server) abandonAt(c *cases.Case) time.Time {
+	return c.AbandonAt(s.config().Retention.AbandonAfter).UTC()
 }
 
 func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +57,7 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	req := OpenRequest{SessionHash: gs.TokenHash, Department: body.Department, Service: body.Service,
+	req := cases.CitizenOpen{Session: gs.TokenHash, Department: body.Department, Service: body.Service,
 		Name: strings.TrimSpace(body.Name), Question: strings.TrimSpace(body.Question), TxnID: body.TxnID}
 	if gs.CaseID == "" {
 		if apiErr := s.checkOpen(ctx, r, &req, body); apiErr != nil {
@@ -67,9 +65,9 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c, created, err := s.backend.OpenCase(ctx, req)
+	c, created, err := s.cases.OpenForCitizen(ctx, req)
 	switch {
-	case errors.Is(err, ErrUnknownDepartment):
+	case errors.Is(err, departments.ErrUnknownDepartment):
 		httpapi.WriteError(w, httpapi.ErrNotFound)
 		return
 	case err != nil:
@@ -86,11 +84,13 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkOpen validates a request for a new case and redeems its challenge.
-func (s *Server) checkOpen(ctx context.Context, r *http.Request, req *OpenRequest, body openCaseBody) *httpapi.Error {
+func (s *Server) checkOpen(ctx context.Context, r *http.Request, req *cases.CitizenOpen, body openCaseBody) *httpapi.Error {
 	if req.Department == "" && req.Service != "" {
-		req.Department, _ = s.backend.DepartmentForService(req.Service)
+		if d, ok := s.dir.DepartmentForService(req.Service); ok {
+			req.Department = d.ID
+		}
 	}
-	if _, ok := s.backend.Department(req.Department); !ok {
+	if _, ok := s.dir.Department(req.Department); !ok {
 		return httpapi.ErrNotFound
 	}
 	if !txnIDRegex.MatchString(req.TxnID) {
@@ -98,7 +98,7 @@ func (s *Server) checkOpen(ctx context.Context, r *http.Request, req *OpenReques
 	}
 	if req.Question == "" {
 		return httpapi.BadRequest("question is required")
-	} else if utf8.RuneCountInString(req.Question) > s.cfg.MaxMessageLength {
+	} else if utf8.RuneCountInString(req.Question) > s.config().GuestChat.MaxMessageLength {
 		return httpapi.NewError(http.StatusRequestEntityTooLarge, codeTooLong, "the question is too long")
 	}
 	if utf8.RuneCountInString(req.Name) > 64 {
@@ -123,22 +123,22 @@ func (s *Server) checkOpen(ctx context.Context, r *http.Request, req *OpenReques
 	}
 }
 
-func (s *Server) getCase(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
+func (s *Server) getCase(w http.ResponseWriter, r *http.Request, _ *Session, c *cases.Case) {
 	httpapi.WriteJSON(w, http.StatusOK, s.caseView(r.Context(), c))
 }
 
-func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
+func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, _ *Session, c *cases.Case) {
 	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &emptyRequest{}); apiErr != nil {
 		httpapi.WriteError(w, apiErr)
 		return
 	}
-	if protocol.CaseStatus(c.Status).Open() {
-		if err := s.backend.CloseCase(r.Context(), c); err != nil && !errors.Is(err, ErrCaseNotOpen) {
+	if c.Status.Open() {
+		if err := s.cases.CloseByCitizen(r.Context(), c); err != nil && !errors.Is(err, cases.ErrCaseNotOpen) {
 			s.unavailable(w, r, err)
 			return
 		}
 	}
-	c, err := s.store.GetCase(r.Context(), c.ID)
+	c, err := s.cases.Case(r.Context(), c.ID)
 	if err != nil || c == nil {
 		s.internal(w, r, err)
 		return

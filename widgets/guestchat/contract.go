@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/httpapi"
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // routes registers the API and the page. The API's paths, methods and
@@ -59,21 +61,21 @@ type sessionJSON struct {
 
 // caseJSON is a case as the page sees it.
 type caseJSON struct {
-	ID            string        `json:"id"`
-	Reference     string        `json:"reference"`
-	Department    departmentRef `json:"department"`
-	Status        string        `json:"status"`
-	Open          bool          `json:"open"`
-	QueuePosition int           `json:"queue_position,omitempty"`
-	CreatedAt     time.Time     `json:"created_at"`
-	LastCitizenAt *time.Time    `json:"last_citizen_at,omitempty"`
-	AbandonAt     *time.Time    `json:"abandon_at,omitempty"`
+	ID            protocol.CaseID     `json:"id"`
+	Reference     string              `json:"reference"`
+	Department    departmentRef       `json:"department"`
+	Status        protocol.CaseStatus `json:"status"`
+	Open          bool                `json:"open"`
+	QueuePosition int                 `json:"queue_position,omitempty"`
+	CreatedAt     time.Time           `json:"created_at"`
+	LastCitizenAt *time.Time          `json:"last_citizen_at,omitempty"`
+	AbandonAt     *time.Time          `json:"abandon_at,omitempty"`
 }
 
 // departmentRef names a case's department.
 type departmentRef struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID   protocol.DepartmentID `json:"id"`
+	Name string                `json:"name"`
 }
 
 // infoJSON answers GET info: what the entry form shows.
@@ -84,12 +86,12 @@ type infoJSON struct {
 		ContactURL string `json:"contact_url,omitempty"`
 	} `json:"authority"`
 	Department struct {
-		ID          string     `json:"id"`
-		Name        string     `json:"name"`
-		Description string     `json:"description,omitempty"`
-		Open        bool       `json:"open"`
-		NextOpening *time.Time `json:"next_opening,omitempty"`
-		OfficeHours string     `json:"office_hours,omitempty"`
+		ID          protocol.DepartmentID `json:"id"`
+		Name        string                `json:"name"`
+		Description string                `json:"description,omitempty"`
+		Open        bool                  `json:"open"`
+		NextOpening *time.Time            `json:"next_opening,omitempty"`
+		OfficeHours string                `json:"office_hours,omitempty"`
 	} `json:"department"`
 	Limits struct {
 		MaxMessageLength   int      `json:"max_message_length"`
@@ -120,11 +122,11 @@ type challengeJSON struct {
 
 // openCaseBody is the body of POST cases.
 type openCaseBody struct {
-	Department string `json:"department"`
-	Service    string `json:"service"`
-	Name       string `json:"name"`
-	Question   string `json:"question"`
-	TxnID      string `json:"txn_id"`
+	Department protocol.DepartmentID `json:"department"`
+	Service    string                `json:"service"`
+	Name       string                `json:"name"`
+	Question   string                `json:"question"`
+	TxnID      string                `json:"txn_id"`
 	Pow        struct {
 		Token string `json:"token"`
 		Nonce string `json:"nonce"`
@@ -158,8 +160,8 @@ type readRequest struct {
 // messageJSON is a "message" event, and the message inside an "update".
 type messageJSON struct {
 	Seq        int64           `json:"seq"`
-	From       string          `json:"from"`
-	Kind       string          `json:"kind"`
+	From       cases.Origin    `json:"from"`
+	Kind       cases.EntryKind `json:"kind"`
 	Body       string          `json:"body"`
 	TxnID      string          `json:"txn_id,omitempty"`
 	Attachment *attachmentJSON `json:"attachment,omitempty"`
@@ -186,10 +188,10 @@ type attachmentJSON struct {
 
 // statusEventJSON is a "status" event: the case's status changed.
 type statusEventJSON struct {
-	Open   bool      `json:"open"`
-	Seq    int64     `json:"seq"`
-	Status string    `json:"status"`
-	TS     time.Time `json:"ts"`
+	Open   bool                `json:"open"`
+	Seq    int64               `json:"seq"`
+	Status protocol.CaseStatus `json:"status"`
+	TS     time.Time           `json:"ts"`
 }
 
 // staffJoinedEventJSON is a "staff_joined" event: staff (named only as the

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rathaus-de/rathaus/store"
+	"github.com/rathaus-de/rathaus/cases"
 )
 
 // The answers and events that were written from maps are structs now; each
@@ -48,16 +48,16 @@ func TestStoredEventsOnTheStream(t *testing.T) {
 	s := newTestServer(t, "https://chat.stadt.example")
 	ts := time.Date(2026, 11, 23, 8, 0, 0, 0, time.FixedZone("CET", 3600))
 	for _, tc := range []struct {
-		event      store.CaseEvent
+		event      cases.TimelineEntry
 		name, json string
 	}{
-		{event: store.CaseEvent{Seq: 13, Kind: "status", Body: "awaiting_citizen", TS: ts}, name: "status",
+		{event: cases.TimelineEntry{Seq: 13, Kind: "status", Body: "awaiting_citizen", TS: ts}, name: "status",
 			json: `{"open":true,"seq":13,"status":"awaiting_citizen","ts":"2026-11-23T07:00:00Z"}`},
-		{event: store.CaseEvent{Seq: 14, Kind: "status", Body: "closed", TS: ts}, name: "status",
+		{event: cases.TimelineEntry{Seq: 14, Kind: "status", Body: "closed", TS: ts}, name: "status",
 			json: `{"open":false,"seq":14,"status":"closed","ts":"2026-11-23T07:00:00Z"}`},
-		{event: store.CaseEvent{Seq: 15, Kind: "staff_joined", Body: "Bauamt", TS: ts}, name: "staff_joined",
+		{event: cases.TimelineEntry{Seq: 15, Kind: "staff_joined", Body: "Bauamt", TS: ts}, name: "staff_joined",
 			json: `{"seq":15,"team":"Bauamt","ts":"2026-11-23T07:00:00Z"}`},
-		{event: store.CaseEvent{Seq: 16, Kind: "text", Origin: "citizen", Body: "Hallo", TxnID: "w01234567", TS: ts}, name: "message",
+		{event: cases.TimelineEntry{Seq: 16, Kind: "text", Origin: "citizen", Body: "Hallo", TxnID: "w01234567", TS: ts}, name: "message",
 			json: `{"seq":16,"from":"citizen","kind":"text","body":"Hallo","txn_id":"w01234567","ts":"2026-11-23T07:00:00Z"}`},
 	} {
 		name, data, err := s.eventJSON(context.Background(), "case-1", tc.event)

@@ -1,6 +1,7 @@
 package guestchat
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/rs/zerolog"
@@ -60,3 +61,7 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) 
 	zerolog.Ctx(r.Context()).Warn().Err(err).Str("path", r.Pattern).Msg("Guest chat request could not reach the homeserver")
 	httpapi.WriteError(w, errUnavailable)
 }
+
+// ErrMissingOption is returned by New when a required option is unset. It
+// is a programming error.
+var ErrMissingOption = errors.New("guestchat: missing required option")

@@ -3,13 +3,15 @@ package guestchat
 import (
 	"sync"
 	"time"
+
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // hub wakes the live streams of a case when something happened, and keeps
 // the case's ephemeral state (typing, read marker), which is not stored.
 type hub struct {
 	mu     sync.Mutex
-	topics map[string]*topic
+	topics map[protocol.CaseID]*topic
 }
 
 type topic struct {
@@ -18,10 +20,10 @@ type topic struct {
 	readSeq     int64
 }
 
-func newHub() *hub { return &hub{topics: make(map[string]*topic)} }
+func newHub() *hub { return &hub{topics: make(map[protocol.CaseID]*topic)} }
 
 // topic returns the case's topic; the caller holds mu.
-func (h *hub) topic(caseID string) *topic {
+func (h *hub) topic(caseID protocol.CaseID) *topic {
 	t := h.topics[caseID]
 	if t == nil {
 		t = &topic{subs: make(map[chan struct{}]struct{})}
@@ -32,7 +34,7 @@ func (h *hub) topic(caseID string) *topic {
 
 // subscribe returns a channel that receives a value (coalesced) whenever
 // the case changes, and a function to unsubscribe.
-func (h *hub) subscribe(caseID string) (<-chan struct{}, func()) {
+func (h *hub) subscribe(caseID protocol.CaseID) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	h.mu.Lock()
 	h.topic(caseID).subs[ch] = struct{}{}
@@ -50,7 +52,7 @@ func (h *hub) subscribe(caseID string) (<-chan struct{}, func()) {
 }
 
 // notify wakes every stream of the case.
-func (h *hub) notify(caseID string) {
+func (h *hub) notify(caseID protocol.CaseID) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	t := h.topics[caseID]
@@ -67,7 +69,7 @@ func (h *hub) notify(caseID string) {
 
 // setTyping records that staff type in the case until `until` (zero: not
 // typing).
-func (h *hub) setTyping(caseID string, until time.Time) {
+func (h *hub) setTyping(caseID protocol.CaseID, until time.Time) {
 	h.mu.Lock()
 	h.topic(caseID).typingUntil = until
 	h.mu.Unlock()
@@ -75,7 +77,7 @@ func (h *hub) setTyping(caseID string, until time.Time) {
 }
 
 // setRead records staff's read marker.
-func (h *hub) setRead(caseID string, seq int64) {
+func (h *hub) setRead(caseID protocol.CaseID, seq int64) {
 	h.mu.Lock()
 	t := h.topic(caseID)
 	changed := seq > t.readSeq
@@ -89,7 +91,7 @@ func (h *hub) setRead(caseID string, seq int64) {
 }
 
 // ephemeral returns the case's current typing and read state.
-func (h *hub) ephemeral(caseID string, now time.Time) (typing bool, readSeq int64) {
+func (h *hub) ephemeral(caseID protocol.CaseID, now time.Time) (typing bool, readSeq int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	t := h.topics[caseID]

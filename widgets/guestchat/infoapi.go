@@ -3,20 +3,20 @@ package guestchat
 import (
 	"net/http"
 
+	"github.com/rathaus-de/rathaus/departments"
 	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // departmentOf resolves ?department= or ?service=.
-func (s *Server) departmentOf(q interface{ Get(string) string }) (Department, bool) {
-	id := q.Get("department")
-	if id == "" && q.Get("service") != "" {
-		id, _ = s.backend.DepartmentForService(q.Get("service"))
+func (s *Server) departmentOf(q interface{ Get(string) string }) (departments.Department, bool) {
+	if id := q.Get("department"); id != "" {
+		return s.dir.Department(protocol.DepartmentID(id))
+	} else if service := q.Get("service"); service != "" {
+		return s.dir.DepartmentForService(service)
 	}
-	if id == "" {
-		return Department{}, false
-	}
-	return s.backend.Department(id)
+	return departments.Department{}, false
 }
 
 func (s *Server) info(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +26,7 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out infoJSON
-	a := s.backend.Authority()
+	a := s.dir.Authority()
 	out.Authority.Name, out.Authority.PrivacyURL, out.Authority.ContactURL = a.Name, a.PrivacyURL, a.ContactURL
 	out.Department.ID, out.Department.Name, out.Department.Description = d.ID, d.Name, d.Description
 	out.Department.Open, out.Department.OfficeHours = d.Open, d.OfficeHours
@@ -34,11 +34,12 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 		t := d.NextOpening
 		out.Department.NextOpening = &t
 	}
-	out.Limits.MaxMessageLength = s.cfg.MaxMessageLength
-	out.Limits.MaxAttachmentBytes = s.cfg.MaxAttachmentBytes
-	out.Limits.AttachmentTypes = s.cfg.AttachmentTypes
-	out.Idle.AbandonAfterSeconds = int64(s.retention.AbandonAfter.Seconds())
-	out.Idle.WarnBeforeSeconds = int64(s.retention.IdleWarning.Seconds())
+	cfg := s.config()
+	out.Limits.MaxMessageLength = cfg.GuestChat.MaxMessageLength
+	out.Limits.MaxAttachmentBytes = cfg.GuestChat.MaxAttachmentBytes
+	out.Limits.AttachmentTypes = cfg.GuestChat.AttachmentTypes
+	out.Idle.AbandonAfterSeconds = int64(cfg.Retention.AbandonAfter.Seconds())
+	out.Idle.WarnBeforeSeconds = int64(cfg.Retention.IdleWarning.Seconds())
 	httpapi.WriteJSON(w, http.StatusOK, out)
 }
 

@@ -18,13 +18,13 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/internal/app"
 	"github.com/rathaus-de/rathaus/internal/app/apptest"
 	"github.com/rathaus-de/rathaus/internal/guestclient"
 	"github.com/rathaus-de/rathaus/internal/tesths"
 	"github.com/rathaus-de/rathaus/protocol"
-	"github.com/rathaus-de/rathaus/store"
 )
 
 // guestEnv is rathaus with the guest chat on a free loopback port, one
@@ -89,7 +89,7 @@ type claimedCase struct {
 	citizen *guestclient.Client
 	c       *guestclient.Case
 	stream  *guestclient.Stream
-	stored  *store.Case
+	stored  *cases.Case
 	// question is the stream's event of the citizen's question.
 	question guestclient.Event
 }
@@ -106,7 +106,7 @@ func (ge *guestEnv) openClaimedCase(t *testing.T, question string) *claimedCase 
 	require.NoError(t, err)
 	t.Cleanup(cc.stream.Close)
 	cc.question = nextMessage(t, cc.stream, "citizen", question)
-	cc.stored, err = ge.App.Store().GetCase(ctx, cc.c.ID)
+	cc.stored, err = ge.App.Cases().Case(ctx, protocol.CaseID(cc.c.ID))
 	require.NoError(t, err)
 	ge.claim(t, cc.c.Reference, cc.stored.RoomID)
 	return cc
@@ -193,7 +193,7 @@ func TestGuestChatConversation(t *testing.T) {
 	q := nextMessage(t, stream, "citizen", "Wie stelle ich einen Bauantrag?")
 	assert.Equal(t, "question-0001", q.Data["txn_id"])
 
-	stored, err := ge.App.Store().GetCase(ctx, c.ID)
+	stored, err := ge.App.Cases().Case(ctx, protocol.CaseID(c.ID))
 	require.NoError(t, err)
 	ge.claim(t, c.Reference, stored.RoomID)
 	waitAll(t, stream, map[string]func(guestclient.Event) bool{
@@ -214,7 +214,7 @@ func TestGuestChatConversation(t *testing.T) {
 	require.NoError(t, err)
 	_, err = stream.Next(30*time.Second, func(e guestclient.Event) bool { return e.Name == "typing" && e.Data["typing"] == false })
 	require.NoError(t, err)
-	qEvent, err := ge.App.Store().CaseEventsAfter(ctx, c.ID, q.ID-1, 1)
+	qEvent, err := ge.App.Cases().Timeline(ctx, protocol.CaseID(c.ID), q.ID-1, 1)
 	require.NoError(t, err)
 	require.NoError(t, ge.anna.Cli.MarkRead(ctx, stored.RoomID, qEvent[0].EventID))
 	_, err = stream.Next(30*time.Second, func(e guestclient.Event) bool { return e.Name == "read" && e.Data["seq"] == float64(q.ID) })
@@ -242,9 +242,9 @@ func TestGuestChatConversation(t *testing.T) {
 		assert.Empty(t, msg.FormattedBody)
 	}
 	assert.Equal(t, `<script>alert("x")</script> javascript:alert(1)`, ghostMsgs[2].Content.AsMessage().Body)
-	got, err := ge.App.Store().GetCase(ctx, c.ID)
+	got, err := ge.App.Cases().Case(ctx, protocol.CaseID(c.ID))
 	require.NoError(t, err)
-	assert.Equal(t, "active", got.Status, "the citizen's \"!rathaus close\" closed nothing")
+	assert.Equal(t, protocol.CaseActive, got.Status, "the citizen's \"!rathaus close\" closed nothing")
 	for _, m := range roomMessages(t, ge.anna.Cli, stored.RoomID, ge.Cfg.BotUserID()) {
 		assert.Nil(t, m.Content.AsMessage().RelatesTo, "the bot answered no citizen message")
 	}
@@ -496,7 +496,7 @@ func TestGuestChatLimits(t *testing.T) {
 	}
 	assert.Equal(t, 5, ok)
 	assert.Equal(t, 7, limited)
-	stored, err := ge.App.Store().GetCase(ctx, c.ID)
+	stored, err := ge.App.Cases().Case(ctx, protocol.CaseID(c.ID))
 	require.NoError(t, err)
 	_, err = ge.anna.Cli.JoinRoomByID(ctx, stored.RoomID)
 	require.Error(t, err, "invite only")
@@ -542,9 +542,9 @@ func TestGuestChatResolved(t *testing.T) {
 
 	_, err = stream.Next(30*time.Second, func(e guestclient.Event) bool { return e.Name == "status" && e.Data["status"] == "closed" })
 	require.NoError(t, err, "retention closes the resolved case, and the page hears of it")
-	got, err := ge.App.Store().GetCase(ctx, c.ID)
+	got, err := ge.App.Cases().Case(ctx, protocol.CaseID(c.ID))
 	require.NoError(t, err)
-	assert.Equal(t, "closed", got.Status)
+	assert.Equal(t, protocol.CaseClosed, got.Status)
 	assert.False(t, got.RetainUntil.IsZero(), "its retention period runs")
 	for _, evt := range roomMessages(t, ge.anna.Cli, stored.RoomID, stored.Ghost) {
 		assert.NotEqual(t, "Danke!", evt.Content.AsMessage().Body, "the refused message is not in the room")

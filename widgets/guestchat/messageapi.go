@@ -11,15 +11,14 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
-	"github.com/rathaus-de/rathaus/protocol"
-	"github.com/rathaus-de/rathaus/store"
 )
 
 // allowMessage applies the message limits; it answers the request and
 // returns false when one is exceeded.
-func (s *Server) allowMessage(w http.ResponseWriter, r *http.Request, gs *store.GuestSession) bool {
+func (s *Server) allowMessage(w http.ResponseWriter, r *http.Request, gs *Session) bool {
 	ok, retry, which := s.messages.Allow(map[string]string{
 		"session": gs.TokenHash, "address": ratelimit.IPKey(s.proxies.ClientIP(r), 0), "global": "all"})
 	if !ok {
@@ -29,7 +28,7 @@ func (s *Server) allowMessage(w http.ResponseWriter, r *http.Request, gs *store.
 	return ok
 }
 
-func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, gs *store.GuestSession, c *store.Case) {
+func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, gs *Session, c *cases.Case) {
 	var body messageRequest
 	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &body); apiErr != nil {
 		httpapi.WriteError(w, apiErr)
@@ -43,19 +42,19 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, gs *store.G
 	case strings.TrimSpace(text) == "":
 		httpapi.WriteError(w, httpapi.BadRequest("body is empty"))
 		return
-	case utf8.RuneCountInString(text) > s.cfg.MaxMessageLength:
+	case utf8.RuneCountInString(text) > s.config().GuestChat.MaxMessageLength:
 		httpapi.WriteError(w, httpapi.NewError(http.StatusRequestEntityTooLarge, codeTooLong,
-			"the message is longer than "+strconv.Itoa(s.cfg.MaxMessageLength)+" characters"))
+			"the message is longer than "+strconv.Itoa(s.config().GuestChat.MaxMessageLength)+" characters"))
 		return
-	case !protocol.CaseStatus(c.Status).Open():
+	case !c.Status.Open():
 		httpapi.WriteError(w, errCaseClosed)
 		return
 	}
 	if !s.allowMessage(w, r, gs) {
 		return
 	}
-	if err := s.backend.SendMessage(r.Context(), c, body.TxnID, text); err != nil {
-		if errors.Is(err, ErrCaseNotOpen) {
+	if err := s.cases.SendCitizenMessage(r.Context(), c, body.TxnID, text); err != nil {
+		if errors.Is(err, cases.ErrCaseNotOpen) {
 			httpapi.WriteError(w, errCaseClosed)
 			return
 		}
@@ -65,18 +64,18 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, gs *store.G
 	httpapi.WriteJSON(w, http.StatusOK, txnJSON{TxnID: body.TxnID})
 }
 
-func (s *Server) sendAttachment(w http.ResponseWriter, r *http.Request, gs *store.GuestSession, c *store.Case) {
+func (s *Server) sendAttachment(w http.ResponseWriter, r *http.Request, gs *Session, c *cases.Case) {
 	q := r.URL.Query()
 	txn := q.Get("txn_id")
 	if !txnIDRegex.MatchString(txn) {
 		httpapi.WriteError(w, errBadTxnID)
 		return
 	}
-	if s.cfg.MaxAttachmentBytes == 0 {
+	if s.config().GuestChat.MaxAttachmentBytes == 0 {
 		httpapi.WriteError(w, errAttachmentsOff)
 		return
 	}
-	if !protocol.CaseStatus(c.Status).Open() {
+	if !c.Status.Open() {
 		httpapi.WriteError(w, errCaseClosed)
 		return
 	}
@@ -85,15 +84,15 @@ func (s *Server) sendAttachment(w http.ResponseWriter, r *http.Request, gs *stor
 		httpapi.WriteError(w, errTypeNotAllowed)
 		return
 	}
-	if r.ContentLength > s.cfg.MaxAttachmentBytes {
+	if r.ContentLength > s.config().GuestChat.MaxAttachmentBytes {
 		httpapi.WriteError(w, errFileTooLarge)
 		return
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxAttachmentBytes+1))
+	data, err := io.ReadAll(io.LimitReader(r.Body, s.config().GuestChat.MaxAttachmentBytes+1))
 	if err != nil {
 		httpapi.WriteError(w, httpapi.BadRequest("could not read the file"))
 		return
-	} else if int64(len(data)) > s.cfg.MaxAttachmentBytes {
+	} else if int64(len(data)) > s.config().GuestChat.MaxAttachmentBytes {
 		httpapi.WriteError(w, errFileTooLarge)
 		return
 	} else if len(data) == 0 {
@@ -107,8 +106,8 @@ func (s *Server) sendAttachment(w http.ResponseWriter, r *http.Request, gs *stor
 	if !s.allowMessage(w, r, gs) {
 		return
 	}
-	err = s.backend.SendAttachment(r.Context(), c, txn, Attachment{Name: cleanFileName(q.Get("name"), declared), Type: declared, Data: data})
-	if errors.Is(err, ErrCaseNotOpen) {
+	err = s.cases.SendCitizenFile(r.Context(), c, txn, cases.File{Name: cleanFileName(q.Get("name"), declared), Type: declared, Data: data})
+	if errors.Is(err, cases.ErrCaseNotOpen) {
 		httpapi.WriteError(w, errCaseClosed)
 		return
 	} else if err != nil {
@@ -119,7 +118,7 @@ func (s *Server) sendAttachment(w http.ResponseWriter, r *http.Request, gs *stor
 }
 
 func (s *Server) allowedType(t string) bool {
-	for _, a := range s.cfg.AttachmentTypes {
+	for _, a := range s.config().GuestChat.AttachmentTypes {
 		if a == t {
 			return true
 		}
@@ -151,13 +150,13 @@ func cleanFileName(name, mediaType string) string {
 	return name
 }
 
-func (s *Server) media(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
+func (s *Server) media(w http.ResponseWriter, r *http.Request, _ *Session, c *cases.Case) {
 	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
 	if err != nil {
 		httpapi.WriteError(w, httpapi.ErrNotFound)
 		return
 	}
-	e, err := s.store.GetCaseEvent(r.Context(), c.ID, seq)
+	e, err := s.cases.TimelineEntry(r.Context(), c.ID, seq)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -165,7 +164,7 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request, _ *store.GuestSes
 		httpapi.WriteError(w, httpapi.ErrNotFound)
 		return
 	}
-	body, err := s.backend.Media(r.Context(), e.MediaURI)
+	body, err := s.cases.Media(r.Context(), e.MediaURI)
 	if err != nil {
 		s.unavailable(w, r, err)
 		return

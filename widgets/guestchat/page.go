@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/web"
 	"github.com/rathaus-de/rathaus/widgets/internal/webkit"
 )
@@ -61,22 +62,22 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	service := q.Get("service")
 	if depID == "" {
 		// /chat?service=<LeiKa key>: on to the department that handles it.
-		if id, ok := s.backend.DepartmentForService(service); ok {
-			target := url.URL{Path: "/chat/" + url.PathEscape(id), RawQuery: q.Encode()}
+		if d, ok := s.dir.DepartmentForService(service); ok {
+			target := url.URL{Path: "/chat/" + url.PathEscape(d.ID.String()), RawQuery: q.Encode()}
 			http.Redirect(w, r, target.String(), http.StatusSeeOther)
 			return
 		}
 		s.notFoundPage(w, r)
 		return
 	}
-	d, ok := s.backend.Department(depID)
+	d, ok := s.dir.Department(protocol.DepartmentID(depID))
 	if !ok {
 		s.notFoundPage(w, r)
 		return
 	}
 	var buf bytes.Buffer
-	err := web.Page.Execute(&buf, web.PageData{Lang: pageLang(r), Department: d.ID, DepartmentName: d.Name,
-		Service: service, AuthorityName: s.backend.Authority().Name, AssetVersion: s.assets.Version()})
+	err := web.Page.Execute(&buf, web.PageData{Lang: pageLang(r), Department: d.ID.String(), DepartmentName: d.Name,
+		Service: service, AuthorityName: s.dir.Authority().Name, AssetVersion: s.assets.Version()})
 	if err != nil {
 		s.internal(w, r, err)
 		return

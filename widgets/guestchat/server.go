@@ -1,13 +1,13 @@
 // Package guestchat serves the citizens' web chat: the page, its JSON API
 // under /api/guest/v1/ and the live stream of a case (docs/guest-chat.md).
-// It knows the database and a Backend for everything that acts in Matrix;
-// it never imports the bridge.
+// It keeps its own sessions and asks the departments (Directory) and the
+// cases (Cases) for everything else, through interfaces it declares
+// (backend.go); internal/app wires them.
 package guestchat
 
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
@@ -31,15 +32,21 @@ const powPurpose = "guestchat.open"
 
 // Options configure New.
 type Options struct {
-	Config    config.GuestChatConfig
-	Retention config.RetentionConfig
+	// Config returns the running config. Its guest_chat section is read
+	// at New for the listener's limits, proof of work and origin (it only
+	// changes with a restart) and per request for the rest; retention is
+	// read per request, so a reload reaches the page at once.
+	Config func() *config.Config
 	// Secret is a long-lived secret (the appservice token); the keys of
 	// CSRF tokens and challenges are derived from it, so both survive a
 	// restart.
-	Secret  []byte
-	Backend Backend
-	Store   Store
-	Log     zerolog.Logger
+	Secret    []byte
+	Directory Directory
+	Cases     Cases
+	Sessions  Sessions
+	// Spent remembers solved entry challenges.
+	Spent pow.SpentStore
+	Log   zerolog.Logger
 	// Version is appended to asset URLs so browsers fetch new assets after
 	// an upgrade.
 	Version string
@@ -47,21 +54,23 @@ type Options struct {
 
 // Server is the guest chat's HTTP handler.
 type Server struct {
-	cfg       config.GuestChatConfig
-	retention config.RetentionConfig
-	backend   Backend
-	store     Store
-	log       zerolog.Logger
-	version   string
-	origin    string
-	secure    bool
-	proxies   *httpapi.TrustedProxies
-	csrf      *httpapi.CSRF
-	csp       string
-	pow       *pow.Issuer
-	hub       *hub
-	mux       *http.ServeMux
-	done      chan struct{}
+	config   func() *config.Config
+	dir      Directory
+	cases    Cases
+	sessions Sessions
+	log      zerolog.Logger
+	version  string
+	origin   string
+	secure   bool
+	proxies  *httpapi.TrustedProxies
+	csrf     *httpapi.CSRF
+	csp      string
+	pow      *pow.Issuer
+	hub      *hub
+	mux      *http.ServeMux
+	done     chan struct{}
+	// unsubscribe ends following the cases' feed.
+	unsubscribe func()
 
 	assets    *webkit.AssetServer
 	closeOnce sync.Once
@@ -78,28 +87,31 @@ type Server struct {
 
 // New checks the options and builds the handler.
 func New(opts Options) (*Server, error) {
-	if opts.Backend == nil || opts.Store == nil || len(opts.Secret) < 16 {
-		return nil, errors.New("guestchat: Backend, Store and a Secret of at least 16 bytes are required")
+	if opts.Config == nil || opts.Directory == nil || opts.Cases == nil || opts.Sessions == nil || opts.Spent == nil {
+		return nil, fmt.Errorf("%w: Config, Directory, Cases, Sessions and Spent", ErrMissingOption)
+	} else if len(opts.Secret) < 16 {
+		return nil, fmt.Errorf("%w: a Secret of at least 16 bytes", ErrMissingOption)
 	}
-	origin, err := httpapi.ParseOrigin(opts.Config.PublicURL)
+	g := opts.Config().GuestChat
+	origin, err := httpapi.ParseOrigin(g.PublicURL)
 	if err != nil {
 		return nil, fmt.Errorf("guestchat: invalid public URL: %w", err)
 	}
-	s := &Server{cfg: opts.Config, retention: opts.Retention, backend: opts.Backend, store: opts.Store,
+	s := &Server{config: opts.Config, dir: opts.Directory, cases: opts.Cases, sessions: opts.Sessions,
 		log: opts.Log, version: opts.Version, origin: origin, secure: strings.HasPrefix(origin, "https://"),
-		csp: pageCSP(opts.Config.EmbedOrigins), hub: newHub(), done: make(chan struct{})}
-	if s.proxies, err = httpapi.ParseTrustedProxies(opts.Config.TrustedProxies); err != nil {
+		csp: pageCSP(g.EmbedOrigins), hub: newHub(), done: make(chan struct{})}
+	if s.proxies, err = httpapi.ParseTrustedProxies(g.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("guestchat: failed to parse trusted proxies: %w", err)
 	}
 	if s.csrf, err = httpapi.NewCSRF(deriveKey(opts.Secret, "csrf")); err != nil {
 		return nil, fmt.Errorf("guestchat: %w", err)
 	}
-	s.pow, err = pow.NewIssuer(pow.IssuerOptions{Key: deriveKey(opts.Secret, "pow"), Difficulty: opts.Config.PowDifficulty,
-		TTL: 10 * time.Minute, Spent: opts.Store})
+	s.pow, err = pow.NewIssuer(pow.IssuerOptions{Key: deriveKey(opts.Secret, "pow"), Difficulty: g.PowDifficulty,
+		TTL: 10 * time.Minute, Spent: opts.Spent})
 	if err != nil {
 		return nil, err
 	}
-	rl := opts.Config.RateLimits
+	rl := g.RateLimits
 	perMinute := func(n int) ratelimit.Options { return ratelimit.Options{Rate: float64(n) / 60, Burst: n} }
 	s.sessionLim = ratelimit.New(perMinute(rl.MessagesPerMinute))
 	s.addressLim = ratelimit.New(perMinute(rl.MessagesPerMinutePerAddress))
@@ -115,6 +127,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.routes()
+	s.unsubscribe = opts.Cases.Subscribe(s.caseUpdated)
 	return s, nil
 }
 
@@ -162,16 +175,26 @@ func pageCSP(embedOrigins []string) string {
 // browser renders it.
 var mediaCSP = httpapi.CSP{httpapi.DefaultSrc: {httpapi.SourceNone}, httpapi.Sandbox: nil}.String()
 
-// Notify wakes the live streams of a case: a new timeline row was stored.
-func (s *Server) Notify(caseID string) { s.hub.notify(caseID) }
+// caseUpdated passes a case's update from the cases' feed to its live
+// streams: a new or changed timeline row wakes them, staff typing and read
+// markers are kept for them.
+func (s *Server) caseUpdated(u cases.Update) {
+	switch u.Kind {
+	case cases.TimelineChanged:
+		s.hub.notify(u.Case)
+	case cases.StaffTyping:
+		s.hub.setTyping(u.Case, u.TypingUntil)
+	case cases.StaffRead:
+		s.hub.setRead(u.Case, u.ReadSeq)
+	}
+}
 
-// StaffTyping records that staff are typing in a case until `until` (zero
-// or past: not typing).
-func (s *Server) StaffTyping(caseID string, until time.Time) { s.hub.setTyping(caseID, until) }
-
-// StaffRead records that staff have read a case up to a timeline row.
-func (s *Server) StaffRead(caseID string, seq int64) { s.hub.setRead(caseID, seq) }
-
-// Close ends every live stream (they never become idle, so a server
-// shutdown would otherwise wait for them). The page reconnects.
-func (s *Server) Close() { s.closeOnce.Do(func() { close(s.done) }) }
+// Close stops following the cases and ends every live stream (they never
+// become idle, so a server shutdown would otherwise wait for them). The
+// page reconnects.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.unsubscribe()
+		close(s.done)
+	})
+}

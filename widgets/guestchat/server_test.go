@@ -8,42 +8,119 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/departments"
 	"github.com/rathaus-de/rathaus/httpapi"
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
 
-// fakeBackend knows one department and does nothing in Matrix.
-type fakeBackend struct{}
+// fakeDirectory knows one department.
+type fakeDirectory struct{}
 
-func (fakeBackend) Department(depID string) (Department, bool) {
+func (fakeDirectory) Department(depID protocol.DepartmentID) (departments.Department, bool) {
 	if depID != "bauamt" {
-		return Department{}, false
+		return departments.Department{}, false
 	}
-	return Department{ID: "bauamt", Name: "Bauamt", Open: true}, true
+	return departments.Department{ID: "bauamt", Name: "Bauamt", Open: true}, true
 }
 
-func (fakeBackend) DepartmentForService(key string) (string, bool) {
-	return "bauamt", key == "99108008000000"
+func (d fakeDirectory) DepartmentForService(key string) (departments.Department, bool) {
+	if key != "99108008000000" {
+		return departments.Department{}, false
+	}
+	return d.Department("bauamt")
 }
-func (fakeBackend) Authority() Authority { return Authority{Name: "Stadt Prüfheim"} }
-func (fakeBackend) OpenCase(context.Context, OpenRequest) (*store.Case, bool, error) {
-	return nil, false, ErrUnknownDepartment
+
+func (fakeDirectory) Authority() departments.Authority {
+	return departments.Authority{Name: "Stadt Prüfheim"}
 }
-func (fakeBackend) SendMessage(context.Context, *store.Case, string, string) error        { return nil }
-func (fakeBackend) SendAttachment(context.Context, *store.Case, string, Attachment) error { return nil }
-func (fakeBackend) CloseCase(context.Context, *store.Case) error                          { return nil }
-func (fakeBackend) Typing(context.Context, *store.Case, bool) error                       { return nil }
-func (fakeBackend) MarkRead(context.Context, *store.Case, id.EventID) error               { return nil }
-func (fakeBackend) Media(context.Context, id.ContentURIString) (io.ReadCloser, error) {
+
+// noCases has no cases and does nothing in Matrix.
+type noCases struct{}
+
+func (noCases) OpenForCitizen(context.Context, cases.CitizenOpen) (*cases.Case, bool, error) {
+	return nil, false, departments.ErrUnknownDepartment
+}
+func (noCases) Case(context.Context, protocol.CaseID) (*cases.Case, error)             { return nil, nil }
+func (noCases) QueuePosition(context.Context, protocol.CaseID) (int, error)            { return 0, nil }
+func (noCases) TouchCitizen(context.Context, protocol.CaseID, time.Time) error         { return nil }
+func (noCases) SendCitizenMessage(context.Context, *cases.Case, string, string) error  { return nil }
+func (noCases) SendCitizenFile(context.Context, *cases.Case, string, cases.File) error { return nil }
+func (noCases) CloseByCitizen(context.Context, *cases.Case) error                      { return nil }
+func (noCases) CitizenTyping(context.Context, *cases.Case, bool) error                 { return nil }
+func (noCases) CitizenRead(context.Context, *cases.Case, id.EventID) error             { return nil }
+func (noCases) Subscribe(func(cases.Update)) func()                                    { return func() {} }
+func (noCases) Timeline(context.Context, protocol.CaseID, int64, int) ([]cases.TimelineEntry, error) {
+	return nil, nil
+}
+func (noCases) TimelineEntry(context.Context, protocol.CaseID, int64) (*cases.TimelineEntry, error) {
+	return nil, nil
+}
+func (noCases) Media(context.Context, id.ContentURIString) (io.ReadCloser, error) {
 	return nil, io.EOF
+}
+
+// memSessions keeps sessions in memory.
+type memSessions struct {
+	mu       sync.Mutex
+	sessions map[string]Session
+}
+
+func (m *memSessions) CreateSession(_ context.Context, tokenHash string, expires time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sessions == nil {
+		m.sessions = map[string]Session{}
+	}
+	m.sessions[tokenHash] = Session{TokenHash: tokenHash, LastSeen: time.Now(), ExpiresAt: expires}
+	return nil
+}
+
+func (m *memSessions) Session(_ context.Context, tokenHash string) (*Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	gs, ok := m.sessions[tokenHash]
+	if !ok || time.Now().After(gs.ExpiresAt) {
+		return nil, nil
+	}
+	return &gs, nil
+}
+
+func (m *memSessions) TouchSession(_ context.Context, tokenHash string, expires time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if gs, ok := m.sessions[tokenHash]; ok {
+		gs.LastSeen, gs.ExpiresAt = time.Now(), expires
+		m.sessions[tokenHash] = gs
+	}
+	return nil
+}
+
+func (m *memSessions) DeleteSession(_ context.Context, tokenHash string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.sessions, tokenHash)
+	return nil
+}
+
+// testOptions are the options of a guest chat with the fakes above and a
+// real database for spent challenges.
+func testOptions(t *testing.T, cfg *config.Config) Options {
+	t.Helper()
+	return Options{Config: func() *config.Config { return cfg }, Secret: []byte("0123456789abcdef0123456789abcdef"),
+		Directory: fakeDirectory{}, Cases: noCases{}, Sessions: &memSessions{}, Spent: openTestStore(t),
+		Log: zerolog.Nop(), Version: "test"}
 }
 
 func openTestStore(t *testing.T) *store.Store {
@@ -57,18 +134,16 @@ func openTestStore(t *testing.T) *store.Store {
 
 func newTestServer(t *testing.T, publicURL string, embed ...string) *Server {
 	t.Helper()
-	st := openTestStore(t)
 	cfg := config.Default()
 	cfg.GuestChat.PublicURL = publicURL
 	cfg.GuestChat.EmbedOrigins = embed
-	s, err := New(Options{Config: cfg.GuestChat, Retention: cfg.Retention, Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Backend: fakeBackend{}, Store: st, Log: zerolog.Nop(), Version: "test"})
+	s, err := New(testOptions(t, cfg))
 	require.NoError(t, err)
 	return s
 }
 
 func do(s *Server, method, target string, header map[string]string, body string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	r := httptest.NewRequestWithContext(context.Background(), method, target, strings.NewReader(body))
 	for k, v := range header {
 		r.Header.Set(k, v)
 	}
@@ -187,8 +262,7 @@ func TestNewRefusesBadTrustedProxies(t *testing.T) {
 	cfg := config.Default()
 	cfg.GuestChat.PublicURL = "https://chat.stadt.example"
 	cfg.GuestChat.TrustedProxies = []string{"10.0.0.1", "proxy.stadt.example"}
-	_, err := New(Options{Config: cfg.GuestChat, Retention: cfg.Retention, Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Backend: fakeBackend{}, Store: openTestStore(t), Log: zerolog.Nop()})
+	_, err := New(testOptions(t, cfg))
 	require.ErrorIs(t, err, httpapi.ErrInvalidTrustedProxy)
 	assert.Contains(t, err.Error(), `"proxy.stadt.example"`)
 }

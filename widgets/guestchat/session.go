@@ -11,8 +11,9 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/httpapi"
-	"github.com/rathaus-de/rathaus/store"
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
 // Cookie names. The __Host- prefix makes browsers insist on Secure, Path=/
@@ -53,23 +54,18 @@ func (s *Server) setCookie(w http.ResponseWriter, token string, expires time.Tim
 	})
 }
 
-func (s *Server) clearCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode})
-}
-
 // session returns the request's valid session, or nil.
-func (s *Server) session(r *http.Request) (*store.GuestSession, error) {
+func (s *Server) session(r *http.Request) (*Session, error) {
 	c, err := r.Cookie(s.cookieName())
 	if err != nil || len(c.Value) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
 		return nil, nil
 	}
-	gs, err := s.store.GetGuestSession(r.Context(), hashToken(c.Value))
+	gs, err := s.sessions.Session(r.Context(), hashToken(c.Value))
 	if err != nil || gs == nil {
 		return nil, err
 	}
 	if time.Since(gs.LastSeen) > touchEvery {
-		if err := s.store.TouchGuestSession(r.Context(), gs.TokenHash, time.Now().Add(s.cfg.SessionLifetime)); err != nil {
+		if err := s.sessions.TouchSession(r.Context(), gs.TokenHash, time.Now().Add(s.config().GuestChat.SessionLifetime)); err != nil {
 			zerolog.Ctx(r.Context()).Warn().Err(err).Msg("Failed to extend guest session")
 		}
 	}
@@ -77,23 +73,23 @@ func (s *Server) session(r *http.Request) (*store.GuestSession, error) {
 }
 
 // newSession makes a session and sets its cookie.
-func (s *Server) newSession(ctx context.Context, w http.ResponseWriter) (*store.GuestSession, error) {
+func (s *Server) newSession(ctx context.Context, w http.ResponseWriter) (*Session, error) {
 	token, err := newToken()
 	if err != nil {
 		return nil, err
 	}
 	h := hashToken(token)
-	expires := time.Now().Add(s.cfg.SessionLifetime)
-	if err = s.store.CreateGuestSession(ctx, h, expires); err != nil {
+	expires := time.Now().Add(s.config().GuestChat.SessionLifetime)
+	if err = s.sessions.CreateSession(ctx, h, expires); err != nil {
 		return nil, err
 	}
 	s.setCookie(w, token, expires)
-	return &store.GuestSession{TokenHash: h, ExpiresAt: expires}, nil
+	return &Session{TokenHash: h, LastSeen: time.Now(), ExpiresAt: expires}, nil
 }
 
 // authed returns the request's session if it may change state: a valid
 // session (401 otherwise) and the CSRF token from the same origin (403).
-func (s *Server) authed(w http.ResponseWriter, r *http.Request, state bool) *store.GuestSession {
+func (s *Server) authed(w http.ResponseWriter, r *http.Request, state bool) *Session {
 	gs, err := s.session(r)
 	if err != nil {
 		s.internal(w, r, err)
@@ -111,21 +107,21 @@ func (s *Server) authed(w http.ResponseWriter, r *http.Request, state bool) *sto
 
 // withCase resolves {id} to the session's own case: any other id is 404,
 // whether it exists or not.
-func (s *Server) withCase(state bool, next func(http.ResponseWriter, *http.Request, *store.GuestSession, *store.Case)) http.HandlerFunc {
+func (s *Server) withCase(state bool, next func(http.ResponseWriter, *http.Request, *Session, *cases.Case)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		gs := s.authed(w, r, state)
 		if gs == nil {
 			return
 		}
-		if gs.CaseID == "" || r.PathValue("id") != gs.CaseID {
+		if gs.CaseID == "" || r.PathValue("id") != gs.CaseID.String() {
 			httpapi.WriteError(w, httpapi.ErrNotFound)
 			return
 		}
-		c, err := s.store.GetCase(r.Context(), gs.CaseID)
+		c, err := s.cases.Case(r.Context(), gs.CaseID)
 		if err != nil {
 			s.internal(w, r, err)
 			return
-		} else if c == nil || c.Status == "purged" {
+		} else if c == nil || c.Status == protocol.CasePurged {
 			httpapi.WriteError(w, httpapi.ErrNotFound)
 			return
 		}

@@ -6,17 +6,16 @@ import (
 
 	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/protocol"
-	"github.com/rathaus-de/rathaus/store"
 )
 
-func (s *Server) sessionView(ctx context.Context, gs *store.GuestSession) (*sessionJSON, error) {
+func (s *Server) sessionView(ctx context.Context, gs *Session) (*sessionJSON, error) {
 	out := &sessionJSON{CSRFToken: s.csrf.Token(gs.TokenHash)}
 	if gs.CaseID != "" {
-		c, err := s.store.GetCase(ctx, gs.CaseID)
+		c, err := s.cases.Case(ctx, gs.CaseID)
 		if err != nil {
 			return nil, err
 		}
-		if c != nil && c.Status != "purged" {
+		if c != nil && c.Status != protocol.CasePurged {
 			out.Case = s.caseView(ctx, c)
 		}
 	}
@@ -67,16 +66,16 @@ func (s *Server) postSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if gs != nil && body.New {
 		if gs.CaseID != "" {
-			c, err := s.store.GetCase(ctx, gs.CaseID)
+			c, err := s.cases.Case(ctx, gs.CaseID)
 			if err != nil {
 				s.internal(w, r, err)
 				return
-			} else if c != nil && protocol.CaseStatus(c.Status).Open() {
+			} else if c != nil && c.Status.Open() {
 				httpapi.WriteError(w, errCaseOpen)
 				return
 			}
 		}
-		if err = s.store.DeleteGuestSession(ctx, gs.TokenHash); err != nil {
+		if err = s.sessions.DeleteSession(ctx, gs.TokenHash); err != nil {
 			s.internal(w, r, err)
 			return
 		}

@@ -6,15 +6,14 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/httpapi"
-	"github.com/rathaus-de/rathaus/protocol"
-	"github.com/rathaus-de/rathaus/store"
 )
 
 // decodeSignal reads the body of a typing or read signal, within the
 // session's signal limit; it answers the request itself when it returns
 // false.
-func (s *Server) decodeSignal(w http.ResponseWriter, r *http.Request, gs *store.GuestSession, body any) bool {
+func (s *Server) decodeSignal(w http.ResponseWriter, r *http.Request, gs *Session, body any) bool {
 	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, body); apiErr != nil {
 		httpapi.WriteError(w, apiErr)
 		return false
@@ -26,25 +25,25 @@ func (s *Server) decodeSignal(w http.ResponseWriter, r *http.Request, gs *store.
 	return true
 }
 
-func (s *Server) typing(w http.ResponseWriter, r *http.Request, gs *store.GuestSession, c *store.Case) {
+func (s *Server) typing(w http.ResponseWriter, r *http.Request, gs *Session, c *cases.Case) {
 	var body typingRequest
 	if !s.decodeSignal(w, r, gs, &body) {
 		return
 	}
-	if protocol.CaseStatus(c.Status).Open() {
-		if err := s.backend.Typing(r.Context(), c, body.Typing); err != nil {
+	if c.Status.Open() {
+		if err := s.cases.CitizenTyping(r.Context(), c, body.Typing); err != nil {
 			zerolog.Ctx(r.Context()).Debug().Err(err).Msg("Failed to send typing notification")
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) read(w http.ResponseWriter, r *http.Request, gs *store.GuestSession, c *store.Case) {
+func (s *Server) read(w http.ResponseWriter, r *http.Request, gs *Session, c *cases.Case) {
 	var body readRequest
 	if !s.decodeSignal(w, r, gs, &body) {
 		return
 	}
-	e, err := s.store.GetCaseEvent(r.Context(), c.ID, body.Seq)
+	e, err := s.cases.TimelineEntry(r.Context(), c.ID, body.Seq)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -52,20 +51,20 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, gs *store.GuestSes
 		httpapi.WriteError(w, httpapi.ErrNotFound)
 		return
 	}
-	if err = s.backend.MarkRead(r.Context(), c, e.EventID); err != nil {
+	if err = s.cases.CitizenRead(r.Context(), c, e.EventID); err != nil {
 		zerolog.Ctx(r.Context()).Debug().Err(err).Msg("Failed to send read receipt")
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) alive(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
+func (s *Server) alive(w http.ResponseWriter, r *http.Request, _ *Session, c *cases.Case) {
 	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &emptyRequest{}); apiErr != nil {
 		httpapi.WriteError(w, apiErr)
 		return
 	}
-	if protocol.CaseStatus(c.Status).Open() {
+	if c.Status.Open() {
 		now := time.Now()
-		if err := s.store.TouchCitizen(r.Context(), c.ID, now); err != nil {
+		if err := s.cases.TouchCitizen(r.Context(), c.ID, now); err != nil {
 			s.internal(w, r, err)
 			return
 		}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/protocol"
-	"github.com/rathaus-de/rathaus/store"
 )
 
 // Stream timing.
@@ -44,7 +44,7 @@ func (s *sseWriter) event(name string, id int64, data any) error {
 // stream is the live stream of a case: stored timeline rows after the
 // client's last id (Last-Event-ID or ?after=), then new ones as they come,
 // plus the ephemeral state.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, _ *Session, c *cases.Case) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		s.internal(w, r, fmt.Errorf("response writer cannot flush"))
@@ -114,9 +114,9 @@ type streamState struct {
 
 // sendStored writes the stored rows after `after` and returns the last
 // seq written.
-func (s *Server) sendStored(ctx context.Context, out *sseWriter, caseID string, after int64) (int64, error) {
+func (s *Server) sendStored(ctx context.Context, out *sseWriter, caseID protocol.CaseID, after int64) (int64, error) {
 	for {
-		events, err := s.store.CaseEventsAfter(ctx, caseID, after, streamBatch)
+		events, err := s.cases.Timeline(ctx, caseID, after, streamBatch)
 		if err != nil {
 			return after, err
 		}
@@ -137,21 +137,21 @@ func (s *Server) sendStored(ctx context.Context, out *sseWriter, caseID string, 
 }
 
 // eventJSON is the SSE event name and data of a stored row.
-func (s *Server) eventJSON(ctx context.Context, caseID string, e store.CaseEvent) (string, any, error) {
+func (s *Server) eventJSON(ctx context.Context, caseID protocol.CaseID, e cases.TimelineEntry) (string, any, error) {
 	switch e.Kind {
-	case "status":
-		return "status", statusEventJSON{Seq: e.Seq, Status: e.Body, Open: protocol.CaseStatus(e.Body).Open(), TS: e.TS.UTC()}, nil
-	case "staff_joined":
+	case cases.EntryStatus:
+		return "status", statusEventJSON{Seq: e.Seq, Status: protocol.CaseStatus(e.Body), Open: protocol.CaseStatus(e.Body).Open(), TS: e.TS.UTC()}, nil
+	case cases.EntryStaffJoined:
 		return "staff_joined", staffJoinedEventJSON{Seq: e.Seq, Team: e.Body, TS: e.TS.UTC()}, nil
-	case "edit", "redaction":
+	case cases.EntryEdit, cases.EntryRedaction:
 		// The target's current state, not the change: a page that missed
 		// the edit before a redaction shows the redaction either way.
-		target, err := s.store.GetCaseEvent(ctx, caseID, e.TargetSeq)
+		target, err := s.cases.TimelineEntry(ctx, caseID, e.TargetSeq)
 		if err != nil {
 			return "", nil, err
 		}
 		if target == nil {
-			target = &store.CaseEvent{Seq: e.TargetSeq, Kind: "redacted", Origin: "system", TS: e.TS}
+			target = &cases.TimelineEntry{Seq: e.TargetSeq, Kind: cases.EntryRedacted, Origin: cases.OriginSystem, TS: e.TS}
 		}
 		return "update", updateJSON{Seq: e.Seq, Message: messageOf(caseID, *target)}, nil
 	}
@@ -159,7 +159,7 @@ func (s *Server) eventJSON(ctx context.Context, caseID string, e store.CaseEvent
 }
 
 // messageOf is the JSON of a message row.
-func messageOf(caseID string, e store.CaseEvent) messageJSON {
+func messageOf(caseID protocol.CaseID, e cases.TimelineEntry) messageJSON {
 	m := messageJSON{Seq: e.Seq, From: e.Origin, Kind: e.Kind, Body: e.Body, TxnID: e.TxnID, TS: e.TS.UTC()}
 	if e.MediaURI != "" {
 		m.Attachment = &attachmentJSON{URL: fmt.Sprintf("%scases/%s/media/%d", APIPrefix, caseID, e.Seq),
@@ -174,7 +174,7 @@ func messageOf(caseID string, e store.CaseEvent) messageJSON {
 
 // sendEphemeral writes typing, read marker, queue position and idle
 // deadline when they changed.
-func (s *Server) sendEphemeral(ctx context.Context, out *sseWriter, caseID string, st *streamState) error {
+func (s *Server) sendEphemeral(ctx context.Context, out *sseWriter, caseID protocol.CaseID, st *streamState) error {
 	typing, readSeq := s.hub.ephemeral(caseID, time.Now())
 	if typing != st.typing {
 		st.typing = typing
@@ -188,13 +188,13 @@ func (s *Server) sendEphemeral(ctx context.Context, out *sseWriter, caseID strin
 			return err
 		}
 	}
-	c, err := s.store.GetCase(ctx, caseID)
+	c, err := s.cases.Case(ctx, caseID)
 	if err != nil || c == nil {
 		return err
 	}
 	queue := 0
-	if c.Status == "queued" {
-		if queue, err = s.store.QueuePosition(ctx, caseID); err != nil {
+	if c.Status == protocol.CaseQueued {
+		if queue, err = s.cases.QueuePosition(ctx, caseID); err != nil {
 			return err
 		}
 	}
@@ -204,7 +204,7 @@ func (s *Server) sendEphemeral(ctx context.Context, out *sseWriter, caseID strin
 			return err
 		}
 	}
-	if protocol.CaseStatus(c.Status).Open() {
+	if c.Status.Open() {
 		if at := s.abandonAt(c); !at.Equal(st.abandonAt) {
 			st.abandonAt = at
 			if err = out.event("idle", 0, idleEventJSON{AbandonAt: at}); err != nil {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rathaus-de/rathaus/store"
+	"github.com/rathaus-de/rathaus/cases"
 )
 
 // transcriptLabels are the words of the transcript, German first.
@@ -30,25 +30,25 @@ var transcriptZone = func() *time.Location {
 	return loc
 }()
 
-func (s *Server) transcript(w http.ResponseWriter, r *http.Request, _ *store.GuestSession, c *store.Case) {
+func (s *Server) transcript(w http.ResponseWriter, r *http.Request, _ *Session, c *cases.Case) {
 	lang := "de"
 	if r.URL.Query().Get("lang") == "en" {
 		lang = "en"
 	}
 	l := transcriptLabels[lang]
-	team := c.Department
-	if d, ok := s.backend.Department(c.Department); ok {
+	team := c.Department.String()
+	if d, ok := s.dir.Department(c.Department); ok {
 		team = d.Name
 	}
 	var b strings.Builder
 	ts := func(t time.Time) string { return t.In(transcriptZone).Format("2006-01-02 15:04") }
 	fmt.Fprintf(&b, "%s – %s\n", l["title"], c.Reference)
 	fmt.Fprintf(&b, "%s: %s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n%s %s\n\n",
-		l["authority"], s.backend.Authority().Name, l["department"], team, l["reference"], c.Reference,
+		l["authority"], s.dir.Authority().Name, l["department"], team, l["reference"], c.Reference,
 		l["created"], ts(c.CreatedAt), l["exported"], ts(time.Now()), l["tz"], transcriptZone)
 	after := int64(0)
 	for {
-		events, err := s.store.CaseEventsAfter(r.Context(), c.ID, after, streamBatch)
+		events, err := s.cases.Timeline(r.Context(), c.ID, after, streamBatch)
 		if err != nil {
 			s.internal(w, r, err)
 			return
@@ -57,15 +57,15 @@ func (s *Server) transcript(w http.ResponseWriter, r *http.Request, _ *store.Gue
 			after = e.Seq
 			var who, text string
 			switch {
-			case e.Kind == "edit" || e.Kind == "redaction":
+			case e.Kind == cases.EntryEdit || e.Kind == cases.EntryRedaction:
 				continue // the changed message shows as it is now
-			case e.Kind == "status":
+			case e.Kind == cases.EntryStatus:
 				who, text = l["status"], e.Body
-			case e.Kind == "staff_joined":
+			case e.Kind == cases.EntryStaffJoined:
 				who, text = l["system"], l["joined"]
-			case e.Origin == "citizen":
+			case e.Origin == cases.OriginCitizen:
 				who, text = l["you"], e.Body
-			case e.Origin == "staff":
+			case e.Origin == cases.OriginStaff:
 				who, text = team, e.Body
 			default:
 				who, text = l["system"], e.Body
@@ -73,7 +73,7 @@ func (s *Server) transcript(w http.ResponseWriter, r *http.Request, _ *store.Gue
 			if e.MediaURI != "" {
 				text = fmt.Sprintf("[%s: %s]", l["file"], cleanFileName(e.MediaName, e.MediaType))
 			}
-			if e.Kind == "redacted" {
+			if e.Kind == cases.EntryRedacted {
 				text = l["redacted"]
 			}
 			if !e.EditedAt.IsZero() {

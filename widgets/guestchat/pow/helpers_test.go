@@ -18,8 +18,8 @@ func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, pow.MinKeyLength) }
 
 // newTestIssuer returns an issuer at the lowest difficulty (fast to solve)
 // on a fake clock, unless opts says otherwise.
-func newTestIssuer(t testing.TB, clock *fakeclock.Clock, opts pow.IssuerOptions) *pow.Issuer {
-	t.Helper()
+func newTestIssuer(tb testing.TB, clock *fakeclock.Clock, opts pow.IssuerOptions) *pow.Issuer {
+	tb.Helper()
 	if opts.Key == nil {
 		opts.Key = testKey(0x42)
 	}
@@ -33,17 +33,17 @@ func newTestIssuer(t testing.TB, clock *fakeclock.Clock, opts pow.IssuerOptions)
 		opts.Spent = pow.NewMemorySpentStore(clock.Now)
 	}
 	iss, err := pow.NewIssuer(opts)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	return iss
 }
 
 // issueAndSolve issues a challenge for purpose and solves it.
-func issueAndSolve(t testing.TB, iss *pow.Issuer, purpose string) (pow.Challenge, string) {
-	t.Helper()
+func issueAndSolve(tb testing.TB, iss *pow.Issuer, purpose string) (pow.Challenge, string) {
+	tb.Helper()
 	ch, err := iss.Issue(purpose)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	nonce, err := pow.Solve(context.Background(), ch.Token, ch.Difficulty)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	return ch, nonce
 }
 

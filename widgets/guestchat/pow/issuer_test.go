@@ -167,6 +167,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{
 			name: "tampered purpose",
 			attempt: func(t *testing.T, ch pow.Challenge, n string) (string, string, string) {
+				t.Helper()
 				return tamper(t, ch.Token, func(f []string) { f[2] = "guestchat.send" }), n, "guestchat.send"
 			},
 			want: pow.ErrInvalidToken,
@@ -174,6 +175,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{
 			name: "tampered difficulty",
 			attempt: func(t *testing.T, ch pow.Challenge, _ string) (string, string, string) {
+				t.Helper()
 				token := tamper(t, ch.Token, func(f []string) { f[3] = "8" })
 				n, err := pow.Solve(context.Background(), token, 8)
 				require.NoError(t, err)
@@ -184,6 +186,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{
 			name: "tampered expiry",
 			attempt: func(t *testing.T, ch pow.Challenge, n string) (string, string, string) {
+				t.Helper()
 				return tamper(t, ch.Token, func(f []string) { f[4] = strconv.FormatInt(ch.ExpiresAt.Unix()+3600, 10) }), n, testPurpose
 			},
 			want: pow.ErrInvalidToken,
@@ -191,6 +194,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{
 			name: "tampered id",
 			attempt: func(t *testing.T, ch pow.Challenge, n string) (string, string, string) {
+				t.Helper()
 				return tamper(t, ch.Token, func(f []string) { f[1] = "AAAAAAAAAAAAAAAAAAAAAA" }), n, testPurpose
 			},
 			want: pow.ErrInvalidToken,
@@ -198,6 +202,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{
 			name: "signed with another key",
 			attempt: func(t *testing.T, _ pow.Challenge, _ string) (string, string, string) {
+				t.Helper()
 				other := newTestIssuer(t, clock, pow.IssuerOptions{Key: testKey(0x43), Difficulty: 10})
 				ch, n := issueAndSolve(t, other, testPurpose)
 				return ch.Token, n, testPurpose
@@ -214,6 +219,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{
 			name: "wrong nonce",
 			attempt: func(t *testing.T, ch pow.Challenge, _ string) (string, string, string) {
+				t.Helper()
 				return ch.Token, failingNonce(t, ch), testPurpose
 			},
 			want: pow.ErrInsufficientWork,
@@ -221,6 +227,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{
 			name: "nonce of another challenge",
 			attempt: func(t *testing.T, ch pow.Challenge, _ string) (string, string, string) {
+				t.Helper()
 				// A foreign nonce solves this challenge with probability
 				// 2^-difficulty; take the first one that does not.
 				for {
@@ -235,6 +242,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{
 			name: "difficulty below the issuer's",
 			attempt: func(t *testing.T, _ pow.Challenge, _ string) (string, string, string) {
+				t.Helper()
 				// Same key, lower difficulty: what an issuer handed out
 				// before the operator raised the difficulty.
 				easier := newTestIssuer(t, clock, pow.IssuerOptions{Difficulty: 9})

@@ -89,7 +89,7 @@ func TestAssetServer(t *testing.T) {
 	assert.NotEqual(t, a.Version(), NewAssetServer(changed, "v1").Version())
 
 	get := func(path string, header ...string) *httptest.ResponseRecorder {
-		r := httptest.NewRequest(http.MethodGet, "/assets/"+path, nil)
+		r := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/assets/"+path, nil)
 		for i := 0; i+1 < len(header); i += 2 {
 			r.Header.Set(header[i], header[i+1])
 		}
