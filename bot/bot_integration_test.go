@@ -161,16 +161,7 @@ func TestFederationSmoke(t *testing.T) {
 // real homeserver and with no other code.
 func TestCommandDeclaredInATest(t *testing.T) {
 	ctx := context.Background()
-	users := map[string]apptest.StaffUser{}
-	env, _ := apptest.StartWith(t, 1, func(hss []*tesths.Homeserver) string {
-		for _, name := range []string{"anna", "bernd"} {
-			cli, uid, _ := hss[0].RegisterUser(t, name, false)
-			users[name] = apptest.StaffUser{Cli: cli, ID: uid}
-		}
-		return "departments:\n  - id: bauamt\n    name: Bauamt\n    staff:\n" +
-			fmt.Sprintf("      - user: %q\n        role: admin\n", users["anna"].ID) +
-			fmt.Sprintf("      - user: %q\n        role: caseworker\n", users["bernd"].ID)
-	})
+	env, users := apptest.StartDepartment(t, []apptest.Member{{Name: "anna", Role: "admin"}, {Name: "bernd", Role: "caseworker"}}, "")
 	var mu sync.Mutex
 	var ranBy []id.UserID
 	ran := func() []id.UserID { mu.Lock(); defer mu.Unlock(); return slices.Clone(ranBy) }

@@ -25,16 +25,8 @@ import (
 // within their case limit.
 func TestCaseOpenAndClaim(t *testing.T) {
 	ctx := context.Background()
-	users := map[string]apptest.StaffUser{}
-	env, _ := apptest.StartWith(t, 1, func(hss []*tesths.Homeserver) string {
-		for _, name := range []string{"anna", "bernd"} {
-			cli, uid, _ := hss[0].RegisterUser(t, name, false)
-			users[name] = apptest.StaffUser{Cli: cli, ID: uid}
-		}
-		return "departments:\n  - id: bauamt\n    name: Bauamt\n    staff:\n" +
-			fmt.Sprintf("      - user: %q\n        role: caseworker\n        max_cases: 1\n", users["anna"].ID) +
-			fmt.Sprintf("      - user: %q\n        role: caseworker\n", users["bernd"].ID)
-	})
+	env, users := apptest.StartDepartment(t, []apptest.Member{
+		{Name: "anna", Role: "caseworker", Extra: "max_cases: 1"}, {Name: "bernd", Role: "caseworker"}}, "")
 	anna, bernd := users["anna"], users["bernd"]
 	bot := env.Cfg.BotUserID()
 	botCli := env.App.AppService().BotClient()

@@ -80,14 +80,9 @@ func waitForStatus(t *testing.T, s *store.Store, caseID protocol.CaseID, status 
 // and themselves removed; an interrupted purge is finished.
 func TestRetention(t *testing.T) {
 	ctx := context.Background()
-	var anna apptest.StaffUser
-	env, _ := apptest.StartWith(t, 1, func(hss []*tesths.Homeserver) string {
-		cli, uid, _ := hss[0].RegisterUser(t, "anna", false)
-		anna = apptest.StaffUser{Cli: cli, ID: uid}
-		return "departments:\n  - id: bauamt\n    name: Bauamt\n    staff:\n" +
-			fmt.Sprintf("      - user: %q\n        role: caseworker\n", anna.ID) +
-			retentionYAML("1h", "1h") // abandoning and purging start below, after reloads
-	})
+	// Abandoning and purging start below, after reloads.
+	env, users := apptest.StartDepartment(t, []apptest.Member{{Name: "anna", Role: "caseworker"}}, retentionYAML("1h", "1h"))
+	anna := users["anna"]
 	s := env.App.Store()
 	bot := env.Cfg.BotUserID()
 	botCli := env.App.AppService().BotClient()

@@ -202,3 +202,32 @@ func (e *Env) PushTransaction(t *testing.T, body string) {
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// Member is a staff member of the test department: a user registered on
+// the homeserver as Name, with Role and further YAML keys of the staff
+// entry in Extra (e.g. "max_cases: 1").
+type Member struct {
+	Name, Role, Extra string
+}
+
+// StartDepartment starts rathaus with one department, the Bauamt (id
+// bauamt), whose staff are the members, each registered on the
+// homeserver; extra is YAML that follows the department (e.g. a retention
+// section). It returns the members by name.
+func StartDepartment(t *testing.T, members []Member, extra string) (*Env, map[string]StaffUser) {
+	t.Helper()
+	users := map[string]StaffUser{}
+	env, _ := StartWith(t, 1, func(hss []*tesths.Homeserver) string {
+		yml := "departments:\n  - id: bauamt\n    name: Bauamt\n    staff:\n"
+		for _, m := range members {
+			cli, uid, _ := hss[0].RegisterUser(t, m.Name, false)
+			users[m.Name] = StaffUser{Cli: cli, ID: uid}
+			yml += fmt.Sprintf("      - user: %q\n        role: %s\n", uid, m.Role)
+			if m.Extra != "" {
+				yml += "        " + m.Extra + "\n"
+			}
+		}
+		return yml + extra
+	})
+	return env, users
+}
