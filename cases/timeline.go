@@ -25,7 +25,9 @@ func (s *Service) handleRoomEvent(ctx context.Context, evt *event.Event, room bo
 		return nil
 	}
 	c, err := s.Case(ctx, protocol.CaseID(room.Key))
-	if err != nil || c == nil {
+	if err != nil || c == nil || c.RoomID != evt.RoomID {
+		// A purged case has no room any more: what its room still sees
+		// (the purge's own events) is not the citizen's.
 		return err
 	}
 	if changed, handled, err := s.recordCaseChange(ctx, c, evt); handled {
