@@ -36,9 +36,15 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith is newHarness with a last look at the dispatcher's options.
+func newHarnessWith(t *testing.T, mod func(*appservice.DispatcherOptions)) *harness {
+	t.Helper()
 	st := newStore(t)
 	rec := newRecorder()
-	d := startDispatcher(t, st, rec, nil)
+	d := startDispatcher(t, st, rec, mod)
 	s, err := appservice.NewServer(appservice.ServerOptions{
 		Log: zerolog.Nop(), HSToken: hsToken, Inbox: st, Dispatcher: d, Queries: fakeQueries{},
 		IsOurUser: func(u id.UserID) bool {
@@ -177,6 +183,26 @@ func TestTransactionHandledOnce(t *testing.T) {
 		assert.Equal(t, 1, h.rec.timesHandled(e), "event %s", e)
 	}
 	assert.Equal(t, []id.EventID{"$e1", "$e2", "$e3"}, h.rec.byRoom["!r:hs"])
+}
+
+// TestReusedTransactionID: Synapse on SQLite starts its transaction ids at 1
+// again after a restart, so an id rathaus has seen can carry new events.
+// They are stored and handled at once: the dispatcher is woken for them,
+// not found by its next poll (an hour here).
+func TestReusedTransactionID(t *testing.T) {
+	h := newHarnessWith(t, func(o *appservice.DispatcherOptions) { o.PollInterval = time.Hour })
+	auth := "header:" + hsToken
+	status, _ := h.do(t, http.MethodPut, "/_matrix/app/v1/transactions/1", auth, txnJSON(messageJSON("!r:hs", "$before", "vorher")))
+	require.Equal(t, http.StatusOK, status)
+	waitFor(t, "the first transaction's event handled", 5*time.Second, func() bool { return h.rec.timesHandled("$before") == 1 })
+
+	status, _ = h.do(t, http.MethodPut, "/_matrix/app/v1/transactions/1", auth,
+		txnJSON(messageJSON("!r:hs", "$after-1", "nachher"), messageJSON("!other:hs", "$after-2", "auch")))
+	require.Equal(t, http.StatusOK, status)
+	waitFor(t, "the new events behind the reused id handled", 5*time.Second, func() bool {
+		return h.rec.timesHandled("$after-1") == 1 && h.rec.timesHandled("$after-2") == 1
+	})
+	assert.Equal(t, 1, h.rec.timesHandled("$before"), "the old event is not handled again")
 }
 
 func TestQueriesPingAndHealth(t *testing.T) {

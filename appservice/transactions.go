@@ -80,16 +80,23 @@ func (s *Server) putTransaction(w http.ResponseWriter, r *http.Request) {
 		mautrix.MUnknown.WithMessage("Failed to store transaction").Write(w)
 		return
 	}
-	if res.DuplicateTxn {
+	switch {
+	case res.DuplicateTxn && res.Stored == 0:
 		s.opts.Metrics.TransactionsReceived.WithLabelValues("duplicate").Inc()
 		log.Debug().Msg("Ignoring redelivered transaction")
-	} else {
+	case res.DuplicateTxn:
+		// Synapse on SQLite starts its transaction ids at 1 again after a
+		// restart (synapse#14556): a known id with new events is a new
+		// batch, stored by event id like any other.
 		s.opts.Metrics.TransactionsReceived.WithLabelValues("stored").Inc()
-		s.opts.Metrics.EventsStored.Add(float64(res.Stored))
+		log.Info().Int("events", len(events)).Int("new_events", res.Stored).Msg("Stored new events under a transaction id seen before")
+	default:
+		s.opts.Metrics.TransactionsReceived.WithLabelValues("stored").Inc()
 		log.Debug().Int("events", len(events)).Int("new_events", res.Stored).Msg("Stored transaction")
-		if res.Stored > 0 {
-			s.opts.Dispatcher.Wake()
-		}
+	}
+	if res.Stored > 0 {
+		s.opts.Metrics.EventsStored.Add(float64(res.Stored))
+		s.opts.Dispatcher.Wake()
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
 }
