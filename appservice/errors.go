@@ -19,3 +19,13 @@ var (
 // ErrHomeserverUnreachable is returned by WaitForHomeserver when the
 // homeserver did not answer in time. Check homeserver.url.
 var ErrHomeserverUnreachable = errors.New("homeserver unreachable")
+
+// ErrHSTokenMismatch is returned by WaitForHomeserver (Ping) when the
+// homeserver reached rathaus with another hs_token than appservice.hs_token:
+// its registration file is not rathaus's. Fatal at start: no transaction
+// would ever be accepted.
+var ErrHSTokenMismatch = errors.New("homeserver uses another hs_token")
+
+// ErrASTokenUnknown is returned by EnsureBot when the homeserver does not
+// know appservice.as_token: it has no (or another) registration of rathaus.
+var ErrASTokenUnknown = errors.New("homeserver does not know the as_token")

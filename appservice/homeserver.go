@@ -14,8 +14,9 @@ import (
 
 // WaitForHomeserver polls /versions until the homeserver answers or
 // timeout passes, so rathaus and its homeserver can start in any order.
-// It stores the spec versions in as and then pings the homeserver (see
-// Ping).
+// It stores the spec versions in as and then pings the homeserver; a
+// registration whose hs_token differs from rathaus's is returned as
+// ErrHSTokenMismatch (see Ping).
 func WaitForHomeserver(ctx context.Context, as *mauas.AppService, timeout time.Duration, log zerolog.Logger) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -24,8 +25,7 @@ func WaitForHomeserver(ctx context.Context, as *mauas.AppService, timeout time.D
 		versions, err := as.BotClient().Versions(ctx)
 		if err == nil {
 			as.SpecVersions = versions
-			Ping(ctx, as, log)
-			return nil
+			return Ping(ctx, as, log)
 		}
 		if attempt == 1 || attempt%10 == 0 {
 			log.Warn().Err(err).Str("homeserver_url", as.BotClient().HomeserverURL.String()).Msg("Waiting for the homeserver")
@@ -40,13 +40,17 @@ func WaitForHomeserver(ctx context.Context, as *mauas.AppService, timeout time.D
 }
 
 // Ping asks the homeserver to call us back (spec v1.7). A homeserver
-// without the endpoint (Dendrite speaks v1.2) is only warned about; a
-// failed ping means transactions will not reach us, which is logged as an
-// error but not fatal: the homeserver keeps retrying them.
-func Ping(ctx context.Context, as *mauas.AppService, log zerolog.Logger) {
+// without the endpoint (Dendrite speaks v1.2) is only warned about. If the
+// homeserver reached rathaus but rathaus refused its hs_token, the
+// homeserver's copy of the registration is not rathaus's: nothing it sends
+// will ever be accepted, so that is returned as ErrHSTokenMismatch. Any
+// other failure (rathaus unreachable at appservice.public_url) is logged as
+// an error but not returned: the homeserver keeps retrying its
+// transactions, and a reverse proxy may just not be up yet.
+func Ping(ctx context.Context, as *mauas.AppService, log zerolog.Logger) error {
 	if as.SpecVersions == nil || !as.SpecVersions.Supports(mautrix.FeatureAppservicePing) {
 		log.Warn().Msg("Homeserver does not support the appservice ping (Matrix v1.7); cannot check that it reaches rathaus")
-		return
+		return nil
 	}
 	resp, err := as.BotIntent().AppservicePing(ctx, as.Registration.ID, "rathaus-startup-"+time.Now().UTC().Format("20060102T150405.000"))
 	var httpErr mautrix.HTTPError
@@ -56,10 +60,28 @@ func Ping(ctx context.Context, as *mauas.AppService, log zerolog.Logger) {
 	case errors.As(err, &httpErr) && httpErr.Response != nil &&
 		(httpErr.Response.StatusCode == http.StatusNotFound || httpErr.Response.StatusCode == http.StatusMethodNotAllowed):
 		log.Warn().Msg("Homeserver does not implement the appservice ping; cannot check that it reaches rathaus")
+	case pingRefusedToken(err):
+		log.Error().Str("public_url", as.Registration.URL).
+			Msg("Homeserver reaches rathaus but sends another hs_token: its registration file is not rathaus's; " +
+				"run `rathaus generate-registration`, give the file to the homeserver and restart both")
+		return fmt.Errorf("%w: the homeserver's registration file has another hs_token than appservice.hs_token", ErrHSTokenMismatch)
 	default:
 		log.Error().Err(err).Str("public_url", as.Registration.URL).
 			Msg("Homeserver cannot reach rathaus; check appservice.public_url and the registration file")
 	}
+	return nil
+}
+
+// pingRefusedToken reports whether a ping failed because rathaus itself
+// answered the homeserver's call with 401 or 403: the homeserver reports
+// our status as M_BAD_STATUS with a "status" field.
+func pingRefusedToken(err error) bool {
+	var httpErr mautrix.HTTPError
+	if !errors.As(err, &httpErr) || httpErr.RespError == nil || httpErr.RespError.ErrCode != mautrix.MBadStatus.ErrCode {
+		return false
+	}
+	status, _ := httpErr.RespError.ExtraData["status"].(float64)
+	return status == http.StatusUnauthorized || status == http.StatusForbidden
 }
 
 // EnsureBot makes sure the bot account exists and carries its display
@@ -67,7 +89,10 @@ func Ping(ctx context.Context, as *mauas.AppService, log zerolog.Logger) {
 // sends a member event into every room the bot is in.
 func EnsureBot(ctx context.Context, as *mauas.AppService, displayName string) error {
 	bot := as.BotIntent()
-	if err := bot.EnsureRegistered(ctx); err != nil {
+	if err := bot.EnsureRegistered(ctx); errors.Is(err, mautrix.MUnknownToken) {
+		return fmt.Errorf("%w: the homeserver does not know appservice.as_token; give it rathaus's registration file and restart it: %w",
+			ErrASTokenUnknown, err)
+	} else if err != nil {
 		return fmt.Errorf("failed to register bot %s: %w", bot.UserID, err)
 	}
 	current, err := bot.GetOwnDisplayName(ctx)

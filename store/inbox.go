@@ -116,8 +116,9 @@ func (s *Store) SaveTransaction(ctx context.Context, txnID string, events []Inbo
 		if n, _ := r.RowsAffected(); n == 0 {
 			// Normally a redelivery of the same events, which the event id
 			// check below skips. A homeserver that reuses transaction ids
-			// for new batches (Dendrite falls back to timestamp-based ids)
-			// loses nothing either.
+			// for new batches (Synapse on SQLite starts at 1 again after a
+			// restart; Dendrite falls back to timestamp-based ids) loses
+			// nothing either: its events are new by event id.
 			res.DuplicateTxn = true
 		}
 		for _, evt := range events {

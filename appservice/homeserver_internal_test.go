@@ -1,0 +1,36 @@
+package appservice
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+)
+
+// TestPingRefusedToken: the homeserver's answer to a ping whose call to
+// rathaus was refused (its hs_token is not ours) is told apart from
+// rathaus being unreachable, with the error body as Synapse sends it.
+func TestPingRefusedToken(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		want       bool
+	}{
+		{"rathaus said 403", `{"errcode":"M_BAD_STATUS","error":"Remote returned status 403","status":403,"body":"{\"errcode\":\"M_FORBIDDEN\"}"}`, true},
+		{"rathaus said 401", `{"errcode":"M_BAD_STATUS","error":"Remote returned status 401","status":401}`, true},
+		{"rathaus said 500", `{"errcode":"M_BAD_STATUS","error":"Remote returned status 500","status":500}`, false},
+		{"rathaus unreachable", `{"errcode":"M_CONNECTION_FAILED","error":"connection refused"}`, false},
+		{"not an appservice", `{"errcode":"M_FORBIDDEN","error":"not an appservice"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var respErr mautrix.RespError
+			require.NoError(t, json.Unmarshal([]byte(tc.body), &respErr))
+			err := fmt.Errorf("ping: %w", mautrix.HTTPError{Response: &http.Response{StatusCode: http.StatusBadGateway}, RespError: &respErr})
+			assert.Equal(t, tc.want, pingRefusedToken(err))
+		})
+	}
+	assert.False(t, pingRefusedToken(nil))
+}
