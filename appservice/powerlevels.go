@@ -49,9 +49,14 @@ func (p PowerPolicy) content(users map[id.UserID]int) map[string]any {
 }
 
 // CreateContent is the power_level_content_override of a createRoom
-// request: the policy and the users.
-func (p PowerPolicy) CreateContent(users map[id.UserID]int) *event.PowerLevelsEventContent {
+// request by creator for a room of the given version: the policy and the
+// users, without the creator where the version gives creators unlimited
+// power (room version 12 on).
+func (p PowerPolicy) CreateContent(users map[id.UserID]int, creator id.UserID, version id.RoomVersion) *event.PowerLevelsEventContent {
 	level := func(v int) *int { return &v }
+	if creatorsPrivileged(version) {
+		users = withoutCreators(users, []id.UserID{creator})
+	}
 	return &event.PowerLevelsEventContent{
 		Users: users, Events: maps.Clone(p.Events), EventsDefault: p.EventsDefault,
 		StateDefaultPtr: level(p.StateDefault), InvitePtr: level(p.Invite), KickPtr: level(p.Kick),
@@ -61,12 +66,14 @@ func (p PowerPolicy) CreateContent(users map[id.UserID]int) *event.PowerLevelsEv
 
 // ConvergePowerLevels sets the room's users map and policy, keeping every
 // other field of its power levels (notifications, fields of newer room
-// versions). state is the room's state as read before; nothing is sent if
-// it already matches. It reports whether it sent an event.
+// versions). The room's creators are left out of the users map where its
+// version gives them unlimited power (see Creators). state is the room's
+// state as read before; nothing is sent if it already matches. It reports
+// whether it sent an event.
 func ConvergePowerLevels(ctx context.Context, intent *mauas.IntentAPI, room id.RoomID, state mautrix.RoomStateMap,
 	policy PowerPolicy, users map[id.UserID]int) (bool, error) {
 	current := CurrentContent(state, event.StatePowerLevels, "")
-	want := policy.content(users)
+	want := policy.content(withoutCreators(users, Creators(state)))
 	have := make(map[string]any, len(want))
 	for k := range want {
 		have[k] = current[k]

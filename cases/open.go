@@ -108,10 +108,11 @@ func (s *Service) setUpCaseRoom(ctx context.Context, c *Case, d *config.Departme
 		}
 		resp, err := botIntent.CreateRoom(ctx, &mautrix.ReqCreateRoom{
 			Visibility: "private", Preset: "private_chat",
-			Name:               fmt.Sprintf("%s · %s", c.Reference, d.Name),
-			Invite:             []id.UserID{c.Ghost},
-			InitialState:       initial,
-			PowerLevelOverride: departments.RoomPolicy(false).CreateContent(map[id.UserID]int{botIntent.UserID: config.BotPowerLevel}),
+			Name:         fmt.Sprintf("%s · %s", c.Reference, d.Name),
+			Invite:       []id.UserID{c.Ghost},
+			InitialState: initial,
+			PowerLevelOverride: departments.RoomPolicy(false).CreateContent(caseRoomUsers(botIntent.UserID, nil), botIntent.UserID,
+				s.opts.Capabilities.DefaultRoomVersion()),
 		})
 		if err != nil {
 			return fmt.Errorf("failed to create the case room: %w", err)

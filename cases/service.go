@@ -42,6 +42,8 @@ type Options struct {
 	AS *mauas.AppService
 	// Sender sends messages through the outbox.
 	Sender *appservice.Sender
+	// Capabilities say which room version new case rooms get.
+	Capabilities *appservice.Capabilities
 	// Rooms learns every case room, so events are routed without a query.
 	Rooms       *bot.RoomIndex
 	Departments Departments
@@ -59,8 +61,9 @@ type Service struct {
 
 // New checks the options.
 func New(opts Options) (*Service, error) {
-	if opts.Config == nil || opts.Store == nil || opts.AS == nil || opts.Sender == nil || opts.Rooms == nil || opts.Departments == nil {
-		return nil, fmt.Errorf("%w: Config, Store, AS, Sender, Rooms and Departments", ErrMissingOption)
+	if opts.Config == nil || opts.Store == nil || opts.AS == nil || opts.Sender == nil || opts.Capabilities == nil ||
+		opts.Rooms == nil || opts.Departments == nil {
+		return nil, fmt.Errorf("%w: Config, Store, AS, Sender, Capabilities, Rooms and Departments", ErrMissingOption)
 	}
 	return &Service{opts: opts}, nil
 }

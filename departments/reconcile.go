@@ -126,7 +126,7 @@ func (s *Service) ensureRoom(ctx context.Context, spec roomSpec, known map[roomR
 		Name:               spec.Name,
 		Topic:              spec.Topic,
 		Invite:             spec.Members,
-		PowerLevelOverride: RoomPolicy(false).CreateContent(spec.Users),
+		PowerLevelOverride: RoomPolicy(false).CreateContent(spec.Users, bot.UserID, s.opts.Capabilities.DefaultRoomVersion()),
 	}
 	if spec.IsSpace {
 		req.CreationContent = map[string]any{"type": event.RoomTypeSpace}

@@ -50,6 +50,8 @@ type Options struct {
 	AS *mauas.AppService
 	// Sender sends notices through the outbox.
 	Sender *appservice.Sender
+	// Capabilities say which room version new rooms get.
+	Capabilities *appservice.Capabilities
 	// Rooms learns the kind of every managed room.
 	Rooms *bot.RoomIndex
 	// Reload reads the config file again and reconciles; `!rathaus sync`
@@ -69,8 +71,8 @@ type Service struct {
 
 // New checks the options.
 func New(opts Options) (*Service, error) {
-	if opts.Config == nil || opts.Store == nil || opts.AS == nil || opts.Sender == nil || opts.Rooms == nil {
-		return nil, fmt.Errorf("%w: Config, Store, AS, Sender and Rooms", ErrMissingOption)
+	if opts.Config == nil || opts.Store == nil || opts.AS == nil || opts.Sender == nil || opts.Capabilities == nil || opts.Rooms == nil {
+		return nil, fmt.Errorf("%w: Config, Store, AS, Sender, Capabilities and Rooms", ErrMissingOption)
 	}
 	return &Service{opts: opts}, nil
 }

@@ -66,6 +66,7 @@ type App struct {
 	store       *store.Store
 	as          *mauas.AppService
 	sender      *appservice.Sender
+	caps        *appservice.Capabilities
 	rooms       *bot.RoomIndex
 	router      *bot.Router
 	departments *departments.Service
@@ -133,6 +134,10 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err = appservice.EnsureBot(ctx, a.as, cfg.AppService.Bot.Displayname); err != nil {
 		return err
 	}
+	if err = a.caps.Load(ctx, a.as.BotClient()); err != nil {
+		return err
+	}
+	a.log.Info().Str("room_version", string(a.caps.DefaultRoomVersion())).Msg("New rooms get the homeserver's default room version")
 	// The room index must know every managed room and case room before
 	// the first event is routed.
 	if err = a.departments.LoadRooms(ctx); err != nil {
@@ -174,14 +179,15 @@ func (a *App) build(ctx context.Context) (err error) {
 	}
 	a.as.Log = a.log.With().Str("component", "matrix").Logger()
 	a.sender = &appservice.Sender{Outbox: a.store}
+	a.caps = &appservice.Capabilities{}
 	a.rooms = bot.NewRoomIndex()
 
-	a.departments, err = departments.New(departments.Options{Config: a.config, Store: a.store, AS: a.as, Sender: a.sender,
+	a.departments, err = departments.New(departments.Options{Config: a.config, Store: a.store, AS: a.as, Sender: a.sender, Capabilities: a.caps,
 		Rooms: a.rooms, Reload: a.Reload, Log: a.log.With().Str("component", "departments").Logger()})
 	if err != nil {
 		return err
 	}
-	a.cases, err = cases.New(cases.Options{Config: a.config, Store: a.store, AS: a.as, Sender: a.sender,
+	a.cases, err = cases.New(cases.Options{Config: a.config, Store: a.store, AS: a.as, Sender: a.sender, Capabilities: a.caps,
 		Rooms: a.rooms, Departments: a.departments, Log: a.log.With().Str("component", "cases").Logger()})
 	if err != nil {
 		return err
