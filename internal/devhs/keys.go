@@ -45,8 +45,9 @@ func writeSigningKey(path string) error {
 // writeSynapseSigningKey writes a fresh ed25519 Matrix signing key in
 // Synapse's format (signedjson's write_signing_keys): one line of
 // algorithm, key version and the unpadded base64 of the 32-byte seed.
-// Synapse would refuse to start without one; writing it here is quicker
-// than a second Python run with --generate-keys.
+// Synapse 1.163 would create one on its first start too; writing it here
+// keeps the directory's identity with prepare, as for Dendrite, and costs
+// no Python run.
 func writeSynapseSigningKey(path string) error {
 	seed := make([]byte, 32)
 	if _, err := rand.Read(seed); err != nil {
