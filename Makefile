@@ -3,8 +3,9 @@
 #   make run    build everything and start the demo: rathaus with a local
 #               Dendrite homeserver (state in .demo/, see internal/demo)
 #   make test   install what the tests need (PostgreSQL 15 and Chromium from
-#               Debian 12, the npm packages of tests/browser), build Dendrite
-#               and golangci-lint, then go vet, make lint and every test
+#               Debian 12, the npm packages of tests/browser, the pinned
+#               Synapse in a venv), build Dendrite and golangci-lint, then
+#               go vet, make lint and every test
 #   make lint   golangci-lint with .golangci.yml: STYLE.md's logging rules,
 #               DESIGN.md's import rules, errorlint, noctx, bodyclose, thelper
 
@@ -16,6 +17,19 @@ LDFLAGS  := -X github.com/rathaus-de/rathaus.Version=$(VERSION)
 DENDRITE_MOD := tools/dendrite
 DENDRITE_BIN := $(CURDIR)/.cache/bin/dendrite
 DENDRITE_PKG := github.com/element-hq/dendrite/cmd/dendrite
+
+# The other test homeserver: Synapse from the hash-locked requirements in
+# tools/synapse, in a venv named after the lock's hash (the same name
+# internal/tesths uses when RATHAUS_SYNAPSE_PYTHON is unset). install.sh
+# writes synapse-version last, into a venv that is renamed into place only
+# when complete, so that file is the stamp. (bin/python cannot be the
+# target: make follows its symlink to the system Python's old mtime.)
+SYNAPSE_DIR    := tools/synapse
+SYNAPSE_LOCK   := $(SYNAPSE_DIR)/requirements.txt
+SYNAPSE_HASH   := $(shell sha256sum $(SYNAPSE_LOCK) | cut -c1-16)
+SYNAPSE_VENV   := $(CURDIR)/.cache/synapse-$(SYNAPSE_HASH)
+SYNAPSE_PYTHON := $(SYNAPSE_VENV)/bin/python
+SYNAPSE_STAMP  := $(SYNAPSE_VENV)/synapse-version
 
 # The linter, built from its own pinned module in the same way.
 GOLANGCI_MOD := tools/golangci-lint
@@ -40,14 +54,15 @@ TEST_TIMEOUT ?= 30m
 
 # bin/* are phony on purpose: go build itself knows what is stale and is
 # quick when nothing is.
-.PHONY: help run build dendrite test vet lint test-deps browser-deps clean bin/rathaus bin/rathaus-demo
+.PHONY: help run build dendrite synapse test vet lint test-deps browser-deps clean bin/rathaus bin/rathaus-demo
 
 help:
 	@echo 'make run       build rathaus, the demo and Dendrite, then run the demo (Ctrl-C stops it)'
 	@echo 'make build     build bin/rathaus and bin/rathaus-demo'
 	@echo 'make dendrite  build $(DENDRITE_BIN) if it is missing or outdated'
+	@echo 'make synapse   install the pinned Synapse (tools/synapse) into $(SYNAPSE_VENV) if missing'
 	@echo 'make test      install test dependencies, build Dendrite, go vet, make lint and go test ./...'
-	@echo 'make test-deps install only what the tests need (PostgreSQL, Chromium, npm packages)'
+	@echo 'make test-deps install only what the tests need (PostgreSQL, Chromium, npm packages, Synapse)'
 	@echo 'make vet       go vet ./...'
 	@echo 'make lint      golangci-lint run ./... (config: .golangci.yml; built from tools/golangci-lint)'
 	@echo 'make clean     remove bin/ and .cache/ (not the demo state in .demo/)'
@@ -73,13 +88,25 @@ $(DENDRITE_BIN): $(DENDRITE_MOD)/go.mod $(DENDRITE_MOD)/go.sum
 	cd $(DENDRITE_MOD) && GOWORK=off GOFLAGS=-buildvcs=false $(GO) build -o $@.tmp $(DENDRITE_PKG)
 	mv $@.tmp $@
 
+synapse: $(SYNAPSE_STAMP)
+
+# Debian's python3 makes venvs only with python3-venv (ensurepip).
+$(SYNAPSE_STAMP): $(SYNAPSE_LOCK)
+	@if ! command -v python3 >/dev/null || \
+	    { command -v dpkg >/dev/null && ! dpkg -s python3-venv >/dev/null 2>&1; }; then \
+		echo 'Installing python3-venv (needed for the Synapse venv)…'; \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-venv; \
+	fi
+	sh $(SYNAPSE_DIR)/install.sh $(SYNAPSE_VENV)
+
 # Same pattern as Dendrite: rebuilt when the pin changes.
 $(GOLANGCI_BIN): $(GOLANGCI_MOD)/go.mod $(GOLANGCI_MOD)/go.sum
 	@mkdir -p $(@D)
 	cd $(GOLANGCI_MOD) && GOWORK=off GOFLAGS=-buildvcs=false $(GO) build -o $@.tmp $(GOLANGCI_PKG)
 	mv $@.tmp $@
 
-test-deps: browser-deps
+test-deps: browser-deps synapse
 	@if [ ! -x $(PG_INITDB) ]; then \
 		echo 'Installing PostgreSQL (needed by the store tests)…'; \
 		$(SUDO) apt-get update && \
@@ -110,7 +137,7 @@ lint: $(GOLANGCI_BIN)
 test: test-deps dendrite $(GOLANGCI_BIN)
 	$(GO) vet ./...
 	$(GOLANGCI_BIN) run ./...
-	RATHAUS_DENDRITE_BIN=$(DENDRITE_BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	RATHAUS_DENDRITE_BIN=$(DENDRITE_BIN) RATHAUS_SYNAPSE_PYTHON=$(SYNAPSE_PYTHON) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 clean:
 	rm -rf bin .cache

@@ -24,8 +24,9 @@ var componentDatabases = map[string]string{
 
 // dendriteConfig is the configuration of one instance, tuned to be light
 // (SQLite, small cache, cheap bcrypt, no search, no presence, no metrics)
-// and to federate over loopback.
-func dendriteConfig(files stateFiles, serverName, sharedSecret string, appserviceFiles []string) map[string]any {
+// and to federate over loopback. roomVersion may be empty (Dendrite's
+// default, 10 in v0.15.2).
+func dendriteConfig(files stateFiles, serverName, sharedSecret, roomVersion string, appserviceFiles []string) map[string]any {
 	if appserviceFiles == nil {
 		appserviceFiles = []string{}
 	}
@@ -98,16 +99,19 @@ func dendriteConfig(files stateFiles, serverName, sharedSecret string, appservic
 			"connection_string": "file:" + filepath.Join(files.dir, section+".db"),
 		}
 	}
+	if roomVersion != "" {
+		cfg["room_server"].(map[string]any)["default_room_version"] = roomVersion
+	}
 	return cfg
 }
 
 func writeConfig(path string, cfg map[string]any) error {
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
-		return fmt.Errorf("failed to encode Dendrite config: %w", err)
+		return fmt.Errorf("failed to encode homeserver config: %w", err)
 	}
 	if err := os.WriteFile(path, data, 0o600); err != nil {
-		return fmt.Errorf("failed to write Dendrite config: %w", err)
+		return fmt.Errorf("failed to write homeserver config: %w", err)
 	}
 	return nil
 }

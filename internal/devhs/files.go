@@ -23,10 +23,14 @@ type stateFiles struct {
 	tlsKey       string
 	logDir       string // Dendrite's file log hook writes dendrite.log here
 	console      string // stdout and stderr of the process
+	database     string // Synapse's SQLite database
+	media        string // Synapse's media store
+
+	kind Kind
 }
 
-func newStateFiles(dir string) stateFiles {
-	return stateFiles{
+func newStateFiles(dir string, kind Kind) stateFiles {
+	f := stateFiles{
 		dir:          dir,
 		config:       filepath.Join(dir, "dendrite.yaml"),
 		serverName:   filepath.Join(dir, "server_name"),
@@ -36,7 +40,15 @@ func newStateFiles(dir string) stateFiles {
 		tlsKey:       filepath.Join(dir, "tls.key"),
 		logDir:       filepath.Join(dir, "logs"),
 		console:      filepath.Join(dir, "logs", "console.log"),
+		database:     filepath.Join(dir, SynapseDatabase),
+		media:        filepath.Join(dir, "media_store"),
+		kind:         kind,
 	}
+	if kind == Synapse {
+		f.config = filepath.Join(dir, "homeserver.yaml")
+		f.signingKey = filepath.Join(dir, "signing.key")
+	}
+	return f
 }
 
 // prepare creates the directory and whatever of its identity is missing
@@ -54,7 +66,11 @@ func (f stateFiles) prepare(serverName, sharedSecret string) (string, error) {
 		return "", err
 	}
 	if _, err := os.Stat(f.signingKey); errors.Is(err, fs.ErrNotExist) {
-		if err := writeSigningKey(f.signingKey); err != nil {
+		write := writeSigningKey
+		if f.kind == Synapse {
+			write = writeSynapseSigningKey
+		}
+		if err := write(f.signingKey); err != nil {
 			return "", err
 		}
 	} else if err != nil {

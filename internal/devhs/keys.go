@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -36,6 +37,24 @@ func writeSigningKey(path string) error {
 		Bytes:   seed,
 	}
 	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		return fmt.Errorf("failed to write signing key: %w", err)
+	}
+	return nil
+}
+
+// writeSynapseSigningKey writes a fresh ed25519 Matrix signing key in
+// Synapse's format (signedjson's write_signing_keys): one line of
+// algorithm, key version and the unpadded base64 of the 32-byte seed.
+// Synapse 1.163 would create one on its first start too; writing it here
+// keeps the directory's identity with prepare, as for Dendrite, and costs
+// no Python run.
+func writeSynapseSigningKey(path string) error {
+	seed := make([]byte, 32)
+	if _, err := rand.Read(seed); err != nil {
+		return fmt.Errorf("failed to generate signing key: %w", err)
+	}
+	line := "ed25519 devhs " + base64.RawStdEncoding.EncodeToString(seed) + "\n"
+	if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
 		return fmt.Errorf("failed to write signing key: %w", err)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package devhs
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -132,8 +131,8 @@ func (p *Process) exitError() error {
 	return p.waitErr
 }
 
-// Stop sends SIGTERM and, if the process has not exited after grace,
-// SIGKILL. It returns once the process is gone: nil if it exited with status
+// Stop sends SIGTERM to the process group and, if the process has not
+// exited after grace, SIGKILL. It returns once the process is gone: nil if it exited with status
 // 0, else an error saying how it ended. Calling it again returns the same.
 func (p *Process) Stop(grace time.Duration) error {
 	p.stopOnce.Do(func() { p.stopErr = p.stop(grace) })
@@ -144,15 +143,23 @@ func (p *Process) stop(grace time.Duration) error {
 	if p.Exited() {
 		return p.Err()
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	p.signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
 		return p.Err()
 	case <-time.After(grace):
 	}
-	_ = p.cmd.Process.Kill()
+	p.signal(syscall.SIGKILL)
 	<-p.done
 	return fmt.Errorf("%s did not stop within %s of SIGTERM and was killed", p.name, grace)
+}
+
+// signal sends sig to the process group the child leads (sysProcAttr), so
+// that whatever it started goes with it; to the child alone if that fails.
+func (p *Process) signal(sig syscall.Signal) {
+	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil {
+		_ = p.cmd.Process.Signal(sig)
+	}
 }
 
 // LogFile returns the path of the file holding stdout and stderr.
@@ -168,8 +175,12 @@ func TailFile(path string, n int) string {
 	if err != nil {
 		return fmt.Sprintf("(no log: %v)", err)
 	}
-	data = bytes.TrimRight(data, "\n")
-	lines := strings.Split(string(data), "\n")
+	return tail(string(data), n)
+}
+
+// tail returns the last n lines of text, all of them if n <= 0.
+func tail(text string, n int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
 	if n > 0 && len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
@@ -187,9 +198,11 @@ func (t teeWriter) Write(b []byte) (int, error) {
 	return t.file.Write(b)
 }
 
-// isAddrInUse reports whether a log says a listener could not bind.
+// isAddrInUse reports whether a log says a listener could not bind:
+// "bind: address already in use" (Go), "[Errno 98] Address already in use"
+// (Python).
 func isAddrInUse(log string) bool {
-	return strings.Contains(log, "address already in use")
+	return strings.Contains(strings.ToLower(log), "address already in use")
 }
 
 // CheckExecutable reports whether path is an executable file.

@@ -15,7 +15,7 @@ import (
 // PollInterval is how often devhs polls for a condition.
 const PollInterval = 100 * time.Millisecond
 
-// waitReady polls until Dendrite serves the client API (/versions) and both
+// waitReady polls until the homeserver serves the client API (/versions) and both
 // listeners answer the server key request with our server name, which also
 // proves that no other process holds one of the ports. It gives up when the
 // process exits or ctx ends.
@@ -45,14 +45,14 @@ func waitReady(ctx context.Context, p *Process, serverName, clientURL, federatio
 		}
 		select {
 		case <-p.Done():
-			return fmt.Errorf("dendrite %w before it was ready: %w", ErrExited, p.exitError())
+			return fmt.Errorf("%s %w before it was ready: %w", p.name, ErrExited, p.exitError())
 		case <-ctx.Done():
-			return fmt.Errorf("dendrite not ready: %w (last: %w)", ctx.Err(), lastErr)
+			return fmt.Errorf("%s not ready: %w (last: %w)", p.name, ctx.Err(), lastErr)
 		case <-ticker.C:
 		}
 	}
 	if p.Exited() {
-		return fmt.Errorf("dendrite %w while starting: %w", ErrExited, p.exitError())
+		return fmt.Errorf("%s %w while starting: %w", p.name, ErrExited, p.exitError())
 	}
 	return nil
 }

@@ -20,7 +20,10 @@ const (
 
 // Options configure Start.
 type Options struct {
-	// Binary is the Dendrite executable. Required.
+	// Kind is the homeserver implementation. Default: Dendrite.
+	Kind Kind
+	// Binary is the Dendrite executable, or for Synapse the python of a
+	// venv with Synapse installed. Required.
 	Binary string
 	// Dir is the state directory. Required; it is created if missing and
 	// reused as it is if not (see the package documentation).
@@ -41,8 +44,17 @@ type Options struct {
 	// AppserviceFiles are appservice registration files to load. Relative
 	// paths are taken relative to the current directory.
 	AppserviceFiles []string
-	// Output, if set, receives a copy of Dendrite's stdout and stderr,
-	// which always go to logs/console.log in Dir.
+	// RoomVersion is the version of rooms created without one
+	// (room_server.default_room_version in Dendrite, default_room_version
+	// in Synapse). Default: the homeserver's own default.
+	RoomVersion string
+	// DatabaseTemplate is, for Synapse only, a database made by
+	// MigrateSynapseDatabase; it is copied into Dir on a start that finds
+	// no database there, which saves the schema migration and the
+	// background updates of a fresh one.
+	DatabaseTemplate string
+	// Output, if set, receives a copy of the homeserver's stdout and
+	// stderr, which always go to logs/console.log in Dir.
 	Output io.Writer
 	// ReadyTimeout bounds the wait for the listeners. Default:
 	// DefaultReadyTimeout.
@@ -52,7 +64,7 @@ type Options struct {
 	StopTimeout time.Duration
 }
 
-// Server is one running Dendrite instance.
+// Server is one running homeserver instance.
 type Server struct {
 	// ServerName is the server name in user IDs.
 	ServerName string
@@ -67,20 +79,28 @@ type Server struct {
 	// SharedSecret is the registration_shared_secret of the Synapse-style
 	// /_synapse/admin/v1/register endpoint that RegisterUser uses.
 	SharedSecret string
-	// ConsoleLog is the file with Dendrite's stdout and stderr.
+	// ConsoleLog is the file with the homeserver's stdout and stderr.
 	ConsoleLog string
+	// Kind is the homeserver implementation.
+	Kind Kind
 
 	proc        *Process
 	stopTimeout time.Duration
 }
 
 // Start writes the configuration into opts.Dir, creating the keys and the
-// shared secret if they are missing, launches Dendrite and waits until both
-// listeners answer as ServerName. ctx bounds only the start; the process
-// runs until Stop. A listener that cannot bind gives an error wrapping
-// ErrAddrInUse. On any error nothing is left running, and an error after
-// the launch ends with the last lines of Dendrite's console log.
+// shared secret if they are missing, launches the homeserver and waits
+// until both listeners answer as ServerName. ctx bounds only the start; the
+// process runs until Stop. A listener that cannot bind gives an error
+// wrapping ErrAddrInUse. On any error nothing is left running, and an error
+// after the launch ends with the last lines of the console log.
 func Start(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Kind == "" {
+		opts.Kind = Dendrite
+	}
+	if !opts.Kind.Valid() {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownKind, opts.Kind)
+	}
 	for _, req := range [...]struct{ name, value string }{
 		{"Binary", opts.Binary}, {"Dir", opts.Dir},
 		{"ClientAddr", opts.ClientAddr}, {"FederationAddr", opts.FederationAddr},
@@ -107,7 +127,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to resolve state directory: %w", err)
 	}
-	files := newStateFiles(dir)
+	files := newStateFiles(dir, opts.Kind)
 	secret, err := files.prepare(opts.ServerName, opts.SharedSecret)
 	if err != nil {
 		return nil, err
@@ -120,7 +140,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 		asFiles = append(asFiles, abs)
 	}
-	if err := writeConfig(files.config, dendriteConfig(files, opts.ServerName, secret, asFiles)); err != nil {
+	proc, err := prepareLaunch(opts, files, secret, asFiles)
+	if err != nil {
 		return nil, err
 	}
 
@@ -131,26 +152,16 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		Dir:           dir,
 		SharedSecret:  secret,
 		ConsoleLog:    files.console,
+		Kind:          opts.Kind,
 		stopTimeout:   opts.StopTimeout,
 	}
-	// The console log is per start; Dendrite's own log file keeps history.
+	// The console log is per start; Dendrite's own log file keeps history
+	// (Synapse has none: it logs to stderr only).
 	if err := truncate(files.console); err != nil {
 		return nil, err
 	}
-	s.proc, err = StartProcess(ProcessOptions{
-		Name: "dendrite",
-		Path: opts.Binary,
-		Args: []string{
-			"--config", files.config,
-			"--http-bind-address", opts.ClientAddr,
-			"--https-bind-address", opts.FederationAddr,
-			"--tls-cert", files.tlsCert,
-			"--tls-key", files.tlsKey,
-		},
-		Dir:     dir,
-		LogFile: files.console,
-		Output:  opts.Output,
-	})
+	proc.Dir, proc.Env, proc.LogFile, proc.Output = dir, homeserverEnv(), files.console, opts.Output
+	s.proc, err = StartProcess(proc)
 	if err != nil {
 		return nil, err
 	}
@@ -162,28 +173,29 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		if isAddrInUse(s.LogTail(0)) {
 			err = fmt.Errorf("%w: %w", ErrAddrInUse, err)
 		}
-		return nil, fmt.Errorf("failed to start Dendrite in %s: %w\nlast lines of %s:\n%s", dir, err, files.console, tail)
+		return nil, fmt.Errorf("failed to start %s in %s: %w\nlast lines of %s:\n%s", opts.Kind.title(), dir, err, files.console, tail)
 	}
 	return s, nil
 }
 
-// Stop shuts Dendrite down (SIGTERM, then SIGKILL after Options.StopTimeout)
+// Stop shuts the homeserver down (SIGTERM, then SIGKILL after Options.StopTimeout)
 // and returns once it has exited: nil if it stopped cleanly. It is safe to
 // call more than once.
 func (s *Server) Stop() error {
 	return s.proc.Stop(s.stopTimeout)
 }
 
-// Done is closed when Dendrite has exited, whether through Stop or not.
+// Done is closed when the homeserver has exited, whether through Stop or
+// not.
 func (s *Server) Done() <-chan struct{} { return s.proc.Done() }
 
-// Err returns nil while Dendrite runs or if it exited with status 0, else
+// Err returns nil while the homeserver runs or if it exited with status 0, else
 // an error wrapping ErrExited.
 func (s *Server) Err() error { return s.proc.Err() }
 
-// Pid returns the process id of Dendrite.
+// Pid returns the process id of the homeserver.
 func (s *Server) Pid() int { return s.proc.Pid() }
 
-// LogTail returns the last n lines Dendrite wrote to its console, which holds
-// everything from info level up plus crashes.
+// LogTail returns the last n lines the homeserver wrote to its console,
+// which holds everything from info level up plus crashes.
 func (s *Server) LogTail(n int) string { return TailFile(s.ConsoleLog, n) }

@@ -16,22 +16,29 @@ import (
 
 const (
 	startAttempts = 3
-	// logTailLines is how much of the Dendrite log a failure shows.
+	// logTailLines is how much of the homeserver log a failure shows.
 	logTailLines = 60
 	// stopGrace is how long Stop waits after SIGTERM before it kills.
 	stopGrace = 5 * time.Second
 )
 
-// Options configure the homeservers of Start and StartFederated.
+// Options configure one homeserver of Start, StartFederated or StartMixed.
 type Options struct {
+	// Kind is the implementation. Default: Dendrite.
+	Kind Kind
+	// RoomVersion is the version of rooms created without one. Default:
+	// DefaultRoomVersion.
+	RoomVersion string
 	// Appservices returns the appservice registrations to load into the
 	// homeserver named serverName. It may be nil. It is called again if a
 	// start is retried with new ports, so it should only build values.
 	Appservices func(serverName string) []*appservice.Registration
 }
 
-// Homeserver is one running Dendrite instance.
+// Homeserver is one running Dendrite or Synapse instance.
 type Homeserver struct {
+	// Kind is the implementation.
+	Kind Kind
 	// ServerName is "127.0.0.1:PORT", PORT being the federation port.
 	ServerName string
 	// URL is the plain-HTTP client-server API base, http://127.0.0.1:PORT.
@@ -39,7 +46,8 @@ type Homeserver struct {
 	// FederationURL is the HTTPS federation base, https://127.0.0.1:PORT,
 	// with a self-signed certificate.
 	FederationURL string
-	// Dir is the instance's directory: config, keys, databases, logs.
+	// Dir is the instance's directory: config, keys, databases, logs
+	// (layout: package devhs).
 	Dir string
 	// SharedSecret is the registration_shared_secret of the Synapse-style
 	// /_synapse/admin/v1/register endpoint.
@@ -53,45 +61,80 @@ type Homeserver struct {
 	srv *devhs.Server
 }
 
-// Start runs one Dendrite homeserver and stops it when the test ends.
+// Start runs one homeserver and stops it when the test ends.
 func Start(tb testing.TB, opts Options) *Homeserver {
 	tb.Helper()
-	return StartFederated(tb, 1, opts)[0]
+	return StartMixed(tb, opts)[0]
 }
 
-// StartFederated runs n Dendrite homeservers that federate with each other
-// over loopback, starting them in parallel, and stops them when the test
-// ends.
+// StartFederated runs n homeservers of the same options that federate with
+// each other over loopback, starting them in parallel, and stops them when
+// the test ends.
 func StartFederated(tb testing.TB, n int, opts Options) []*Homeserver {
 	tb.Helper()
 	if n < 1 {
 		tb.Fatalf("tesths: StartFederated needs at least one homeserver, got %d", n)
 	}
-	binary := DendriteBinary(tb)
-	servers := make([]*Homeserver, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
+	servers := make([]Options, n)
 	for i := range servers {
+		servers[i] = opts
+	}
+	return StartMixed(tb, servers...)
+}
+
+// StartMixed runs one homeserver per Options, of any kinds, that federate
+// with each other over loopback. It starts them in parallel, returns them
+// in the order of servers once every one is ready, and stops them when the
+// test ends.
+func StartMixed(tb testing.TB, servers ...Options) []*Homeserver {
+	tb.Helper()
+	if len(servers) == 0 {
+		tb.Fatalf("tesths: StartMixed needs at least one homeserver")
+	}
+	type prog struct{ binary, template string }
+	progs := map[Kind]prog{}
+	for i := range servers {
+		if servers[i].Kind == "" {
+			servers[i].Kind = Dendrite
+		}
+		if servers[i].RoomVersion == "" {
+			servers[i].RoomVersion = DefaultRoomVersion
+		}
+		kind := servers[i].Kind
+		if _, ok := progs[kind]; ok {
+			continue
+		}
+		binary, template, err := program(tb, kind)
+		if err != nil {
+			tb.Fatalf("tesths: %v", err)
+		}
+		progs[kind] = prog{binary, template}
+	}
+	started := make([]*Homeserver, len(servers))
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, opts := range servers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			// The test goroutine must call Fatal, so errors are collected.
-			servers[i], errs[i] = start(tb, binary, opts)
+			p := progs[opts.Kind]
+			started[i], errs[i] = start(tb, p.binary, p.template, opts)
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		tb.Fatalf("tesths: %v", err)
 	}
-	return servers
+	return started
 }
 
 // start runs one homeserver on fresh ports in a fresh directory, retrying
 // with new ones if a port was taken between the probe and the bind. The
 // server name contains the port, so a retry cannot reuse the directory.
-func start(tb testing.TB, binary string, opts Options) (*Homeserver, error) {
+func start(tb testing.TB, binary, template string, opts Options) (*Homeserver, error) {
 	tb.Helper()
-	hs := &Homeserver{}
+	hs := &Homeserver{Kind: opts.Kind}
 	tb.Cleanup(func() {
 		hs.Stop()
 		hs.mu.Lock()
@@ -99,13 +142,13 @@ func start(tb testing.TB, binary string, opts Options) (*Homeserver, error) {
 		hs.mu.Unlock()
 		// A failed start already carries the log tail in its error.
 		if tb.Failed() && srv != nil {
-			tb.Logf("tesths: last lines of the Dendrite log of %s (%s):\n%s",
-				hs.ServerName, srv.ConsoleLog, srv.LogTail(logTailLines))
+			tb.Logf("tesths: last lines of the %s log of %s (%s):\n%s",
+				hs.Kind, hs.ServerName, srv.ConsoleLog, srv.LogTail(logTailLines))
 		}
 	})
 	var err error
 	for attempt := 0; attempt < startAttempts; attempt++ {
-		err = hs.startFresh(tb, binary, opts)
+		err = hs.startFresh(tb, binary, template, opts)
 		if !errors.Is(err, devhs.ErrAddrInUse) {
 			break
 		}
@@ -116,7 +159,7 @@ func start(tb testing.TB, binary string, opts Options) (*Homeserver, error) {
 	return hs, nil
 }
 
-func (hs *Homeserver) startFresh(tb testing.TB, binary string, opts Options) error {
+func (hs *Homeserver) startFresh(tb testing.TB, binary, template string, opts Options) error {
 	tb.Helper()
 	ports, err := devhs.FreePorts(2)
 	if err != nil {
@@ -137,13 +180,16 @@ func (hs *Homeserver) startFresh(tb testing.TB, binary string, opts Options) err
 		asFiles = append(asFiles, path)
 	}
 	devOpts := devhs.Options{
-		Binary:          binary,
-		Dir:             dir,
-		ClientAddr:      "127.0.0.1:" + strconv.Itoa(ports[0]),
-		FederationAddr:  serverName,
-		ServerName:      serverName,
-		AppserviceFiles: asFiles,
-		StopTimeout:     stopGrace,
+		Kind:             opts.Kind,
+		Binary:           binary,
+		RoomVersion:      opts.RoomVersion,
+		DatabaseTemplate: template,
+		Dir:              dir,
+		ClientAddr:       "127.0.0.1:" + strconv.Itoa(ports[0]),
+		FederationAddr:   serverName,
+		ServerName:       serverName,
+		AppserviceFiles:  asFiles,
+		StopTimeout:      stopGrace,
 	}
 	srv, err := devhs.Start(tb.Context(), devOpts)
 	if err != nil {
@@ -162,8 +208,8 @@ func (hs *Homeserver) startFresh(tb testing.TB, binary string, opts Options) err
 	return nil
 }
 
-// Stop shuts Dendrite down (SIGTERM, then SIGKILL after a grace period) and
-// returns once it has exited. It is safe to call more than once; Start
+// Stop shuts the homeserver down (SIGTERM, then SIGKILL after a grace
+// period) and returns once it has exited. It is safe to call more than once; Start
 // registers it as a test cleanup.
 func (hs *Homeserver) Stop() {
 	hs.mu.Lock()
@@ -174,23 +220,25 @@ func (hs *Homeserver) Stop() {
 	}
 }
 
-// Restart stops Dendrite and starts it again on the same ports, keys,
-// databases and configuration.
+// Restart stops the homeserver and starts it again on the same ports,
+// keys, databases and configuration; what it had not yet sent (federation,
+// appservice transactions) it sends after the restart.
 func (hs *Homeserver) Restart(tb testing.TB) {
 	tb.Helper()
 	hs.Stop()
 	srv, err := devhs.Start(tb.Context(), hs.opts)
 	if err != nil {
-		tb.Fatalf("tesths: failed to restart Dendrite %s: %v", hs.ServerName, err)
+		tb.Fatalf("tesths: failed to restart %s %s: %v", hs.Kind, hs.ServerName, err)
 	}
 	hs.mu.Lock()
 	hs.srv = srv
 	hs.mu.Unlock()
 }
 
-// LogTail returns the last n lines Dendrite wrote to its console, which holds
-// everything from info level up plus crashes. Dendrite's own log file is
-// logs/dendrite.log in Dir.
+// LogTail returns the last n lines the homeserver wrote to its console,
+// which holds everything from info level up plus crashes (since the last
+// start). Dendrite's own log file is logs/dendrite.log in Dir; Synapse logs
+// only to the console.
 func (hs *Homeserver) LogTail(n int) string {
 	hs.mu.Lock()
 	srv := hs.srv

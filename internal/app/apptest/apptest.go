@@ -1,7 +1,8 @@
 // Package apptest starts a whole rathaus (internal/app) against real
-// Dendrite homeservers for the integration tests of the capabilities:
-// every test gets its own homeservers, database and ports. It is imported
-// by tests only.
+// homeservers, Dendrite or Synapse (internal/tesths), for the integration
+// tests of the capabilities: every test gets its own homeservers, database
+// and ports. EachHomeserver runs a test body once per homeserver kind. It
+// is imported by tests only.
 package apptest
 
 import (
@@ -77,15 +78,39 @@ guest_chat:
 `, serverName, listen, dbPath)
 }
 
-// Start starts the homeservers and rathaus with the base config.
+// Options choose the homeservers and the config of Launch.
+type Options struct {
+	// Homeservers are the kinds of the homeservers to start, federating
+	// with each other; rathaus is registered on the first. Default: one
+	// Dendrite.
+	Homeservers []tesths.Kind
+	// RoomVersion is the version of rooms created without one, on every
+	// homeserver. Default: tesths.DefaultRoomVersion.
+	RoomVersion string
+	// Configure, if set, returns config YAML to append to the base config
+	// (departments need the servers' names); it may register users.
+	Configure func(hss []*tesths.Homeserver) string
+	// Tweak, if set, has a last look at the config and the options before
+	// rathaus starts.
+	Tweak func(cfg *config.Config, opts *app.Options)
+}
+
+// Start starts the homeservers (all Dendrite) and rathaus with the base
+// config.
 func Start(t *testing.T, servers int) (*Env, []*tesths.Homeserver) {
 	t.Helper()
 	return StartTweaked(t, servers, nil, nil)
 }
 
-// StartWith starts the homeservers (rathaus registered on one of them),
-// lets configure add config YAML (departments need the servers' names),
-// and starts rathaus on a free port.
+// StartOn is Start with homeservers of the given kind.
+func StartOn(t *testing.T, kind tesths.Kind, servers int) (*Env, []*tesths.Homeserver) {
+	t.Helper()
+	return Launch(t, Options{Homeservers: Homeservers(kind, servers)})
+}
+
+// StartWith starts the homeservers (all Dendrite; rathaus registered on the
+// first), lets configure add config YAML (departments need the servers'
+// names), and starts rathaus on a free port.
 func StartWith(t *testing.T, servers int, configure func(hss []*tesths.Homeserver) string) (*Env, []*tesths.Homeserver) {
 	t.Helper()
 	return StartTweaked(t, servers, configure, nil)
@@ -96,36 +121,58 @@ func StartWith(t *testing.T, servers int, configure func(hss []*tesths.Homeserve
 func StartTweaked(t *testing.T, servers int, configure func(hss []*tesths.Homeserver) string,
 	tweak func(cfg *config.Config, opts *app.Options)) (*Env, []*tesths.Homeserver) {
 	t.Helper()
+	return Launch(t, Options{Homeservers: Homeservers(tesths.Dendrite, servers), Configure: configure, Tweak: tweak})
+}
+
+// Homeservers returns n times kind, for Options.Homeservers.
+func Homeservers(kind tesths.Kind, n int) []tesths.Kind {
+	kinds := make([]tesths.Kind, n)
+	for i := range kinds {
+		kinds[i] = kind
+	}
+	return kinds
+}
+
+// EachHomeserver runs body once per homeserver kind (tesths.Kinds), as
+// subtests named by the kind: TestX/dendrite, TestX/synapse. They run one
+// after the other; `go test -run 'TestX/synapse'` picks one.
+func EachHomeserver(t *testing.T, body func(t *testing.T, kind tesths.Kind)) {
+	t.Helper()
+	for _, kind := range tesths.Kinds() {
+		t.Run(string(kind), func(t *testing.T) { body(t, kind) })
+	}
+}
+
+// Launch starts the homeservers of opts, rathaus registered on the first,
+// and rathaus on a free port.
+func Launch(t *testing.T, opts Options) (*Env, []*tesths.Homeserver) {
+	t.Helper()
+	kinds := opts.Homeservers
+	if len(kinds) == 0 {
+		kinds = []tesths.Kind{tesths.Dendrite}
+	}
 	listener, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	dbPath := filepath.Join(t.TempDir(), "rathaus.db")
 	var cfg *config.Config
-	var mu sync.Mutex // StartFederated configures the servers in parallel
-	hsOpts := tesths.Options{Appservices: func(serverName string) []*mauas.Registration {
+	var mu sync.Mutex // the homeservers start in parallel
+	hsOpts := make([]tesths.Options, len(kinds))
+	for i, kind := range kinds {
+		hsOpts[i] = tesths.Options{Kind: kind, RoomVersion: opts.RoomVersion}
+	}
+	// Called again with a new name if the start is retried on other ports.
+	hsOpts[0].Appservices = func(serverName string) []*mauas.Registration {
 		mu.Lock()
 		defer mu.Unlock()
-		if cfg != nil && cfg.Homeserver.ServerName != serverName {
-			return nil // only one homeserver gets rathaus
-		}
 		cfg = Config(t, serverName, listener.Addr().String(), dbPath, "")
 		return []*mauas.Registration{cfg.Registration()}
-	}}
-	var hss []*tesths.Homeserver
-	if servers == 1 {
-		hss = []*tesths.Homeserver{tesths.Start(t, hsOpts)}
-	} else {
-		hss = tesths.StartFederated(t, servers, hsOpts)
 	}
-	var hs *tesths.Homeserver
-	for _, h := range hss {
-		if h.ServerName == cfg.Homeserver.ServerName {
-			hs = h
-		}
-	}
-	require.NotNil(t, hs, "one homeserver carries the rathaus registration")
+	hss := tesths.StartMixed(t, hsOpts...)
+	hs := hss[0]
+	require.Equal(t, hs.ServerName, cfg.Homeserver.ServerName, "the first homeserver carries the rathaus registration")
 	env := &Env{HS: hs, base: configYAML(cfg.Homeserver.ServerName, cfg.AppService.Listen, dbPath)}
-	if configure != nil {
-		env.Extra = configure(hss)
+	if opts.Configure != nil {
+		env.Extra = opts.Configure(hss)
 		cfg = Config(t, cfg.Homeserver.ServerName, cfg.AppService.Listen, dbPath, env.Extra)
 	}
 	env.base = strings.Replace(env.base, "http://127.0.0.1:1", hs.URL, 1)
@@ -136,7 +183,7 @@ func StartTweaked(t *testing.T, servers int, configure func(hss []*tesths.Homese
 	require.NoError(t, metricsListener.Close())
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
 	env.Cfg = cfg
-	opts := app.Options{Config: cfg, Log: log, Listener: listener, LoadConfig: func() (*config.Config, error) {
+	appOpts := app.Options{Config: cfg, Log: log, Listener: listener, LoadConfig: func() (*config.Config, error) {
 		next, err := config.Parse([]byte(env.base + env.Extra))
 		if err != nil {
 			return nil, err
@@ -144,10 +191,10 @@ func StartTweaked(t *testing.T, servers int, configure func(hss []*tesths.Homese
 		next.Metrics, next.GuestChat = cfg.Metrics, cfg.GuestChat
 		return next, nil
 	}}
-	if tweak != nil {
-		tweak(cfg, &opts)
+	if opts.Tweak != nil {
+		opts.Tweak(cfg, &appOpts)
 	}
-	a, err := app.New(opts)
+	a, err := app.New(appOpts)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -210,14 +257,20 @@ type Member struct {
 	Name, Role, Extra string
 }
 
-// StartDepartment starts rathaus with one department, the Bauamt (id
-// bauamt), whose staff are the members, each registered on the
+// StartDepartment starts rathaus on Dendrite with one department, the
+// Bauamt (id bauamt), whose staff are the members, each registered on the
 // homeserver; extra is YAML that follows the department (e.g. a retention
 // section). It returns the members by name.
 func StartDepartment(t *testing.T, members []Member, extra string) (*Env, map[string]StaffUser) {
 	t.Helper()
+	return StartDepartmentOn(t, tesths.Dendrite, members, extra)
+}
+
+// StartDepartmentOn is StartDepartment on a homeserver of the given kind.
+func StartDepartmentOn(t *testing.T, kind tesths.Kind, members []Member, extra string) (*Env, map[string]StaffUser) {
+	t.Helper()
 	users := map[string]StaffUser{}
-	env, _ := StartWith(t, 1, func(hss []*tesths.Homeserver) string {
+	env, _ := Launch(t, Options{Homeservers: []tesths.Kind{kind}, Configure: func(hss []*tesths.Homeserver) string {
 		yml := "departments:\n  - id: bauamt\n    name: Bauamt\n    staff:\n"
 		for _, m := range members {
 			cli, uid, _ := hss[0].RegisterUser(t, m.Name, false)
@@ -228,6 +281,6 @@ func StartDepartment(t *testing.T, members []Member, extra string) (*Env, map[st
 			}
 		}
 		return yml + extra
-	})
+	}})
 	return env, users
 }
