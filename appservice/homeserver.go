@@ -26,6 +26,11 @@ func WaitForHomeserver(ctx context.Context, as *mauas.AppService, timeout time.D
 		if err == nil {
 			as.SpecVersions = versions
 			return Ping(ctx, as, log)
+		} else if errors.Is(err, mautrix.MUnknownToken) {
+			// /versions needs no token, but Synapse checks one that is
+			// sent: the homeserver is up and does not know ours.
+			return fmt.Errorf("%w: the homeserver does not know appservice.as_token; give it rathaus's registration file and restart it: %w",
+				ErrASTokenUnknown, err)
 		}
 		if attempt == 1 || attempt%10 == 0 {
 			log.Warn().Err(err).Str("homeserver_url", as.BotClient().HomeserverURL.String()).Msg("Waiting for the homeserver")

@@ -39,6 +39,29 @@ type Env struct {
 	// (SIGHUP, `!rathaus sync`); tests change it to change the config.
 	Extra string
 	base  string
+	logs  *logBuffer
+}
+
+// Log returns what rathaus has logged so far (JSON lines, info and up).
+func (e *Env) Log() string { return e.logs.String() }
+
+// logBuffer keeps rathaus's log for tests that check what an operator
+// would read.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // StaffUser is a homeserver user a test acts as.
@@ -147,6 +170,15 @@ func EachHomeserver(t *testing.T, body func(t *testing.T, kind tesths.Kind)) {
 // and rathaus on a free port.
 func Launch(t *testing.T, opts Options) (*Env, []*tesths.Homeserver) {
 	t.Helper()
+	env, hss, err := LaunchErr(t, opts)
+	require.NoError(t, err)
+	return env, hss
+}
+
+// LaunchErr is Launch for tests about a failing start: it returns the
+// error of app.Start instead of failing the test (env.App is then nil).
+func LaunchErr(t *testing.T, opts Options) (*Env, []*tesths.Homeserver, error) {
+	t.Helper()
 	kinds := opts.Homeservers
 	if len(kinds) == 0 {
 		kinds = []tesths.Kind{tesths.Dendrite}
@@ -181,7 +213,8 @@ func Launch(t *testing.T, opts Options) (*Env, []*tesths.Homeserver) {
 	require.NoError(t, err)
 	cfg.Metrics.Enabled, cfg.Metrics.Listen = true, metricsListener.Addr().String()
 	require.NoError(t, metricsListener.Close())
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
+	env.logs = &logBuffer{}
+	log := zerolog.New(zerolog.MultiLevelWriter(zerolog.NewTestWriter(t), env.logs)).Level(zerolog.InfoLevel)
 	env.Cfg = cfg
 	appOpts := app.Options{Config: cfg, Log: log, Listener: listener, LoadConfig: func() (*config.Config, error) {
 		next, err := config.Parse([]byte(env.base + env.Extra))
@@ -198,10 +231,12 @@ func Launch(t *testing.T, opts Options) (*Env, []*tesths.Homeserver) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	require.NoError(t, a.Start(ctx))
+	if err = a.Start(ctx); err != nil {
+		return env, hss, err
+	}
 	t.Cleanup(a.Stop)
 	env.App = a
-	return env, hss
+	return env, hss, nil
 }
 
 // BotReplyTo waits for the bot's reply to eventID, read through the client
@@ -269,8 +304,15 @@ func StartDepartment(t *testing.T, members []Member, extra string) (*Env, map[st
 // StartDepartmentOn is StartDepartment on a homeserver of the given kind.
 func StartDepartmentOn(t *testing.T, kind tesths.Kind, members []Member, extra string) (*Env, map[string]StaffUser) {
 	t.Helper()
+	return StartDepartmentIn(t, Options{Homeservers: []tesths.Kind{kind}}, members, extra)
+}
+
+// StartDepartmentIn is StartDepartment with the homeservers and room
+// version of opts (its Configure is replaced).
+func StartDepartmentIn(t *testing.T, opts Options, members []Member, extra string) (*Env, map[string]StaffUser) {
+	t.Helper()
 	users := map[string]StaffUser{}
-	env, _ := Launch(t, Options{Homeservers: []tesths.Kind{kind}, Configure: func(hss []*tesths.Homeserver) string {
+	opts.Configure = func(hss []*tesths.Homeserver) string {
 		yml := "departments:\n  - id: bauamt\n    name: Bauamt\n    staff:\n"
 		for _, m := range members {
 			cli, uid, _ := hss[0].RegisterUser(t, m.Name, false)
@@ -281,6 +323,39 @@ func StartDepartmentOn(t *testing.T, kind tesths.Kind, members []Member, extra s
 			}
 		}
 		return yml + extra
-	}})
+	}
+	env, _ := Launch(t, opts)
 	return env, users
+}
+
+// Variant is a homeserver kind with the room version its new rooms get.
+type Variant struct {
+	Kind        tesths.Kind
+	RoomVersion string
+}
+
+// Name is the subtest name: the kind, and the room version if it is not
+// the default.
+func (v Variant) Name() string {
+	if v.RoomVersion == "" || v.RoomVersion == tesths.DefaultRoomVersion {
+		return string(v.Kind)
+	}
+	return string(v.Kind) + "-v" + v.RoomVersion
+}
+
+// Options are the launch options of one homeserver of this variant.
+func (v Variant) Options() Options {
+	return Options{Homeservers: []tesths.Kind{v.Kind}, RoomVersion: v.RoomVersion}
+}
+
+// EachVariant runs body once per homeserver kind at the default room
+// version and once on Synapse with room version 12, where a room's
+// creators have unlimited power and stay out of the power levels (Dendrite
+// v0.15.2 has no version 12): TestX/dendrite, TestX/synapse,
+// TestX/synapse-v12.
+func EachVariant(t *testing.T, body func(t *testing.T, v Variant)) {
+	t.Helper()
+	for _, v := range []Variant{{Kind: tesths.Dendrite}, {Kind: tesths.Synapse}, {Kind: tesths.Synapse, RoomVersion: "12"}} {
+		t.Run(v.Name(), func(t *testing.T) { body(t, v) })
+	}
 }
