@@ -78,11 +78,19 @@ func staffYAML(u id.UserID, role string) string {
 // TestDepartments covers the reconciliation acceptance: rooms exactly as
 // configured (read back by staff, one of them on a federated server), a
 // second run that changes nothing, a changed config (rename, move, role,
-// removal) and permissions of !rathaus sync.
+// removal) and permissions of !rathaus sync; on Dendrite, on Synapse, and
+// on Synapse with room version 12, where the bot creates the rooms and so
+// is not listed in their power levels.
 func TestDepartments(t *testing.T) {
+	apptest.EachVariant(t, func(t *testing.T, v apptest.Variant) { departmentsConverge(t, v) })
+}
+
+func departmentsConverge(t *testing.T, v apptest.Variant) {
+	t.Helper()
 	ctx := context.Background()
 	users := map[string]apptest.StaffUser{}
-	env, hss := apptest.StartWith(t, 2, func(hss []*tesths.Homeserver) string {
+	opts := apptest.Options{Homeservers: apptest.Homeservers(v.Kind, 2), RoomVersion: v.RoomVersion}
+	opts.Configure = func(hss []*tesths.Homeserver) string {
 		for _, hs := range hss {
 			if len(hs.Appservices) == 0 {
 				cli, uid, _ := hs.RegisterUser(t, "carol", false)
@@ -100,9 +108,23 @@ func TestDepartments(t *testing.T) {
 		return departmentsYAML("Bauamt",
 			staffYAML(users["anna"].ID, "admin")+staffYAML(users["bernd"].ID, "caseworker")+staffYAML(users["carol"].ID, "lead"),
 			staffYAML(users["dora"].ID, "caseworker"))
-	})
+	}
+	env, hss := apptest.Launch(t, opts)
 	require.Len(t, hss, 2)
 	bot := env.Cfg.BotUserID()
+	// levels are the expected users map: the bot at 101, unless the room
+	// version makes it, the creator, unlimited and unlisted.
+	levels := func(users map[id.UserID]int) map[id.UserID]int {
+		if v.RoomVersion == "12" {
+			delete(users, bot)
+		} else {
+			users[bot] = 101
+		}
+		return users
+	}
+	var created event.CreateEventContent
+	require.NoError(t, env.App.AppService().BotClient().StateEvent(ctx, resolveRoom(t, env, "_rathaus_space"), event.StateCreate, "", &created))
+	assert.Equal(t, id.RoomVersion(v.RoomVersionOrDefault()), created.RoomVersion, "rooms get the homeserver's default version")
 	counter := &countingTransport{next: http.DefaultTransport}
 	env.App.AppService().HTTPClient.Transport = counter
 
@@ -155,8 +177,8 @@ func TestDepartments(t *testing.T) {
 	require.NoError(t, anna.Cli.StateEvent(ctx, bauSpace, event.StateSpaceChild, bauStaff.String(), &child))
 	assert.NotEmpty(t, child.Via)
 
-	assertPowerLevels(t, anna.Cli, bauStaff, map[id.UserID]int{bot: 101, anna.ID: 100, users["bernd"].ID: 50, carol.ID: 75}, 0)
-	assertPowerLevels(t, dora.Cli, bbStaff, map[id.UserID]int{bot: 101, dora.ID: 50}, 0)
+	assertPowerLevels(t, anna.Cli, bauStaff, levels(map[id.UserID]int{anna.ID: 100, users["bernd"].ID: 50, carol.ID: 75}), 0)
+	assertPowerLevels(t, dora.Cli, bbStaff, levels(map[id.UserID]int{dora.ID: 50}), 0)
 	assertMembers(t, anna.Cli, bauStaff, bot, anna.ID, users["bernd"].ID, carol.ID)
 	assertMembers(t, dora.Cli, bbStaff, bot, dora.ID)
 	assertMembers(t, anna.Cli, authority, bot, anna.ID, users["bernd"].ID, carol.ID, dora.ID)
@@ -211,7 +233,7 @@ func TestDepartments(t *testing.T) {
 	var name event.RoomNameEventContent
 	require.NoError(t, anna.Cli.StateEvent(ctx, bauSpace, event.StateRoomName, "", &name))
 	assert.Equal(t, "Bauordnungsamt", name.Name)
-	assertPowerLevels(t, anna.Cli, bauStaff, map[id.UserID]int{bot: 101, anna.ID: 100, carol.ID: 50, dora.ID: 50}, 0)
+	assertPowerLevels(t, anna.Cli, bauStaff, levels(map[id.UserID]int{anna.ID: 100, carol.ID: 50, dora.ID: 50}), 0)
 	assertMembers(t, anna.Cli, bauStaff, bot, anna.ID, carol.ID, dora.ID)
 	assertMembers(t, anna.Cli, authority, bot, anna.ID, carol.ID, dora.ID)
 	var gone event.MemberEventContent
@@ -225,7 +247,7 @@ func TestDepartments(t *testing.T) {
 	assert.True(t, dept.Archived)
 	require.NoError(t, dora.Cli.StateEvent(ctx, bbStaff, event.StateRoomName, "", &name))
 	assert.Equal(t, "[Archiv] Bürgerbüro", name.Name)
-	assertPowerLevels(t, dora.Cli, bbStaff, map[id.UserID]int{bot: 101, dora.ID: 50}, 101)
+	assertPowerLevels(t, dora.Cli, bbStaff, levels(map[id.UserID]int{dora.ID: 50}), 101)
 	assertMembers(t, dora.Cli, bbStaff, bot, dora.ID)
 	_, err = dora.Cli.SendText(ctx, bbStaff, "Hallo?")
 	assert.Error(t, err, "the archived room is read-only")
@@ -249,6 +271,14 @@ func TestDepartments(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, report.Changes(), "%+v", report)
 	assert.Empty(t, counter.writes())
+}
+
+// resolveRoom resolves one of rathaus's aliases as the bot.
+func resolveRoom(t *testing.T, env *apptest.Env, localpart string) id.RoomID {
+	t.Helper()
+	resp, err := env.App.AppService().BotClient().ResolveAlias(context.Background(), id.NewRoomAlias(localpart, env.Cfg.Homeserver.ServerName))
+	require.NoError(t, err)
+	return resp.RoomID
 }
 
 func assertPowerLevels(t *testing.T, cli *mautrix.Client, room id.RoomID, users map[id.UserID]int, eventsDefault int) {

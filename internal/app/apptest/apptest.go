@@ -343,6 +343,14 @@ func (v Variant) Name() string {
 	return string(v.Kind) + "-v" + v.RoomVersion
 }
 
+// RoomVersionOrDefault is the room version new rooms get.
+func (v Variant) RoomVersionOrDefault() string {
+	if v.RoomVersion == "" {
+		return tesths.DefaultRoomVersion
+	}
+	return v.RoomVersion
+}
+
 // Options are the launch options of one homeserver of this variant.
 func (v Variant) Options() Options {
 	return Options{Homeservers: []tesths.Kind{v.Kind}, RoomVersion: v.RoomVersion}
