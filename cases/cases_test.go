@@ -3,6 +3,7 @@ package cases_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -24,8 +25,13 @@ import (
 // department's space and an announcement; staff claim it, one at a time,
 // within their case limit.
 func TestCaseOpenAndClaim(t *testing.T) {
+	apptest.EachVariant(t, func(t *testing.T, v apptest.Variant) { caseOpenAndClaim(t, v) })
+}
+
+func caseOpenAndClaim(t *testing.T, v apptest.Variant) {
+	t.Helper()
 	ctx := context.Background()
-	env, users := apptest.StartDepartment(t, []apptest.Member{
+	env, users := apptest.StartDepartmentIn(t, v.Options(), []apptest.Member{
 		{Name: "anna", Role: "caseworker", Extra: "max_cases: 1"}, {Name: "bernd", Role: "caseworker"}}, "")
 	anna, bernd := users["anna"], users["bernd"]
 	bot := env.Cfg.BotUserID()
@@ -95,6 +101,21 @@ func TestCaseOpenAndClaim(t *testing.T) {
 	got, err := env.App.Store().GetCase(ctx, first.ID)
 	require.NoError(t, err)
 	assert.Equal(t, protocol.CaseActive, got.Status)
+	// The case room's power levels: the caseworker talks; the bot, its
+	// creator, is listed at 101 up to room version 11 and left out from 12.
+	wantLevels := map[id.UserID]int{anna.ID: 50, bot: 101}
+	if v.RoomVersion == "12" {
+		delete(wantLevels, bot)
+	}
+	tesths.WaitFor(t, 30*time.Second, "the caseworker's power level in the case room", func() error {
+		var pl event.PowerLevelsEventContent
+		if err := botCli.StateEvent(ctx, first.RoomID, event.StatePowerLevels, "", &pl); err != nil {
+			return err
+		} else if !maps.Equal(pl.Users, wantLevels) {
+			return fmt.Errorf("users are %v", pl.Users)
+		}
+		return nil
+	})
 
 	// Anna's limit is one open case; Bernd takes the next one.
 	second, err := env.App.Cases().OpenCase(ctx, cases.OpenCaseRequest{Department: "bauamt"})

@@ -79,9 +79,14 @@ func waitForStatus(t *testing.T, s *store.Store, caseID protocol.CaseID, status 
 // caseworker's own client sees every message redacted, the room marked
 // and themselves removed; an interrupted purge is finished.
 func TestRetention(t *testing.T) {
+	apptest.EachHomeserver(t, func(t *testing.T, kind tesths.Kind) { retention(t, kind) })
+}
+
+func retention(t *testing.T, kind tesths.Kind) {
+	t.Helper()
 	ctx := context.Background()
 	// Abandoning and purging start below, after reloads.
-	env, users := apptest.StartDepartment(t, []apptest.Member{{Name: "anna", Role: "caseworker"}}, retentionYAML("1h", "1h"))
+	env, users := apptest.StartDepartmentOn(t, kind, []apptest.Member{{Name: "anna", Role: "caseworker"}}, retentionYAML("1h", "1h"))
 	anna := users["anna"]
 	s := env.App.Store()
 	bot := env.Cfg.BotUserID()

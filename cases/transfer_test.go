@@ -21,9 +21,14 @@ import (
 // waits there, linked to the new space; the old team leaves the room and
 // the new team is told.
 func TestCaseTransfer(t *testing.T) {
+	apptest.EachHomeserver(t, func(t *testing.T, kind tesths.Kind) { caseTransfer(t, kind) })
+}
+
+func caseTransfer(t *testing.T, kind tesths.Kind) {
+	t.Helper()
 	ctx := context.Background()
 	users := map[string]apptest.StaffUser{}
-	env, _ := apptest.StartWith(t, 1, func(hss []*tesths.Homeserver) string {
+	env, _ := apptest.Launch(t, apptest.Options{Homeservers: []tesths.Kind{kind}, Configure: func(hss []*tesths.Homeserver) string {
 		for _, name := range []string{"anna", "dora"} {
 			cli, uid, _ := hss[0].RegisterUser(t, name, false)
 			users[name] = apptest.StaffUser{Cli: cli, ID: uid}
@@ -31,7 +36,7 @@ func TestCaseTransfer(t *testing.T) {
 		return "departments:\n" +
 			fmt.Sprintf("  - id: bauamt\n    name: Bauamt\n    staff:\n      - user: %q\n", users["anna"].ID) +
 			fmt.Sprintf("  - id: buergerbuero\n    name: Bürgerbüro\n    staff:\n      - user: %q\n", users["dora"].ID)
-	})
+	}})
 	anna, dora := users["anna"], users["dora"]
 	bot := env.Cfg.BotUserID()
 	botCli := env.App.AppService().BotClient()
