@@ -34,3 +34,17 @@ func TestPingRefusedToken(t *testing.T) {
 	}
 	assert.False(t, pingRefusedToken(nil))
 }
+
+// TestSyncRefused: a homeserver that answers the sync with "not for you"
+// (Synapse: 500 to appservice users) ends the loop; a network failure or
+// a rate limit does not.
+func TestSyncRefused(t *testing.T) {
+	httpErr := func(status int) error {
+		return fmt.Errorf("sync: %w", mautrix.HTTPError{Response: &http.Response{StatusCode: status}})
+	}
+	assert.True(t, syncRefused(httpErr(http.StatusInternalServerError)))
+	assert.True(t, syncRefused(httpErr(http.StatusNotFound)))
+	assert.False(t, syncRefused(httpErr(http.StatusTooManyRequests)))
+	assert.False(t, syncRefused(httpErr(http.StatusBadGateway)))
+	assert.False(t, syncRefused(fmt.Errorf("dial tcp: connection refused")))
+}

@@ -72,6 +72,9 @@ type ServerOptions struct {
 	Queries    QueryHandler
 	IsOurUser  func(id.UserID) bool
 	IsOurAlias func(id.RoomAlias) bool
+	// Ephemeral, if set, receives the pushed typing notifications and
+	// receipts (see EphemeralHandler).
+	Ephemeral EphemeralHandler
 	// MaxTransactionBytes limits a transaction body; larger ones get 413.
 	MaxTransactionBytes int64
 	Metrics             *Metrics

@@ -6,13 +6,16 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/appservice"
@@ -29,9 +32,28 @@ func (fakeQueries) QueryAlias(_ context.Context, a id.RoomAlias) (bool, error) {
 }
 
 type harness struct {
-	srv   *httptest.Server
-	store *store.Store
-	rec   *recorder
+	srv       *httptest.Server
+	store     *store.Store
+	rec       *recorder
+	ephemeral *ephemeralRecorder
+}
+
+// ephemeralRecorder keeps the ephemeral events handed on.
+type ephemeralRecorder struct {
+	mu     sync.Mutex
+	events []*event.Event
+}
+
+func (e *ephemeralRecorder) HandleEphemeral(_ context.Context, events []*event.Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.events = append(e.events, events...)
+}
+
+func (e *ephemeralRecorder) all() []*event.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.events)
 }
 
 func newHarness(t *testing.T) *harness {
@@ -44,9 +66,10 @@ func newHarnessWith(t *testing.T, mod func(*appservice.DispatcherOptions)) *harn
 	t.Helper()
 	st := newStore(t)
 	rec := newRecorder()
+	eph := &ephemeralRecorder{}
 	d := startDispatcher(t, st, rec, mod)
 	s, err := appservice.NewServer(appservice.ServerOptions{
-		Log: zerolog.Nop(), HSToken: hsToken, Inbox: st, Dispatcher: d, Queries: fakeQueries{},
+		Log: zerolog.Nop(), HSToken: hsToken, Inbox: st, Dispatcher: d, Queries: fakeQueries{}, Ephemeral: eph,
 		IsOurUser: func(u id.UserID) bool {
 			return strings.HasPrefix(string(u), "@rathaus") || strings.HasPrefix(string(u), "@_rathaus_")
 		},
@@ -57,7 +80,7 @@ func newHarnessWith(t *testing.T, mod func(*appservice.DispatcherOptions)) *harn
 	s.SetReady(true)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	return &harness{srv: srv, store: st, rec: rec}
+	return &harness{srv: srv, store: st, rec: rec, ephemeral: eph}
 }
 
 // do sends a request; auth is "" (none), "header:<tok>", "query:<tok>" or
@@ -203,6 +226,26 @@ func TestReusedTransactionID(t *testing.T) {
 		return h.rec.timesHandled("$after-1") == 1 && h.rec.timesHandled("$after-2") == 1
 	})
 	assert.Equal(t, 1, h.rec.timesHandled("$before"), "the old event is not handled again")
+}
+
+// TestTransactionEphemeral: typing and receipts pushed with
+// receive_ephemeral (and under MSC2409's unstable key) are handed on,
+// parsed, and never stored.
+func TestTransactionEphemeral(t *testing.T) {
+	h := newHarness(t)
+	body := `{"events":[],"ephemeral":[{"type":"m.typing","room_id":"!r:hs","content":{"user_ids":["@anna:hs"]}}],` +
+		`"de.sorunome.msc2409.ephemeral":[{"type":"m.receipt","room_id":"!r:hs","content":{"$e":{"m.read":{"@anna:hs":{"ts":1}}}}},` +
+		`{"type":"m.typing","content":{"user_ids":[]}}]}`
+	status, _ := h.do(t, http.MethodPut, "/_matrix/app/v1/transactions/eph", "header:"+hsToken, body)
+	require.Equal(t, http.StatusOK, status)
+	got := h.ephemeral.all()
+	require.Len(t, got, 2, "the event without a room is dropped")
+	assert.Equal(t, []id.UserID{"@anna:hs"}, got[0].Content.AsTyping().UserIDs)
+	assert.Equal(t, id.RoomID("!r:hs"), got[1].RoomID)
+	assert.Contains(t, *got[1].Content.AsReceipt(), id.EventID("$e"))
+	n, err := h.store.CountInbox(context.Background(), store.InboxPending)
+	require.NoError(t, err)
+	assert.Zero(t, n, "ephemeral events are not stored")
 }
 
 func TestQueriesPingAndHealth(t *testing.T) {

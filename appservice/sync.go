@@ -2,7 +2,9 @@ package appservice
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -56,13 +58,21 @@ func NewSyncLoop(opts SyncOptions) (*SyncLoop, error) {
 	return &SyncLoop{opts: opts}, nil
 }
 
+// refusalsBeforeGivingUp is how many answers in a row that refuse the
+// sync (see syncRefused) end the loop.
+const refusalsBeforeGivingUp = 3
+
 // Run syncs until ctx ends. Failures are retried with backoff (1 s
 // doubling to 1 min); they are logged at debug level because the
-// homeserver being away is already visible elsewhere.
+// homeserver being away is already visible elsewhere. A homeserver that
+// answers but refuses the sync outright, three times in a row (Synapse
+// does not let appservice users sync), ends the loop: what it would bring,
+// that homeserver pushes.
 func (l *SyncLoop) Run(ctx context.Context) {
 	cli, log := l.opts.Client, l.opts.Log
 	filterID, since := "", ""
 	wait := time.Second
+	refusals := 0
 	for ctx.Err() == nil {
 		var err error
 		if filterID == "" {
@@ -79,6 +89,14 @@ func (l *SyncLoop) Run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			if syncRefused(err) {
+				if refusals++; refusals >= refusalsBeforeGivingUp {
+					log.Info().Err(err).Msg("Homeserver does not let the bot sync; relying on what it pushes")
+					return
+				}
+			} else {
+				refusals = 0
+			}
 			log.Debug().Err(err).Msg("Filtered sync failed; retrying")
 			select {
 			case <-ctx.Done():
@@ -88,7 +106,7 @@ func (l *SyncLoop) Run(ctx context.Context) {
 			wait = min(wait*2, time.Minute)
 			continue
 		}
-		wait = time.Second
+		wait, refusals = time.Second, 0
 		initial := since == ""
 		since = resp.NextBatch
 		for room, joined := range resp.Rooms.Join {
@@ -109,4 +127,19 @@ func (l *SyncLoop) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// syncRefused reports whether the homeserver answered a sync but will not
+// serve it: not implemented for this user (Synapse answers 500 to
+// appservice users) or unknown.
+func syncRefused(err error) bool {
+	var httpErr mautrix.HTTPError
+	if !errors.As(err, &httpErr) || httpErr.Response == nil {
+		return false
+	}
+	switch httpErr.Response.StatusCode {
+	case http.StatusInternalServerError, http.StatusNotImplemented, http.StatusNotFound, http.StatusMethodNotAllowed:
+		return true
+	}
+	return false
 }

@@ -1,24 +1,40 @@
 package appservice
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/store"
 )
 
-// txnBody is the part of a transaction rathaus stores. Ephemeral and
-// to-device events are not requested in the registration, so only room
-// events (PDUs) are read.
+// txnBody is the part of a transaction rathaus reads: the room events
+// (PDUs), which are stored, and the ephemeral events (typing, receipts)
+// the registration asks for with receive_ephemeral, which are handed on
+// at once and not stored: they only say what is true now.
 type txnBody struct {
 	// Events is required by the spec; a pointer tells a missing list from
 	// an empty one.
-	Events *[]json.RawMessage `json:"events"`
+	Events    *[]json.RawMessage `json:"events"`
+	Ephemeral []*event.Event     `json:"ephemeral"`
+	// UnstableEphemeral is MSC2409's name, sent by homeservers that know
+	// the unstable registration key only.
+	UnstableEphemeral []*event.Event `json:"de.sorunome.msc2409.ephemeral"`
+}
+
+// EphemeralHandler receives the ephemeral events of pushed transactions.
+type EphemeralHandler interface {
+	// HandleEphemeral is called after the transaction's room events are
+	// stored, before the homeserver gets its 200, with events whose
+	// content is parsed and whose room id is set. It must be quick; what
+	// it gets is not stored and not delivered again.
+	HandleEphemeral(ctx context.Context, events []*event.Event)
 }
 
 // eventKeys are the fields the inbox indexes.
@@ -97,6 +113,20 @@ func (s *Server) putTransaction(w http.ResponseWriter, r *http.Request) {
 	if res.Stored > 0 {
 		s.opts.Metrics.EventsStored.Add(float64(res.Stored))
 		s.opts.Dispatcher.Wake()
+	}
+	if ephemeral := append(txn.Ephemeral, txn.UnstableEphemeral...); len(ephemeral) > 0 && s.opts.Ephemeral != nil {
+		parsed := ephemeral[:0]
+		for _, evt := range ephemeral {
+			if evt == nil || evt.RoomID == "" {
+				continue
+			}
+			evt.Type.Class = event.EphemeralEventType
+			if err := evt.Content.ParseRaw(evt.Type); err != nil && !errors.Is(err, event.ErrContentAlreadyParsed) {
+				continue
+			}
+			parsed = append(parsed, evt)
+		}
+		s.opts.Ephemeral.HandleEphemeral(log.WithContext(r.Context()), parsed)
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
 }

@@ -13,11 +13,14 @@ import (
 	"github.com/rathaus-de/rathaus/protocol"
 )
 
-// Typing notifications and read receipts are ephemeral: homeservers push
-// them to appservices only with MSC2409 (not in every homeserver, not in
-// Dendrite), so the bot syncs for them (appservice.SyncLoop) with
-// SyncFilter, and only case rooms' typing and receipts of staff are passed
-// on to the feed.
+// Typing notifications and read receipts are ephemeral. The spec pushes
+// them to appservices that ask with receive_ephemeral (rathaus's
+// registration does), and Synapse does: HandleEphemeral takes them from
+// the transaction. NOTSPEC: Dendrite (v0.15.2) pushes none, so the bot also
+// syncs for them (appservice.SyncLoop with SyncFilter), which Synapse in
+// turn refuses to appservice users; the loop then stops. Either way only
+// case rooms' typing and receipts of staff are passed on to the feed, and
+// an update that comes both ways says the same thing twice.
 //
 // NOTSPEC: the same sync also asks for redactions. The spec pushes them to
 // appservices like any room event, and Synapse does; Dendrite (v0.15.2)
@@ -48,7 +51,20 @@ var SyncFilter = &mautrix.Filter{
 // comes (the homeserver sends one when typing stops).
 const staffTypingTimeout = 30 * time.Second
 
-var _ appservice.SyncHandler = (*Service)(nil)
+var (
+	_ appservice.SyncHandler      = (*Service)(nil)
+	_ appservice.EphemeralHandler = (*Service)(nil)
+)
+
+// HandleEphemeral implements appservice.EphemeralHandler: pushed typing
+// notifications and receipts of case rooms go to the feed.
+func (s *Service) HandleEphemeral(ctx context.Context, events []*event.Event) {
+	for _, evt := range events {
+		if info := s.opts.Rooms.Lookup(evt.RoomID); info.Kind == bot.RoomCase {
+			s.passEphemeral(ctx, protocol.CaseID(info.Key), []*event.Event{evt}, false)
+		}
+	}
+}
 
 // HandleSyncRoom implements appservice.SyncHandler for SyncFilter: staff
 // typing and read receipts in case rooms go to the feed, redactions to the

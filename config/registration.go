@@ -6,8 +6,8 @@ import (
 
 // Registration builds the appservice registration the homeserver needs from
 // this configuration: the tokens, public_url as the URL, the bot as sender,
-// no rate limiting, and exclusive namespaces for the bot, the ghosts and the
-// aliases. Call it only on a configuration that passed Validate; with the
+// no rate limiting, typing and receipts pushed (receive_ephemeral), and
+// exclusive namespaces for the bot, the ghosts and the aliases. Call it only on a configuration that passed Validate; with the
 // placeholder tokens the result would be useless.
 //
 // The namespaces are exclusive so that nobody else (no user, no other
@@ -21,6 +21,7 @@ func (c *Config) Registration() *appservice.Registration {
 		ServerToken:     c.AppService.HSToken,
 		SenderLocalpart: c.AppService.Bot.Localpart,
 		RateLimited:     &rateLimited,
+		EphemeralEvents: true,
 		Namespaces: appservice.Namespaces{
 			UserIDs: appservice.NamespaceList{
 				{Regex: c.BotNamespaceRegex(), Exclusive: true},

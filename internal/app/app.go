@@ -217,6 +217,7 @@ func (a *App) build(ctx context.Context) (err error) {
 		Inbox:      a.store,
 		Dispatcher: a.dispatcher,
 		Queries:    a.router,
+		Ephemeral:  a.cases,
 		IsOurUser:  cfg.IsOurUser, IsOurAlias: cfg.IsOurAlias,
 		MaxTransactionBytes: cfg.AppService.MaxTransactionBytes,
 		Metrics:             metrics,
