@@ -30,7 +30,7 @@ const browserStep = 45 * time.Second
 func TestBrowserChatSurvivesKill9(t *testing.T) {
 	started := time.Now()
 	var proxy *holdingProxy
-	g := startGuestSetup(t, guestOptions{Proxy: &proxy})
+	g := startGuestSetup(t, tesths.Dendrite, guestOptions{Proxy: &proxy})
 	ctx := context.Background()
 	t.Logf("rathaus and Dendrite up after %s", time.Since(started).Round(time.Millisecond))
 

@@ -147,7 +147,7 @@ func (p *holdingProxy) releaseAll() {
 	}
 }
 
-// rathausSetup is a real rathaus binary configured for a real Dendrite.
+// rathausSetup is a real rathaus binary configured for a real homeserver.
 type rathausSetup struct {
 	bin, cfgPath, dbPath string
 	hs                   *tesths.Homeserver
@@ -156,10 +156,10 @@ type rathausSetup struct {
 
 // setupRathaus builds the binary, writes its config (with extra YAML,
 // which may use the server name), lets the real CLI generate the
-// registration, starts Dendrite with it and points the config at
-// homeserverURL(hs.URL) (the URL itself, or a proxy in front of it).
+// registration, starts a homeserver of kind with it and points the config
+// at homeserverURL(hs.URL) (the URL itself, or a proxy in front of it).
 // rathaus is not started.
-func setupRathaus(t *testing.T, extra func(serverName string) string, homeserverURL func(string) string) *rathausSetup {
+func setupRathaus(t *testing.T, kind tesths.Kind, extra func(serverName string) string, homeserverURL func(string) string) *rathausSetup {
 	t.Helper()
 	s := &rathausSetup{bin: buildRathaus(t)}
 	dir := t.TempDir()
@@ -170,7 +170,7 @@ func setupRathaus(t *testing.T, extra func(serverName string) string, homeserver
 	s.cfgPath = filepath.Join(dir, "config.yaml")
 	s.dbPath = filepath.Join(dir, "rathaus.db")
 
-	s.hs = tesths.Start(t, tesths.Options{Appservices: func(serverName string) []*mauas.Registration {
+	s.hs = tesths.Start(t, tesths.Options{Kind: kind, Appservices: func(serverName string) []*mauas.Registration {
 		cfg := fmt.Sprintf(`homeserver:
   url: http://127.0.0.1:1
   server_name: %q
@@ -219,7 +219,7 @@ func (s *rathausSetup) editConfig(t *testing.T, old, repl string) {
 // answered exactly once.
 func TestKill9LosesNothing(t *testing.T) {
 	var proxy *holdingProxy
-	setup := setupRathaus(t, nil, func(hsURL string) string {
+	setup := setupRathaus(t, tesths.Dendrite, nil, func(hsURL string) string {
 		p, proxyURL := newHoldingProxy(t, hsURL)
 		proxy = p
 		return proxyURL

@@ -51,7 +51,7 @@ func sendUntilAccepted(t *testing.T, c *guestclient.Client, caseID, txn, body st
 // and nothing is duplicated.
 func TestGuestChatSurvivesKill9(t *testing.T) {
 	var proxy *holdingProxy
-	g := startGuestSetup(t, guestOptions{Proxy: &proxy})
+	g := startGuestSetup(t, tesths.Dendrite, guestOptions{Proxy: &proxy})
 	proc, anna := g.proc, g.anna
 	ctx := context.Background()
 
