@@ -1,8 +1,13 @@
 package main_test
 
 import (
+	"context"
+	"fmt"
 	"regexp"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,6 +18,79 @@ import (
 
 	"github.com/rathaus-de/rathaus/internal/tesths"
 )
+
+// TestSynapseRestartBetweenSendAndRetry: the bot's reply is created on
+// Synapse but never confirmed, rathaus is killed with SIGKILL, and Synapse
+// restarts before rathaus retries. Synapse has forgotten the transaction id
+// by then (TestSynapseForgetsAppserviceTxnIDsOnRestart), so a plain resend
+// under the same id would post the reply twice; rathaus's look into the
+// room before resending (appservice.Sender, the NOTSPEC in
+// appservice/outbox.go) finds it, and the room holds it once.
+func TestSynapseRestartBetweenSendAndRetry(t *testing.T) {
+	var proxy *holdingProxy
+	setup := setupRathaus(t, tesths.Synapse, nil, func(hsURL string) string {
+		p, proxyURL := newHoldingProxy(t, hsURL)
+		proxy = p
+		return proxyURL
+	})
+	hs, proc := setup.hs, setup.proc
+	countInbox := inboxCounter(t, setup.dbPath)
+	proc.start(t)
+
+	ctx := context.Background()
+	alice, _, _ := hs.RegisterUser(t, "alice", false)
+	bot := hs.UserID("rathaus")
+	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Invite: []id.UserID{bot}})
+	require.NoError(t, err)
+	room := created.RoomID
+	waitJoined(t, alice, room, bot)
+	replies := func() int {
+		t.Helper()
+		got, err := tesths.Replies(ctx, alice, room, bot)
+		require.NoError(t, err)
+		n := 0
+		for _, bodies := range got {
+			n += len(bodies)
+		}
+		return n
+	}
+
+	// The reply reaches Synapse, rathaus never hears back, and dies.
+	proxy.hold.Store(true)
+	ping, err := alice.SendText(ctx, room, "!rathaus ping")
+	require.NoError(t, err)
+	tesths.WaitFor(t, 30*time.Second, "the bot's reply to be created but unconfirmed", func() error {
+		if n := proxy.stalled.Load(); n != 1 {
+			return fmt.Errorf("%d sends stalled", n)
+		}
+		return nil
+	})
+	require.NoError(t, proc.cmd.Process.Signal(syscall.SIGKILL))
+	_ = proc.cmd.Wait()
+	t.Logf("held: %v", proxy.heldSends())
+	proxy.releaseAll()
+	// Otherwise the test would prove nothing: the reply exists, and the
+	// ping waits in the inbox for a retry.
+	require.Equal(t, 1, replies(), "the held reply is in the room")
+	require.Positive(t, countInbox("pending"), "the ping is still pending")
+
+	// Synapse forgets its send transaction ids, then rathaus retries.
+	hs.Restart(t)
+	proc.start(t)
+	tesths.WaitFor(t, 60*time.Second, "the ping to be handled after both restarts", func() error {
+		if n := countInbox("pending"); n > 0 {
+			return fmt.Errorf("%d pending", n)
+		}
+		return nil
+	})
+	got, err := tesths.Replies(ctx, alice, room, bot)
+	require.NoError(t, err)
+	assert.Len(t, got[ping.EventID], 1, "replies to the ping")
+	assert.Equal(t, 1, replies(), "replies in the room")
+	assert.Equal(t, 1, strings.Count(proc.log(), "Found an unconfirmed send in the room"),
+		"the unconfirmed reply was found instead of sent again")
+	assert.Zero(t, countInbox("parked"), "no message parked")
+}
 
 // TestSynapseForgetsAppserviceTxnIDsOnRestart pins down the Synapse fact
 // that keeps rathaus's look into the room before resending (the NOTSPEC in
