@@ -30,15 +30,40 @@ import (
 	"github.com/rathaus-de/rathaus/internal/tesths"
 )
 
-// buildRathaus compiles the real binary, as `make build` does.
+// rathausBuild is the binary every test of this package runs, built once
+// per test process; TestMain removes it.
+var rathausBuild struct {
+	once     sync.Once
+	dir, bin string
+	out      []byte
+	err      error
+}
+
+// buildRathaus compiles the real binary, as `make build` does, on its
+// first call and returns its path.
 func buildRathaus(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "rathaus")
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "github.com/rathaus-de/rathaus/cmd/rathaus")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
+	b := &rathausBuild
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "rathaus-bin-"); b.err != nil {
+			return
+		}
+		b.bin = filepath.Join(b.dir, "rathaus")
+		// Not bound to the first caller's context: later tests use it too.
+		cmd := exec.CommandContext(context.Background(), "go", "build", "-o", b.bin, "github.com/rathaus-de/rathaus/cmd/rathaus")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		b.out, b.err = cmd.CombinedOutput()
+	})
+	require.NoError(t, b.err, "go build: %s", b.out)
+	return b.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if rathausBuild.dir != "" {
+		_ = os.RemoveAll(rathausBuild.dir)
+	}
+	os.Exit(code)
 }
 
 type rathausProc struct {
