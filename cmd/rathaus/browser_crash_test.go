@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -36,8 +35,7 @@ func TestBrowserChatSurvivesKill9(t *testing.T) {
 
 	kill := func(why string) {
 		t.Helper()
-		require.NoError(t, g.proc.cmd.Process.Signal(syscall.SIGKILL))
-		_ = g.proc.cmd.Wait()
+		g.proc.kill(t)
 		t.Logf("killed rathaus (%s) at %s", why, time.Since(started).Round(time.Millisecond))
 	}
 	restart := func() {

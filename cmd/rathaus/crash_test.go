@@ -66,9 +66,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// rathausProc runs the binary; start may be called again after kill.
 type rathausProc struct {
 	bin, config, logPath, listen string
 	cmd                          *exec.Cmd
+	// exited is closed once the process of cmd has exited and been
+	// reaped.
+	exited chan struct{}
 }
 
 func (p *rathausProc) start(t *testing.T) {
@@ -77,19 +81,26 @@ func (p *rathausProc) start(t *testing.T) {
 	require.NoError(t, err)
 	// Not bound to the test's context: the cleanup below ends rathaus, and
 	// tests kill and restart it on purpose.
-	p.cmd = exec.CommandContext(context.Background(), p.bin, "run", "-c", p.config)
-	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
-	require.NoError(t, p.cmd.Start())
+	cmd := exec.CommandContext(context.Background(), p.bin, "run", "-c", p.config)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	require.NoError(t, cmd.Start())
 	_ = logFile.Close()
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	p.cmd, p.exited = cmd, exited
 	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			_ = p.cmd.Wait()
-		}
+		_ = cmd.Process.Kill()
+		<-exited
 	})
 	tesths.WaitFor(t, 60*time.Second, "rathaus to become ready", func() error {
-		if p.cmd.ProcessState != nil {
-			return fmt.Errorf("rathaus exited: %s", p.log())
+		select {
+		case <-exited:
+			// Polling on would only reach whatever else listens on its port.
+			t.Fatalf("rathaus exited before it was ready (%s); its log:\n%s", cmd.ProcessState, p.log())
+		default:
 		}
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+p.listen+"/_matrix/mau/ready", nil)
 		if err != nil {
@@ -101,15 +112,28 @@ func (p *rathausProc) start(t *testing.T) {
 		}
 		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("ready: %d", resp.StatusCode)
+			return fmt.Errorf("ready: %d; last lines of its log:\n%s", resp.StatusCode, lastLines(p.log(), 20))
 		}
 		return nil
 	})
 }
 
+// kill ends rathaus with SIGKILL and returns once it has exited.
+func (p *rathausProc) kill(t *testing.T) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGKILL))
+	<-p.exited
+}
+
 func (p *rathausProc) log() string {
 	data, _ := os.ReadFile(p.logPath)
 	return string(data)
+}
+
+// lastLines returns the last n lines of text.
+func lastLines(text string, n int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // holdingProxy sits between rathaus and the homeserver. While holding, it
@@ -294,8 +318,7 @@ func TestKill9LosesNothing(t *testing.T) {
 			}
 			return nil
 		})
-		require.NoError(t, proc.cmd.Process.Signal(syscall.SIGKILL))
-		_ = proc.cmd.Wait()
+		proc.kill(t)
 		proxy.releaseAll()
 		t.Logf("killed rathaus with %d inbox events pending and %d replies created but unconfirmed", countInbox("pending"), proxy.stalled.Load())
 

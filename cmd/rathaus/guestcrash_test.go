@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"syscall"
 	"testing"
 	"time"
 
@@ -111,8 +110,7 @@ func TestGuestChatSurvivesKill9(t *testing.T) {
 			}
 			return nil
 		})
-		require.NoError(t, proc.cmd.Process.Signal(syscall.SIGKILL))
-		_ = proc.cmd.Wait()
+		proc.kill(t)
 		t.Logf("held: %v", proxy.heldSends())
 		proxy.releaseAll()
 		assert.Error(t, <-stalled, "the page saw the send fail")

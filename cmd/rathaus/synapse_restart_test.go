@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -65,8 +64,7 @@ func TestSynapseRestartBetweenSendAndRetry(t *testing.T) {
 		}
 		return nil
 	})
-	require.NoError(t, proc.cmd.Process.Signal(syscall.SIGKILL))
-	_ = proc.cmd.Wait()
+	proc.kill(t)
 	t.Logf("held: %v", proxy.heldSends())
 	proxy.releaseAll()
 	// Otherwise the test would prove nothing: the reply exists, and the
