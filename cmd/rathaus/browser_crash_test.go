@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,14 +29,13 @@ const browserStep = 45 * time.Second
 func TestBrowserChatSurvivesKill9(t *testing.T) {
 	started := time.Now()
 	var proxy *holdingProxy
-	g := startGuestSetup(t, guestOptions{Proxy: &proxy})
+	g := startGuestSetup(t, tesths.Dendrite, guestOptions{Proxy: &proxy})
 	ctx := context.Background()
 	t.Logf("rathaus and Dendrite up after %s", time.Since(started).Round(time.Millisecond))
 
 	kill := func(why string) {
 		t.Helper()
-		require.NoError(t, g.proc.cmd.Process.Signal(syscall.SIGKILL))
-		_ = g.proc.cmd.Wait()
+		g.proc.kill(t)
 		t.Logf("killed rathaus (%s) at %s", why, time.Since(started).Round(time.Millisecond))
 	}
 	restart := func() {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/rathaus-de/rathaus/internal/browsertest"
+	"github.com/rathaus-de/rathaus/internal/tesths"
 )
 
 // portalPage is a page that embeds the chat.
@@ -31,7 +32,7 @@ func TestBrowserEmbedding(t *testing.T) {
 	defer portal.Close()
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { portalPage(chatURL).ServeHTTP(w, r) }))
 	defer other.Close()
-	g := startGuestSetup(t, guestOptions{ChatYAML: fmt.Sprintf("  embed_origins: [%q]\n", portal.URL)})
+	g := startGuestSetup(t, tesths.Dendrite, guestOptions{ChatYAML: fmt.Sprintf("  embed_origins: [%q]\n", portal.URL)})
 	chatURL = g.base + "/chat/bauamt"
 
 	script := browsertest.Start(t, "e2e/embed.mjs", nil)

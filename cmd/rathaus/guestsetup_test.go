@@ -15,8 +15,8 @@ import (
 	"github.com/rathaus-de/rathaus/internal/tesths"
 )
 
-// guestSetup is the real rathaus binary with its guest chat, a Dendrite,
-// and Anna, caseworker of the Bauamt, in her staff room.
+// guestSetup is the real rathaus binary with its guest chat, a
+// homeserver, and Anna, caseworker of the Bauamt, in her staff room.
 type guestSetup struct {
 	*rathausSetup
 	base      string // the guest chat's public URL
@@ -37,14 +37,16 @@ type guestOptions struct {
 	// Authority is added to the authority section (indented by two).
 	Authority string
 	// Proxy, if set, receives the holding proxy put between rathaus and
-	// Dendrite.
+	// the homeserver.
 	Proxy **holdingProxy
 }
 
-func startGuestSetup(t *testing.T, opts guestOptions) *guestSetup {
+// startGuestSetup starts a homeserver of kind and rathaus with its guest
+// chat, and has Anna join her staff room.
+func startGuestSetup(t *testing.T, kind tesths.Kind, opts guestOptions) *guestSetup {
 	t.Helper()
 	chatYAML, base := guestChatConfig(t)
-	setup := setupRathaus(t, func(serverName string) string {
+	setup := setupRathaus(t, kind, func(serverName string) string {
 		return fmt.Sprintf("departments:\n  - id: bauamt\n    name: Bauamt\n    services: [\"99108008000000\"]\n    staff:\n      - user: \"@anna:%s\"\n", serverName) +
 			opts.Departments + opts.Extra
 	}, func(hsURL string) string {

@@ -19,7 +19,7 @@ import (
 // TestSIGHUPReloadsDepartments: the running binary applies a changed config
 // on SIGHUP, and refuses an invalid one while keeping the running config.
 func TestSIGHUPReloadsDepartments(t *testing.T) {
-	setup := setupRathaus(t, func(serverName string) string {
+	setup := setupRathaus(t, tesths.Dendrite, func(serverName string) string {
 		return fmt.Sprintf(`departments:
   - id: bauamt
     name: Bauamt
@@ -73,7 +73,7 @@ func TestSIGHUPReloadsDepartments(t *testing.T) {
 // period (info) and the case's own deadline (abandon_at) — not the period
 // rathaus started with.
 func TestSIGHUPReachesGuestChatIdleDeadline(t *testing.T) {
-	g := startGuestSetup(t, guestOptions{Extra: "retention:\n  abandon_after: 1h\n"})
+	g := startGuestSetup(t, tesths.Dendrite, guestOptions{Extra: "retention:\n  abandon_after: 1h\n"})
 	ctx := context.Background()
 	citizen := guestclient.New(g.base)
 	_, err := citizen.StartSession(ctx)
