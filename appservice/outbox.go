@@ -37,7 +37,11 @@ var _ Outbox = (*store.Store)(nil)
 // same id would be enough. NOTSPEC: Dendrite (v0.15.2) remembers a
 // transaction id only after the request completed normally; a request
 // whose client died mid-way can create the event without being
-// remembered, and the retry creates a second one. So a send that was
+// remembered, and the retry creates a second one. Synapse (1.163) keeps an
+// appservice's transaction ids (sends without a device) in memory only: a
+// Synapse restart between a send and its retry forgets them, and the
+// retry creates a second event (cmd/rathaus
+// TestSynapseForgetsAppserviceTxnIDsOnRestart). So a send that was
 // recorded but never confirmed is first looked for in the room (by the
 // protocol.TxnIDKey in its content) and only sent again if it is not there.
 type Sender struct {
