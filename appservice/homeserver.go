@@ -29,8 +29,7 @@ func WaitForHomeserver(ctx context.Context, as *mauas.AppService, timeout time.D
 		} else if errors.Is(err, mautrix.MUnknownToken) {
 			// /versions needs no token, but Synapse checks one that is
 			// sent: the homeserver is up and does not know ours.
-			return fmt.Errorf("%w: the homeserver does not know appservice.as_token; give it rathaus's registration file and restart it: %w",
-				ErrASTokenUnknown, err)
+			return asTokenUnknown(err)
 		}
 		if attempt == 1 || attempt%10 == 0 {
 			log.Warn().Err(err).Str("homeserver_url", as.BotClient().HomeserverURL.String()).Msg("Waiting for the homeserver")
@@ -95,8 +94,7 @@ func pingRefusedToken(err error) bool {
 func EnsureBot(ctx context.Context, as *mauas.AppService, displayName string) error {
 	bot := as.BotIntent()
 	if err := bot.EnsureRegistered(ctx); errors.Is(err, mautrix.MUnknownToken) {
-		return fmt.Errorf("%w: the homeserver does not know appservice.as_token; give it rathaus's registration file and restart it: %w",
-			ErrASTokenUnknown, err)
+		return asTokenUnknown(err)
 	} else if err != nil {
 		return fmt.Errorf("failed to register bot %s: %w", bot.UserID, err)
 	}
@@ -108,4 +106,11 @@ func EnsureBot(ctx context.Context, as *mauas.AppService, displayName string) er
 		return fmt.Errorf("failed to set bot display name: %w", err)
 	}
 	return nil
+}
+
+// asTokenUnknown is the start-up error when the homeserver answers rathaus
+// with M_UNKNOWN_TOKEN: it holds no (or another) registration of rathaus.
+func asTokenUnknown(err error) error {
+	return fmt.Errorf("%w: the homeserver does not know appservice.as_token; give it rathaus's registration file and restart it: %w",
+		ErrASTokenUnknown, err)
 }

@@ -2,7 +2,6 @@ package cases
 
 import (
 	"context"
-	"fmt"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
@@ -35,16 +34,9 @@ func caseRoomUsers(bot id.UserID, assignees []id.UserID) map[id.UserID]int {
 }
 
 // convergeCaseRoomLevels gives a case room the managed rooms' policy
-// (departments.RoomPolicy) and the users; locked makes it read-only for
-// everyone but the bot. It reads the room's state itself if state is nil.
+// (departments.RoomPolicy) and the users, comparing with the room's state
+// as read before; locked makes it read-only for everyone but the bot.
 func (s *Service) convergeCaseRoomLevels(ctx context.Context, room id.RoomID, state mautrix.RoomStateMap, users map[id.UserID]int, locked bool) error {
-	bot := s.opts.AS.BotIntent()
-	if state == nil {
-		var err error
-		if state, err = bot.State(ctx, room); err != nil {
-			return fmt.Errorf("failed to read the case room's state: %w", err)
-		}
-	}
-	_, err := appservice.ConvergePowerLevels(ctx, bot, room, state, departments.RoomPolicy(locked), users)
+	_, err := appservice.ConvergePowerLevels(ctx, s.opts.AS.BotIntent(), room, state, departments.RoomPolicy(locked), users)
 	return err
 }

@@ -2,7 +2,6 @@ package departments
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"maunium.net/go/mautrix/id"
@@ -56,18 +55,4 @@ func (s *Service) Availabilities(ctx context.Context, now time.Time) ([]Availabi
 		out = append(out, availabilityOf(&cfg.Departments[i], statuses, now))
 	}
 	return out, nil
-}
-
-// Availability returns one department's availability, for a channel that
-// wants to say whether a person can answer now.
-func (s *Service) Availability(ctx context.Context, dept protocol.DepartmentID, now time.Time) (Availability, error) {
-	d := s.config().Department(dept)
-	if d == nil {
-		return Availability{}, fmt.Errorf("%w: %s", ErrUnknownDepartment, dept)
-	}
-	statuses, err := s.opts.Store.StaffStatuses(ctx)
-	if err != nil {
-		return Availability{}, err
-	}
-	return availabilityOf(d, statuses, now), nil
 }

@@ -13,6 +13,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/appservice"
+	"github.com/rathaus-de/rathaus/bot"
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
@@ -68,10 +69,8 @@ func (s *Service) Reconcile(ctx context.Context) (Report, error) {
 		return report, err
 	}
 	known := make(map[roomRef]store.ManagedRoom, len(managed))
-	s.managedRoomIDs = make(map[id.RoomID]bool, len(managed))
 	for _, m := range managed {
 		known[roomRef{Kind: m.Kind, Key: m.Key}] = m
-		s.managedRoomIDs[m.RoomID] = true
 		s.index(m.Kind, m.Key, m.RoomID)
 	}
 	specs := desiredRooms(cfg)
@@ -212,9 +211,13 @@ func (s *Service) childLinks(state mautrix.RoomStateMap, spec roomSpec, ids map[
 }
 
 // isManagedRoom reports whether a room id belongs to a (possibly archived)
-// managed room.
+// managed room: the room index knows every one.
 func (s *Service) isManagedRoom(roomID string) bool {
-	return s.managedRoomIDs[id.RoomID(roomID)]
+	switch s.opts.Rooms.Lookup(id.RoomID(roomID)).Kind {
+	case bot.RoomAuthoritySpace, bot.RoomDepartmentSpace, bot.RoomStaff:
+		return true
+	}
+	return false
 }
 
 // convergePowerLevels sets the users map and the room policy (see

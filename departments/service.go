@@ -64,9 +64,6 @@ type Options struct {
 type Service struct {
 	opts        Options
 	reconcileMu sync.Mutex
-	// managedRoomIDs are the rooms in managed_room at the start of the
-	// current reconciliation (guarded by reconcileMu).
-	managedRoomIDs map[id.RoomID]bool
 }
 
 // New checks the options.

@@ -70,9 +70,9 @@ type StaffUser struct {
 	ID  id.UserID
 }
 
-// Config returns a valid config for a homeserver named serverName, with
+// testConfig returns a valid config for a homeserver named serverName, with
 // extra YAML appended.
-func Config(t *testing.T, serverName, listen, dbPath, extra string) *config.Config {
+func testConfig(t *testing.T, serverName, listen, dbPath, extra string) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse([]byte(configYAML(serverName, listen, dbPath) + extra))
 	require.NoError(t, err)
@@ -118,33 +118,10 @@ type Options struct {
 	Tweak func(cfg *config.Config, opts *app.Options)
 }
 
-// Start starts the homeservers (all Dendrite) and rathaus with the base
-// config.
-func Start(t *testing.T, servers int) (*Env, []*tesths.Homeserver) {
-	t.Helper()
-	return StartTweaked(t, servers, nil, nil)
-}
-
 // StartOn is Start with homeservers of the given kind.
 func StartOn(t *testing.T, kind tesths.Kind, servers int) (*Env, []*tesths.Homeserver) {
 	t.Helper()
 	return Launch(t, Options{Homeservers: Homeservers(kind, servers)})
-}
-
-// StartWith starts the homeservers (all Dendrite; rathaus registered on the
-// first), lets configure add config YAML (departments need the servers'
-// names), and starts rathaus on a free port.
-func StartWith(t *testing.T, servers int, configure func(hss []*tesths.Homeserver) string) (*Env, []*tesths.Homeserver) {
-	t.Helper()
-	return StartTweaked(t, servers, configure, nil)
-}
-
-// StartTweaked is StartWith with a last look at the config and options
-// before rathaus starts.
-func StartTweaked(t *testing.T, servers int, configure func(hss []*tesths.Homeserver) string,
-	tweak func(cfg *config.Config, opts *app.Options)) (*Env, []*tesths.Homeserver) {
-	t.Helper()
-	return Launch(t, Options{Homeservers: Homeservers(tesths.Dendrite, servers), Configure: configure, Tweak: tweak})
 }
 
 // Homeservers returns n times kind, for Options.Homeservers.
@@ -196,7 +173,7 @@ func LaunchErr(t *testing.T, opts Options) (*Env, []*tesths.Homeserver, error) {
 	hsOpts[0].Appservices = func(serverName string) []*mauas.Registration {
 		mu.Lock()
 		defer mu.Unlock()
-		cfg = Config(t, serverName, listener.Addr().String(), dbPath, "")
+		cfg = testConfig(t, serverName, listener.Addr().String(), dbPath, "")
 		return []*mauas.Registration{cfg.Registration()}
 	}
 	hss := tesths.StartMixed(t, hsOpts...)
@@ -205,7 +182,7 @@ func LaunchErr(t *testing.T, opts Options) (*Env, []*tesths.Homeserver, error) {
 	env := &Env{HS: hs, base: configYAML(cfg.Homeserver.ServerName, cfg.AppService.Listen, dbPath)}
 	if opts.Configure != nil {
 		env.Extra = opts.Configure(hss)
-		cfg = Config(t, cfg.Homeserver.ServerName, cfg.AppService.Listen, dbPath, env.Extra)
+		cfg = testConfig(t, cfg.Homeserver.ServerName, cfg.AppService.Listen, dbPath, env.Extra)
 	}
 	env.base = strings.Replace(env.base, "http://127.0.0.1:1", hs.URL, 1)
 	cfg.Homeserver.URL = hs.URL
@@ -292,22 +269,16 @@ type Member struct {
 	Name, Role, Extra string
 }
 
-// StartDepartment starts rathaus on Dendrite with one department, the
-// Bauamt (id bauamt), whose staff are the members, each registered on the
-// homeserver; extra is YAML that follows the department (e.g. a retention
-// section). It returns the members by name.
-func StartDepartment(t *testing.T, members []Member, extra string) (*Env, map[string]StaffUser) {
-	t.Helper()
-	return StartDepartmentOn(t, tesths.Dendrite, members, extra)
-}
-
-// StartDepartmentOn is StartDepartment on a homeserver of the given kind.
+// StartDepartmentOn starts rathaus on one homeserver of the given kind with
+// one department, the Bauamt (id bauamt), whose staff are the members, each
+// registered on the homeserver; extra is YAML that follows the department
+// (e.g. a retention section). It returns the members by name.
 func StartDepartmentOn(t *testing.T, kind tesths.Kind, members []Member, extra string) (*Env, map[string]StaffUser) {
 	t.Helper()
 	return StartDepartmentIn(t, Options{Homeservers: []tesths.Kind{kind}}, members, extra)
 }
 
-// StartDepartmentIn is StartDepartment with the homeservers and room
+// StartDepartmentIn is StartDepartmentOn with the homeservers and room
 // version of opts (its Configure is replaced).
 func StartDepartmentIn(t *testing.T, opts Options, members []Member, extra string) (*Env, map[string]StaffUser) {
 	t.Helper()
