@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix/event"
@@ -201,11 +203,10 @@ func TestDispatcherParksCrashLoopingEvent(t *testing.T) {
 		{EventID: "$next", RoomID: "!r:hs", Type: "m.room.message", Payload: []byte(messageJSON("!r:hs", "$next", "x"))},
 	})
 	require.NoError(t, err)
-	first, err := st.NextPending(ctx, "!r:hs")
+	batch, err := st.NextBatch(ctx, "!r:hs", time.Now(), 1)
 	require.NoError(t, err)
 	for i := 0; i < 3; i++ { // three runs that never came back
-		_, err = st.StartAttempt(ctx, first.Seq)
-		require.NoError(t, err)
+		require.NoError(t, st.StartBatch(ctx, "!r:hs", store.SeqRange{From: batch[0].Seq, To: batch[0].Seq}))
 	}
 	rec := newRecorder()
 	startDispatcher(t, st, rec, func(o *appservice.DispatcherOptions) { o.MaxAttempts = 3 })
@@ -214,4 +215,110 @@ func TestDispatcherParksCrashLoopingEvent(t *testing.T) {
 	parked, err := st.CountInbox(ctx, store.InboxParked)
 	require.NoError(t, err)
 	assert.Equal(t, 1, parked)
+}
+
+// TestDispatcherBatchesWrites: a room's pending events are dispatched in
+// one batch: one write counts their attempts, one records them done,
+// whatever the batch's size; the handler sees them in order.
+func TestDispatcherBatchesWrites(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	want := map[id.RoomID][]id.EventID{}
+	var events []store.InboxEvent
+	for i := 0; i < 100; i++ {
+		for _, room := range []id.RoomID{"!a:hs", "!b:hs"} {
+			evt := id.EventID(fmt.Sprintf("$%s%03d", room[1:2], i))
+			want[room] = append(want[room], evt)
+			events = append(events, store.InboxEvent{EventID: evt, RoomID: room, Type: "m.room.message", Payload: []byte(messageJSON(room, evt, "x"))})
+		}
+	}
+	_, err := st.SaveTransaction(ctx, "t1", events)
+	require.NoError(t, err)
+	before := st.InboxWriteStats()
+	rec := newRecorder()
+	startDispatcher(t, st, rec, nil)
+	waitFor(t, "all 200 events done", 10*time.Second, func() bool {
+		n, _ := st.CountInbox(ctx, store.InboxDone)
+		return n == 200
+	})
+	after := st.InboxWriteStats()
+	assert.Equal(t, want["!a:hs"], rec.byRoom["!a:hs"])
+	assert.Equal(t, want["!b:hs"], rec.byRoom["!b:hs"])
+	assert.Equal(t, uint64(4), after.Writes-before.Writes, "per room one write before the handlers and one after")
+	assert.LessOrEqual(t, after.Commits-before.Commits, uint64(4))
+}
+
+// selective handles only the events of one room and declines the rest
+// through appservice.Selector.
+type selective struct {
+	*recorder
+	room   id.RoomID
+	looked atomic.Int32
+}
+
+func (s *selective) Wants(room id.RoomID, _ string, _ []byte) bool {
+	s.looked.Add(1)
+	return room == s.room
+}
+
+// TestDispatcherSkipsUnwantedEvents: events the handler declines are
+// marked done without a handler run, and a batch of only such events
+// costs one write.
+func TestDispatcherSkipsUnwantedEvents(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	var events []store.InboxEvent
+	for i := 0; i < 100; i++ {
+		evt := id.EventID(fmt.Sprintf("$other%03d", i))
+		events = append(events, store.InboxEvent{EventID: evt, RoomID: "!other:hs", Type: "m.room.message", Payload: []byte(messageJSON("!other:hs", evt, "x"))})
+	}
+	for i := 0; i < 3; i++ {
+		evt := id.EventID(fmt.Sprintf("$mine%d", i))
+		events = append(events, store.InboxEvent{EventID: evt, RoomID: "!mine:hs", Type: "m.room.message", Payload: []byte(messageJSON("!mine:hs", evt, "x"))})
+	}
+	_, err := st.SaveTransaction(ctx, "t1", events)
+	require.NoError(t, err)
+	before := st.InboxWriteStats()
+	h := &selective{recorder: newRecorder(), room: "!mine:hs"}
+	metrics := appservice.NewMetrics(nil)
+	startDispatcher(t, st, h, func(o *appservice.DispatcherOptions) { o.Metrics = metrics })
+	waitFor(t, "all 103 events done", 10*time.Second, func() bool {
+		n, _ := st.CountInbox(ctx, store.InboxDone)
+		return n == 103
+	})
+	assert.Equal(t, []id.EventID{"$mine0", "$mine1", "$mine2"}, h.byRoom["!mine:hs"])
+	assert.Equal(t, 3, h.total(), "declined events never reach the handler")
+	assert.Equal(t, uint64(3), st.InboxWriteStats().Writes-before.Writes,
+		"the declined room's batch: one write; the other room's: two")
+	assert.Equal(t, 100.0, counterValue(metrics.EventsSkipped))
+	assert.Equal(t, 103.0, counterValue(metrics.EventsProcessed))
+}
+
+// TestDispatcherPendingEstimate: Pending counts stored events until the
+// next stats read and drops as batches finish.
+func TestDispatcherPendingEstimate(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	block := make(chan struct{})
+	rec := newRecorder()
+	rec.fail = func(*event.Event) error { <-block; return nil }
+	d := startDispatcher(t, st, rec, func(o *appservice.DispatcherOptions) { o.StatsInterval = time.Hour })
+	var events []store.InboxEvent
+	for i := 0; i < 5; i++ {
+		evt := id.EventID(fmt.Sprintf("$e%d", i))
+		events = append(events, store.InboxEvent{EventID: evt, RoomID: "!r:hs", Type: "m.room.message", Payload: []byte(messageJSON("!r:hs", evt, "x"))})
+	}
+	res, err := st.SaveTransaction(ctx, "t1", events)
+	require.NoError(t, err)
+	d.Stored(res.Stored, "!r:hs")
+	assert.Equal(t, int64(5), d.Pending())
+	close(block)
+	waitFor(t, "the estimate to reach zero", 10*time.Second, func() bool { return d.Pending() == 0 })
+	assert.Positive(t, rec.total())
+}
+
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	_ = c.Write(&m)
+	return m.GetCounter().GetValue()
 }

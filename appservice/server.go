@@ -29,20 +29,21 @@ type Inbox interface {
 	// SaveTransaction is called once per pushed transaction and must return
 	// only after the transaction is committed.
 	SaveTransaction(ctx context.Context, txnID string, events []store.InboxEvent) (store.SaveResult, error)
-	// PendingRooms is called when the dispatcher looks for work: rooms whose
-	// oldest pending event is due at now.
+	// PendingRooms is called when the dispatcher scans the whole inbox:
+	// rooms whose oldest pending event is due at now.
 	PendingRooms(ctx context.Context, now time.Time) ([]id.RoomID, error)
 	// NextDue is called after a scan to know when to look again.
 	NextDue(ctx context.Context, now time.Time) (time.Time, error)
-	// NextPending is called by a room worker for the room's oldest event.
-	NextPending(ctx context.Context, roomID id.RoomID) (*store.InboxEvent, error)
-	// StartAttempt is called before the handler runs.
-	StartAttempt(ctx context.Context, seq int64) (int, error)
-	// MarkDone, RecordFailure and Park are called after a handler attempt.
-	MarkDone(ctx context.Context, seq int64) error
-	RecordFailure(ctx context.Context, seq int64, reason string, next time.Time) error
-	Park(ctx context.Context, seq int64, reason string) error
-	// InboxStats is called for the lag metric.
+	// NextBatch is called by a room worker for the room's oldest events
+	// (see store.Store.NextBatch).
+	NextBatch(ctx context.Context, roomID id.RoomID, now time.Time, limit int) ([]store.InboxEvent, error)
+	// StartBatch is called before a batch's handlers run.
+	StartBatch(ctx context.Context, roomID id.RoomID, batch store.SeqRange) error
+	// FinishBatch is called after them and returns how many events it
+	// marked done.
+	FinishBatch(ctx context.Context, out store.BatchOutcome) (int, error)
+	// InboxStats is called for the backlog metrics and the back-pressure
+	// bound.
 	InboxStats(ctx context.Context) (store.InboxStats, error)
 }
 
@@ -77,6 +78,10 @@ type ServerOptions struct {
 	Ephemeral EphemeralHandler
 	// MaxTransactionBytes limits a transaction body; larger ones get 413.
 	MaxTransactionBytes int64
+	// MaxPendingEvents bounds the inbox: while more events wait, new
+	// transactions are refused with a retryable error (503), and the
+	// homeserver backs off and sends them again. 0: no bound.
+	MaxPendingEvents int64
 	Metrics             *Metrics
 }
 

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
+	"time"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
@@ -44,6 +47,10 @@ type eventKeys struct {
 	Type   string     `json:"type"`
 }
 
+// backPressureRetry is the pause suggested to the homeserver when the inbox
+// is full.
+const backPressureRetry = 5 * time.Second
+
 // putTransaction implements PUT /_matrix/app/v1/transactions/{txnId}. The
 // 200 is sent only after the transaction is committed to the database: a
 // crash before that makes the homeserver send it again, a crash after it
@@ -54,6 +61,19 @@ func (s *Server) putTransaction(w http.ResponseWriter, r *http.Request) {
 	if !checkHSToken(w, r, s.opts.HSToken) {
 		s.opts.Metrics.TransactionsReceived.WithLabelValues("rejected").Inc()
 		log.Warn().Str("remote_addr", r.RemoteAddr).Msg("Rejected transaction with missing or invalid homeserver token")
+		return
+	}
+	if limit := s.opts.MaxPendingEvents; limit > 0 && s.opts.Dispatcher.Pending() >= limit {
+		// A retryable error, never a 4xx: Synapse and Dendrite retry every
+		// failed transaction with backoff and never skip one, so a
+		// permanent refusal would wedge delivery.
+		s.opts.Metrics.TransactionsReceived.WithLabelValues("deferred").Inc()
+		log.Warn().Int64("pending", s.opts.Dispatcher.Pending()).Int64("limit", limit).
+			Msg("Inbox full (appservice.max_pending_events): asking the homeserver to send this transaction again later")
+		w.Header().Set("Retry-After", strconv.Itoa(int(backPressureRetry.Seconds())))
+		mautrix.MLimitExceeded.WithMessage("The inbox holds %d unhandled events; try again later", limit).
+			WithStatus(http.StatusServiceUnavailable).
+			WithExtraData(map[string]any{"retry_after_ms": backPressureRetry.Milliseconds()}).Write(w)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxTransactionBytes))
@@ -67,18 +87,19 @@ func (s *Server) putTransaction(w http.ResponseWriter, r *http.Request) {
 		mautrix.MUnknown.WithMessage("Failed to read request body").Write(w)
 		return
 	}
-	if len(body) == 0 || !json.Valid(body) {
+	var txn txnBody
+	var syntax *json.SyntaxError
+	if err = json.Unmarshal(body, &txn); errors.As(err, &syntax) {
 		s.opts.Metrics.TransactionsReceived.WithLabelValues("rejected").Inc()
 		mautrix.MNotJSON.WithMessage("Request body is not JSON").Write(w)
 		return
-	}
-	var txn txnBody
-	if err = json.Unmarshal(body, &txn); err != nil || txn.Events == nil {
+	} else if err != nil || txn.Events == nil {
 		s.opts.Metrics.TransactionsReceived.WithLabelValues("rejected").Inc()
 		mautrix.MBadJSON.WithMessage("Transaction must be an object with an events list").Write(w)
 		return
 	}
 	events := make([]store.InboxEvent, 0, len(*txn.Events))
+	rooms := make([]id.RoomID, 0, 1)
 	for _, raw := range *txn.Events {
 		var keys eventKeys
 		if err = json.Unmarshal(raw, &keys); err != nil || keys.ID == "" || keys.RoomID == "" || keys.Type == "" {
@@ -89,6 +110,9 @@ func (s *Server) putTransaction(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		events = append(events, store.InboxEvent{EventID: keys.ID, RoomID: keys.RoomID, Type: keys.Type, Payload: raw})
+		if !slices.Contains(rooms, keys.RoomID) {
+			rooms = append(rooms, keys.RoomID)
+		}
 	}
 	res, err := s.opts.Inbox.SaveTransaction(r.Context(), txnID, events)
 	if err != nil {
@@ -112,7 +136,7 @@ func (s *Server) putTransaction(w http.ResponseWriter, r *http.Request) {
 	}
 	if res.Stored > 0 {
 		s.opts.Metrics.EventsStored.Add(float64(res.Stored))
-		s.opts.Dispatcher.Wake()
+		s.opts.Dispatcher.Stored(res.Stored, rooms...)
 	}
 	if ephemeral := append(txn.Ephemeral, txn.UnstableEphemeral...); len(ephemeral) > 0 && s.opts.Ephemeral != nil {
 		parsed := ephemeral[:0]

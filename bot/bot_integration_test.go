@@ -66,7 +66,7 @@ func testBot(t *testing.T, kind tesths.Kind) {
 		"rathaus_appservice_events_stored_total",
 		"rathaus_appservice_events_processed_total",
 		"rathaus_appservice_events_failed_total",
-		"rathaus_appservice_inbox_lag_seconds",
+		"rathaus_appservice_inbox_oldest_pending_age_seconds",
 		"rathaus_appservice_inbox_pending",
 	} {
 		assert.Contains(t, metrics, name)

@@ -7,7 +7,9 @@
 package bot
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -54,6 +56,7 @@ type Router struct {
 
 var (
 	_ appservice.Handler      = (*Router)(nil)
+	_ appservice.Selector     = (*Router)(nil)
 	_ appservice.QueryHandler = (*Router)(nil)
 )
 
@@ -109,6 +112,60 @@ func (r *Router) HandleEvent(ctx context.Context, evt *event.Event) error {
 		return r.handleMessage(ctx, evt, room)
 	}
 	return nil
+}
+
+// Wants implements appservice.Selector: events the router would do
+// nothing with are marked done without being decoded. Rooms of a kind
+// with handlers get every event; in the others the router only reads
+// state (for the state store, and invites of the bot) and commands, so a
+// message is wanted only if it may be one. Anything the cheap look cannot
+// rule out (JSON escapes, a "state_key" in a body) is decoded enough to
+// tell.
+func (r *Router) Wants(room id.RoomID, eventType string, raw []byte) bool {
+	if len(r.handlers[r.opts.Rooms.Lookup(room).Kind]) > 0 {
+		return true
+	}
+	if !bytes.Contains(raw, []byte(`\u`)) && !bytes.Contains(raw, []byte(`"state_key"`)) &&
+		(eventType != event.EventMessage.Type || !containsFoldASCII(raw, Prefix)) {
+		return false // neither state nor a possible command
+	}
+	var probe struct {
+		Sender   id.UserID `json:"sender"`
+		StateKey *string   `json:"state_key"`
+		Content  struct {
+			MsgType event.MessageType `json:"msgtype"`
+			Body    string            `json:"body"`
+		} `json:"content"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return true // the dispatcher reports it when it decodes the event
+	}
+	if probe.StateKey != nil {
+		return true
+	}
+	return eventType == event.EventMessage.Type && probe.Content.MsgType == event.MsgText &&
+		!r.opts.IsOurUser(probe.Sender) && IsCommand(probe.Content.Body)
+}
+
+// containsFoldASCII reports whether s contains sub, ignoring ASCII case;
+// sub must be lower case.
+func containsFoldASCII(s []byte, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // handleMember accepts invites for the bot from users of our own server and

@@ -39,13 +39,15 @@ type HomeserverConfig struct {
 
 // AppServiceConfig is rathaus's side of the appservice registration.
 type AppServiceConfig struct {
-	ID                  string    `yaml:"id"`
-	Listen              string    `yaml:"listen"`
-	PublicURL           string    `yaml:"public_url"`
-	ASToken             string    `yaml:"as_token"`
-	HSToken             string    `yaml:"hs_token"`
-	MaxTransactionBytes int64     `yaml:"max_transaction_bytes"`
-	Bot                 BotConfig `yaml:"bot"`
+	ID                  string `yaml:"id"`
+	Listen              string `yaml:"listen"`
+	PublicURL           string `yaml:"public_url"`
+	ASToken             string `yaml:"as_token"`
+	HSToken             string `yaml:"hs_token"`
+	MaxTransactionBytes int64  `yaml:"max_transaction_bytes"`
+	// MaxPendingEvents bounds the inbox (see example-config.yaml).
+	MaxPendingEvents int64     `yaml:"max_pending_events"`
+	Bot              BotConfig `yaml:"bot"`
 	// GhostUsernameTemplate turns a ghost name into a localpart; it contains
 	// exactly one "{{.}}". Room aliases owned by rathaus use it as well.
 	GhostUsernameTemplate string `yaml:"ghost_username_template"`
@@ -63,7 +65,8 @@ type DatabaseConfig struct {
 	// URI is a file path for SQLite and a postgres:// URI for PostgreSQL.
 	URI          string `yaml:"uri"`
 	MaxOpenConns int    `yaml:"max_open_conns"`
-	MaxIdleConns int    `yaml:"max_idle_conns"`
+	// MaxIdleConns is how many idle connections are kept; 0 keeps all.
+	MaxIdleConns int `yaml:"max_idle_conns"`
 }
 
 // LoggingConfig controls the zerolog output.
@@ -165,12 +168,13 @@ const (
 	DefaultListen                = "127.0.0.1:29330"
 	DefaultMaxTransactionBytes   = 10 << 20
 	MinMaxTransactionBytes       = 1 << 20
+	DefaultMaxPendingEvents      = 100_000
 	DefaultBotLocalpart          = "rathaus"
 	DefaultBotDisplayname        = "Rathaus"
 	DefaultGhostUsernameTemplate = "_rathaus_{{.}}"
 	DefaultSQLiteURI             = "rathaus.db"
 	DefaultMaxOpenConns          = 5
-	DefaultMaxIdleConns          = 2
+	DefaultMaxIdleConns          = 0 // keep every open connection
 	DefaultMetricsListen         = "127.0.0.1:29331"
 	DefaultTimeZone              = "Europe/Berlin"
 	DefaultMaxCases              = 5
@@ -186,6 +190,7 @@ func Default() *Config {
 			ID:                  DefaultAppServiceID,
 			Listen:              DefaultListen,
 			MaxTransactionBytes: DefaultMaxTransactionBytes,
+			MaxPendingEvents:    DefaultMaxPendingEvents,
 			Bot: BotConfig{
 				Localpart:   DefaultBotLocalpart,
 				Displayname: DefaultBotDisplayname,

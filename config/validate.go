@@ -104,6 +104,10 @@ func (c *Config) validateAppService(errs *ValidationErrors) {
 		errs.add("appservice.max_transaction_bytes", fmt.Sprintf("%d is too small; at least %d", as.MaxTransactionBytes, MinMaxTransactionBytes))
 	}
 
+	if as.MaxPendingEvents < 1 {
+		errs.add("appservice.max_pending_events", fmt.Sprintf("%d must be at least 1", as.MaxPendingEvents))
+	}
+
 	prefix, suffix, ok := splitTemplate(as.GhostUsernameTemplate)
 	switch {
 	case !ok:

@@ -31,6 +31,7 @@ func TestValidateSingleMistakes(t *testing.T) {
 		{"token with space", "appservice:\n  hs_token: '" + strings.Repeat("a", 20) + " " + strings.Repeat("b", 20) + "'", "appservice.hs_token", "visible ASCII"},
 		{"tokens equal", "appservice:\n  hs_token: " + testASToken, "appservice.hs_token", "must differ"},
 		{"transaction limit too small", "appservice:\n  max_transaction_bytes: 1024", "appservice.max_transaction_bytes", "at least 1048576"},
+		{"inbox bound zero", "appservice:\n  max_pending_events: 0", "appservice.max_pending_events", "at least 1"},
 		{"template without placeholder", "appservice:\n  ghost_username_template: rathaus_", "appservice.ghost_username_template", "exactly once"},
 		{"template twice", "appservice:\n  ghost_username_template: '_r_{{.}}_{{.}}'", "appservice.ghost_username_template", "exactly once"},
 		{"template without prefix", "appservice:\n  ghost_username_template: '{{.}}_rathaus'", "appservice.ghost_username_template", "prefix"},

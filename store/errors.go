@@ -17,4 +17,6 @@ var (
 	// caseworker claimed the case first). The caller should reload and tell
 	// the person who lost.
 	ErrConflict = errors.New("changed concurrently")
+	// ErrClosed is returned by a write that comes after Close.
+	ErrClosed = errors.New("store is closed")
 )

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -69,20 +68,27 @@ const (
 	// A room is due when its oldest pending event is due: later events of
 	// the room wait behind it, whatever their own state.
 	pendingRoomsQuery = `
-		SELECT e.room_id FROM inbox_event e
-		WHERE e.state = 'pending' AND e.next_attempt_at <= $1 AND NOT EXISTS (
-			SELECT 1 FROM inbox_event o WHERE o.room_id = e.room_id AND o.state = 'pending' AND o.seq < e.seq
-		)`
+		SELECT e.room_id FROM inbox_event e JOIN (
+			SELECT MIN(seq) AS seq FROM inbox_event WHERE state = 'pending' GROUP BY room_id
+		) head ON e.seq = head.seq
+		WHERE e.next_attempt_at <= $1`
 	nextDueQuery = `
 		SELECT MIN(next_attempt_at) FROM inbox_event WHERE state = 'pending' AND next_attempt_at > $1`
-	nextPendingQuery = `
-		SELECT seq, event_id, room_id, txn_id, event_type, payload, state, attempts, next_attempt_at, received_at
-		FROM inbox_event WHERE room_id = $1 AND state = 'pending' ORDER BY seq LIMIT 1`
-	startAttemptQuery = `
-		UPDATE inbox_event SET attempts = attempts + 1 WHERE seq = $1 AND state = 'pending' RETURNING attempts`
+	batchQuery = `
+		SELECT seq, event_id, txn_id, event_type, payload, attempts, next_attempt_at, received_at
+		FROM inbox_event WHERE room_id = $1 AND state = 'pending' ORDER BY seq LIMIT $2`
+	// The range queries below touch exactly a batch: a room's pending
+	// events are read in seq order, one worker per room, and new events get
+	// higher seqs.
+	startBatchQuery = `
+		UPDATE inbox_event SET attempts = attempts + 1
+		WHERE room_id = $1 AND state = 'pending' AND seq BETWEEN $2 AND $3`
 	markDoneQuery = `
-		UPDATE inbox_event SET state = 'done', payload = NULL, last_error = NULL, finished_at = $2
-		WHERE seq = $1 AND state = 'pending'`
+		UPDATE inbox_event SET state = 'done', payload = NULL, last_error = NULL, finished_at = $4
+		WHERE room_id = $1 AND state = 'pending' AND seq BETWEEN $2 AND $3`
+	refundQuery = `
+		UPDATE inbox_event SET attempts = attempts - 1
+		WHERE room_id = $1 AND state = 'pending' AND seq BETWEEN $2 AND $3 AND attempts > 0`
 	recordFailureQuery = `
 		UPDATE inbox_event SET last_error = $2, next_attempt_at = $3
 		WHERE seq = $1 AND state = 'pending'`
@@ -101,15 +107,37 @@ const (
 		DELETE FROM as_transaction WHERE received_at < $1`
 )
 
-// SaveTransaction stores a homeserver transaction and its events in one
-// database transaction. It returns only after the commit, so the caller may
+// inboxStmts are the inbox's hot statements, prepared once.
+type inboxStmts struct {
+	insertTxn, insertEvent, batch, startBatch, markDone, refund, recordFailure, park *sql.Stmt
+}
+
+func (st *inboxStmts) queries() map[*(*sql.Stmt)]string {
+	return map[*(*sql.Stmt)]string{
+		&st.insertTxn: insertTxnQuery, &st.insertEvent: insertEventQuery, &st.batch: batchQuery,
+		&st.startBatch: startBatchQuery, &st.markDone: markDoneQuery, &st.refund: refundQuery,
+		&st.recordFailure: recordFailureQuery, &st.park: parkQuery,
+	}
+}
+
+func (st *inboxStmts) close() {
+	for stmt := range st.queries() {
+		if *stmt != nil {
+			_ = (*stmt).Close()
+		}
+	}
+}
+
+// SaveTransaction stores a homeserver transaction and its events, in order,
+// in one database transaction, possibly shared with concurrent calls
+// (group commit). It returns only after the commit, so the caller may
 // acknowledge the transaction once it returns without error.
 func (s *Store) SaveTransaction(ctx context.Context, txnID string, events []InboxEvent) (SaveResult, error) {
 	var res SaveResult
-	now := time.Now().UnixMilli()
-	err := s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res = SaveResult{}
-		r, err := s.DB.Exec(ctx, insertTxnQuery, txnID, now, len(events))
+		now := time.Now().UnixMilli()
+		r, err := tx.StmtContext(ctx, s.inbox.insertTxn).ExecContext(ctx, txnID, now, len(events))
 		if err != nil {
 			return fmt.Errorf("failed to insert transaction: %w", err)
 		}
@@ -121,8 +149,13 @@ func (s *Store) SaveTransaction(ctx context.Context, txnID string, events []Inbo
 			// nothing either: its events are new by event id.
 			res.DuplicateTxn = true
 		}
+		// One prepared statement, executed in order: the events' seqs
+		// follow their order in the transaction on both dialects (a
+		// multi-row INSERT would leave PostgreSQL's identity order
+		// undocumented).
+		insert := tx.StmtContext(ctx, s.inbox.insertEvent)
 		for _, evt := range events {
-			r, err = s.DB.Exec(ctx, insertEventQuery, evt.EventID, evt.RoomID, txnID, evt.Type, string(evt.Payload), now)
+			r, err = insert.ExecContext(ctx, evt.EventID, evt.RoomID, txnID, evt.Type, string(evt.Payload), now)
 			if err != nil {
 				return fmt.Errorf("failed to insert event: %w", err)
 			}
@@ -156,24 +189,126 @@ func (s *Store) PendingRooms(ctx context.Context, now time.Time) ([]id.RoomID, e
 	return rooms, rows.Err()
 }
 
-// NextPending returns the oldest pending event of a room, or nil.
-func (s *Store) NextPending(ctx context.Context, roomID id.RoomID) (*InboxEvent, error) {
-	var evt InboxEvent
-	var payload sql.NullString
-	var received, next int64
-	err := s.DB.QueryRow(ctx, nextPendingQuery, roomID).Scan(
-		&evt.Seq, &evt.EventID, &evt.RoomID, &evt.TxnID, &evt.Type, &payload, &evt.State, &evt.Attempts, &next, &received)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("failed to query next pending event: %w", err)
+// NextBatch returns up to limit of a room's oldest pending events, in
+// order. It returns none while the oldest waits for a retry (later events
+// wait behind it), and only the oldest if it was attempted before: after a
+// crash or a failure the suspect runs alone, so a crash loop is pinned on
+// the event that causes it and the events behind it are not blamed.
+func (s *Store) NextBatch(ctx context.Context, roomID id.RoomID, now time.Time, limit int) ([]InboxEvent, error) {
+	rows, err := s.inbox.batch.QueryContext(ctx, roomID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("failed to query pending events: %w", err)
 	}
-	evt.Payload = []byte(payload.String)
-	evt.ReceivedAt = time.UnixMilli(received)
-	if next > 0 {
-		evt.NextAttemptAt = time.UnixMilli(next)
+	defer rows.Close()
+	var batch []InboxEvent
+	for rows.Next() {
+		evt := InboxEvent{RoomID: roomID, State: InboxPending}
+		var payload sql.NullString
+		var received, next int64
+		if err = rows.Scan(&evt.Seq, &evt.EventID, &evt.TxnID, &evt.Type, &payload, &evt.Attempts, &next, &received); err != nil {
+			return nil, fmt.Errorf("failed to scan pending event: %w", err)
+		}
+		evt.Payload = []byte(payload.String)
+		evt.ReceivedAt = time.UnixMilli(received)
+		if next > 0 {
+			evt.NextAttemptAt = time.UnixMilli(next)
+		}
+		if len(batch) == 0 && evt.NextAttemptAt.After(now) {
+			return nil, rows.Err()
+		}
+		if len(batch) > 0 && evt.Attempts > 0 {
+			break // a suspect heads its own batch
+		}
+		batch = append(batch, evt)
+		if evt.Attempts > 0 {
+			break
+		}
 	}
-	return &evt, nil
+	return batch, rows.Err()
+}
+
+// SeqRange is the part of a room's batch from the event with seq From to
+// the one with seq To, both included; the zero value is empty.
+type SeqRange struct{ From, To int64 }
+
+// Empty reports whether r holds no event.
+func (r SeqRange) Empty() bool { return r.To == 0 || r.To < r.From }
+
+// StartBatch counts an attempt for each event of a batch before its
+// handlers run, in one statement, so an event that kills the process is
+// not retried for ever.
+func (s *Store) StartBatch(ctx context.Context, roomID id.RoomID, batch SeqRange) error {
+	if batch.Empty() {
+		return nil
+	}
+	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.inbox.startBatch).ExecContext(ctx, roomID, batch.From, batch.To)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("failed to count attempts: %w", err)
+	}
+	return nil
+}
+
+// FailedEvent is an event whose handler attempt failed.
+type FailedEvent struct {
+	Seq    int64
+	Reason string
+	// Park gives up on the event; otherwise it runs again at NextAttempt.
+	Park        bool
+	NextAttempt time.Time
+}
+
+// BatchOutcome is what became of a batch of one room's events.
+type BatchOutcome struct {
+	RoomID id.RoomID
+	// Done were handled (or needed no handler); their payloads are erased.
+	Done SeqRange
+	// Failed, if set, is the event that stopped the batch.
+	Failed *FailedEvent
+	// Unrun were counted by StartBatch but their handlers never ran; they
+	// get the attempt back.
+	Unrun SeqRange
+}
+
+// FinishBatch records a batch's outcome in one database transaction. It
+// returns how many events it marked done.
+func (s *Store) FinishBatch(ctx context.Context, out BatchOutcome) (int, error) {
+	var done int
+	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		done = 0
+		now := time.Now().UnixMilli()
+		if !out.Done.Empty() {
+			r, err := tx.StmtContext(ctx, s.inbox.markDone).ExecContext(ctx, out.RoomID, out.Done.From, out.Done.To, now)
+			if err != nil {
+				return fmt.Errorf("failed to mark events done: %w", err)
+			}
+			n, _ := r.RowsAffected()
+			done = int(n)
+		}
+		if f := out.Failed; f != nil {
+			var err error
+			if f.Park {
+				_, err = tx.StmtContext(ctx, s.inbox.park).ExecContext(ctx, f.Seq, f.Reason, now)
+			} else {
+				_, err = tx.StmtContext(ctx, s.inbox.recordFailure).ExecContext(ctx, f.Seq, f.Reason, f.NextAttempt.UnixMilli())
+			}
+			if err != nil {
+				return fmt.Errorf("failed to record a failed attempt: %w", err)
+			}
+		}
+		if !out.Unrun.Empty() {
+			if _, err := tx.StmtContext(ctx, s.inbox.refund).ExecContext(ctx, out.RoomID, out.Unrun.From, out.Unrun.To); err != nil {
+				return fmt.Errorf("failed to return unused attempts: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("failed to record batch outcome: %w", err)
+	}
+	return done, nil
 }
 
 // NextDue returns the earliest time a waiting (failed) event becomes due
@@ -187,47 +322,6 @@ func (s *Store) NextDue(ctx context.Context, now time.Time) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return time.UnixMilli(next.Int64), nil
-}
-
-// StartAttempt counts a handler run before it starts, so an event that
-// crashes the process is not retried forever. It returns the new count.
-func (s *Store) StartAttempt(ctx context.Context, seq int64) (int, error) {
-	var attempts int
-	err := s.DB.QueryRow(ctx, startAttemptQuery, seq).Scan(&attempts)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrNotPending
-	} else if err != nil {
-		return 0, fmt.Errorf("failed to count attempt: %w", err)
-	}
-	return attempts, nil
-}
-
-// MarkDone records that an event was handled and erases its payload.
-func (s *Store) MarkDone(ctx context.Context, seq int64) error {
-	return s.finish(ctx, markDoneQuery, seq, time.Now().UnixMilli())
-}
-
-// RecordFailure records why an attempt failed and when to try again; the
-// event stays pending and first in its room.
-func (s *Store) RecordFailure(ctx context.Context, seq int64, reason string, next time.Time) error {
-	return s.finish(ctx, recordFailureQuery, seq, reason, next.UnixMilli())
-}
-
-// Park gives up on an event after its last failed attempt. The payload is
-// kept for an operator until PruneInbox removes the row.
-func (s *Store) Park(ctx context.Context, seq int64, reason string) error {
-	return s.finish(ctx, parkQuery, seq, reason, time.Now().UnixMilli())
-}
-
-func (s *Store) finish(ctx context.Context, query string, seq int64, args ...any) error {
-	r, err := s.DB.Exec(ctx, query, append([]any{seq}, args...)...)
-	if err != nil {
-		return fmt.Errorf("failed to update inbox event: %w", err)
-	}
-	if n, _ := r.RowsAffected(); n == 0 {
-		return ErrNotPending
-	}
-	return nil
 }
 
 // InboxStats describes the backlog.

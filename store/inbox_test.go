@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,57 +54,77 @@ func TestInboxOrderAndStates(t *testing.T) {
 		s := open()
 		_, err := s.SaveTransaction(ctx, "t1", []store.InboxEvent{ev("!a:x", "$a1"), ev("!b:x", "$b1"), ev("!a:x", "$a2")})
 		require.NoError(t, err)
-		_, err = s.SaveTransaction(ctx, "t2", []store.InboxEvent{ev("!a:x", "$a3")})
+		_, err = s.SaveTransaction(ctx, "t2", []store.InboxEvent{ev("!a:x", "$a3"), ev("!a:x", "$a4")})
 		require.NoError(t, err)
 
 		rooms, err := s.PendingRooms(ctx, time.Now())
 		require.NoError(t, err)
 		assert.ElementsMatch(t, []id.RoomID{"!a:x", "!b:x"}, rooms)
 
-		var seen []id.EventID
-		for {
-			evt, err := s.NextPending(ctx, "!a:x")
-			require.NoError(t, err)
-			if evt == nil {
-				break
-			}
-			assert.JSONEq(t, string(ev("!a:x", string(evt.EventID)).Payload), string(evt.Payload))
-			seen = append(seen, evt.EventID)
-			if evt.EventID == "$a2" {
-				n, err := s.StartAttempt(ctx, evt.Seq)
-				require.NoError(t, err)
-				assert.Equal(t, 1, n)
-				retryAt := time.Now().Add(time.Hour)
-				require.NoError(t, s.RecordFailure(ctx, evt.Seq, "boom", retryAt))
-				again, err := s.NextPending(ctx, "!a:x")
-				require.NoError(t, err)
-				assert.Equal(t, evt.Seq, again.Seq, "a failure keeps the event first in line")
-				assert.Equal(t, 1, again.Attempts)
-				assert.Equal(t, retryAt.UnixMilli(), again.NextAttemptAt.UnixMilli())
-				rooms, err := s.PendingRooms(ctx, time.Now())
-				require.NoError(t, err)
-				assert.Equal(t, []id.RoomID{"!b:x"}, rooms, "a room waiting for a retry is not due, later events included")
-				due, err := s.NextDue(ctx, time.Now())
-				require.NoError(t, err)
-				assert.Equal(t, retryAt.UnixMilli(), due.UnixMilli())
-				rooms, err = s.PendingRooms(ctx, retryAt)
-				require.NoError(t, err)
-				assert.ElementsMatch(t, []id.RoomID{"!a:x", "!b:x"}, rooms, "due again at the retry time")
-				require.NoError(t, s.Park(ctx, evt.Seq, "gave up"))
-				_, err = s.StartAttempt(ctx, evt.Seq)
-				assert.ErrorIs(t, err, store.ErrNotPending)
-				continue
-			}
-			require.NoError(t, s.MarkDone(ctx, evt.Seq))
-			assert.ErrorIs(t, s.MarkDone(ctx, evt.Seq), store.ErrNotPending)
-		}
-		assert.Equal(t, []id.EventID{"$a1", "$a2", "$a3"}, seen, "events come out in arrival order")
+		batch, err := s.NextBatch(ctx, "!a:x", time.Now(), 2)
+		require.NoError(t, err)
+		assert.Equal(t, []id.EventID{"$a1", "$a2"}, eventIDs(batch), "a batch is the room's oldest events, in arrival order, up to the limit")
+		assert.JSONEq(t, string(ev("!a:x", "$a1").Payload), string(batch[0].Payload))
+		all := store.SeqRange{From: batch[0].Seq, To: batch[1].Seq}
+		require.NoError(t, s.StartBatch(ctx, "!a:x", all))
+
+		// $a1 was handled, $a2 failed: $a1 is done, $a2 waits first in line.
+		retryAt := time.Now().Add(time.Hour)
+		n, err := s.FinishBatch(ctx, store.BatchOutcome{RoomID: "!a:x",
+			Done:   store.SeqRange{From: batch[0].Seq, To: batch[0].Seq},
+			Failed: &store.FailedEvent{Seq: batch[1].Seq, Reason: "boom", NextAttempt: retryAt}})
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		again, err := s.NextBatch(ctx, "!a:x", time.Now(), 10)
+		require.NoError(t, err)
+		assert.Empty(t, again, "a room waiting for a retry gives nothing, later events included")
+		rooms, err = s.PendingRooms(ctx, time.Now())
+		require.NoError(t, err)
+		assert.Equal(t, []id.RoomID{"!b:x"}, rooms, "a room waiting for a retry is not due")
+		due, err := s.NextDue(ctx, time.Now())
+		require.NoError(t, err)
+		assert.Equal(t, retryAt.UnixMilli(), due.UnixMilli())
+		rooms, err = s.PendingRooms(ctx, retryAt)
+		require.NoError(t, err)
+		assert.ElementsMatch(t, []id.RoomID{"!a:x", "!b:x"}, rooms, "due again at the retry time")
+
+		again, err = s.NextBatch(ctx, "!a:x", retryAt, 10)
+		require.NoError(t, err)
+		require.Equal(t, []id.EventID{"$a2"}, eventIDs(again), "an event attempted before runs alone")
+		assert.Equal(t, 1, again[0].Attempts)
+		assert.Equal(t, retryAt.UnixMilli(), again[0].NextAttemptAt.UnixMilli())
+		require.NoError(t, s.StartBatch(ctx, "!a:x", store.SeqRange{From: again[0].Seq, To: again[0].Seq}))
+		n, err = s.FinishBatch(ctx, store.BatchOutcome{RoomID: "!a:x", Failed: &store.FailedEvent{Seq: again[0].Seq, Reason: "gave up", Park: true}})
+		require.NoError(t, err)
+		assert.Zero(t, n)
+
+		// $a3 and $a4 are counted, $a3 is handled, the dispatcher stops
+		// before $a4: $a4 gets its attempt back and may join a batch again.
+		batch, err = s.NextBatch(ctx, "!a:x", time.Now(), 10)
+		require.NoError(t, err)
+		require.Equal(t, []id.EventID{"$a3", "$a4"}, eventIDs(batch))
+		require.NoError(t, s.StartBatch(ctx, "!a:x", store.SeqRange{From: batch[0].Seq, To: batch[1].Seq}))
+		n, err = s.FinishBatch(ctx, store.BatchOutcome{RoomID: "!a:x",
+			Done:  store.SeqRange{From: batch[0].Seq, To: batch[0].Seq},
+			Unrun: store.SeqRange{From: batch[1].Seq, To: batch[1].Seq}})
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		batch, err = s.NextBatch(ctx, "!a:x", time.Now(), 10)
+		require.NoError(t, err)
+		require.Equal(t, []id.EventID{"$a4"}, eventIDs(batch))
+		assert.Zero(t, batch[0].Attempts, "an event whose handler never ran keeps no attempt")
+		n, err = s.FinishBatch(ctx, store.BatchOutcome{RoomID: "!a:x", Done: store.SeqRange{From: batch[0].Seq, To: batch[0].Seq}})
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		n, err = s.FinishBatch(ctx, store.BatchOutcome{RoomID: "!a:x", Done: store.SeqRange{From: batch[0].Seq, To: batch[0].Seq}})
+		require.NoError(t, err)
+		assert.Zero(t, n, "an event is marked done once")
 
 		done, err := s.CountInbox(ctx, store.InboxDone)
 		require.NoError(t, err)
 		parked, err := s.CountInbox(ctx, store.InboxParked)
 		require.NoError(t, err)
-		assert.Equal(t, 2, done)
+		assert.Equal(t, 3, done)
 		assert.Equal(t, 1, parked)
 
 		var payloads int
@@ -122,6 +143,99 @@ func TestInboxOrderAndStates(t *testing.T) {
 		pending, _ := s.CountInbox(ctx, store.InboxPending)
 		assert.Equal(t, []int{0, 0, 1}, []int{done, parked, pending}, "pruning never drops pending events")
 	})
+}
+
+// TestInboxTransactionInOrderOneCommit: a 100-event transaction is stored
+// in its order with one commit; transactions saved at the same time share
+// commits (group commit), and each caller returns after the commit that
+// holds its events.
+func TestInboxTransactionInOrderOneCommit(t *testing.T) {
+	eachDialect(t, func(t *testing.T, open func() *store.Store) {
+		ctx := context.Background()
+		s := open()
+		var events []store.InboxEvent
+		var want []id.EventID
+		for i := range 100 {
+			// Event ids in descending order: the order must come from the
+			// transaction, not from the ids.
+			e := ev("!a:x", fmt.Sprintf("$%03d", 999-i))
+			events = append(events, e)
+			want = append(want, e.EventID)
+		}
+		before := s.InboxWriteStats()
+		res, err := s.SaveTransaction(ctx, "big", events)
+		require.NoError(t, err)
+		assert.Equal(t, 100, res.Stored)
+		after := s.InboxWriteStats()
+		assert.Equal(t, uint64(1), after.Commits-before.Commits, "one commit for the whole transaction")
+		batch, err := s.NextBatch(ctx, "!a:x", time.Now(), 1000)
+		require.NoError(t, err)
+		assert.Equal(t, want, eventIDs(batch), "stored in the transaction's order")
+
+		// Hold the writer, let eight transactions queue up, release it:
+		// they are committed together, and none returned before.
+		release := store.HoldWriter(s)
+		var wg sync.WaitGroup
+		var returned atomic.Int32
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := s.SaveTransaction(ctx, fmt.Sprintf("g%d", i), []store.InboxEvent{ev("!g:x", fmt.Sprintf("$g%d-1", i)), ev("!g:x", fmt.Sprintf("$g%d-2", i))})
+				assert.NoError(t, err)
+				assert.Equal(t, 2, res.Stored)
+				returned.Add(1)
+			}()
+		}
+		require.Eventually(t, func() bool { return store.QueuedWrites(s) == 8 }, 10*time.Second, time.Millisecond)
+		assert.Zero(t, returned.Load(), "no caller returns before its commit")
+		before = s.InboxWriteStats()
+		release()
+		wg.Wait()
+		after = s.InboxWriteStats()
+		assert.Equal(t, uint64(2), after.Commits-before.Commits, "the held write and one group commit for all eight")
+		assert.Equal(t, uint64(9), after.Writes-before.Writes)
+		n, err := s.CountInbox(ctx, store.InboxPending)
+		require.NoError(t, err)
+		assert.Equal(t, 116, n)
+	})
+}
+
+// TestInboxGroupIsolatesAFailingWrite: a write that fails inside a group
+// (on PostgreSQL it aborts the whole transaction) fails alone; the other
+// writes of its group are committed.
+func TestInboxGroupIsolatesAFailingWrite(t *testing.T) {
+	eachDialect(t, func(t *testing.T, open func() *store.Store) {
+		ctx := context.Background()
+		s := open()
+		release := store.HoldWriter(s)
+		saved := make(chan error, 2)
+		save := func(n int) {
+			_, err := s.SaveTransaction(ctx, fmt.Sprintf("t%d", n), []store.InboxEvent{ev("!a:x", fmt.Sprintf("$%d", n))})
+			saved <- err
+		}
+		go save(1)
+		require.Eventually(t, func() bool { return store.QueuedWrites(s) == 1 }, 10*time.Second, time.Millisecond)
+		failed := store.FailingWrite(s)
+		require.Eventually(t, func() bool { return store.QueuedWrites(s) == 2 }, 10*time.Second, time.Millisecond)
+		go save(2)
+		require.Eventually(t, func() bool { return store.QueuedWrites(s) == 3 }, 10*time.Second, time.Millisecond)
+		release()
+		require.Error(t, <-failed)
+		require.NoError(t, <-saved)
+		require.NoError(t, <-saved)
+		batch, err := s.NextBatch(ctx, "!a:x", time.Now(), 10)
+		require.NoError(t, err)
+		assert.Equal(t, []id.EventID{"$1", "$2"}, eventIDs(batch))
+	})
+}
+
+func eventIDs(events []store.InboxEvent) []id.EventID {
+	ids := make([]id.EventID, len(events))
+	for i, e := range events {
+		ids[i] = e.EventID
+	}
+	return ids
 }
 
 func TestInboxConcurrentRedelivery(t *testing.T) {
@@ -156,10 +270,9 @@ func TestReopenKeepsState(t *testing.T) {
 		require.NoError(t, s.Close())
 
 		s = open() // runs the migrations again: must be a no-op
-		evt, err := s.NextPending(ctx, "!a:x")
+		batch, err := s.NextBatch(ctx, "!a:x", time.Now(), 10)
 		require.NoError(t, err)
-		require.NotNil(t, evt)
-		assert.Equal(t, id.EventID("$1"), evt.EventID)
+		assert.Equal(t, []id.EventID{"$1"}, eventIDs(batch))
 	})
 }
 

@@ -42,6 +42,11 @@ type Options struct {
 type Store struct {
 	DB  *dbutil.Database
 	log zerolog.Logger
+
+	// writer and inbox carry the inbox's writes (group commit, prepared
+	// statements).
+	writer *groupWriter
+	inbox  inboxStmts
 }
 
 // Open connects to the database and brings its schema to the latest
@@ -62,12 +67,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	db.VersionTable = "rathaus_version"
 	db.UpgradeTable = upgrades.Table
 	db.Log = dbutil.ZeroLogger(opts.Log.With().Str("component", "database").Logger())
+	// A bounded pool whose connections are kept: idle connections beyond
+	// MaxIdleConns would be closed and opened again under load (PostgreSQL
+	// forks a backend for each), so by default every open connection may
+	// idle, and none expires.
 	maxOpen, maxIdle := opts.MaxOpenConns, opts.MaxIdleConns
 	if maxOpen <= 0 {
-		maxOpen = 5
+		maxOpen = DefaultMaxOpenConns
 	}
-	if maxIdle <= 0 {
-		maxIdle = 2
+	if maxIdle <= 0 || maxIdle > maxOpen {
+		maxIdle = maxOpen
 	}
 	if err = db.Configure(dbutil.Config{PoolConfig: dbutil.PoolConfig{MaxOpenConns: maxOpen, MaxIdleConns: maxIdle}}); err != nil {
 		_ = db.Close()
@@ -81,8 +90,19 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("failed to upgrade database schema: %w", err)
 	}
-	return &Store{DB: db, log: opts.Log}, nil
+	s := &Store{DB: db, log: opts.Log}
+	if err = prepare(ctx, db, s.inbox.queries()); err != nil {
+		s.inbox.close()
+		_ = db.Close()
+		return nil, err
+	}
+	s.writer = newGroupWriter(db.RawDB)
+	return s, nil
 }
+
+// DefaultMaxOpenConns is the connection pool's bound when Options leave it
+// unset.
+const DefaultMaxOpenConns = 5
 
 // Checkpoint truncates SQLite's write-ahead log, so that erased payloads
 // do not linger there either. On PostgreSQL it does nothing: dead rows are
@@ -97,8 +117,10 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
+// Close finishes the queued inbox writes and closes the database.
 func (s *Store) Close() error {
+	s.writer.close()
+	s.inbox.close()
 	return s.DB.Close()
 }
 
@@ -125,7 +147,7 @@ func driverURI(typ, uri string) (driver, dsn string, err error) {
 		if !strings.HasPrefix(uri, "postgres://") && !strings.HasPrefix(uri, "postgresql://") {
 			return "", "", fmt.Errorf("%w: a postgres database needs a postgres:// URI", ErrBadOptions)
 		}
-		return "postgres", uri, nil
+		return "postgres", postgresDSN(uri), nil
 	default:
 		return "", "", fmt.Errorf("%w: unknown database type %q", ErrBadOptions, typ)
 	}
@@ -146,4 +168,19 @@ func sqliteDSN(path string) string {
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + base + "?" + q.Encode()
+}
+
+// postgresDSN names rathaus's connections in pg_stat_activity unless the
+// URI names them already.
+func postgresDSN(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return uri // lib/pq reports the error
+	}
+	q := u.Query()
+	if q.Get("application_name") == "" {
+		q.Set("application_name", "rathaus")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }

@@ -220,6 +220,7 @@ func (a *App) build(ctx context.Context) (err error) {
 		Ephemeral:  a.cases,
 		IsOurUser:  cfg.IsOurUser, IsOurAlias: cfg.IsOurAlias,
 		MaxTransactionBytes: cfg.AppService.MaxTransactionBytes,
+		MaxPendingEvents:    cfg.AppService.MaxPendingEvents,
 		Metrics:             metrics,
 	})
 	return err

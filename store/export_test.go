@@ -1,0 +1,37 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+)
+
+// HoldWriter makes the inbox's writer wait inside a write until release is
+// called, so that tests can queue writes behind it.
+func HoldWriter(s *Store) (release func()) {
+	held, started := make(chan struct{}), make(chan struct{})
+	go func() {
+		_ = s.writer.do(context.Background(), func(context.Context, *sql.Tx) error {
+			close(started)
+			<-held
+			return nil
+		})
+	}()
+	<-started
+	return func() { close(held) }
+}
+
+// QueuedWrites is how many writes wait for the writer.
+func QueuedWrites(s *Store) int { return len(s.writer.queue) }
+
+// FailingWrite queues a write whose statement the database refuses and
+// returns its outcome.
+func FailingWrite(s *Store) <-chan error {
+	out := make(chan error, 1)
+	go func() {
+		out <- s.writer.do(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO no_such_table VALUES (1)")
+			return err
+		})
+	}()
+	return out
+}
