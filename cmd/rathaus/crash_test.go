@@ -150,9 +150,23 @@ type holdingProxy struct {
 	// sends pass, so a notice the bot happens to send in the same moment is
 	// not mistaken for the send under test.
 	senderPrefix string
+	// pass is how many matching sends still go through before holding
+	// starts (see holdAfter).
+	pass atomic.Int32
 	// held lists the paths of the held sends, for the test's log.
 	mu   sync.Mutex
 	held []string
+}
+
+// holdAfter lets the next n sends through, then holds every further one
+// until releaseAll.
+func (p *holdingProxy) holdAfter(n int32) {
+	p.mu.Lock()
+	p.release = make(chan struct{})
+	p.mu.Unlock()
+	p.pass.Store(n)
+	p.stalled.Store(0)
+	p.hold.Store(true)
 }
 
 func newHoldingProxy(t *testing.T, target string) (*holdingProxy, string) {
@@ -168,15 +182,16 @@ func newHoldingProxy(t *testing.T, target string) (*holdingProxy, string) {
 
 func (p *holdingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.hold.Load() && r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/send/") &&
-		strings.HasPrefix(r.URL.Query().Get("user_id"), p.senderPrefix) {
+		strings.HasPrefix(r.URL.Query().Get("user_id"), p.senderPrefix) && p.pass.Add(-1) < 0 {
 		p.rp.ServeHTTP(httptest.NewRecorder(), r)
 		p.mu.Lock()
 		p.held = append(p.held, r.URL.Query().Get("user_id")+" "+r.URL.Path)
+		release := p.release
 		p.mu.Unlock()
 		p.stalled.Add(1)
 		select {
 		case <-r.Context().Done():
-		case <-p.release:
+		case <-release:
 		}
 		return
 	}
@@ -192,7 +207,9 @@ func (p *holdingProxy) heldSends() []string {
 
 func (p *holdingProxy) releaseAll() {
 	if p.hold.CompareAndSwap(true, false) {
+		p.mu.Lock()
 		close(p.release)
+		p.mu.Unlock()
 	}
 }
 
