@@ -148,20 +148,15 @@ func (r *Router) Wants(room id.RoomID, eventType string, raw []byte) bool {
 }
 
 // containsFoldASCII reports whether s contains sub, ignoring ASCII case;
-// sub must be lower case.
+// sub must be lower case and start with a byte that is not a letter.
 func containsFoldASCII(s []byte, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {
-		j := 0
-		for ; j < len(sub); j++ {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != sub[j] {
-				break
-			}
+		j := bytes.IndexByte(s[i:], sub[0])
+		if j < 0 {
+			return false
 		}
-		if j == len(sub) {
+		i += j
+		if i+len(sub) <= len(s) && bytes.EqualFold(s[i:i+len(sub)], []byte(sub)) {
 			return true
 		}
 	}
