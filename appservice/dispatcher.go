@@ -31,13 +31,19 @@ type Handler interface {
 
 // Selector is implemented by a Handler that can tell, from the fields the
 // inbox indexes and the raw JSON, that it has nothing to do for an event.
-// Such events are marked done without being decoded and without a
-// handler run: most of what a homeserver pushes (messages in rooms
-// rathaus does not manage) costs no more than a look.
+// Most of what a homeserver pushes (chat in rooms rathaus does not manage)
+// then costs no more than a look: the transaction endpoint stores such
+// events as done, without their payload, and never dispatches them; the
+// dispatcher asks again, right before a stored event would be handled, and
+// marks it done without decoding it.
 type Selector interface {
-	// Wants is called for each event, in order within its room, right
-	// before the event would be handled. It must be quick and must not
-	// block.
+	// Wants is called for each event when it is stored (once the
+	// dispatcher has started: what a selector needs to know, such as the
+	// rooms rathaus manages, must be loaded before Start) and again before
+	// it is handled. It must be quick, must not block, and may depend only
+	// on the event and on what rathaus knows of its room: asked at
+	// either moment it must not decline an event that a handler would act
+	// on.
 	Wants(room id.RoomID, eventType string, raw []byte) bool
 }
 
@@ -81,6 +87,7 @@ type Dispatcher struct {
 	opts     DispatcherOptions
 	log      zerolog.Logger
 	selector Selector
+	started  atomic.Bool
 	wake     chan struct{}
 	sem      chan struct{}
 
@@ -156,6 +163,7 @@ func DefaultBackoff(attempt int) time.Duration {
 func (d *Dispatcher) Start(ctx context.Context) {
 	ctx, d.cancel = context.WithCancel(ctx)
 	d.refreshStats(ctx)
+	d.started.Store(true)
 	d.wg.Add(1)
 	go d.loop(ctx)
 	d.Wake()
@@ -188,6 +196,15 @@ func (d *Dispatcher) Stored(n int, rooms ...id.RoomID) {
 	}
 	d.mu.Unlock()
 	d.poke()
+}
+
+// ingestSelector is the Selector to ask when events are stored: none
+// before Start, when what it decides on may not be loaded yet.
+func (d *Dispatcher) ingestSelector() Selector {
+	if !d.started.Load() {
+		return nil
+	}
+	return d.selector
 }
 
 // Pending estimates how many events wait in the inbox: exact at each

@@ -300,3 +300,62 @@ func TestNotReadyUntilStarted(t *testing.T) {
 	s.SetReady(true)
 	assert.Equal(t, http.StatusOK, ready())
 }
+
+// TestTransactionStoresUnwantedEventsDone: events the handler's Selector
+// declines are stored done, without payload, when the transaction comes
+// in; only the others are dispatched.
+func TestTransactionStoresUnwantedEventsDone(t *testing.T) {
+	st := newStore(t)
+	h := &selective{recorder: newRecorder(), room: "!mine:hs"}
+	metrics := appservice.NewMetrics(nil)
+	d := startDispatcher(t, st, h, func(o *appservice.DispatcherOptions) { o.Metrics = metrics })
+	s, err := appservice.NewServer(appservice.ServerOptions{
+		Log: zerolog.Nop(), HSToken: hsToken, Inbox: st, Dispatcher: d, Queries: fakeQueries{},
+		IsOurUser: func(id.UserID) bool { return false }, IsOurAlias: func(id.RoomAlias) bool { return false },
+		MaxTransactionBytes: 4096, Metrics: metrics,
+	})
+	require.NoError(t, err)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	hn := &harness{srv: srv, store: st}
+	code, _ := hn.do(t, http.MethodPut, "/_matrix/app/v1/transactions/t1", "header:"+hsToken, txnJSON(
+		messageJSON("!other:hs", "$chat1", "Guten Morgen"),
+		messageJSON("!mine:hs", "$mine", "x"),
+		messageJSON("!other:hs", "$chat2", "Mahlzeit"),
+	))
+	require.Equal(t, http.StatusOK, code)
+	waitFor(t, "the wanted event handled", 5*time.Second, func() bool { return h.timesHandled("$mine") == 1 })
+	var skipped, withPayload int
+	require.NoError(t, st.DB.QueryRow(t.Context(), `SELECT COUNT(*), COUNT(payload) FROM inbox_event WHERE event_id IN ('$chat1', '$chat2') AND state = 'done'`).Scan(&skipped, &withPayload))
+	assert.Equal(t, 2, skipped)
+	assert.Zero(t, withPayload, "declined events are stored without their content")
+	assert.Equal(t, 1, h.total())
+	assert.Equal(t, 2.0, counterValue(metrics.EventsSkipped))
+	waitFor(t, "all three counted as processed", 5*time.Second, func() bool { return counterValue(metrics.EventsProcessed) == 3 })
+}
+
+// TestTransactionBeforeStartKeepsEverything: before the dispatcher starts
+// (rathaus is still loading the rooms it manages) no event is declined at
+// the door: all wait for the dispatcher, which asks again.
+func TestTransactionBeforeStartKeepsEverything(t *testing.T) {
+	st := newStore(t)
+	h := &selective{recorder: newRecorder(), room: "!mine:hs"}
+	d, err := appservice.NewDispatcher(appservice.DispatcherOptions{Log: zerolog.Nop(), Inbox: st, Handler: h})
+	require.NoError(t, err)
+	s, err := appservice.NewServer(appservice.ServerOptions{
+		Log: zerolog.Nop(), HSToken: hsToken, Inbox: st, Dispatcher: d, Queries: fakeQueries{},
+		IsOurUser: func(id.UserID) bool { return false }, IsOurAlias: func(id.RoomAlias) bool { return false },
+		MaxTransactionBytes: 4096,
+	})
+	require.NoError(t, err)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	hn := &harness{srv: srv, store: st}
+	code, _ := hn.do(t, http.MethodPut, "/_matrix/app/v1/transactions/t1", "header:"+hsToken, txnJSON(
+		messageJSON("!other:hs", "$chat1", "Guten Morgen"), messageJSON("!mine:hs", "$mine", "x")))
+	require.Equal(t, http.StatusOK, code)
+	n, err := st.CountInbox(t.Context(), store.InboxPending)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "nothing declined before Start")
+	assert.Zero(t, h.looked.Load())
+}

@@ -109,10 +109,15 @@ func (s *Server) putTransaction(w http.ResponseWriter, r *http.Request) {
 			log.Warn().Msg("Dropping malformed event without a valid event_id, room_id or type")
 			continue
 		}
-		events = append(events, store.InboxEvent{EventID: keys.ID, RoomID: keys.RoomID, Type: keys.Type, Payload: raw})
-		if !slices.Contains(rooms, keys.RoomID) {
+		evt := store.InboxEvent{EventID: keys.ID, RoomID: keys.RoomID, Type: keys.Type, Payload: raw}
+		if sel := s.opts.Dispatcher.ingestSelector(); sel != nil && !sel.Wants(keys.RoomID, keys.Type, raw) {
+			// Nothing would handle it: stored done (for de-duplication),
+			// without its payload, and never dispatched.
+			evt.State, evt.Payload = store.InboxDone, nil
+		} else if !slices.Contains(rooms, keys.RoomID) {
 			rooms = append(rooms, keys.RoomID)
 		}
+		events = append(events, evt)
 	}
 	res, err := s.opts.Inbox.SaveTransaction(r.Context(), txnID, events)
 	if err != nil {
@@ -136,7 +141,12 @@ func (s *Server) putTransaction(w http.ResponseWriter, r *http.Request) {
 	}
 	if res.Stored > 0 {
 		s.opts.Metrics.EventsStored.Add(float64(res.Stored))
-		s.opts.Dispatcher.Stored(res.Stored, rooms...)
+		skipped := float64(res.Stored - res.Pending)
+		s.opts.Metrics.EventsSkipped.Add(skipped)
+		s.opts.Metrics.EventsProcessed.Add(skipped)
+	}
+	if res.Pending > 0 {
+		s.opts.Dispatcher.Stored(res.Pending, rooms...)
 	}
 	if ephemeral := append(txn.Ephemeral, txn.UnstableEphemeral...); len(ephemeral) > 0 && s.opts.Ephemeral != nil {
 		parsed := ephemeral[:0]

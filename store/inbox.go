@@ -4,8 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/bits"
+	"slices"
+	"strings"
 	"time"
 
+	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 )
 
@@ -38,7 +42,10 @@ type InboxEvent struct {
 	TxnID   string
 	Type    string
 	Payload []byte
-	State   InboxState
+	// State is InboxPending for events to dispatch. SaveTransaction also
+	// takes InboxDone, for events known to need no handler: they are
+	// stored (for de-duplication) as done, without their payload.
+	State InboxState
 	// Attempts counts handler runs started, including one cut short by a
 	// crash.
 	Attempts int
@@ -55,16 +62,25 @@ type SaveResult struct {
 	// Stored is the number of new events; events whose id was already
 	// stored (in any transaction) are not counted and not stored again.
 	Stored int
+	// Pending is how many of the new events wait for the dispatcher.
+	Pending int
 }
 
 const (
 	insertTxnQuery = `
 		INSERT INTO as_transaction (txn_id, received_at, event_count) VALUES ($1, $2, $3)
 		ON CONFLICT (txn_id) DO NOTHING`
-	insertEventQuery = `
-		INSERT INTO inbox_event (event_id, room_id, txn_id, event_type, payload, received_at)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (event_id) DO NOTHING`
+	// Sequences reserved for a transaction's events: PostgreSQL hands out
+	// values of the identity's sequence (in no documented order, so they
+	// are sorted); SQLite continues after the highest seq ever used
+	// (AUTOINCREMENT's record included), under the writer's lock.
+	reserveSeqsPostgres = `
+		SELECT nextval(pg_get_serial_sequence('inbox_event', 'seq')) FROM generate_series(1, $1)`
+	maxSeqSQLite = `
+		SELECT MAX(s) FROM (
+			SELECT COALESCE(MAX(seq), 0) AS s FROM inbox_event
+			UNION ALL SELECT seq FROM sqlite_sequence WHERE name = 'inbox_event'
+		) AS seqs`
 	// A room is due when its oldest pending event is due: later events of
 	// the room wait behind it, whatever their own state.
 	pendingRoomsQuery = `
@@ -109,19 +125,66 @@ const (
 
 // inboxStmts are the inbox's hot statements, prepared once.
 type inboxStmts struct {
-	insertTxn, insertEvent, batch, startBatch, markDone, refund, recordFailure, park *sql.Stmt
+	insertTxn, batch, startBatch, markDone, refund, recordFailure, park, reserve *sql.Stmt
+	// insertPending[k] and insertDone[k] insert 2^k events in one
+	// statement.
+	insertPending, insertDone [insertChunks]*sql.Stmt
 }
 
-func (st *inboxStmts) queries() map[*(*sql.Stmt)]string {
-	return map[*(*sql.Stmt)]string{
-		&st.insertTxn: insertTxnQuery, &st.insertEvent: insertEventQuery, &st.batch: batchQuery,
+// insertChunks is how many multi-row INSERTs are prepared: for 1, 2, 4, …
+// 64 rows; a transaction's events are inserted in chunks of these sizes.
+const insertChunks = 7
+
+// insertEventsQuery inserts n events with explicit seqs, seven
+// parameters a row: pending ones with their payload, done ones without
+// it. It is the one query written in each dialect's own placeholders:
+// SQLite looks up numbered parameters (?NNN) by name for every value
+// bound, which costs a multi-row INSERT more than its rows.
+func insertEventsQuery(dialect dbutil.Dialect, n int, done bool) string {
+	var b strings.Builder
+	if done {
+		b.WriteString("INSERT INTO inbox_event (seq, event_id, room_id, event_type, txn_id, received_at, finished_at, state) VALUES ")
+	} else {
+		b.WriteString("INSERT INTO inbox_event (seq, event_id, room_id, event_type, txn_id, received_at, payload) VALUES ")
+	}
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if dialect == dbutil.Postgres {
+			p := 1 + 7*i
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d", p, p+1, p+2, p+3, p+4, p+5, p+6)
+		} else {
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?")
+		}
+		if done {
+			b.WriteString(", 'done'")
+		}
+		b.WriteString(")")
+	}
+	b.WriteString(" ON CONFLICT (event_id) DO NOTHING")
+	return b.String()
+}
+
+func (st *inboxStmts) queries(dialect dbutil.Dialect) map[*(*sql.Stmt)]string {
+	q := map[*(*sql.Stmt)]string{
+		&st.insertTxn: insertTxnQuery, &st.batch: batchQuery,
 		&st.startBatch: startBatchQuery, &st.markDone: markDoneQuery, &st.refund: refundQuery,
 		&st.recordFailure: recordFailureQuery, &st.park: parkQuery,
+		&st.reserve: maxSeqSQLite,
 	}
+	if dialect == dbutil.Postgres {
+		q[&st.reserve] = reserveSeqsPostgres
+	}
+	for k := range insertChunks {
+		q[&st.insertPending[k]] = insertEventsQuery(dialect, 1<<k, false)
+		q[&st.insertDone[k]] = insertEventsQuery(dialect, 1<<k, true)
+	}
+	return q
 }
 
 func (st *inboxStmts) close() {
-	for stmt := range st.queries() {
+	for stmt := range st.queries(dbutil.SQLite) {
 		if *stmt != nil {
 			_ = (*stmt).Close()
 		}
@@ -149,26 +212,102 @@ func (s *Store) SaveTransaction(ctx context.Context, txnID string, events []Inbo
 			// nothing either: its events are new by event id.
 			res.DuplicateTxn = true
 		}
-		// One prepared statement, executed in order: the events' seqs
-		// follow their order in the transaction on both dialects (a
-		// multi-row INSERT would leave PostgreSQL's identity order
-		// undocumented).
-		insert := tx.StmtContext(ctx, s.inbox.insertEvent)
-		for _, evt := range events {
-			r, err = insert.ExecContext(ctx, evt.EventID, evt.RoomID, txnID, evt.Type, string(evt.Payload), now)
-			if err != nil {
-				return fmt.Errorf("failed to insert event: %w", err)
-			}
-			if n, _ := r.RowsAffected(); n > 0 {
-				res.Stored++
-			}
-		}
-		return nil
+		res.Stored, res.Pending, err = s.insertEvents(ctx, tx, txnID, now, events)
+		return err
 	})
 	if err != nil {
 		return SaveResult{}, fmt.Errorf("failed to save transaction: %w", err)
 	}
 	return res, nil
+}
+
+// insertEvents inserts a transaction's events with seqs in their order, in
+// multi-row statements, and returns how many were new and how many of
+// those are pending. The seqs are explicit, so the order does not rest on
+// the order in which a database assigns identity values to the rows of
+// one statement.
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, txnID string, now int64, events []InboxEvent) (stored, pending int, err error) {
+	if len(events) == 0 {
+		return 0, 0, nil
+	}
+	seqs, err := s.reserveSeqs(ctx, tx, len(events))
+	if err != nil {
+		return 0, 0, err
+	}
+	var todo, done []InboxEvent
+	for _, evt := range events {
+		if evt.State == InboxDone {
+			done = append(done, evt)
+		} else {
+			todo = append(todo, evt)
+		}
+	}
+	if pending, err = s.insertChunked(ctx, tx, &s.inbox.insertPending, seqs[:len(todo)], todo, func(evt InboxEvent) any {
+		return string(evt.Payload)
+	}, txnID, now); err != nil {
+		return 0, 0, err
+	}
+	skipped, err := s.insertChunked(ctx, tx, &s.inbox.insertDone, seqs[len(todo):], done, func(InboxEvent) any {
+		return now // finished_at
+	}, txnID, now)
+	return pending + skipped, pending, err
+}
+
+// insertChunked inserts events in chunks of 64, 32, … 1 rows with the
+// statements of stmts; last gives each row's seventh value.
+func (s *Store) insertChunked(ctx context.Context, tx *sql.Tx, stmts *[insertChunks]*sql.Stmt, seqs []int64,
+	events []InboxEvent, last func(InboxEvent) any, txnID string, now int64,
+) (int, error) {
+	stored := 0
+	args := make([]any, 0, 7*(1<<(insertChunks-1)))
+	for len(events) > 0 {
+		k := min(bits.Len(uint(len(events)))-1, insertChunks-1)
+		n := 1 << k
+		args = args[:0]
+		for i, evt := range events[:n] {
+			args = append(args, seqs[i], evt.EventID, evt.RoomID, evt.Type, txnID, now, last(evt))
+		}
+		r, err := tx.StmtContext(ctx, stmts[k]).ExecContext(ctx, args...)
+		if err != nil {
+			return 0, fmt.Errorf("failed to insert events: %w", err)
+		}
+		added, _ := r.RowsAffected()
+		stored += int(added)
+		events, seqs = events[n:], seqs[n:]
+	}
+	return stored, nil
+}
+
+// reserveSeqs returns n ascending seqs for new events.
+func (s *Store) reserveSeqs(ctx context.Context, tx *sql.Tx, n int) ([]int64, error) {
+	seqs := make([]int64, 0, n)
+	if s.DB.Dialect != dbutil.Postgres {
+		var last int64
+		if err := tx.StmtContext(ctx, s.inbox.reserve).QueryRowContext(ctx).Scan(&last); err != nil {
+			return nil, fmt.Errorf("failed to read the last seq: %w", err)
+		}
+		for i := range n {
+			seqs = append(seqs, last+1+int64(i))
+		}
+		return seqs, nil
+	}
+	rows, err := tx.StmtContext(ctx, s.inbox.reserve).QueryContext(ctx, n)
+	if err != nil {
+		return nil, fmt.Errorf("failed to reserve seqs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		if err = rows.Scan(&seq); err != nil {
+			return nil, fmt.Errorf("failed to reserve seqs: %w", err)
+		}
+		seqs = append(seqs, seq)
+	}
+	if err = rows.Err(); err != nil {
+		return nil, fmt.Errorf("failed to reserve seqs: %w", err)
+	}
+	slices.Sort(seqs)
+	return seqs, nil
 }
 
 // PendingRooms lists the rooms whose oldest pending event is due at now.

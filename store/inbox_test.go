@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -28,7 +29,7 @@ func TestInboxDeduplicates(t *testing.T) {
 		s := open()
 		res, err := s.SaveTransaction(ctx, "t1", []store.InboxEvent{ev("!a:x", "$1"), ev("!a:x", "$2")})
 		require.NoError(t, err)
-		assert.Equal(t, store.SaveResult{Stored: 2}, res)
+		assert.Equal(t, store.SaveResult{Stored: 2, Pending: 2}, res)
 
 		res, err = s.SaveTransaction(ctx, "t1", []store.InboxEvent{ev("!a:x", "$1"), ev("!a:x", "$2")})
 		require.NoError(t, err)
@@ -36,11 +37,11 @@ func TestInboxDeduplicates(t *testing.T) {
 
 		res, err = s.SaveTransaction(ctx, "t1", []store.InboxEvent{ev("!a:x", "$2"), ev("!a:x", "$9")})
 		require.NoError(t, err)
-		assert.Equal(t, store.SaveResult{DuplicateTxn: true, Stored: 1}, res, "a reused transaction id loses no new event")
+		assert.Equal(t, store.SaveResult{DuplicateTxn: true, Stored: 1, Pending: 1}, res, "a reused transaction id loses no new event")
 
 		res, err = s.SaveTransaction(ctx, "t2", []store.InboxEvent{ev("!a:x", "$2"), ev("!a:x", "$3")})
 		require.NoError(t, err)
-		assert.Equal(t, store.SaveResult{Stored: 1}, res, "an event id seen in another transaction is not stored again")
+		assert.Equal(t, store.SaveResult{Stored: 1, Pending: 1}, res, "an event id seen in another transaction is not stored again")
 
 		n, err := s.CountInbox(ctx, store.InboxPending)
 		require.NoError(t, err)
@@ -313,5 +314,33 @@ func TestOutbox(t *testing.T) {
 		got, err = s.GetOutbox(ctx, "rathaus-x")
 		require.NoError(t, err)
 		assert.Nil(t, got)
+	})
+}
+
+// TestInboxStoresSkippedEventsDone: events saved as done (no handler
+// wants them) keep no payload, are never handed out, and still
+// de-duplicate a redelivery.
+func TestInboxStoresSkippedEventsDone(t *testing.T) {
+	eachDialect(t, func(t *testing.T, open func() *store.Store) {
+		ctx := context.Background()
+		s := open()
+		skip := ev("!a:x", "$chat")
+		skip.State, skip.Payload = store.InboxDone, nil
+		res, err := s.SaveTransaction(ctx, "t1", []store.InboxEvent{ev("!a:x", "$cmd1"), skip, ev("!a:x", "$cmd2")})
+		require.NoError(t, err)
+		assert.Equal(t, store.SaveResult{Stored: 3, Pending: 2}, res)
+		batch, err := s.NextBatch(ctx, "!a:x", time.Now(), 10)
+		require.NoError(t, err)
+		assert.Equal(t, []id.EventID{"$cmd1", "$cmd2"}, eventIDs(batch), "pending events keep their order")
+		var state string
+		var payload sql.NullString
+		var finished sql.NullInt64
+		require.NoError(t, s.DB.QueryRow(ctx, `SELECT state, payload, finished_at FROM inbox_event WHERE event_id = '$chat'`).Scan(&state, &payload, &finished))
+		assert.Equal(t, "done", state)
+		assert.False(t, payload.Valid, "no payload kept")
+		assert.True(t, finished.Valid, "pruned like any handled event")
+		res, err = s.SaveTransaction(ctx, "t2", []store.InboxEvent{ev("!a:x", "$chat")})
+		require.NoError(t, err)
+		assert.Equal(t, store.SaveResult{}, res, "a skipped event redelivered is not stored again")
 	})
 }

@@ -91,7 +91,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("failed to upgrade database schema: %w", err)
 	}
 	s := &Store{DB: db, log: opts.Log}
-	if err = prepare(ctx, db, s.inbox.queries()); err != nil {
+	if err = prepare(ctx, db, s.inbox.queries(db.Dialect)); err != nil {
 		s.inbox.close()
 		_ = db.Close()
 		return nil, err
@@ -136,6 +136,7 @@ var sqlitePragmas = []string{
 	"synchronous(FULL)",
 	"busy_timeout(10000)",
 	"secure_delete(1)",
+	"temp_store(2)",
 }
 
 // driverURI returns the database/sql driver name and the connection string.

@@ -182,9 +182,9 @@ func (s *Store) InboxWriteStats() WriteStats {
 
 // rebind turns PostgreSQL's $n parameters into SQLite's ?n, for statements
 // prepared on the raw connection pool (dbutil does this for its own
-// queries).
+// queries). Queries with plain ? are left alone.
 func rebind(dialect dbutil.Dialect, query string) string {
-	if dialect != dbutil.SQLite {
+	if dialect != dbutil.SQLite || !strings.Contains(query, "$") {
 		return query
 	}
 	var b strings.Builder
