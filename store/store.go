@@ -129,7 +129,8 @@ func (s *Store) Close() error {
 // survive a power cut, which the inbox promises the homeserver before it
 // answers 200; busy_timeout waits for the writer instead of failing;
 // secure_delete overwrites erased content (handled events' payloads) instead
-// of leaving it in free pages.
+// of leaving it in free pages; temp_store keeps statement journals (which
+// multi-row INSERTs need) in memory instead of temporary files.
 var sqlitePragmas = []string{
 	"foreign_keys(1)",
 	"journal_mode(WAL)",
