@@ -59,6 +59,8 @@ func citizenActivity(t *testing.T, s *store.Store, caseIDs ...protocol.CaseID) (
 	return func() { cancel(); wg.Wait() }
 }
 
+// waitForStatus waits until a case has a status (and, for ended ones, its
+// purge date) and returns it.
 func waitForStatus(t *testing.T, s *store.Store, caseID protocol.CaseID, status protocol.CaseStatus) *store.Case {
 	t.Helper()
 	var c *store.Case
@@ -68,6 +70,10 @@ func waitForStatus(t *testing.T, s *store.Store, caseID protocol.CaseID, status 
 			return err
 		} else if c.Status != status {
 			return fmt.Errorf("status is %s", c.Status)
+		} else if (status == protocol.CaseAbandoned || status == protocol.CaseClosed) && c.RetainUntil.IsZero() {
+			// The purge date is stored right after the status change, in
+			// a statement of its own (the purge itself goes by closed_at).
+			return fmt.Errorf("status is %s, purge date not yet stored", c.Status)
 		}
 		return nil
 	})
