@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/config"
@@ -29,27 +28,18 @@ func TestBackPressure(t *testing.T) {
 		ctx := t.Context()
 		bob, _, _ := env.HS.RegisterUser(t, "bob", false)
 		bot := env.Cfg.BotUserID()
-		room, err := bob.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Invite: []id.UserID{bot}})
-		require.NoError(t, err)
-		tesths.WaitFor(t, 60*time.Second, "the bot to join", func() error {
-			members, err := bob.JoinedMembers(ctx, room.RoomID)
-			if err != nil {
-				return err
-			} else if _, ok := members.Joined[bot]; !ok {
-				return fmt.Errorf("not joined yet")
-			}
-			return nil
-		})
+		room := env.RoomWithBot(t, bob)
 
 		var pings []id.EventID
 		for range 6 {
-			sent, err := bob.SendText(ctx, room.RoomID, "!rathaus ping")
+			sent, err := bob.SendText(ctx, room, "!rathaus ping")
 			require.NoError(t, err)
 			pings = append(pings, sent.EventID)
 		}
 		var replies map[id.EventID][]string
+		var err error
 		tesths.WaitFor(t, 120*time.Second, "a reply to every ping", func() error {
-			replies, err = tesths.Replies(ctx, bob, room.RoomID, bot)
+			replies, err = tesths.Replies(ctx, bob, room, bot)
 			if err != nil {
 				return err
 			}

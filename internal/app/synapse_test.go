@@ -8,8 +8,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"maunium.net/go/mautrix"
-	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/internal/app/apptest"
 	"github.com/rathaus-de/rathaus/internal/tesths"
@@ -25,23 +23,13 @@ func TestSynapseReusedTransactionIDs(t *testing.T) {
 	ctx := t.Context()
 	bob, _, _ := env.HS.RegisterUser(t, "bob", false)
 	bot := env.Cfg.BotUserID()
-	room, err := bob.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Invite: []id.UserID{bot}})
-	require.NoError(t, err)
-	tesths.WaitFor(t, 30*time.Second, "the bot to join", func() error {
-		members, err := bob.JoinedMembers(ctx, room.RoomID)
-		if err != nil {
-			return err
-		} else if _, ok := members.Joined[bot]; !ok {
-			return fmt.Errorf("not joined yet")
-		}
-		return nil
-	})
+	room := env.RoomWithBot(t, bob)
 	pingWithin := func(limit time.Duration) {
 		t.Helper()
-		sent, err := bob.SendText(ctx, room.RoomID, "!rathaus ping")
+		sent, err := bob.SendText(ctx, room, "!rathaus ping")
 		require.NoError(t, err)
 		tesths.WaitFor(t, limit, "the reply to "+sent.EventID.String(), func() error {
-			replies, err := tesths.Replies(ctx, bob, room.RoomID, bot)
+			replies, err := tesths.Replies(ctx, bob, room, bot)
 			if err != nil {
 				return err
 			} else if len(replies[sent.EventID]) == 0 {

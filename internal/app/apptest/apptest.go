@@ -216,6 +216,25 @@ func LaunchErr(t *testing.T, opts Options) (*Env, []*tesths.Homeserver, error) {
 	return env, hss, nil
 }
 
+// RoomWithBot has cli create a private room, invite the bot and waits until
+// the bot has joined.
+func (e *Env) RoomWithBot(t *testing.T, cli *mautrix.Client) id.RoomID {
+	t.Helper()
+	bot := e.Cfg.BotUserID()
+	room, err := cli.CreateRoom(t.Context(), &mautrix.ReqCreateRoom{Preset: "private_chat", Invite: []id.UserID{bot}})
+	require.NoError(t, err)
+	tesths.WaitFor(t, 60*time.Second, "the bot to join", func() error {
+		members, err := cli.JoinedMembers(t.Context(), room.RoomID)
+		if err != nil {
+			return err
+		} else if _, ok := members.Joined[bot]; !ok {
+			return fmt.Errorf("not joined yet")
+		}
+		return nil
+	})
+	return room.RoomID
+}
+
 // BotReplyTo waits for the bot's reply to eventID, read through the client
 // API of the given user.
 func BotReplyTo(t *testing.T, cli *mautrix.Client, room id.RoomID, bot id.UserID, eventID id.EventID) string {
