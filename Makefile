@@ -8,6 +8,9 @@
 #               go vet, make lint and every test
 #   make lint   golangci-lint with .golangci.yml: STYLE.md's logging rules,
 #               DESIGN.md's import rules, errorlint, noctx, bodyclose, thelper
+#   make bench-ingest   rathaus against a bare mautrix appservice, real
+#               processes, markdown table on stdout (see bench/ingest;
+#               BENCH_ARGS='-reps 1 -workloads txn100x1' for a short run)
 
 GO       ?= go
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -54,7 +57,7 @@ TEST_TIMEOUT ?= 30m
 
 # bin/* are phony on purpose: go build itself knows what is stale and is
 # quick when nothing is.
-.PHONY: help run build dendrite synapse test vet lint test-deps browser-deps clean bin/rathaus bin/rathaus-demo
+.PHONY: help run build dendrite synapse test vet lint bench-ingest test-deps browser-deps clean bin/rathaus bin/rathaus-demo
 
 help:
 	@echo 'make run       build rathaus, the demo and Dendrite, then run the demo (Ctrl-C stops it)'
@@ -65,6 +68,7 @@ help:
 	@echo 'make test-deps install only what the tests need (PostgreSQL, Chromium, npm packages, Synapse)'
 	@echo 'make vet       go vet ./...'
 	@echo 'make lint      golangci-lint run ./... (config: .golangci.yml; built from tools/golangci-lint)'
+	@echo 'make bench-ingest  benchmark rathaus against a bare mautrix appservice (bench/ingest; flags in BENCH_ARGS, e.g. BENCH_ARGS="-reps 1 -before main~4"; -h lists them)'
 	@echo 'make clean     remove bin/ and .cache/ (not the demo state in .demo/)'
 
 run: build dendrite
@@ -138,6 +142,11 @@ test: test-deps dendrite $(GOLANGCI_BIN)
 	$(GO) vet ./...
 	$(GOLANGCI_BIN) run ./...
 	RATHAUS_DENDRITE_BIN=$(DENDRITE_BIN) RATHAUS_SYNAPSE_PYTHON=$(SYNAPSE_PYTHON) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# Takes long with the defaults (three repetitions of every workload); the
+# table goes to stdout, progress to stderr.
+bench-ingest: dendrite
+	RATHAUS_DENDRITE_BIN=$(DENDRITE_BIN) $(GO) run ./bench/ingest $(BENCH_ARGS)
 
 clean:
 	rm -rf bin .cache
