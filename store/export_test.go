@@ -35,3 +35,13 @@ func FailingWrite(s *Store) <-chan error {
 	}()
 	return out
 }
+
+// LastCheckpoint is the outcome of the background checkpointer's last
+// run: the log's frames and how many are in the database file.
+func LastCheckpoint(s *Store) (logFrames, done int, ok bool) {
+	last := s.checkpoints.last.Load()
+	if last == nil {
+		return 0, 0, false
+	}
+	return last[0], last[1], true
+}

@@ -47,6 +47,9 @@ type Store struct {
 	// statements).
 	writer *groupWriter
 	inbox  inboxStmts
+	// checkpoints keeps SQLite's log short off the writer's path (nil on
+	// PostgreSQL).
+	checkpoints *checkpointer
 }
 
 // Open connects to the database and brings its schema to the latest
@@ -96,7 +99,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	s.writer = newGroupWriter(db.RawDB)
+	if db.Dialect == dbutil.SQLite {
+		s.checkpoints = newCheckpointer(db.RawDB, opts.Log)
+	}
+	s.writer = newGroupWriter(db.RawDB, s.checkpoints.committed)
 	return s, nil
 }
 
@@ -120,6 +126,7 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 // Close finishes the queued inbox writes and closes the database.
 func (s *Store) Close() error {
 	s.writer.close()
+	s.checkpoints.close()
 	s.inbox.close()
 	return s.DB.Close()
 }
@@ -130,7 +137,8 @@ func (s *Store) Close() error {
 // answers 200; busy_timeout waits for the writer instead of failing;
 // secure_delete overwrites erased content (handled events' payloads) instead
 // of leaving it in free pages; temp_store keeps statement journals (which
-// multi-row INSERTs need) in memory instead of temporary files.
+// multi-row INSERTs need) in memory instead of temporary files;
+// checkpoints run in the background (see checkpointer).
 var sqlitePragmas = []string{
 	"foreign_keys(1)",
 	"journal_mode(WAL)",

@@ -39,6 +39,8 @@ type groupWriter struct {
 
 	commits atomic.Uint64
 	writes  atomic.Uint64
+	// afterCommit is called after each commit.
+	afterCommit func()
 }
 
 type writeOp struct {
@@ -48,12 +50,13 @@ type writeOp struct {
 	err chan error
 }
 
-func newGroupWriter(db *sql.DB) *groupWriter {
+func newGroupWriter(db *sql.DB, afterCommit func()) *groupWriter {
 	w := &groupWriter{
-		db:    db,
-		queue: make(chan *writeOp, maxGroupOps),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		db:          db,
+		afterCommit: afterCommit,
+		queue:       make(chan *writeOp, maxGroupOps),
+		stop:        make(chan struct{}),
+		done:        make(chan struct{}),
 	}
 	go w.run()
 	return w
@@ -162,6 +165,7 @@ func (w *groupWriter) inTx(ctx context.Context, fn func(ctx context.Context, tx 
 		return fmt.Errorf("failed to commit: %w", err)
 	}
 	w.commits.Add(1)
+	w.afterCommit()
 	return nil
 }
 
