@@ -30,7 +30,9 @@ Usage:
   rathaus run -c config.yaml                      start rathaus
   rathaus generate-registration -c config.yaml -o registration.yaml
                                                   write the homeserver registration with
-                                                  fresh tokens (also stored in the config)
+                                                  fresh tokens (also stored in the config);
+                                                  tokens already set are replaced only with
+                                                  -rotate (both files backed up first)
   rathaus check-config -c config.yaml             report every config problem
                                                   (exit 0 if valid, 10 if not)
   rathaus example-config                          print the documented example config

@@ -107,12 +107,52 @@ func TestGenerateRegistration(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(data), "# Token rathaus uses to authenticate", "comments survive")
 
-	// Running it again issues fresh tokens.
-	code, _, _ = run("generate-registration", "-c", cfgPath, "-o", regPath)
-	require.Equal(t, cli.ExitOK, code)
+	// Running it again would lock rathaus out of a homeserver that loaded
+	// the registration: refused, nothing changed.
+	before, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	code, _, stderr = run("generate-registration", "-c", cfgPath, "-o", regPath)
+	assert.Equal(t, cli.ExitFailure, code)
+	assert.Contains(t, stderr, "already has an as_token and hs_token; nothing was changed")
+	assert.Contains(t, stderr, "-rotate")
+	after, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after))
+	same, err := mauas.LoadRegistration(regPath)
+	require.NoError(t, err)
+	assert.Equal(t, reg.AppToken, same.AppToken)
+
+	// A registration file in the way is not overwritten either.
+	otherReg := filepath.Join(t.TempDir(), "registration.yaml")
+	require.NoError(t, os.WriteFile(otherReg, []byte("keep me"), 0o600))
+	fresh := writeFile(t, exampleWithoutPlaceholders(t))
+	code, _, stderr = run("generate-registration", "-c", fresh, "-o", otherReg)
+	assert.Equal(t, cli.ExitFailure, code)
+	assert.Contains(t, stderr, otherReg+" already exists")
+
+	// -rotate issues fresh tokens, keeps backups of both files and says
+	// what the homeserver must do.
+	code, stdout, stderr = run("generate-registration", "-c", cfgPath, "-o", regPath, "-rotate")
+	require.Equal(t, cli.ExitOK, code, stderr)
 	again, err := mauas.LoadRegistration(regPath)
 	require.NoError(t, err)
 	assert.NotEqual(t, reg.AppToken, again.AppToken)
+	assert.Contains(t, stdout, "the homeserver must load the new registration and restart")
+	backups, err := filepath.Glob(regPath + ".bak-*")
+	require.NoError(t, err)
+	require.Len(t, backups, 1)
+	old, err := mauas.LoadRegistration(backups[0])
+	require.NoError(t, err)
+	assert.Equal(t, reg.AppToken, old.AppToken, "the previous registration is kept")
+	cfgBackups, err := filepath.Glob(cfgPath + ".bak-*")
+	require.NoError(t, err)
+	require.Len(t, cfgBackups, 1)
+	kept, err := os.ReadFile(cfgBackups[0])
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(kept), "the previous config is kept")
+	info, err = os.Stat(cfgBackups[0])
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "backups hold secrets too")
 }
 
 func TestGenerateRegistrationRefusesBrokenConfig(t *testing.T) {

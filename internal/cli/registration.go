@@ -3,10 +3,12 @@ package cli
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -29,6 +31,7 @@ func generateRegistration(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("generate-registration", stderr)
 	path := fs.String("c", "", "path to the config file (its tokens are replaced)")
 	out := fs.String("o", "registration.yaml", "where to write the registration for the homeserver")
+	rotate := fs.Bool("rotate", false, "replace tokens that are already set (backs up the config and the registration first)")
 	if !parseFlags(fs, args, stderr) {
 		return ExitUsage
 	}
@@ -37,15 +40,44 @@ func generateRegistration(args []string, stdout, stderr io.Writer) int {
 		return ExitInvalidConfig
 	}
 	var blocking config.ValidationErrors
+	tokensSet := true
 	for _, p := range problems {
 		if !tokenKeys[p.Key] {
 			blocking = append(blocking, p)
+		} else {
+			tokensSet = false
 		}
 	}
 	if len(blocking) > 0 {
 		printProblems(stderr, *path, blocking)
 		fmt.Fprintln(stderr, "Fix these first; the registration is built from the config.")
 		return ExitInvalidConfig
+	}
+	_, statErr := os.Stat(*out)
+	registered := statErr == nil
+	if (tokensSet || registered) && !*rotate {
+		// New tokens lock rathaus out of a homeserver that has loaded the
+		// current registration, until it loads the new one and restarts.
+		what := *path + " already has an as_token and hs_token"
+		if !tokensSet {
+			what = *out + " already exists"
+		}
+		fmt.Fprintf(stderr, "rathaus: %s; nothing was changed.\n", what)
+		fmt.Fprintln(stderr, "To replace the tokens, run again with -rotate: the config and the registration are backed up first,"+
+			" and the homeserver must then load the new registration and restart.")
+		return ExitFailure
+	}
+	var backups []string
+	if *rotate {
+		for _, file := range []string{*path, *out} {
+			backup, err := backUp(file)
+			if err != nil {
+				fmt.Fprintf(stderr, "rathaus: failed to back up %s: %v; nothing was changed.\n", file, err)
+				return ExitFailure
+			} else if backup != "" {
+				backups = append(backups, backup)
+			}
+		}
 	}
 	asToken, err := newToken()
 	if err == nil {
@@ -76,9 +108,33 @@ func generateRegistration(args []string, stdout, stderr io.Writer) int {
 		return ExitFailure
 	}
 	fmt.Fprintf(stdout, "Stored the new as_token and hs_token in %s.\n", *path)
+	for _, b := range backups {
+		fmt.Fprintf(stdout, "Kept the previous version as %s.\n", b)
+	}
+	if *rotate {
+		fmt.Fprintln(stdout, "The tokens changed: the homeserver must load the new registration and restart, then restart rathaus;"+
+			" until both run with the new tokens, they refuse each other.")
+		return ExitOK
+	}
 	fmt.Fprintln(stdout, "Next: add the registration file to your homeserver's app_service_config_files"+
 		" (Synapse) or app_service_api.config_files (Dendrite), restart the homeserver, then start `rathaus run`.")
 	return ExitOK
+}
+
+// backUp copies a file next to itself as <name>.bak-<time>, mode 0600, and
+// returns the copy's path; a file that does not exist needs no backup.
+func backUp(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	backup := path + ".bak-" + time.Now().UTC().Format("20060102T150405Z")
+	if err = os.WriteFile(backup, data, 0o600); err != nil {
+		return "", err
+	}
+	return backup, nil
 }
 
 // writeFileAtomic writes data with mode 0600 via a synced temp file, so a
