@@ -1,9 +1,12 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -139,6 +142,8 @@ func (c *Config) validateDatabase(errs *ValidationErrors) {
 			errs.add("database.uri", "required; the SQLite file path, e.g. rathaus.db")
 		} else if strings.HasPrefix(db.URI, "postgres://") || strings.HasPrefix(db.URI, "postgresql://") {
 			errs.add("database.uri", "is a PostgreSQL URI but database.type is sqlite; set database.type: postgres")
+		} else if problem := sqliteDirProblem(db.URI); problem != "" {
+			errs.add("database.uri", problem)
 		}
 	case DatabasePostgres:
 		if db.URI == "" {
@@ -158,6 +163,27 @@ func (c *Config) validateDatabase(errs *ValidationErrors) {
 	} else if db.MaxOpenConns >= 1 && db.MaxIdleConns > db.MaxOpenConns {
 		errs.add("database.max_idle_conns", fmt.Sprintf("%d must not exceed database.max_open_conns (%d)", db.MaxIdleConns, db.MaxOpenConns))
 	}
+}
+
+// sqliteDirProblem says why SQLite cannot create or open a database file at
+// path (a file path, optionally file: with a query), or "". Only the
+// directory is checked: SQLite creates the file itself.
+func sqliteDirProblem(path string) string {
+	file, _, _ := strings.Cut(strings.TrimPrefix(path, "file:"), "?")
+	if file == "" || file == ":memory:" {
+		return ""
+	}
+	dir := filepath.Dir(file)
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Sprintf("the directory %s does not exist; create it (rathaus creates only the file %s)", dir, filepath.Base(file))
+	case err != nil:
+		return fmt.Sprintf("cannot check the directory %s: %v", dir, err)
+	case !info.IsDir():
+		return fmt.Sprintf("%s is not a directory", dir)
+	}
+	return ""
 }
 
 // checkToken reports problems with one appservice token and returns whether

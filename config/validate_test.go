@@ -44,6 +44,8 @@ func TestValidateSingleMistakes(t *testing.T) {
 		{"sqlite given postgres uri", "database:\n  uri: postgres://db/rathaus", "database.uri", "database.type: postgres"},
 		{"postgres bad uri", "database:\n  type: postgres\n  uri: mysql://u:secretpw@db/rathaus", "database.uri", "postgres://"},
 		{"max_open_conns zero", "database:\n  max_open_conns: 0", "database.max_open_conns", "at least 1"},
+		{"sqlite file in a missing directory", "database:\n  uri: /nonexistent-rathaus-dir/rathaus.db", "database.uri", "the directory /nonexistent-rathaus-dir does not exist; create it"},
+		{"sqlite file: URI in a missing directory", "database:\n  uri: file:/nonexistent-rathaus-dir/r.db?_pragma=x", "database.uri", "/nonexistent-rathaus-dir does not exist"},
 		{"max_idle_conns negative", "database:\n  max_idle_conns: -1", "database.max_idle_conns", "negative"},
 		{"max_idle above max_open", "database:\n  max_open_conns: 1\n  max_idle_conns: 2", "database.max_idle_conns", "exceed"},
 		{"log level", "logging:\n  level: verbose", "logging.level", "trace, debug"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -343,4 +344,19 @@ func TestInboxStoresSkippedEventsDone(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, store.SaveResult{}, res, "a skipped event redelivered is not stored again")
 	})
+}
+
+// TestOpenNamesTheDatabase: an error at open says which database it was
+// trying to open (never a PostgreSQL password).
+func TestOpenNamesTheDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "rathaus.db")
+	_, err := store.Open(context.Background(), store.Options{Type: store.TypeSQLite, URI: path})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), path)
+
+	_, err = store.Open(context.Background(), store.Options{Type: store.TypePostgres,
+		URI: "postgres://rathaus:s3cret@127.0.0.1:1/rathausdb?sslmode=disable&connect_timeout=2"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"rathausdb" on 127.0.0.1:1`)
+	assert.NotContains(t, err.Error(), "s3cret")
 }

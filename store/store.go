@@ -62,9 +62,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	where := describeDatabase(opts.Type, opts.URI)
 	db, err := dbutil.NewWithDialect(uri, driver)
 	if err != nil {
-		return nil, fmt.Errorf("failed to open database: %w", err)
+		return nil, fmt.Errorf("failed to open database %s: %w", where, err)
 	}
 	db.Owner = "rathaus"
 	db.VersionTable = "rathaus_version"
@@ -87,11 +88,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if err = db.RawDB.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("failed to connect to database: %w", err)
+		return nil, fmt.Errorf("failed to connect to database %s: %w", where, err)
 	}
 	if err = db.Upgrade(ctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("failed to upgrade database schema: %w", err)
+		return nil, fmt.Errorf("failed to upgrade the schema of database %s: %w", where, err)
 	}
 	s := &Store{DB: db, log: opts.Log}
 	if err = prepare(ctx, db, s.inbox.queries(db.Dialect)); err != nil {
@@ -193,4 +194,17 @@ func postgresDSN(uri string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.String()
+}
+
+// describeDatabase names a database for an error message: the SQLite file,
+// or PostgreSQL's host and database name (never its password).
+func describeDatabase(typ, uri string) string {
+	if typ == TypePostgres {
+		if u, err := url.Parse(uri); err == nil {
+			return fmt.Sprintf("%q on %s", strings.TrimPrefix(u.Path, "/"), u.Host)
+		}
+		return "(unparsable PostgreSQL URI)"
+	}
+	file, _, _ := strings.Cut(strings.TrimPrefix(uri, "file:"), "?")
+	return fmt.Sprintf("%q", file)
 }

@@ -203,3 +203,16 @@ func TestCheckConfigDepartmentMistakes(t *testing.T) {
 	assert.Contains(t, stderr, `departments[1].id: duplicate id "bauamt"`)
 	assert.Contains(t, stderr, "departments[0].office_hours.monday: 08:00–12:00 overlaps 11:30–15:30")
 }
+
+// TestCheckConfigMissingDatabaseDirectory: a SQLite file in a directory
+// that does not exist is caught by check-config, not by `run` later.
+func TestCheckConfigMissingDatabaseDirectory(t *testing.T) {
+	cfg := exampleWithoutPlaceholders(t)
+	cfg = strings.Replace(cfg, "as_token: generate", "as_token: "+strings.Repeat("a", 64), 1)
+	cfg = strings.Replace(cfg, "hs_token: generate", "hs_token: "+strings.Repeat("b", 64), 1)
+	dir := filepath.Join(t.TempDir(), "not-there")
+	cfg = strings.Replace(cfg, "uri: rathaus.db", "uri: "+filepath.Join(dir, "rathaus.db"), 1)
+	code, _, stderr := run("check-config", "-c", writeFile(t, cfg))
+	assert.Equal(t, cli.ExitInvalidConfig, code)
+	assert.Contains(t, stderr, "database.uri: the directory "+dir+" does not exist")
+}
