@@ -151,6 +151,10 @@ func caseOpenAndClaim(t *testing.T, v apptest.Variant) {
 		actions = append(actions, h.Action)
 	}
 	assert.Equal(t, []string{"open", "claim", "close", "reopen"}, actions, "every transition is a row")
+	for _, action := range []string{"claim", "close", "reopen"} {
+		assert.Contains(t, env.Log(), `"action":"`+action+`"`, "every transition is logged")
+	}
+	assert.Contains(t, env.Log(), `"message":"Case status changed"`)
 	sent, err := anna.Cli.SendText(ctx, staffRoom.RoomID, "!rathaus close")
 	require.NoError(t, err)
 	assert.Contains(t, apptest.BotReplyTo(t, anna.Cli, staffRoom.RoomID, bot, sent.EventID), "nur in einem Fallraum")

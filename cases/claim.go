@@ -58,6 +58,7 @@ func (s *Service) claimCommand(ctx context.Context, sender id.UserID, args []str
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to claim case")
 		return "Der Fall konnte nicht übernommen werden. / Could not claim the case."
 	}
+	logTransition(ctx, c, next, string(ActionClaim), sender)
 	if err = s.opts.Store.AddCaseAssignee(ctx, c.ID, sender); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to record assignee")
 	}

@@ -49,6 +49,9 @@ func (s *Service) transferCommand(ctx context.Context, req *bot.Request) string 
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to transfer case")
 		return "Der Fall konnte nicht abgegeben werden. / Could not transfer the case."
 	}
+	logTransition(ctx, c, next, string(ActionTransfer), evt.Sender)
+	zerolog.Ctx(ctx).Info().Stringer("case_id", c.ID).Stringer("from_department", c.Department).Stringer("to_department", to.ID).
+		Msg("Transferred case")
 	c.Status, c.Department = next, to.ID
 	if err = s.moveCaseRoom(ctx, evt, c, from, to, oldTeam); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Stringer("case_id", c.ID).Msg("Failed to move the case room")

@@ -96,4 +96,5 @@ func caseTransfer(t *testing.T, kind tesths.Kind) {
 		return findMessage(ctx, dora.Cli, bbStaff, bot, c.Reference+" (abgegeben von Bauamt)")
 	})
 	assert.Contains(t, say(dora, bbStaff, "!rathaus claim "+c.Reference), "gehört jetzt dir")
+	assert.Contains(t, env.Log(), `"from_department":"bauamt","to_department":"buergerbuero","message":"Transferred case"`)
 }

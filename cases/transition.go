@@ -5,11 +5,20 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
+
+// logTransition records who moved a case where, without any content: ids,
+// the reference, the statuses and the action.
+func logTransition(ctx context.Context, c *Case, next protocol.CaseStatus, action string, actor id.UserID) {
+	zerolog.Ctx(ctx).Info().Stringer("case_id", c.ID).Str("reference", c.Reference).
+		Str("from", string(c.Status)).Str("to", string(next)).Str("action", action).Stringer("actor", actor).
+		Msg("Case status changed")
+}
 
 // applyCaseAction moves a case to its next status: a database row (which
 // refuses if someone changed the case meanwhile) and the room's
@@ -25,6 +34,7 @@ func (s *Service) applyCaseAction(ctx context.Context, c *Case, action CaseActio
 	} else if err != nil {
 		return "", err
 	}
+	logTransition(ctx, c, next, string(action), actor)
 	c.Status = next
 	s.retainEndedCase(ctx, c)
 	assignees, err := s.opts.Store.CaseAssignees(ctx, c.ID)
