@@ -42,7 +42,11 @@ func checkKeys(node *yaml.Node, t reflect.Type, path string, errs *ValidationErr
 		seen[name] = keyNode.Line
 		field, ok := fields[name]
 		if !ok {
-			errs.add(key, "unknown key")
+			msg := fmt.Sprintf("unknown key (line %d)", keyNode.Line)
+			if guess := closestKey(name, fields); guess != "" {
+				msg += fmt.Sprintf("; did you mean %q?", guess)
+			}
+			errs.add(key, msg)
 			continue
 		}
 		checkValue(valueNode, field.Type, key, errs)
@@ -171,6 +175,75 @@ func resolveAlias(node *yaml.Node) *yaml.Node {
 
 func isNull(node *yaml.Node) bool {
 	return node.Kind == yaml.ScalarNode && node.ShortTag() == "!!null"
+}
+
+// closestKey returns the known key nearest to name (an edit distance of at
+// most a third of its length, at least 1), or "".
+func closestKey(name string, fields map[string]reflect.StructField) string {
+	best, bestDist := "", max(len(name)/3, 1)+1
+	for known := range fields {
+		if d := editDistance(name, known); d < bestDist || (d == bestDist && known < best) {
+			best, bestDist = known, d
+		}
+	}
+	if bestDist > max(len(name)/3, 1) {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Damerau-Levenshtein distance (adjacent swaps count
+// one) of a and b.
+func editDistance(a, b string) int {
+	prev2, prev, cur := make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
+
+// dropDuplicateKeys removes every repeated key (after its first) from the
+// mappings under node, so that the strict decoder, which gives up on a
+// whole mapping with a duplicate, decodes the rest; checkKeys has reported
+// the duplicates already. It reports whether it removed any.
+func dropDuplicateKeys(node *yaml.Node) bool {
+	changed := false
+	if node.Kind == yaml.MappingNode {
+		seen := map[string]bool{}
+		kept := node.Content[:0]
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			k := node.Content[i]
+			if k.Kind == yaml.ScalarNode && k.Tag != "!!merge" {
+				if seen[k.Value] {
+					changed = true
+					continue
+				}
+				seen[k.Value] = true
+			}
+			kept = append(kept, node.Content[i], node.Content[i+1])
+		}
+		node.Content = kept
+	}
+	for _, child := range node.Content {
+		if dropDuplicateKeys(child) {
+			changed = true
+		}
+	}
+	return changed
 }
 
 func joinKey(path, name string) string {

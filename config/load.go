@@ -50,6 +50,15 @@ func Parse(data []byte) (*Config, error) {
 
 	var errs ValidationErrors
 	checkKeys(root, reflect.TypeFor[Config](), "", &errs)
+	if dropDuplicateKeys(&doc) {
+		// Decode what remains, so a duplicate is reported once and not
+		// again as every key of its section "required".
+		cleaned, err := yaml.Marshal(&doc)
+		if err != nil {
+			return nil, fmt.Errorf("failed to decode config: %w", err)
+		}
+		data = cleaned
+	}
 
 	cfg := Default()
 	dec := yaml.NewDecoder(bytes.NewReader(data))

@@ -95,6 +95,8 @@ func TestParseDecodeProblems(t *testing.T) {
 		{"list for a scalar", "logging:\n  level: [info]\n", "logging.level", "must be a single value"},
 		{"scalar for a section", "metrics: yes\n", "metrics", "must be a mapping"},
 		{"duplicate key", "logging:\n  level: info\n  level: debug\n", "logging.level", "duplicate key"},
+		{"a typo gets a suggestion and its line", "appservice:\n  bot:\n    dispalyname: Rathaus\n", "appservice.bot.dispalyname",
+			`did you mean "displayname"?`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,6 +105,22 @@ func TestParseDecodeProblems(t *testing.T) {
 			assert.Equal(t, tc.key, ve[0].Key)
 			assert.Contains(t, ve[0].Message, tc.msg)
 		})
+	}
+}
+
+// TestParseDuplicateKeyOnce: a duplicate key is reported as duplicate, and
+// the rest of its section still counts (not "required").
+func TestParseDuplicateKeyOnce(t *testing.T) {
+	_, err := Parse([]byte("homeserver:\n  url: https://matrix.bad-beispielheim.de\n  url: https://matrix2.bad-beispielheim.de\n  server_name: bad-beispielheim.de\nappservice:\n  bot:\n    dispalyname: x\n"))
+	var ve ValidationErrors
+	require.ErrorAs(t, err, &ve)
+	assert.Contains(t, ve.Error(), "homeserver.url: duplicate key (line 3, first at line 2)")
+	assert.Contains(t, ve.Error(), `appservice.bot.dispalyname: unknown key (line 7); did you mean "displayname"?`)
+	assert.NotContains(t, ve.Keys(), "homeserver.server_name", "decoded despite the duplicate beside it")
+	for _, e := range ve {
+		if e.Key == "homeserver.url" {
+			assert.Contains(t, e.Message, "duplicate key", "reported once, as duplicate")
+		}
 	}
 }
 

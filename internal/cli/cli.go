@@ -75,13 +75,18 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses and rejects stray positional arguments.
+// parseFlags parses and rejects stray positional arguments and, for
+// commands that take a config file, a missing -c: all usage errors.
 func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
 	if err := fs.Parse(args); err != nil {
 		return false
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return false
+	}
+	if c := fs.Lookup("c"); c != nil && c.Value.String() == "" {
+		fmt.Fprintf(stderr, "%s: missing -c config.yaml (print an example with `rathaus example-config`)\n", fs.Name())
 		return false
 	}
 	return true

@@ -66,8 +66,11 @@ func TestCheckConfigExitCodes(t *testing.T) {
 	assert.Equal(t, cli.ExitInvalidConfig, code)
 	assert.Contains(t, stderr, "missing.yaml")
 
-	code, _, _ = run("check-config")
-	assert.Equal(t, cli.ExitInvalidConfig, code)
+	for _, cmd := range []string{"check-config", "run", "generate-registration"} {
+		code, _, stderr = run(cmd)
+		assert.Equal(t, cli.ExitUsage, code, "%s without -c is a usage error", cmd)
+		assert.Contains(t, stderr, "missing -c config.yaml")
+	}
 
 	code, _, _ = run("check-config", "-c", "x", "extra")
 	assert.Equal(t, cli.ExitUsage, code)
