@@ -72,6 +72,17 @@ func (r *Registry) Lookup(name string) *Command {
 	return r.byName[name]
 }
 
+// Commands returns every command, in the order they were registered.
+func (r *Registry) Commands() []Command {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	cmds := make([]Command, len(r.order))
+	for i, c := range r.order {
+		cmds[i] = *c
+	}
+	return cmds
+}
+
 // Help lists every command in the order they were registered.
 func (r *Registry) Help() string {
 	r.mu.RLock()
