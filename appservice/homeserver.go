@@ -21,22 +21,47 @@ func WaitForHomeserver(ctx context.Context, as *mauas.AppService, timeout time.D
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	wait := 250 * time.Millisecond
+	bot := as.BotClient()
+	url := bot.HomeserverURL.String()
+	// The bot's client retries each request four times with backoff and
+	// logs every retry; here this loop does the waiting, and says once.
+	probe, err := mautrix.NewClient(url, bot.UserID, bot.AccessToken)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrHomeserverUnreachable, err)
+	}
+	probe.Client, probe.Log, probe.DefaultHTTPRetries = bot.Client, bot.Log, 0
+	var cause error // the last failure that was not our own deadline
 	for attempt := 1; ; attempt++ {
-		versions, err := as.BotClient().Versions(ctx)
-		if err == nil {
+		versions, err := probe.Versions(ctx)
+		var httpErr mautrix.HTTPError
+		switch {
+		case err == nil:
 			as.SpecVersions = versions
 			return Ping(ctx, as, log)
-		} else if errors.Is(err, mautrix.MUnknownToken) {
+		case errors.Is(err, mautrix.MUnknownToken):
 			// /versions needs no token, but Synapse checks one that is
 			// sent: the homeserver is up and does not know ours.
 			return asTokenUnknown(err)
+		case errors.As(err, &httpErr) && httpErr.Response != nil && httpErr.Response.StatusCode == http.StatusNotFound:
+			// Something answers, but not a homeserver's client API: the
+			// URL is wrong, and waiting will not fix it.
+			return fmt.Errorf("%w: %s answers 404 for /_matrix/client/versions; homeserver.url must be the homeserver's base URL (the one clients use), without /_matrix/…",
+				ErrHomeserverUnreachable, url)
+		case ctx.Err() == nil:
+			cause = err
 		}
-		if attempt == 1 || attempt%10 == 0 {
-			log.Warn().Err(err).Str("homeserver_url", as.BotClient().HomeserverURL.String()).Msg("Waiting for the homeserver")
+		if attempt == 1 {
+			log.Warn().Err(err).Str("homeserver_url", url).Dur("giving_up_after", timeout).
+				Msg("Homeserver not reachable yet; waiting for it (check homeserver.url if it is running)")
+		} else if attempt%10 == 0 {
+			log.Info().Err(err).Str("homeserver_url", url).Msg("Still waiting for the homeserver")
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w at %s: %w", ErrHomeserverUnreachable, as.BotClient().HomeserverURL, err)
+			if cause == nil {
+				cause = err
+			}
+			return fmt.Errorf("%w at %s after %s; last error: %w", ErrHomeserverUnreachable, url, timeout, cause)
 		case <-time.After(wait):
 		}
 		wait = min(wait*2, 5*time.Second)

@@ -3,12 +3,17 @@ package appservice
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
+	mauas "maunium.net/go/mautrix/appservice"
 )
 
 // TestPingRefusedToken: the homeserver's answer to a ping whose call to
@@ -47,4 +52,36 @@ func TestSyncRefused(t *testing.T) {
 	assert.False(t, syncRefused(httpErr(http.StatusTooManyRequests)))
 	assert.False(t, syncRefused(httpErr(http.StatusBadGateway)))
 	assert.False(t, syncRefused(fmt.Errorf("dial tcp: connection refused")))
+}
+
+// TestWaitForHomeserverSaysWhy: a URL where something answers 404 fails at
+// once and says what homeserver.url must be; an unreachable homeserver
+// fails at the deadline with the last real cause, not only "context
+// deadline exceeded".
+func TestWaitForHomeserverSaysWhy(t *testing.T) {
+	newAS := func(url string) *mauas.AppService {
+		as, err := mauas.CreateFull(mauas.CreateOpts{
+			Registration:     &mauas.Registration{ID: "rathaus", AppToken: "a", ServerToken: "h", SenderLocalpart: "rathaus"},
+			HomeserverDomain: "example.org",
+			HomeserverURL:    url,
+		})
+		require.NoError(t, err)
+		return as
+	}
+	notMatrix := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(notMatrix.Close)
+	start := time.Now()
+	err := WaitForHomeserver(t.Context(), newAS(notMatrix.URL), time.Minute, zerolog.Nop())
+	require.ErrorIs(t, err, ErrHomeserverUnreachable)
+	assert.Contains(t, err.Error(), "answers 404")
+	assert.Contains(t, err.Error(), "without /_matrix/")
+	assert.Less(t, time.Since(start), 10*time.Second, "no waiting for a wrong URL")
+
+	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := "http://" + l.Addr().String()
+	require.NoError(t, l.Close())
+	err = WaitForHomeserver(t.Context(), newAS(closed), 2*time.Second, zerolog.Nop())
+	require.ErrorIs(t, err, ErrHomeserverUnreachable)
+	assert.Contains(t, err.Error(), "connection refused", "the cause, not just the deadline")
 }

@@ -68,6 +68,9 @@ func (c *Config) validateHomeserver(errs *ValidationErrors) {
 		errs.add("homeserver.url", msg)
 	} else if isExampleHost(u.Hostname()) {
 		errs.add("homeserver.url", fmt.Sprintf("still the placeholder host %q; set the client-server API URL of your homeserver", u.Hostname()))
+	} else if i := strings.Index(u.Path, "/_matrix"); i >= 0 {
+		errs.add("homeserver.url", fmt.Sprintf("must be the homeserver's base URL, without %q: use %s", u.Path[i:],
+			strings.TrimSuffix(c.Homeserver.URL, u.Path[i:])))
 	}
 
 	host, _, _ := splitServerName(c.Homeserver.ServerName)

@@ -43,6 +43,8 @@ func TestValidateSingleMistakes(t *testing.T) {
 		{"database type", "database:\n  type: mysql", "database.type", "sqlite, postgres"},
 		{"sqlite given postgres uri", "database:\n  uri: postgres://db/rathaus", "database.uri", "database.type: postgres"},
 		{"postgres bad uri", "database:\n  type: postgres\n  uri: mysql://u:secretpw@db/rathaus", "database.uri", "postgres://"},
+		{"homeserver URL with the API path", "homeserver:\n  url: https://matrix.bad-beispielheim.de/_matrix/client/v3", "homeserver.url",
+			`without "/_matrix/client/v3": use https://matrix.bad-beispielheim.de`},
 		{"max_open_conns zero", "database:\n  max_open_conns: 0", "database.max_open_conns", "at least 1"},
 		{"sqlite file in a missing directory", "database:\n  uri: /nonexistent-rathaus-dir/rathaus.db", "database.uri", "the directory /nonexistent-rathaus-dir does not exist; create it"},
 		{"sqlite file: URI in a missing directory", "database:\n  uri: file:/nonexistent-rathaus-dir/r.db?_pragma=x", "database.uri", "/nonexistent-rathaus-dir does not exist"},
