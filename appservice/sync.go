@@ -83,7 +83,10 @@ func (l *SyncLoop) Run(ctx context.Context) {
 		}
 		var resp *mautrix.RespSync
 		if err == nil {
-			resp, err = cli.SyncRequest(ctx, int(l.opts.Timeout.Milliseconds()), since, filterID, false, event.PresenceOffline)
+			// The long poll is cut short at every stop; mautrix would log
+			// that as a warning. Failures are logged below, once.
+			quiet := zerolog.Ctx(ctx).Level(zerolog.ErrorLevel).WithContext(ctx)
+			resp, err = cli.SyncRequest(quiet, int(l.opts.Timeout.Milliseconds()), since, filterID, false, event.PresenceOffline)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
