@@ -163,6 +163,10 @@ func containsFoldASCII(s []byte, sub string) bool {
 	return false
 }
 
+// declineAfter is how long after a remote invite was sent rathaus waits
+// before declining it (see handleMember).
+const declineAfter = 2 * time.Second
+
 // handleMember accepts invites for the bot from users of our own server and
 // declines all others: a foreign server cannot pull the bot into its rooms.
 func (r *Router) handleMember(ctx context.Context, evt *event.Event) error {
@@ -172,6 +176,19 @@ func (r *Router) handleMember(ctx context.Context, evt *event.Event) error {
 	}
 	log := zerolog.Ctx(ctx)
 	if evt.Sender.Homeserver() != r.opts.AS.HomeserverDomain {
+		// NOTSPEC (Synapse 1.163 as the inviting server): over federation
+		// our server acknowledges the invite before the inviting server
+		// has stored it, and pushes it to us at once; a rejection sent in
+		// that moment fails at the inviting server ("not in room"), and
+		// Synapse then rejects only locally, so the inviter never learns.
+		// Give the inviting server a moment.
+		if wait := declineAfter - time.Since(time.UnixMilli(evt.Timestamp)); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		log.Info().Stringer("inviter", evt.Sender).Msg("Declining invite from a user of another server")
 		_, err := bot.LeaveRoom(ctx, evt.RoomID, &mautrix.ReqLeave{
 			Reason: "rathaus nimmt nur Einladungen von Konten dieses Servers an / rathaus only accepts invites from users of this server",
