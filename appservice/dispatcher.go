@@ -92,8 +92,8 @@ type Dispatcher struct {
 	sem      chan struct{}
 
 	mu     sync.Mutex
-	rescan bool                  // the whole inbox must be scanned
-	dirty  map[id.RoomID]bool    // rooms that got events since their worker last looked
+	rescan bool                   // the whole inbox must be scanned
+	dirty  map[id.RoomID]bool     // rooms that got events since their worker last looked
 	active map[id.RoomID]struct{} // rooms with a running worker
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

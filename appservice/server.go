@@ -82,7 +82,7 @@ type ServerOptions struct {
 	// transactions are refused with a retryable error (503), and the
 	// homeserver backs off and sends them again. 0: no bound.
 	MaxPendingEvents int64
-	Metrics             *Metrics
+	Metrics          *Metrics
 }
 
 // Server serves the application service API.

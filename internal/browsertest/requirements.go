@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/rathaus-de/rathaus/internal/modroot"
 )
 
 const (
@@ -22,7 +23,6 @@ const (
 	EnvArtifacts = "RATHAUS_BROWSER_ARTIFACTS"
 
 	defaultChromium = "/usr/bin/chromium"
-	modulePath      = "github.com/rathaus-de/rathaus"
 	browserDir      = "tests/browser"
 	minNodeMajor    = 20
 )
@@ -51,7 +51,7 @@ func findSetup() (setup, error) {
 
 func checkSetup() (setup, error) {
 	var s setup
-	root, err := repoRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		return s, err
 	}
@@ -123,38 +123,4 @@ func checkNodeModules(dir string) error {
 		}
 	}
 	return nil
-}
-
-// repoRoot walks up from the working directory, which is the package
-// directory of the running test, to the go.mod of the rathaus module.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("failed to get working directory: %w", err)
-	}
-	for {
-		if isRathausModule(filepath.Join(dir, "go.mod")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod of module %s above the working directory", modulePath)
-		}
-		dir = parent
-	}
-}
-
-func isRathausModule(goMod string) bool {
-	f, err := os.Open(goMod)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`) == modulePath
-		}
-	}
-	return false
 }

@@ -1,7 +1,6 @@
 package tesths
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -11,13 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rathaus-de/rathaus/internal/devhs"
+	"github.com/rathaus-de/rathaus/internal/modroot"
 )
 
 // EnvDendriteBin names the environment variable that points at a prebuilt
@@ -25,7 +24,6 @@ import (
 const EnvDendriteBin = "RATHAUS_DENDRITE_BIN"
 
 const (
-	modulePath      = "github.com/rathaus-de/rathaus"
 	toolsModuleDir  = "tools/dendrite"
 	dendritePackage = "github.com/element-hq/dendrite/cmd/dendrite"
 	buildTimeout    = 15 * time.Minute
@@ -62,9 +60,9 @@ func dendriteBinary(tb testing.TB) (string, error) {
 		binaryPath = env
 		return binaryPath, nil
 	}
-	root, err := repoRoot()
+	root, err := modroot.Find()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w (or set %s)", err, EnvDendriteBin)
 	}
 	path, err := cachedBinary(tb, root)
 	if err != nil {
@@ -72,41 +70,6 @@ func dendriteBinary(tb testing.TB) (string, error) {
 	}
 	binaryPath = path
 	return binaryPath, nil
-}
-
-// repoRoot walks up from the working directory to the go.mod of the rathaus
-// module. Tests run in their package directory, so this finds the checkout
-// they belong to.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("failed to get working directory: %w", err)
-	}
-	for {
-		if name, err := moduleName(filepath.Join(dir, "go.mod")); err == nil && name == modulePath {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod of module %s above the working directory; set %s", modulePath, EnvDendriteBin)
-		}
-		dir = parent
-	}
-}
-
-func moduleName(goMod string) (string, error) {
-	f, err := os.Open(goMod)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`), nil
-		}
-	}
-	return "", errors.New("no module line")
 }
 
 // toolsHash identifies the pinned Dendrite build: a change of go.mod or

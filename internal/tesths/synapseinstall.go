@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rathaus-de/rathaus/internal/devhs"
+	"github.com/rathaus-de/rathaus/internal/modroot"
 )
 
 // EnvSynapsePython names the environment variable that points at the python
@@ -61,7 +62,7 @@ func synapsePython(tb testing.TB) (string, error) {
 		pythonPath = env
 		return pythonPath, nil
 	}
-	root, err := repoRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		return "", fmt.Errorf("%w (or set %s)", err, EnvSynapsePython)
 	}

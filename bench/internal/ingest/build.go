@@ -1,58 +1,22 @@
 package ingest
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
+
+	"github.com/rathaus-de/rathaus/internal/modroot"
 )
-
-const modulePath = "github.com/rathaus-de/rathaus"
-
-// moduleRoot walks up from the working directory to the go.mod of the
-// rathaus module.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("failed to get working directory: %w", err)
-	}
-	for {
-		if name, err := moduleName(filepath.Join(dir, "go.mod")); err == nil && name == modulePath {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("%w: no go.mod of %s above %s", ErrNoModule, modulePath, dir)
-		}
-		dir = parent
-	}
-}
-
-func moduleName(goMod string) (string, error) {
-	f, err := os.Open(goMod)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`), nil
-		}
-	}
-	return "", errors.New("no module line")
-}
 
 // goBuild builds pkg of the module in dir into out, statically
 // (CGO_ENABLED=0, as `make build` does), with version stamped into
 // rathaus.Version.
 func goBuild(ctx context.Context, dir, pkg, out, version string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out,
-		"-ldflags", "-X "+modulePath+".Version="+version, pkg)
+		"-ldflags", "-X "+modroot.Path+".Version="+version, pkg)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false", "GOWORK=off")
 	if output, err := cmd.CombinedOutput(); err != nil {

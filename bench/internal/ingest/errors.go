@@ -3,11 +3,6 @@ package ingest
 import "errors"
 
 var (
-	// ErrNoModule is returned when the benchmark does not run inside a
-	// checkout of the rathaus module, which it needs to build the targets.
-	// Run it from the checkout.
-	ErrNoModule = errors.New("not inside the rathaus module")
-
 	// ErrTargetExited is returned when a target process ended during a
 	// run; its log tail is part of the error.
 	ErrTargetExited = errors.New("target exited")

@@ -17,6 +17,7 @@ import (
 	mauas "maunium.net/go/mautrix/appservice"
 
 	"github.com/rathaus-de/rathaus/internal/devhs"
+	"github.com/rathaus-de/rathaus/internal/modroot"
 	"github.com/rathaus-de/rathaus/internal/pgserver"
 )
 
@@ -30,7 +31,7 @@ func setup(ctx context.Context, opts Options, log zerolog.Logger) (e *env, targe
 		}
 	}
 	e = &env{log: log, client: newClient(), serverName: "bench.invalid", dendrite: opts.Dendrite, progress: opts.Progress}
-	if e.root, err = moduleRoot(); err != nil {
+	if e.root, err = modroot.Find(); err != nil {
 		return e, nil, nil, cleanup, err
 	}
 	if e.dendrite == "" {
