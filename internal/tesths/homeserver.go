@@ -3,6 +3,7 @@ package tesths
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -135,6 +136,11 @@ func StartMixed(tb testing.TB, servers ...Options) []*Homeserver {
 func start(tb testing.TB, binary, template string, opts Options) (*Homeserver, error) {
 	tb.Helper()
 	hs := &Homeserver{Kind: opts.Kind}
+	// The directory is made before the cleanup that stops the server is
+	// registered: cleanups run last-in first-out, so the server has exited
+	// before the testing package removes its files. The other way round,
+	// Dendrite's JetStream may still write while the directory is removed.
+	base := tb.TempDir()
 	tb.Cleanup(func() {
 		hs.Stop()
 		hs.mu.Lock()
@@ -148,7 +154,7 @@ func start(tb testing.TB, binary, template string, opts Options) (*Homeserver, e
 	})
 	var err error
 	for attempt := 0; attempt < startAttempts; attempt++ {
-		err = hs.startFresh(tb, binary, template, opts)
+		err = hs.startFresh(tb, base, binary, template, opts)
 		if !errors.Is(err, devhs.ErrAddrInUse) {
 			break
 		}
@@ -159,13 +165,16 @@ func start(tb testing.TB, binary, template string, opts Options) (*Homeserver, e
 	return hs, nil
 }
 
-func (hs *Homeserver) startFresh(tb testing.TB, binary, template string, opts Options) error {
+func (hs *Homeserver) startFresh(tb testing.TB, base, binary, template string, opts Options) error {
 	tb.Helper()
 	ports, err := devhs.FreePorts(2)
 	if err != nil {
 		return err
 	}
-	dir := tb.TempDir()
+	dir, err := os.MkdirTemp(base, "hs-")
+	if err != nil {
+		return err
+	}
 	serverName := "127.0.0.1:" + strconv.Itoa(ports[1])
 	var regs []*appservice.Registration
 	if opts.Appservices != nil {
