@@ -177,7 +177,7 @@ func (s *Service) CloseByCitizen(ctx context.Context, c *Case) error {
 		return err
 	}
 	botIntent := s.opts.AS.BotIntent()
-	notice := &event.MessageEventContent{MsgType: event.MsgNotice, Body: "Die Bürgerin oder der Bürger hat das Gespräch beendet. / The citizen ended the conversation."}
+	notice := taggedNotice(protocol.NoticeCitizenClosed, "Die Bürgerin oder der Bürger hat das Gespräch beendet. / The citizen ended the conversation.", "")
 	_, err := s.opts.Sender.Send(ctx, botIntent, c.RoomID, event.EventMessage, notice, appservice.TxnID(botIntent.UserID, c.RoomID, id.EventID(c.ID), "citizen-closed"))
 	return err
 }

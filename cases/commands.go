@@ -37,10 +37,22 @@ func (s *Service) commands() []bot.Command {
 
 // caseNotices is what the citizen (and everyone in the room) is told after
 // an action.
-var caseNotices = map[CaseAction]string{
-	ActionResolve: "Dieser Fall ist erledigt. Vielen Dank! / This case is resolved. Thank you!",
-	ActionClose:   "Dieser Fall ist jetzt geschlossen. Vielen Dank! / This case is now closed. Thank you!",
-	ActionReopen:  "Dieser Fall ist wieder geöffnet. / This case has been reopened.",
+// Matrix clients show the body; the guest chat shows the citizen its own
+// text for the kind, in one language.
+var caseNotices = map[CaseAction]struct{ kind, body string }{
+	ActionResolve: {protocol.NoticeCaseResolved, "Dieser Fall ist erledigt. Vielen Dank! / This case is resolved. Thank you!"},
+	ActionClose:   {protocol.NoticeCaseClosed, "Dieser Fall ist jetzt geschlossen. Vielen Dank! / This case is now closed. Thank you!"},
+	ActionReopen:  {protocol.NoticeCaseReopened, "Dieser Fall ist wieder geöffnet. / This case has been reopened."},
+}
+
+// taggedNotice is a notice of the bot that carries its kind (and the
+// team it names) for the guest chat.
+func taggedNotice(kind, body, team string) *event.Content {
+	raw := map[string]any{protocol.NoticeKindKey: kind}
+	if team != "" {
+		raw[protocol.NoticeTeamKey] = team
+	}
+	return &event.Content{Parsed: &event.MessageEventContent{MsgType: event.MsgNotice, Body: body}, Raw: raw}
 }
 
 // caseRoomCommand runs resolve, close and reopen inside a case room, for staff of
@@ -56,7 +68,8 @@ func (s *Service) caseRoomCommand(ctx context.Context, req *bot.Request, action 
 		return fmt.Sprintf("%s: %v", c.Reference, err)
 	}
 	botIntent := s.opts.AS.BotIntent()
-	notice := &event.MessageEventContent{MsgType: event.MsgNotice, Body: caseNotices[action]}
+	n := caseNotices[action]
+	notice := taggedNotice(n.kind, n.body, "")
 	if _, err = s.opts.Sender.Send(ctx, botIntent, c.RoomID, event.EventMessage, notice, appservice.TxnID(botIntent.UserID, c.RoomID, evt.ID, string(action))); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to tell the room about the case change")
 	}

@@ -22,6 +22,12 @@ const (
 	EntryStatus EntryKind = "status"
 	// EntryStaffJoined: a caseworker joined; Body is the team's name.
 	EntryStaffJoined EntryKind = "staff_joined"
+	// EntrySystem: a notice of the bot about the case's course that the
+	// guest chat words itself; Body is its kind (protocol.CaseNotices).
+	EntrySystem EntryKind = "system"
+	// EntryTransferred: the case went to another department; Body is
+	// that department's name.
+	EntryTransferred EntryKind = "transferred"
 	// EntryRedacted: a message staff removed (text and file are gone).
 	EntryRedacted EntryKind = "redacted"
 	// EntryEdit and EntryRedaction are change rows: they point at the
@@ -33,7 +39,8 @@ const (
 // Valid reports whether k is a known kind.
 func (k EntryKind) Valid() bool {
 	switch k {
-	case EntryText, EntryNotice, EntryImage, EntryFile, EntryStatus, EntryStaffJoined, EntryRedacted, EntryEdit, EntryRedaction:
+	case EntryText, EntryNotice, EntryImage, EntryFile, EntryStatus, EntryStaffJoined, EntrySystem, EntryTransferred,
+		EntryRedacted, EntryEdit, EntryRedaction:
 		return true
 	}
 	return false

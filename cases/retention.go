@@ -32,15 +32,16 @@ const (
 // room gets (sent once per case, under purpose), and the log message.
 type retentionEnd struct {
 	action          CaseAction
+	kind            string // of the notice, for the guest chat
 	notice, purpose string
 	logMsg          string
 }
 
 var (
-	abandonIdle = retentionEnd{ActionAbandon,
+	abandonIdle = retentionEnd{ActionAbandon, protocol.NoticeCaseAbandoned,
 		"Dieser Fall wurde wegen Inaktivität beendet. / This case was closed for inactivity.",
 		"abandon", "Abandoned idle case"}
-	closeResolved = retentionEnd{ActionClose,
+	closeResolved = retentionEnd{ActionClose, protocol.NoticeResolvedCaseClosed,
 		"Dieser erledigte Fall wurde automatisch geschlossen. / This resolved case was closed automatically.",
 		"resolved-close", "Closed resolved case"}
 )
@@ -128,7 +129,7 @@ func (s *Service) endCase(ctx context.Context, caseID protocol.CaseID, how reten
 	if c.RoomID == "" {
 		return nil
 	}
-	content := &event.MessageEventContent{MsgType: event.MsgNotice, Body: how.notice}
+	content := taggedNotice(how.kind, how.notice, "")
 	_, err = s.opts.Sender.Send(ctx, botIntent, c.RoomID, event.EventMessage, content, appservice.TxnID(botIntent.UserID, c.RoomID, id.EventID(c.ID), how.purpose))
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"maunium.net/go/mautrix"
@@ -91,8 +92,18 @@ func (s *Service) caseEventOf(ctx context.Context, c *Case, evt *event.Event) (T
 		if msg.RelatesTo.GetReplyTo() != "" {
 			return ce, false, nil // an answer to a staff command
 		}
-		if kind, _ := evt.Content.Raw[protocol.NoticeKindKey].(string); kind == protocol.NoticeCaseworkerJoined {
+		kind, _ := evt.Content.Raw[protocol.NoticeKindKey].(string)
+		switch {
+		case kind == protocol.NoticeCaseworkerJoined:
 			return ce, false, nil // the page says it with staff_joined, in its language
+		case kind == protocol.NoticeCaseTransferred:
+			// The page words it in the citizen's language only.
+			team, _ := evt.Content.Raw[protocol.NoticeTeamKey].(string)
+			ce.Kind, ce.Origin, ce.Body = EntryTransferred, OriginSystem, team
+			return ce, true, nil
+		case slices.Contains(protocol.CaseNotices, kind):
+			ce.Kind, ce.Origin, ce.Body = EntrySystem, OriginSystem, kind
+			return ce, true, nil
 		}
 		ce.Origin = OriginSystem
 	case s.config().IsOurUser(evt.Sender):

@@ -89,8 +89,8 @@ func (s *Service) moveCaseRoom(ctx context.Context, evt *event.Event, c *Case, f
 	if _, err := botIntent.SendStateEvent(ctx, c.RoomID, protocol.CaseEventType, "", s.caseContent(c, nil)); err != nil {
 		return err
 	}
-	notice := &event.MessageEventContent{MsgType: event.MsgNotice, Body: fmt.Sprintf(
-		"Ihr Anliegen wurde an „%s“ weitergegeben; Sie werden dort weiter betreut. / Your request was passed on to %s.", to.Name, to.Name)}
+	notice := taggedNotice(protocol.NoticeCaseTransferred, fmt.Sprintf(
+		"Ihr Anliegen wurde an „%s“ weitergegeben; Sie werden dort weiter betreut. / Your request was passed on to %s.", to.Name, to.Name), to.Name)
 	if _, err := s.opts.Sender.Send(ctx, botIntent, c.RoomID, event.EventMessage, notice, appservice.TxnID(botIntent.UserID, c.RoomID, evt.ID, "transfer")); err != nil {
 		return err
 	}

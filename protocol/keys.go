@@ -14,8 +14,30 @@ const (
 	// NoticeKindKey marks the bot's notices whose meaning the guest chat
 	// shows in its own words, in the citizen's language.
 	NoticeKindKey = "de.rathaus.notice"
+	// NoticeTeamKey carries the name of the department a notice names
+	// (NoticeCaseTransferred: the department the case went to).
+	NoticeTeamKey = "de.rathaus.notice_team"
 )
 
 // NoticeCaseworkerJoined is the NoticeKindKey of the notice that a
 // caseworker is now there for the citizen.
 const NoticeCaseworkerJoined = "caseworker_joined"
+
+// The NoticeKindKeys of the bot's notices about a case's course. Matrix
+// clients show the notice's body (German and English); the guest chat
+// shows the citizen its own text for the kind, in the citizen's language
+// only.
+const (
+	NoticeCaseResolved       = "case_resolved"
+	NoticeCaseClosed         = "case_closed"
+	NoticeCaseReopened       = "case_reopened"
+	NoticeCaseAbandoned      = "case_abandoned"
+	NoticeResolvedCaseClosed = "resolved_case_closed"
+	NoticeCitizenClosed      = "citizen_closed"
+	NoticeCaseTransferred    = "case_transferred"
+)
+
+// CaseNotices are the notice kinds of a case's course, for the guest chat
+// and its tests.
+var CaseNotices = []string{NoticeCaseResolved, NoticeCaseClosed, NoticeCaseReopened, NoticeCaseAbandoned,
+	NoticeResolvedCaseClosed, NoticeCitizenClosed, NoticeCaseTransferred}

@@ -45,7 +45,7 @@ func TestBrowserPageStates(t *testing.T) {
 		always.String() +
 		"  - id: standesamt\n    name: Standesamt\n    office_hours:\n" + mornings.String() +
 		fmt.Sprintf("    closed_dates: [\"%s..%s\"]\n", today.Format(time.DateOnly), today.AddDate(0, 0, 3).Format(time.DateOnly))
-	g := startGuestSetup(t, tesths.Dendrite, guestOptions{Departments: departments, Extra: statesRetention})
+	g := startGuestSetup(t, tesths.Dendrite, guestOptions{Departments: departments, Extra: statesRetention, Bauamt: "    office_hours:\n" + always.String()})
 	ctx := context.Background()
 	t.Logf("rathaus and Dendrite up after %s", time.Since(started).Round(time.Millisecond))
 

@@ -34,6 +34,9 @@ type guestOptions struct {
 	// Departments is YAML for more departments (list items indented by
 	// two); Anna's Bauamt is always there.
 	Departments string
+	// Bauamt is YAML added to the Bauamt's entry (keys indented by four),
+	// e.g. its office hours; without any, it is never open.
+	Bauamt string
 	// Authority is added to the authority section (indented by two).
 	Authority string
 	// Proxy, if set, receives the holding proxy put between rathaus and
@@ -47,7 +50,7 @@ func startGuestSetup(t *testing.T, kind tesths.Kind, opts guestOptions) *guestSe
 	t.Helper()
 	chatYAML, base := guestChatConfig(t)
 	setup := setupRathaus(t, kind, func(serverName string) string {
-		return fmt.Sprintf("departments:\n  - id: bauamt\n    name: Bauamt\n    services: [\"99108008000000\"]\n    staff:\n      - user: \"@anna:%s\"\n", serverName) +
+		return fmt.Sprintf("departments:\n  - id: bauamt\n    name: Bauamt\n    services: [\"99108008000000\"]\n%s    staff:\n      - user: \"@anna:%s\"\n", opts.Bauamt, serverName) +
 			opts.Departments + opts.Extra
 	}, func(hsURL string) string {
 		if opts.Proxy == nil {

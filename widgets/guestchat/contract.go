@@ -202,6 +202,16 @@ type staffJoinedEventJSON struct {
 	TS   time.Time `json:"ts"`
 }
 
+// noticeEventJSON is a "notice" event: a step in the case's course
+// (protocol.CaseNotices) that the page words in the citizen's language.
+// Team names the department of case_transferred.
+type noticeEventJSON struct {
+	Seq    int64     `json:"seq"`
+	Notice string    `json:"notice"`
+	Team   string    `json:"team,omitempty"`
+	TS     time.Time `json:"ts"`
+}
+
 // typingEventJSON is a "typing" event (not stored): staff are typing.
 type typingEventJSON struct {
 	Typing bool `json:"typing"`

@@ -350,6 +350,29 @@ func guestChatConversation(t *testing.T, kind tesths.Kind) {
 	resp, err = citizen.Send(ctx, c.ID, "text-late01", "noch etwas")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, resp.Status)
+
+	// The bot's notice reaches the page as a kind the page words itself,
+	// and the transcript says status and notice in its language only
+	// (issue 11, points 3 and 4).
+	notice, err := resumed.Next(30*time.Second, func(e guestclient.Event) bool { return e.Name == "notice" })
+	require.NoError(t, err)
+	assert.Equal(t, protocol.NoticeCitizenClosed, notice.Data["notice"])
+	assert.NotContains(t, notice.Data, "body", "the page words the notice itself")
+	for lang, want := range map[string][]string{
+		"de": {"] Status: in Bearbeitung\n", "] Status: beendet\n", "] Sie haben das Gespräch beendet.\n", "] Ein Mitglied des Teams Bauamt ist jetzt für Sie da.\n"},
+		"en": {"] Status: in progress\n", "] Status: ended\n", "] You ended the conversation.\n", "] A member of the Bauamt team is now here for you.\n", "You: Wie stelle ich"},
+	} {
+		resp, err = citizen.Get(ctx, "cases/"+c.ID+"/transcript?lang="+lang)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.Status)
+		transcript := string(resp.Body)
+		for _, line := range want {
+			assert.Contains(t, transcript, line, "%s transcript:\n%s", lang, transcript)
+		}
+		for _, raw := range []string{"Status: active", "Status: closed", " / ", "Bürgerin oder der Bürger"} {
+			assert.NotContains(t, transcript, raw, "%s transcript:\n%s", lang, transcript)
+		}
+	}
 }
 
 // TestGuestChatSecurity: sessions, CSRF, other cases, challenges.
@@ -685,7 +708,7 @@ func guestChatStaffEditsAndRedactions(t *testing.T, kind tesths.Kind) {
 	require.Equal(t, http.StatusOK, resp.Status)
 	transcript := string(resp.Body)
 	assert.Contains(t, transcript, "Bauamt: Zuständig ist das Bauamt. (bearbeitet)")
-	assert.Equal(t, 2, strings.Count(transcript, "Bauamt: [Nachricht gelöscht]"), "%s", transcript)
+	assert.Equal(t, 2, strings.Count(transcript, "Bauamt: Diese Nachricht wurde gelöscht."), "%s", transcript)
 	assert.Contains(t, transcript, "Sie: Wer ist zuständig?")
 	for _, gone := range []string{"0171", "Beispiel", "Akte-Nachbar", "Bauammt", "zurück"} {
 		assert.NotContains(t, transcript, gone)

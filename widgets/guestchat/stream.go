@@ -143,6 +143,10 @@ func (s *Server) eventJSON(ctx context.Context, caseID protocol.CaseID, e cases.
 		return "status", statusEventJSON{Seq: e.Seq, Status: protocol.CaseStatus(e.Body), Open: protocol.CaseStatus(e.Body).Open(), TS: e.TS.UTC()}, nil
 	case cases.EntryStaffJoined:
 		return "staff_joined", staffJoinedEventJSON{Seq: e.Seq, Team: e.Body, TS: e.TS.UTC()}, nil
+	case cases.EntrySystem:
+		return "notice", noticeEventJSON{Seq: e.Seq, Notice: e.Body, TS: e.TS.UTC()}, nil
+	case cases.EntryTransferred:
+		return "notice", noticeEventJSON{Seq: e.Seq, Notice: protocol.NoticeCaseTransferred, Team: e.Body, TS: e.TS.UTC()}, nil
 	case cases.EntryEdit, cases.EntryRedaction:
 		// The target's current state, not the change: a page that missed
 		// the edit before a redaction shows the redaction either way.

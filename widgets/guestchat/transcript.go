@@ -7,18 +7,16 @@ import (
 	"time"
 
 	"github.com/rathaus-de/rathaus/cases"
+	"github.com/rathaus-de/rathaus/protocol"
 )
 
-// transcriptLabels are the words of the transcript, German first.
+// transcriptLabels are the transcript's own words, German first; the rest
+// it shares with the page (pageTexts).
 var transcriptLabels = map[string]map[string]string{
 	"de": {"title": "Gesprächsverlauf", "reference": "Aktenzeichen", "department": "Abteilung", "authority": "Behörde",
-		"created": "Begonnen", "exported": "Heruntergeladen", "you": "Sie", "system": "Hinweis", "file": "Datei",
-		"status": "Status", "joined": "Jemand aus dem Team ist dem Gespräch beigetreten", "tz": "Zeiten in",
-		"redacted": "[Nachricht gelöscht]", "edited": "(bearbeitet)"},
+		"created": "Begonnen", "exported": "Heruntergeladen", "file": "Datei", "tz": "Zeiten in"},
 	"en": {"title": "Conversation", "reference": "Reference", "department": "Department", "authority": "Authority",
-		"created": "Started", "exported": "Downloaded", "you": "You", "system": "Notice", "file": "File",
-		"status": "Status", "joined": "A member of the team joined the conversation", "tz": "Times in",
-		"redacted": "[message deleted]", "edited": "(edited)"},
+		"created": "Started", "exported": "Downloaded", "file": "File", "tz": "Times in"},
 }
 
 // transcriptZone is the time zone of the transcript's times.
@@ -56,31 +54,43 @@ func (s *Server) transcript(w http.ResponseWriter, r *http.Request, _ *Session, 
 		for _, e := range events {
 			after = e.Seq
 			var who, text string
+			system := pageText(lang, "chat.system")
 			switch {
 			case e.Kind == cases.EntryEdit || e.Kind == cases.EntryRedaction:
 				continue // the changed message shows as it is now
 			case e.Kind == cases.EntryStatus:
-				who, text = l["status"], e.Body
+				// Steps of the case read as on the page: a line without a sender.
+				text = pageText(lang, "chat.statusChanged", "status", statusText(lang, protocol.CaseStatus(e.Body)))
 			case e.Kind == cases.EntryStaffJoined:
-				who, text = l["system"], l["joined"]
+				text = pageText(lang, "chat.staffJoined", "team", e.Body)
+			case e.Kind == cases.EntrySystem:
+				if text = pageText(lang, "notice."+e.Body); text == "" {
+					continue // a kind of a newer version: the page skips it too
+				}
+			case e.Kind == cases.EntryTransferred:
+				text = pageText(lang, "notice."+protocol.NoticeCaseTransferred, "team", e.Body)
 			case e.Origin == cases.OriginCitizen:
-				who, text = l["you"], e.Body
+				who, text = pageText(lang, "chat.you"), e.Body
 			case e.Origin == cases.OriginStaff:
 				who, text = team, e.Body
 			default:
-				who, text = l["system"], e.Body
+				who, text = system, e.Body
 			}
 			if e.MediaURI != "" {
 				text = fmt.Sprintf("[%s: %s]", l["file"], cleanFileName(e.MediaName, e.MediaType))
 			}
 			if e.Kind == cases.EntryRedacted {
-				text = l["redacted"]
+				text = pageText(lang, "chat.redacted")
 			}
 			if !e.EditedAt.IsZero() {
-				text += " " + l["edited"]
+				text += " " + pageText(lang, "chat.edited")
 			}
 			text = strings.ReplaceAll(text, "\n", "\n    ")
-			fmt.Fprintf(&b, "[%s] %s: %s\n", ts(e.TS), who, text)
+			if who == "" {
+				fmt.Fprintf(&b, "[%s] %s\n", ts(e.TS), text)
+			} else {
+				fmt.Fprintf(&b, "[%s] %s: %s\n", ts(e.TS), who, text)
+			}
 		}
 		if len(events) < streamBatch {
 			break

@@ -38,7 +38,7 @@ run(async () => {
 
   await page.goto(`${base}/chat/standesamt`);
   await page.waitForSelector('#dept-closed-notice:not([hidden])');
-  expectIncludes(await page.textContent('#dept-closed-text'), 'Zurzeit geschlossen. Wir sind wieder da am', 'closed notice');
+  expectIncludes(await page.textContent('#dept-closed-text'), 'Zurzeit geschlossen. Wir sind am', 'closed notice');
   expectIncludes(await page.textContent('#office-hours'), 'Sprechzeiten:', 'office hours');
   await check(page, 'entry, closed department');
 

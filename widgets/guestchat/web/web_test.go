@@ -38,13 +38,13 @@ func TestPageRendersBothLanguages(t *testing.T) {
 			data: PageData{Lang: "de", Department: "bauamt", DepartmentName: "Bauamt", AuthorityName: "Stadt Bad Beispielheim", AssetVersion: "v1"},
 			contains: []string{
 				`<html lang="de">`,
-				`<title>Chat mit Bauamt – Stadt Bad Beispielheim</title>`,
+				`<title>Chat mit dem Team Bauamt – Stadt Bad Beispielheim</title>`,
 				`data-department="bauamt"`, `data-lang="de"`, `data-service=""`,
 				`<script type="module" src="/assets/app.js?v=v1"></script>`,
 				`href="/assets/style.css?v=v1"`,
 				`id="lang-switch" href="?lang=en" lang="en"`,
 				`Dieser Chat braucht JavaScript`, `This chat needs JavaScript`,
-				`<h1 id="page-heading">Chat mit: Bauamt</h1>`,
+				`<h1 id="page-heading">Chat mit dem Team Bauamt</h1>`,
 			},
 		},
 		{
@@ -52,11 +52,11 @@ func TestPageRendersBothLanguages(t *testing.T) {
 			data: PageData{Lang: "en", Service: "99108008000000", DepartmentName: "Building Office", AssetVersion: "abc"},
 			contains: []string{
 				`<html lang="en">`,
-				`<title>Chat with Building Office</title>`,
+				`<title>Chat with the Building Office team</title>`,
 				`data-service="99108008000000"`, `data-lang="en"`, `data-department=""`,
 				`src="/assets/app.js?v=abc"`,
 				`id="lang-switch" href="?lang=de" lang="de"`,
-				`<h1 id="page-heading">Chat with: Building Office</h1>`,
+				`<h1 id="page-heading">Chat with the Building Office team</h1>`,
 			},
 		},
 	}

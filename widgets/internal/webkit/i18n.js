@@ -59,23 +59,48 @@ export function formatBytes(n) {
   return t('unit.mb', { n: nf.format(n / (1024 * 1024)) });
 }
 
-// formatWhen formats a moment for "we are back on …": weekday, date, time.
-// Given the RFC 3339 string from the API, it shows the authority's wall
-// clock (the offset in the string), not the browser's time zone: "opens at
-// 08:00" must read 08:00 even on a laptop set to UTC.
-export function formatWhen(when) {
-  const opts = { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' };
+// formatWhen words a moment for a sentence such as "Wir sind {when} wieder
+// da.": "heute um 9:00 Uhr", "morgen um 9:00 Uhr", "am Montag, 30. November
+// um 9:00 Uhr" (English: "today at 9:00", "on Monday, 30 November at
+// 9:00"). Given the RFC 3339 string from the API, it shows the authority's
+// wall clock (the offset in the string), not the browser's time zone:
+// "opens at 8:00" must read 8:00 even on a laptop set to UTC; "today" is
+// today there too. now is for tests.
+export function formatWhen(when, now = new Date()) {
+  let instant;
+  let offset = null; // minutes east of UTC, from the string
   if (typeof when === 'string') {
-    const instant = Date.parse(when);
+    instant = Date.parse(when);
     if (Number.isNaN(instant)) return when;
     const m = /([+-])(\d{2}):?(\d{2})$|Z$/i.exec(when);
-    if (m) {
-      const offset = m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
-      return new Intl.DateTimeFormat(locale(), { ...opts, timeZone: 'UTC' }).format(new Date(instant + offset * 60000));
-    }
-    return new Intl.DateTimeFormat(locale(), opts).format(new Date(instant));
+    if (m) offset = m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  } else if (when instanceof Date && !Number.isNaN(when.getTime())) {
+    instant = when.getTime();
+  } else {
+    return String(when);
   }
-  return new Intl.DateTimeFormat(locale(), opts).format(when);
+  // Shifted by the offset and read as UTC, the date parts are the
+  // authority's; without an offset, the browser's own.
+  const zone = offset === null ? {} : { timeZone: 'UTC' };
+  const shift = (ms) => new Date(offset === null ? ms : ms + offset * 60000);
+  const at = shift(instant);
+  const dayOf = (d) => new Intl.DateTimeFormat('en-CA', { ...zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  const day = dayOf(at);
+  const today = dayOf(shift(now.getTime()));
+  const tomorrow = dayOf(shift(now.getTime() + 24 * 3600 * 1000));
+  const time = new Intl.DateTimeFormat(locale(), { ...zone, hour: 'numeric', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  let date = null;
+  if (day !== today && day !== tomorrow) {
+    date = new Intl.DateTimeFormat(locale(), { ...zone, weekday: 'long', day: 'numeric', month: 'long' }).format(at);
+  }
+  if (lang === 'en') {
+    if (day === today) return `today at ${time}`;
+    if (day === tomorrow) return `tomorrow at ${time}`;
+    return `on ${date} at ${time}`;
+  }
+  if (day === today) return `heute um ${time} Uhr`;
+  if (day === tomorrow) return `morgen um ${time} Uhr`;
+  return `am ${date} um ${time} Uhr`;
 }
 
 export function formatTime(date) {

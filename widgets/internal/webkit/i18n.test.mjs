@@ -36,12 +36,21 @@ test('sizes are formatted in the page language', () => {
   assert.equal(formatBytes(1536), '1.5 KB');
 });
 
-test('next opening is shown in the wall-clock time of the authority', () => {
+test('next opening is worded for a sentence, in the wall-clock time of the authority', () => {
+  // A Saturday morning in Berlin (UTC+1 in November).
+  const now = new Date('2026-11-28T07:30:00Z');
   setLang('de');
-  assert.equal(formatWhen('2026-11-23T08:00:00+01:00'), 'Montag, 23. November um 08:00');
+  assert.equal(formatWhen('2026-11-28T09:00:00+01:00', now), 'heute um 9:00 Uhr');
+  assert.equal(formatWhen('2026-11-29T14:30:00+01:00', now), 'morgen um 14:30 Uhr');
+  assert.equal(formatWhen('2026-11-30T08:00:00+01:00', now), 'am Montag, 30. November um 8:00 Uhr');
+  // 23:30 UTC on Friday is already Saturday in Berlin: "heute" is the
+  // authority's day, not the browser's.
+  assert.equal(formatWhen('2026-11-28T10:00:00+01:00', new Date('2026-11-27T23:30:00Z')), 'heute um 10:00 Uhr');
   setLang('en');
-  assert.match(formatWhen('2026-11-23T08:00:00+01:00'), /^Monday,? 23 November,? (at )?08:00$/);
-  assert.match(formatWhen('2026-07-01T14:30:00Z'), /14:30/);
+  assert.equal(formatWhen('2026-11-28T09:00:00+01:00', now), 'today at 9:00');
+  assert.equal(formatWhen('2026-11-29T14:30:00+01:00', now), 'tomorrow at 14:30');
+  assert.equal(formatWhen('2026-11-30T08:00:00+01:00', now), 'on Monday 30 November at 8:00');
+  assert.match(formatWhen('2026-07-01T14:30:00Z', now), /14:30/);
   assert.equal(formatWhen('not a date'), 'not a date');
 });
 

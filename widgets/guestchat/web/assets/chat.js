@@ -4,7 +4,7 @@
 
 import { api, withRetry, backoff } from './api.js';
 import {
-  t, statusText, errorText, formatTime, formatBytes, typeLabel, getLang,
+  t, statusText, noticeText, errorText, formatTime, formatWhen, formatBytes, typeLabel, getLang,
 } from './i18n.js';
 import { $, el, show, showError, clearError, safeUrl } from './kit/dom.js';
 import { createOutbox, forgetOutbox } from './outbox.js';
@@ -176,15 +176,45 @@ export function createChat({ onNewCase }) {
 
   // ---- case state --------------------------------------------------------
 
+  // renderQueue shows where a waiting citizen stands. While the department
+  // is closed the position means nothing: the citizen keeps seeing that
+  // nobody answers before the next opening, when that is, and what
+  // happens meanwhile.
   function renderQueue(position) {
     const q = $('queue-position');
-    if (c.status === 'queued' && c.open && Number.isInteger(position) && position > 0) {
+    const waiting = c.status === 'queued' && c.open;
+    const d = (info && info.department) || {};
+    const closed = waiting && d.open === false;
+    const wait = $('closed-wait');
+    if (closed) {
+      const next = typeof d.next_opening === 'string' && !Number.isNaN(Date.parse(d.next_opening)) ? d.next_opening : '';
+      $('closed-wait-text').textContent = next ? t('chat.waitClosedNext', { when: formatWhen(next) }) : t('chat.waitClosed');
+      if (next) setTimer('reopen', refreshInfo, Date.parse(next) - Date.now() + 2000);
+    }
+    show(wait, closed);
+    if (waiting && !closed && Number.isInteger(position) && position > 0) {
       q.textContent = position === 1 ? t('chat.queueNext') : t('chat.queue', { position });
       show(q, true);
     } else {
       q.textContent = '';
       show(q, false);
     }
+  }
+
+  // refreshInfo asks again whether the department is open: at the next
+  // opening time, the closed notice gives way to the queue position.
+  async function refreshInfo() {
+    if (!c || !c.open || c.status !== 'queued') return;
+    const id = (c.department && c.department.id) || (info && info.department && info.department.id);
+    if (!id) return;
+    try {
+      const next = await api.info({ department: id });
+      if (next && next.department) info = { ...info, department: next.department };
+    } catch {
+      setTimer('reopen', refreshInfo, 60000);
+      return;
+    }
+    renderQueue(c.queue_position);
   }
 
   function applyCase(next) {
@@ -260,13 +290,20 @@ export function createChat({ onNewCase }) {
     },
     status(d) {
       if (!accept(d.seq)) return;
-      if (d.status !== c.status) insert(eventNode(d.seq, t('chat.statusChanged', { status: statusText(d.status) })));
+      // Every stored change shows, live and after a reload alike.
+      insert(eventNode(d.seq, t('chat.statusChanged', { status: statusText(d.status) })));
       applyCase({ status: d.status, open: !!d.open, queue_position: d.status === 'queued' ? c.queue_position : undefined });
     },
     staff_joined(d) {
       if (!accept(d.seq)) return;
       if (typeof d.team === 'string' && d.team) team = d.team;
       insert(eventNode(d.seq, t('chat.staffJoined', { team: team || senderName('staff') })));
+    },
+    // A step of the case (resolved, transferred, …), in the page's language.
+    notice(d) {
+      if (!accept(d.seq)) return;
+      const text = noticeText(d.notice, { team: typeof d.team === 'string' ? d.team : '' });
+      if (text) insert(eventNode(d.seq, text));
     },
     typing(d) {
       if (d.typing && c.open) {
@@ -406,9 +443,7 @@ export function createChat({ onNewCase }) {
 
   function showIdle() {
     if (!c.open || !abandonAt) return;
-    const sameDay = abandonAt.toDateString() === new Date().toDateString();
-    const time = formatTime(abandonAt);
-    $('idle-dialog-text').textContent = t('dialog.idleText', { when: sameDay ? t('time.at', { time }) : time });
+    $('idle-dialog-text').textContent = t('dialog.idleText', { when: formatWhen(abandonAt) });
     idleDialog.open($('still-here'));
   }
 

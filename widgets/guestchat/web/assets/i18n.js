@@ -12,8 +12,8 @@ export {
 } from './kit/i18n.js';
 
 const de = {
-  'page.title': 'Chat mit {department} – {authority}',
-  'page.heading': 'Chat mit: {department}',
+  'page.title': 'Chat mit dem Team {department} – {authority}',
+  'page.heading': 'Chat mit dem Team {department}',
   'page.headingNoDept': 'Chat mit der Verwaltung',
   'page.loading': 'Der Chat wird geladen …',
   'lang.switch': 'English',
@@ -22,8 +22,8 @@ const de = {
   'entry.heading': 'Ihre Frage an uns',
   'entry.open': 'Jetzt geöffnet. Ein Mitglied des Teams antwortet Ihnen hier.',
   'entry.closed': 'Zurzeit geschlossen.',
-  'entry.closedNext': 'Zurzeit geschlossen. Wir sind wieder da am {when}.',
-  'entry.closedLeave': 'Sie können Ihre Frage trotzdem jetzt stellen. Sie wartet dann auf das Team, und Sie sehen die Antwort, wenn Sie diese Seite im selben Browser wieder öffnen.',
+  'entry.closedNext': 'Zurzeit geschlossen. Wir sind {when} wieder da.',
+  'entry.closedLeave': 'Sie können Ihre Frage trotzdem jetzt stellen. Sie wartet dann auf das Team. Die Antwort sehen Sie, wenn Sie diese Seite später im selben Browser wieder öffnen.',
   'entry.officeHours': 'Sprechzeiten: {hours}',
   'entry.privacyText': 'Was Sie hier schreiben, wird an das Team übermittelt und für die Bearbeitung Ihres Anliegens gespeichert. Es wird kein Konto angelegt und nichts an Dritte weitergegeben.',
   'entry.privacyLink': 'Datenschutzerklärung von {authority}',
@@ -50,9 +50,12 @@ const de = {
   'chat.status': 'Status',
   'chat.queue': 'Sie sind an Position {position} der Warteschlange.',
   'chat.queueNext': 'Sie sind als Nächstes an der Reihe.',
+  'chat.waitClosed': 'Das Team ist zurzeit nicht da. Bis es wieder da ist, antwortet Ihnen niemand.',
+  'chat.waitClosedNext': 'Das Team ist zurzeit nicht da. Es ist {when} wieder für Sie da. Bis dahin antwortet Ihnen niemand.',
+  'chat.waitLeave': 'Ihre Frage ist gespeichert und wartet auf das Team. Sie können diese Seite schließen. Öffnen Sie sie später im selben Browser wieder, dann sehen Sie die Antwort.',
   'chat.messages': 'Nachrichten',
   'chat.input': 'Ihre Nachricht',
-  'chat.inputHint': 'Eingabetaste sendet, Umschalt und Eingabetaste beginnt eine neue Zeile.',
+  'chat.inputHint': 'Mit der Eingabetaste senden Sie die Nachricht. Mit Umschalt und Eingabetaste beginnen Sie eine neue Zeile.',
   'chat.send': 'Senden',
   'chat.attach': 'Datei anhängen',
   'chat.attachHint': 'Erlaubt: {types}, höchstens {size}.',
@@ -65,7 +68,7 @@ const de = {
   'chat.redacted': 'Diese Nachricht wurde gelöscht.',
   'chat.edited': '(bearbeitet)',
   'chat.pending': 'wird gesendet …',
-  'chat.pendingRetry': 'noch nicht gesendet – neuer Versuch in {seconds} s',
+  'chat.pendingRetry': 'noch nicht gesendet – neuer Versuch in {seconds} Sekunden',
   'chat.uploading': 'Datei wird gesendet: {name}',
   'chat.you': 'Sie',
   'chat.team': 'Team',
@@ -89,6 +92,14 @@ const de = {
   'status.transferred': 'an eine andere Stelle abgegeben',
   'status.purged': 'gelöscht',
   'status.unknown': 'unbekannt',
+
+  'notice.case_resolved': 'Ihr Anliegen ist erledigt. Vielen Dank!',
+  'notice.case_closed': 'Das Team hat das Gespräch beendet. Vielen Dank!',
+  'notice.case_reopened': 'Das Gespräch ist wieder offen. Sie können wieder schreiben.',
+  'notice.case_abandoned': 'Das Gespräch wurde beendet, weil längere Zeit niemand geschrieben hat.',
+  'notice.resolved_case_closed': 'Ihr Anliegen war erledigt. Das Gespräch ist jetzt beendet.',
+  'notice.citizen_closed': 'Sie haben das Gespräch beendet.',
+  'notice.case_transferred': 'Ihr Anliegen wurde an das Team {team} weitergegeben. Es betreut Sie ab jetzt.',
 
   'closed.resolved': 'Das Team hat Ihr Anliegen als erledigt markiert. Sie können hier nicht mehr schreiben.',
   'closed.closed': 'Das Gespräch ist beendet. Sie können hier nicht mehr schreiben.',
@@ -121,20 +132,19 @@ const de = {
   'error.too_large': 'Die Datei ist zu groß. Erlaubt sind höchstens {max}.',
   'error.unsupported_type': 'Dieses Dateiformat wird nicht angenommen. Erlaubt: {types}.',
   'error.rate_limited': 'Zu viele Anfragen in kurzer Zeit. Bitte warten Sie {seconds} Sekunden.',
-  'error.unavailable': 'Der Dienst ist gerade nicht erreichbar. Es wird automatisch erneut versucht.',
-  'error.network': 'Keine Verbindung zum Server. Es wird automatisch erneut versucht.',
+  'error.unavailable': 'Der Dienst ist gerade nicht erreichbar. Wir versuchen es automatisch noch einmal.',
+  'error.network': 'Keine Verbindung zum Server. Wir versuchen es automatisch noch einmal.',
   'error.unknown': 'Etwas ist schiefgegangen. Bitte versuchen Sie es später noch einmal.',
   'error.questionEmpty': 'Bitte schreiben Sie Ihre Frage.',
   'error.questionTooLong': 'Ihre Frage ist zu lang. Bitte kürzen Sie sie auf höchstens {max} Zeichen.',
   'error.noWorker': 'Ihr Browser kann die Sicherheitsprüfung nicht ausführen. Bitte verwenden Sie einen aktuellen Browser.',
   'error.boot': 'Der Chat konnte nicht geladen werden. Bitte laden Sie die Seite später neu.',
 
-  'time.at': 'um {time} Uhr',
 };
 
 const en = {
-  'page.title': 'Chat with {department} – {authority}',
-  'page.heading': 'Chat with: {department}',
+  'page.title': 'Chat with the {department} team – {authority}',
+  'page.heading': 'Chat with the {department} team',
   'page.headingNoDept': 'Chat with the administration',
   'page.loading': 'Loading the chat …',
   'lang.switch': 'Deutsch',
@@ -143,8 +153,8 @@ const en = {
   'entry.heading': 'Your question to us',
   'entry.open': 'Open now. A member of the team will answer you here.',
   'entry.closed': 'Closed at the moment.',
-  'entry.closedNext': 'Closed at the moment. We are back on {when}.',
-  'entry.closedLeave': 'You can still ask your question now. It will wait for the team, and you will see the answer when you open this page again in the same browser.',
+  'entry.closedNext': 'Closed at the moment. We are back {when}.',
+  'entry.closedLeave': 'You can still ask your question now. It will then wait for the team. You will see the answer when you open this page again later in the same browser.',
   'entry.officeHours': 'Office hours: {hours}',
   'entry.privacyText': 'What you write here is passed to the team and stored to handle your request. No account is created and nothing is passed to third parties.',
   'entry.privacyLink': 'Privacy notice of {authority}',
@@ -171,9 +181,12 @@ const en = {
   'chat.status': 'Status',
   'chat.queue': 'You are number {position} in the queue.',
   'chat.queueNext': 'You are next in the queue.',
+  'chat.waitClosed': 'The team is not here at the moment. Nobody will answer you until they are back.',
+  'chat.waitClosedNext': 'The team is not here at the moment. They will be back for you {when}. Nobody will answer you until then.',
+  'chat.waitLeave': 'Your question is saved and waits for the team. You can close this page. Open it again later in the same browser to see the answer.',
   'chat.messages': 'Messages',
   'chat.input': 'Your message',
-  'chat.inputHint': 'Enter sends, Shift and Enter starts a new line.',
+  'chat.inputHint': 'Press Enter to send the message. Press Shift and Enter to start a new line.',
   'chat.send': 'Send',
   'chat.attach': 'Attach a file',
   'chat.attachHint': 'Allowed: {types}, at most {size}.',
@@ -186,7 +199,7 @@ const en = {
   'chat.redacted': 'This message was deleted.',
   'chat.edited': '(edited)',
   'chat.pending': 'sending …',
-  'chat.pendingRetry': 'not sent yet – trying again in {seconds} s',
+  'chat.pendingRetry': 'not sent yet – trying again in {seconds} seconds',
   'chat.uploading': 'Sending file: {name}',
   'chat.you': 'You',
   'chat.team': 'Team',
@@ -210,6 +223,14 @@ const en = {
   'status.transferred': 'passed to another office',
   'status.purged': 'deleted',
   'status.unknown': 'unknown',
+
+  'notice.case_resolved': 'Your request has been resolved. Thank you!',
+  'notice.case_closed': 'The team has ended the conversation. Thank you!',
+  'notice.case_reopened': 'The conversation is open again. You can write again.',
+  'notice.case_abandoned': 'The conversation was ended because nobody wrote for a long time.',
+  'notice.resolved_case_closed': 'Your request was resolved. The conversation has now ended.',
+  'notice.citizen_closed': 'You ended the conversation.',
+  'notice.case_transferred': 'Your request was passed on to the {team} team. They will help you from now on.',
 
   'closed.resolved': 'The team has marked your request as resolved. You can no longer write here.',
   'closed.closed': 'The conversation has ended. You can no longer write here.',
@@ -242,15 +263,14 @@ const en = {
   'error.too_large': 'The file is too large. At most {max} is allowed.',
   'error.unsupported_type': 'This file format is not accepted. Allowed: {types}.',
   'error.rate_limited': 'Too many requests in a short time. Please wait {seconds} seconds.',
-  'error.unavailable': 'The service cannot be reached right now. It will be retried automatically.',
-  'error.network': 'No connection to the server. It will be retried automatically.',
+  'error.unavailable': 'The service cannot be reached right now. We will try again automatically.',
+  'error.network': 'No connection to the server. We will try again automatically.',
   'error.unknown': 'Something went wrong. Please try again later.',
   'error.questionEmpty': 'Please write your question.',
   'error.questionTooLong': 'Your question is too long. Please shorten it to at most {max} characters.',
   'error.noWorker': 'Your browser cannot run the security check. Please use a current browser.',
   'error.boot': 'The chat could not be loaded. Please reload the page later.',
 
-  'time.at': 'at {time}',
 };
 
 addTexts({ de, en });
@@ -268,6 +288,19 @@ export const ERROR_CODES = Object.freeze([
 export const STATUSES = Object.freeze([
   'queued', 'active', 'awaiting_citizen', 'resolved', 'closed', 'abandoned', 'transferred', 'purged',
 ]);
+
+// The kinds of the "notice" event (protocol.CaseNotices): steps of the
+// case, worded here in the citizen's language only.
+export const NOTICES = Object.freeze([
+  'case_resolved', 'case_closed', 'case_reopened', 'case_abandoned', 'resolved_case_closed', 'citizen_closed',
+  'case_transferred',
+]);
+
+// noticeText is the citizen's text for a notice kind, or '' for a kind
+// this page does not know (a newer server): the page then skips it.
+export function noticeText(kind, params) {
+  return NOTICES.includes(kind) ? t(`notice.${kind}`, params) : '';
+}
 
 export function statusText(status) {
   return STATUSES.includes(status) ? t(`status.${status}`) : t('status.unknown');

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { catalogs, ERROR_CODES, STATUSES, t, setLang, errorText, statusText } from './i18n.js';
+import {
+  catalogs, ERROR_CODES, STATUSES, NOTICES, t, setLang, errorText, statusText, noticeText,
+} from './i18n.js';
 
 test('German and English have the same keys', () => {
   const de = Object.keys(catalogs.de).sort();
@@ -21,6 +23,7 @@ test('every error code and status of the contract has a text', () => {
   for (const lang of ['de', 'en']) {
     for (const code of ERROR_CODES) assert.ok(catalogs[lang][`error.${code}`], `${lang} error.${code}`);
     for (const s of STATUSES) assert.ok(catalogs[lang][`status.${s}`], `${lang} status.${s}`);
+    for (const n of NOTICES) assert.ok(catalogs[lang][`notice.${n}`], `${lang} notice.${n}`);
   }
 });
 
@@ -39,5 +42,16 @@ test('statuses and the kit\'s texts come through the guest chat\'s module', () =
   assert.equal(statusText('awaiting_citizen'), 'wartet auf Ihre Antwort');
   assert.equal(statusText('nonsense'), 'unbekannt');
   assert.equal(t('unit.mb', { n: 2 }), '2 MB', 'the kit registered its own texts');
-  assert.equal(t('time.at', { time: '08:00' }), 'um 08:00 Uhr');
+});
+
+test('notices are in one language, and unknown kinds are skipped', () => {
+  setLang('de');
+  assert.equal(noticeText('case_transferred', { team: 'Ordnungsamt' }),
+    'Ihr Anliegen wurde an das Team Ordnungsamt weitergegeben. Es betreut Sie ab jetzt.');
+  assert.equal(noticeText('from_a_newer_server'), '');
+  setLang('en');
+  assert.equal(noticeText('case_resolved'), 'Your request has been resolved. Thank you!');
+  for (const lang of ['de', 'en']) {
+    for (const n of NOTICES) assert.doesNotMatch(catalogs[lang][`notice.${n}`], / \/ /, `${lang} notice.${n} is in one language`);
+  }
 });
