@@ -65,9 +65,13 @@ func TestClientIP(t *testing.T) {
 		{name: "ipv6 proxy", proxies: proxies, remote: "[fd00::1]:443", xff: []string{"2001:db8::7"}, want: "2001:db8::7"},
 		{name: "unparsable RemoteAddr is returned as it is", proxies: proxies, remote: "pipe", want: "pipe"},
 		{name: "no proxies configured", proxies: nil, remote: "10.0.0.1:1", xff: []string{"198.51.100.1"}, want: "10.0.0.1"},
-		// Today only the first header line counts (issue 12 changes that).
-		{name: "only the first header line is read", proxies: proxies, remote: "10.0.0.1:1",
-			xff: []string{"198.51.100.1", "203.0.113.9"}, want: "198.51.100.1"},
+		// A proxy that appends its own header line (HAProxy option
+		// forwardfor): the lines are one list, so the client's forged
+		// first line does not win (issue 12, point 3).
+		{name: "every header line is read", proxies: proxies, remote: "10.0.0.1:1",
+			xff: []string{"198.51.100.1", "203.0.113.9"}, want: "203.0.113.9"},
+		{name: "lines and entries from the right", proxies: proxies, remote: "10.0.0.1:1",
+			xff: []string{"1.2.3.4, 5.6.7.8", "203.0.113.9, 10.0.0.7", "10.0.0.5"}, want: "203.0.113.9"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,4 +83,53 @@ func TestClientIP(t *testing.T) {
 			assert.Equal(t, tc.want, tc.proxies.ClientIP(r))
 		})
 	}
+}
+
+func TestClientIPForwarded(t *testing.T) {
+	base, err := httpapi.ParseTrustedProxies([]string{"10.0.0.0/8", "fd00::/8"})
+	require.NoError(t, err)
+	proxies, err := base.WithHeader("forwarded")
+	require.NoError(t, err)
+	assert.Equal(t, httpapi.HeaderForwarded, proxies.Header())
+	assert.Equal(t, httpapi.HeaderXForwardedFor, base.Header(), "the default")
+	_, err = base.WithHeader("X-Real-IP")
+	require.ErrorIs(t, err, httpapi.ErrInvalidProxyHeader)
+
+	tests := []struct {
+		name  string
+		lines []string
+		xff   string
+		want  string
+	}{
+		{name: "one element", lines: []string{"for=198.51.100.1;proto=https;by=10.0.0.1"}, want: "198.51.100.1"},
+		{name: "case and spaces", lines: []string{"For = 198.51.100.1 ; Proto=https"}, want: "198.51.100.1"},
+		{name: "ipv4 with port, quoted", lines: []string{`for="198.51.100.1:47011"`}, want: "198.51.100.1"},
+		{name: "ipv6 with port", lines: []string{`for="[2001:db8:cafe::17]:4711"`}, want: "2001:db8:cafe::17"},
+		{name: "ipv6 without port", lines: []string{`for="[2001:db8:cafe::17]"`}, want: "2001:db8:cafe::17"},
+		{name: "from the right, across lines", lines: []string{"for=1.2.3.4, for=203.0.113.9", "for=10.0.0.9"}, want: "203.0.113.9"},
+		{name: "a forged first line does not win", lines: []string{"for=1.2.3.4", "for=203.0.113.9"}, want: "203.0.113.9"},
+		{name: "quoted separators stay inside", lines: []string{`for=203.0.113.9;ext="a,b;c", for=10.0.0.2`}, want: "203.0.113.9"},
+		{name: "obfuscated hop ends the walk", lines: []string{"for=203.0.113.9, for=_hidden"}, want: "10.0.0.1"},
+		{name: "unknown hop ends the walk", lines: []string{"for=unknown"}, want: "10.0.0.1"},
+		{name: "element without for ends the walk", lines: []string{"for=203.0.113.9, proto=https"}, want: "10.0.0.1"},
+		{name: "X-Forwarded-For is not read", xff: "203.0.113.9", want: "10.0.0.1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/", nil)
+			r.RemoteAddr = "10.0.0.1:1"
+			for _, line := range tc.lines {
+				r.Header.Add("Forwarded", line)
+			}
+			if tc.xff != "" {
+				r.Header.Set("X-Forwarded-For", tc.xff)
+			}
+			assert.Equal(t, tc.want, proxies.ClientIP(r))
+		})
+	}
+	// With the default header, Forwarded is what the client wrote.
+	r := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/", nil)
+	r.RemoteAddr = "10.0.0.1:1"
+	r.Header.Set("Forwarded", "for=1.2.3.4")
+	assert.Equal(t, "10.0.0.1", base.ClientIP(r))
 }

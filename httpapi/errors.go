@@ -35,3 +35,7 @@ var (
 	// unsupported_type for a refused file.
 	ErrNotJSON = &Error{Status: http.StatusUnsupportedMediaType, ErrCode: CodeBadRequest, Message: "Content-Type must be application/json"}
 )
+
+// ErrInvalidProxyHeader is returned (wrapped) by TrustedProxies.WithHeader
+// for a header other than X-Forwarded-For or Forwarded.
+var ErrInvalidProxyHeader = errors.New("invalid proxy header")
