@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
@@ -17,6 +16,7 @@ import (
 	"github.com/rathaus-de/rathaus/bot"
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/departments"
+	"github.com/rathaus-de/rathaus/internal/plaintext"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
@@ -40,10 +40,9 @@ const maxDisplayName = 64
 // GhostDisplayName is how a citizen appears to staff: the chosen name with
 // " (Gast)", or "Bürger:in".
 func GhostDisplayName(chosen string) string {
-	name := strings.Join(strings.Fields(chosen), " ")
-	if r := []rune(name); len(r) > maxDisplayName {
-		name = string(r[:maxDisplayName])
-	}
+	// One line without padding, invisible or bidi characters, so nothing
+	// can hide the " (Gast)" after it.
+	name := plaintext.Line(chosen, maxDisplayName)
 	if name == "" {
 		return "Bürger:in"
 	}

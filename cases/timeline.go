@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mime"
 	"slices"
+	"strings"
 	"time"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 
 	"github.com/rathaus-de/rathaus/bot"
+	"github.com/rathaus-de/rathaus/internal/plaintext"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
@@ -114,7 +117,9 @@ func (s *Service) caseEventOf(ctx context.Context, c *Case, evt *event.Event) (T
 		}
 		ce.Origin = OriginStaff
 	}
-	ce.Body = msg.Body
+	// Whatever a Matrix client sent: no NUL (PostgreSQL refuses it in
+	// text, which would stall the timeline), no forged line breaks.
+	ce.Body = plaintext.Text(msg.Body)
 	switch msg.MsgType {
 	case event.MsgText, event.MsgEmote:
 		ce.Kind = EntryText
@@ -132,12 +137,12 @@ func (s *Service) caseEventOf(ctx context.Context, c *Case, evt *event.Event) (T
 			return ce, false, nil // encrypted or broken: nothing rathaus can pass on
 		}
 		ce.MediaURI = msg.URL
-		ce.MediaName = msg.FileName
+		ce.MediaName = plaintext.Line(msg.FileName, maxMediaName)
 		if ce.MediaName == "" {
-			ce.MediaName = msg.Body
+			ce.MediaName = plaintext.Line(msg.Body, maxMediaName)
 		}
 		if msg.Info != nil {
-			ce.MediaType, ce.MediaSize = msg.Info.MimeType, int64(msg.Info.Size)
+			ce.MediaType, ce.MediaSize = mediaType(msg.Info.MimeType), int64(msg.Info.Size)
 		}
 	}
 	return ce, true, nil
@@ -194,9 +199,22 @@ func (s *Service) recordCaseChange(ctx context.Context, c *Case, evt *event.Even
 	if original.Sender != evt.Sender {
 		return false, true, nil
 	}
-	changed, err = s.opts.Store.EditCaseEvent(ctx, c.ID, msg.RelatesTo.EventID, string(OriginStaff), msg.NewContent.Body, change)
+	changed, err = s.opts.Store.EditCaseEvent(ctx, c.ID, msg.RelatesTo.EventID, string(OriginStaff), plaintext.Text(msg.NewContent.Body), change)
 	return changed, true, err
 }
+
+// mediaType is a file's declared type as a plain "type/subtype", or
+// application/octet-stream if it is none.
+func mediaType(declared string) string {
+	t, _, err := mime.ParseMediaType(declared)
+	if err != nil || !strings.Contains(t, "/") {
+		return "application/octet-stream"
+	}
+	return t
+}
+
+// maxMediaName bounds a file's name in the timeline.
+const maxMediaName = 255
 
 func prevMembership(evt *event.Event) event.Membership {
 	if evt.Unsigned.PrevContent == nil {

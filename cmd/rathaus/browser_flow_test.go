@@ -38,7 +38,7 @@ func TestBrowserCitizenFlow(t *testing.T) {
 	script.Expect("sent", time.Minute)
 	bodies := g.roomBodies(t, room, "")
 	assert.Equal(t, 1, bodies["!rathaus close"], "the citizen's text reached the room as text")
-	assert.Equal(t, 1, bodies["Lageplan.png"], "the citizen's file reached the room")
+	assert.Equal(t, 1, bodies["Anhang-1.png"], "the citizen's file reached the room")
 	var caseState protocol.CaseContent
 	require.NoError(t, g.anna.StateEvent(ctx, room, protocol.CaseEventType, "", &caseState))
 	assert.Equal(t, protocol.CaseActive, caseState.Status, "the citizen's \"!rathaus close\" closed nothing")

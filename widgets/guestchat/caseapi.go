@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/rathaus-de/rathaus/departments"
 	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
+	"github.com/rathaus-de/rathaus/internal/plaintext"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/pow"
 )
@@ -58,7 +58,7 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	req := cases.CitizenOpen{Session: gs.TokenHash, Department: body.Department, Service: body.Service,
-		Name: strings.TrimSpace(body.Name), Question: strings.TrimSpace(body.Question), TxnID: body.TxnID}
+		Name: plaintext.Line(body.Name, 0), Question: plaintext.Text(body.Question), TxnID: body.TxnID}
 	if gs.CaseID == "" {
 		if apiErr := s.checkOpen(ctx, r, &req, body); apiErr != nil {
 			httpapi.WriteError(w, apiErr)
@@ -96,7 +96,7 @@ func (s *Server) checkOpen(ctx context.Context, r *http.Request, req *cases.Citi
 	if !txnIDRegex.MatchString(req.TxnID) {
 		return errBadTxnID
 	}
-	if req.Question == "" {
+	if !plaintext.Visible(req.Question) {
 		return httpapi.BadRequest("question is required")
 	} else if utf8.RuneCountInString(req.Question) > s.config().GuestChat.MaxMessageLength {
 		return httpapi.NewError(http.StatusRequestEntityTooLarge, codeTooLong, "the question is too long")
@@ -104,12 +104,15 @@ func (s *Server) checkOpen(ctx context.Context, r *http.Request, req *cases.Citi
 	if utf8.RuneCountInString(req.Name) > 64 {
 		return httpapi.BadRequest("name is longer than 64 characters")
 	}
-	if ok, retry := s.openLim.Allow(ratelimit.IPKey(s.proxies.ClientIP(r), 0)); !ok {
-		return httpapi.RateLimited(retry)
-	}
+	// The proof of work first: only verified attempts count against the
+	// address's quota, so fake proofs cannot spend it for everyone behind
+	// the same address (issue 12, point 2).
 	err := s.pow.Verify(ctx, body.Pow.Token, body.Pow.Nonce, powPurpose)
 	switch {
 	case err == nil:
+		if ok, retry := s.openLim.Allow(ratelimit.IPKey(s.proxies.ClientIP(r), 0)); !ok {
+			return httpapi.RateLimited(retry)
+		}
 		return nil
 	case errors.Is(err, pow.ErrExpired):
 		return errPowExpired

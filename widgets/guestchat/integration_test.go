@@ -264,12 +264,14 @@ func guestChatConversation(t *testing.T, kind tesths.Kind) {
 	resp, err = citizen.Upload(ctx, c.ID, "file-00001", "../../Lageplan.png", "image/png", tinyPNG())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
-	img := nextMessage(t, stream, "citizen", "Lageplan.png")
+	// Named after its checked type, not after what the citizen called it.
+	img := nextMessage(t, stream, "citizen", "Anhang-1.png")
 	assert.Equal(t, "image", img.Data["kind"])
 	ghostMsgs = roomMessages(t, ge.anna.Cli, stored.RoomID, stored.Ghost)
 	require.Len(t, ghostMsgs, 4)
 	imgMsg := ghostMsgs[3].Content.AsMessage()
 	assert.Equal(t, event.MsgImage, imgMsg.MsgType)
+	assert.Equal(t, "Anhang-1.png", imgMsg.Body)
 	uri, err := imgMsg.URL.Parse()
 	require.NoError(t, err)
 	dl, err := ge.anna.Cli.Download(ctx, uri)
@@ -277,6 +279,22 @@ func guestChatConversation(t *testing.T, kind tesths.Kind) {
 	data, _ := io.ReadAll(dl.Body)
 	dl.Body.Close()
 	assert.Equal(t, tinyPNG(), data, "the caseworker downloads the citizen's file")
+
+	// A PNG header followed by HTML, named to look like something else
+	// (issue 12, point 4): it reaches staff as the next numbered PNG.
+	disguised := append(tinyPNG(), []byte("<html><script>alert(1)</script></html>")...)
+	for i, name := range []string{"Antrag.cmd", "Bescheid\u202Egnp.html"} {
+		resp, err = citizen.Upload(ctx, c.ID, fmt.Sprintf("file-disguised-%d", i), name, "image/png", disguised)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		want := fmt.Sprintf("Anhang-%d.png", i+2)
+		nextMessage(t, stream, "citizen", want)
+		msgs := roomMessages(t, ge.anna.Cli, stored.RoomID, stored.Ghost)
+		last := msgs[len(msgs)-1].Content.AsMessage()
+		assert.Equal(t, want, last.Body)
+		assert.Contains(t, []string{"", want}, last.FileName)
+	}
+	ghostMsgs = roomMessages(t, ge.anna.Cli, stored.RoomID, stored.Ghost)
 
 	resp, err = citizen.Upload(ctx, c.ID, "file-00002", "x.png", "image/png", []byte("MZ this is no picture at all"))
 	require.NoError(t, err)

@@ -1,10 +1,13 @@
 package guestchat
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,6 +17,7 @@ import (
 	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
+	"github.com/rathaus-de/rathaus/internal/plaintext"
 )
 
 // allowMessage applies the message limits; it answers the request and
@@ -34,12 +38,12 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, gs *Session
 		httpapi.WriteError(w, apiErr)
 		return
 	}
-	text := strings.TrimRight(body.Body, " \t\r\n")
+	text := plaintext.Text(body.Body)
 	switch {
 	case !txnIDRegex.MatchString(body.TxnID):
 		httpapi.WriteError(w, errBadTxnID)
 		return
-	case strings.TrimSpace(text) == "":
+	case !plaintext.Visible(text):
 		httpapi.WriteError(w, httpapi.BadRequest("body is empty"))
 		return
 	case utf8.RuneCountInString(text) > s.config().GuestChat.MaxMessageLength:
@@ -106,7 +110,16 @@ func (s *Server) sendAttachment(w http.ResponseWriter, r *http.Request, gs *Sess
 	if !s.allowMessage(w, r, gs) {
 		return
 	}
-	err = s.cases.SendCitizenFile(r.Context(), c, txn, cases.File{Name: cleanFileName(q.Get("name"), declared), Type: declared, Data: data})
+	// The file is named after its checked type, never after what the
+	// citizen called it: a name like "Antrag.cmd" or one with a
+	// right-to-left override would reach staff as an image under a lie
+	// (issue 12, point 4).
+	name, err := s.attachmentName(r.Context(), c, declared)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	err = s.cases.SendCitizenFile(r.Context(), c, txn, cases.File{Name: name, Type: declared, Data: data})
 	if errors.Is(err, cases.ErrCaseNotOpen) {
 		httpapi.WriteError(w, errCaseClosed)
 		return
@@ -126,25 +139,60 @@ func (s *Server) allowedType(t string) bool {
 	return false
 }
 
-// cleanFileName keeps a file name displayable and harmless: no path, no
-// control characters, at most 100 characters.
+// typeExtensions are the file name extensions of the types rathaus checks
+// by their first bytes.
+var typeExtensions = map[string]string{
+	"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp", "application/pdf": ".pdf",
+}
+
+// extensionOf is the extension a file of mediaType is named with.
+func extensionOf(mediaType string) string {
+	if ext, ok := typeExtensions[mediaType]; ok {
+		return ext
+	}
+	if exts, _ := mime.ExtensionsByType(mediaType); len(exts) > 0 {
+		return exts[0]
+	}
+	return ""
+}
+
+// attachmentName names the citizen's next file in a case: "Anhang-2.png",
+// numbered after the files the citizen sent before.
+func (s *Server) attachmentName(ctx context.Context, c *cases.Case, mediaType string) (string, error) {
+	n := 1
+	for after := int64(0); ; {
+		events, err := s.cases.Timeline(ctx, c.ID, after, streamBatch)
+		if err != nil {
+			return "", err
+		}
+		for _, e := range events {
+			after = e.Seq
+			if e.Origin == cases.OriginCitizen && (e.Kind == cases.EntryImage || e.Kind == cases.EntryFile) {
+				n++
+			}
+		}
+		if len(events) < streamBatch {
+			return fmt.Sprintf("Anhang-%d%s", n, extensionOf(mediaType)), nil
+		}
+	}
+}
+
+// cleanFileName keeps a file name displayable and harmless: no path, one
+// line without control, invisible or bidi characters, no quotes, at most
+// 100 characters; and, for a type the browser shows (images, PDF), the
+// extension of that type, so a download is saved as what it is.
 func cleanFileName(name, mediaType string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
-	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '"' {
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(name))
-	if r := []rune(name); len(r) > 100 {
-		name = string(r[:100])
-	}
+	name = strings.ReplaceAll(plaintext.Line(name, 100), `"`, "")
 	if name == "" || name == "." || name == ".." {
-		name = "datei"
-		if exts, _ := mime.ExtensionsByType(mediaType); len(exts) > 0 {
-			name += exts[0]
+		name = "Datei"
+	}
+	if ext, ok := typeExtensions[mediaType]; ok {
+		have := strings.ToLower(path.Ext(name))
+		if have != ext && (ext != ".jpg" || have != ".jpeg") {
+			name += ext
 		}
 	}
 	return name

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rathaus-de/rathaus/cases"
+	"github.com/rathaus-de/rathaus/internal/plaintext"
 	"github.com/rathaus-de/rathaus/protocol"
 )
 
@@ -85,7 +86,9 @@ func (s *Server) transcript(w http.ResponseWriter, r *http.Request, _ *Session, 
 			if !e.EditedAt.IsZero() {
 				text += " " + pageText(lang, "chat.edited")
 			}
-			text = strings.ReplaceAll(text, "\n", "\n    ")
+			// Stored before the timeline normalised bodies, or from a
+			// client: no CR or separator may forge a line of its own.
+			text = plaintext.Indent(plaintext.Text(text), "    ")
 			if who == "" {
 				fmt.Fprintf(&b, "[%s] %s\n", ts(e.TS), text)
 			} else {

@@ -82,7 +82,7 @@ run(async () => {
   // none), so the file is set as that dialog would set it.
   await tabTo(page, '#attach-input');
   await page.setInputFiles('#attach-input', { name: 'Lageplan.png', mimeType: 'image/png', buffer: PNG });
-  await waitForMessage(page, 'citizen', 'Lageplan.png');
+  await waitForMessage(page, 'citizen', 'Anhang-1.png');
   await a11y(page, 'chat active');
   await step('sent');
 

@@ -114,7 +114,7 @@ run(async () => {
     return (pending.length === 0 && missingBodies.length === 0 && image)
       || `pending ${pending.length}, not once ${JSON.stringify(missingBodies)}, image ${image}`;
   });
-  const { staff } = await step('sent', { bodies: [...texts, 'lageplan.png'] });
+  const { staff } = await step('sent', { bodies: [...texts, 'Anhang-1.png'] });
   await until('the caseworker\'s answers', 30000, async () => {
     const h = await history(page);
     const missingBodies = staff.filter((b) => h.filter((m) => m.from === 'staff' && m.body === b).length !== 1);
@@ -137,7 +137,7 @@ run(async () => {
   }
   await until('the attached image to load', 10000, async () => page.evaluate(() => {
     const img = document.querySelector('#message-list li.from-citizen img');
-    return (img && img.complete && img.naturalWidth === 1 && img.alt === 'Bild: lageplan.png') || `img ${img && img.outerHTML}`;
+    return (img && img.complete && img.naturalWidth === 1 && img.alt === 'Bild: Anhang-1.png') || `img ${img && img.outerHTML}`;
   }));
   await check(page, 'chat, active with messages');
 
