@@ -108,5 +108,5 @@ func (s *Service) moveCaseRoom(ctx context.Context, evt *event.Event, c *Case, f
 	if err = s.convergeCaseRoomLevels(ctx, c.RoomID, state, caseRoomUsers(botIntent.UserID, nil), false); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Stringer("room_id", c.RoomID).Msg("Failed to update power levels")
 	}
-	return s.announceCase(ctx, c, to, "abgegeben von "+from.Name, evt.ID)
+	return s.announceCase(ctx, c, to, announcement{Topic: "abgegeben von " + from.Name}, evt.ID)
 }

@@ -14,6 +14,10 @@ const (
 	// NoticeKindKey marks the bot's notices whose meaning the guest chat
 	// shows in its own words, in the citizen's language.
 	NoticeKindKey = "de.rathaus.notice"
+	// AnnouncedCaseKey carries the case reference in the bot's
+	// announcement of a waiting case in a staff room, so that a reply to
+	// the announcement can claim the case without naming it.
+	AnnouncedCaseKey = "de.rathaus.announced_case"
 )
 
 // NoticeCaseworkerJoined is the NoticeKindKey of the notice that a
