@@ -22,7 +22,7 @@ func (s *Service) commands() []bot.Command {
 	return []bot.Command{
 		{Names: []string{"claim", "übernehmen"}, Permission: bot.Staff, Args: "<Aktenzeichen>",
 			Help: "einen wartenden Fall übernehmen (Team der Abteilung) / claim a queued case (department staff)",
-			Run:  func(ctx context.Context, req *bot.Request) string { return s.claimCommand(ctx, req.Sender, req.Args) }},
+			Run:  s.claimCommand},
 		{Names: []string{"resolve", "erledigt"}, Permission: bot.Staff,
 			Help: "im Fallraum: Fall erledigen / in a case room: mark the case resolved", Run: inRoom(ActionResolve)},
 		{Names: []string{"close", "schließen"}, Permission: bot.Staff,
