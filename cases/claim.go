@@ -60,7 +60,7 @@ func (s *Service) claimCommand(ctx context.Context, req *bot.Request) string {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to count open cases")
 		return "Der Fall konnte nicht übernommen werden. / Could not claim the case."
 	} else if open >= member.MaxCases {
-		return fmt.Sprintf("Du bearbeitest schon %d Fälle (höchstens %d). / You already have %d open cases (at most %d).",
+		return fmt.Sprintf("Sie können keinen weiteren Fall übernehmen (offene Fälle: %d, höchstens %d). / You cannot claim another case (open cases: %d, at most %d).",
 			open, member.MaxCases, open, member.MaxCases)
 	}
 	err = s.opts.Store.TransitionCase(ctx, c.ID, c.Status, next, string(ActionClaim), sender.String())
@@ -77,9 +77,11 @@ func (s *Service) claimCommand(ctx context.Context, req *bot.Request) string {
 	c.Status = next
 	if err = s.joinCaseworker(ctx, c, sender, d); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Stringer("case_id", c.ID).Msg("Failed to bring the caseworker into the case room")
-		return fmt.Sprintf("%s gehört jetzt dir, aber die Einladung in den Fallraum schlug fehl; „%s sync“ hilft nicht, bitte melden. / Claimed, but the invitation failed.", ref, bot.Prefix)
+		return fmt.Sprintf("%s ist jetzt Ihr Fall. Die Einladung in den Fallraum ist aber fehlgeschlagen. "+
+			"Bitte melden Sie das Ihrer Administration. / The case is yours, but the invitation to the case room failed; "+
+			"please tell your administrators.", ref)
 	}
-	return fmt.Sprintf("%s gehört jetzt dir; die Einladung in den Fallraum ist unterwegs. / The case is yours; an invitation to the case room is on its way.", ref)
+	return fmt.Sprintf("%s ist jetzt Ihr Fall. Die Einladung in den Fallraum ist unterwegs. / The case is yours; an invitation to the case room is on its way.", ref)
 }
 
 // joinCaseworker invites the caseworker, updates the case state and tells

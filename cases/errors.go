@@ -20,7 +20,7 @@ var (
 )
 
 // errCaseChanged is shown when a case changed between reading and writing.
-var errCaseChanged = errors.New("der Fall wurde gerade geändert, bitte noch einmal / the case just changed, please try again")
+var errCaseChanged = errors.New("Der Fall wurde gerade geändert. Bitte versuchen Sie es noch einmal. / The case just changed; please try again.")
 
 // ErrNoStaffRoom is returned when a case cannot be announced because its
 // department has no staff room yet (the reconciliation has not run or

@@ -59,7 +59,7 @@ func caseTransfer(t *testing.T, kind tesths.Kind) {
 		require.NoError(t, err)
 		return apptest.BotReplyTo(t, u.Cli, room, bot, sent.EventID)
 	}
-	require.Contains(t, say(anna, bauStaff, "!rathaus claim "+c.Reference), "gehört jetzt dir")
+	require.Contains(t, say(anna, bauStaff, "!rathaus claim "+c.Reference), "ist jetzt Ihr Fall")
 	tesths.WaitFor(t, 30*time.Second, "anna to join the case room", func() error {
 		_, err := anna.Cli.JoinRoomByID(ctx, c.RoomID)
 		return err
@@ -95,6 +95,6 @@ func caseTransfer(t *testing.T, kind tesths.Kind) {
 	tesths.WaitFor(t, 30*time.Second, "the new team's announcement", func() error {
 		return findMessage(ctx, dora.Cli, bbStaff, bot, c.Reference+" (abgegeben von Bauamt)")
 	})
-	assert.Contains(t, say(dora, bbStaff, "!rathaus claim "+c.Reference), "gehört jetzt dir")
+	assert.Contains(t, say(dora, bbStaff, "!rathaus claim "+c.Reference), "ist jetzt Ihr Fall")
 	assert.Contains(t, env.Log(), `"from_department":"bauamt","to_department":"buergerbuero","message":"Transferred case"`)
 }
