@@ -139,7 +139,7 @@ func quoteLines(text string, maxLines, maxRunes int) []string {
 		}
 		if utf8.RuneCountInString(line) > budget {
 			lines = append(lines, cutAtWord(line, budget))
-			budget, more = 0, true
+			more = true
 			break
 		}
 		lines = append(lines, line)
