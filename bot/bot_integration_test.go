@@ -215,7 +215,7 @@ func commandDeclaredInATest(t *testing.T, kind tesths.Kind) {
 		require.NoError(t, err)
 		return apptest.BotReplyTo(t, u.Cli, staffRoom.RoomID, env.Cfg.BotUserID(), sent.EventID)
 	}
-	assert.Contains(t, ask(users["bernd"], "!rathaus help"), "!rathaus testbefehl – nur für diesen Test / for this test only (Admins)")
+	assert.Contains(t, ask(users["bernd"], "!rathaus help"), "!rathaus testbefehl – nur für diesen Test / for this test only (nur Administrator:innen / administrators only)")
 	assert.Contains(t, ask(users["bernd"], "!rathaus testbefehl"), "nur für Administrator:innen")
 	assert.Empty(t, ran(), "refused before it ran")
 	assert.Equal(t, "Testbefehl ausgeführt", ask(users["anna"], "!rathaus testbefehl"))

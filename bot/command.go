@@ -29,9 +29,9 @@ func (p Permission) Valid() bool { return p >= Anyone && p <= Admin }
 func (p Permission) helpSuffix() string {
 	switch p {
 	case Staff:
-		return " (Mitarbeitende / staff)"
+		return " (nur Mitarbeitende / staff only)"
 	case Admin:
-		return " (Admins)"
+		return " (nur Administrator:innen / administrators only)"
 	}
 	return ""
 }

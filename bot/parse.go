@@ -3,6 +3,8 @@ package bot
 import (
 	"strings"
 	"unicode"
+
+	"maunium.net/go/mautrix/event"
 )
 
 // Prefix starts every bot command.
@@ -37,4 +39,15 @@ func Parse(body string) (Parsed, bool) {
 func IsCommand(body string) bool {
 	_, ok := Parse(body)
 	return ok
+}
+
+// CommandText is the text of a message to read as a command: its body,
+// without the quoted original that some clients still put in front of a
+// reply (the reply fallback, removed from the spec in v1.13), so that a
+// reply such as "!rathaus übernehmen" to an announcement is a command.
+func CommandText(msg *event.MessageEventContent) string {
+	if msg.RelatesTo.GetReplyTo() == "" {
+		return msg.Body
+	}
+	return event.TrimReplyFallbackText(msg.Body)
 }

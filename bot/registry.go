@@ -24,7 +24,7 @@ func NewRegistry() *Registry {
 	r := &Registry{byName: map[string]*Command{}}
 	r.MustRegister(Command{
 		Names: []string{"help", "hilfe"}, Permission: Anyone,
-		Help: "diese Hilfe / this help",
+		Help: "zeigt diese Hilfe / shows this help",
 		Run:  func(context.Context, *Request) string { return r.Help() },
 	})
 	return r
@@ -106,7 +106,7 @@ func (r *Registry) Answer(ctx context.Context, roles Roles, req *Request) string
 	}
 	c := r.Lookup(name)
 	if c == nil {
-		return fmt.Sprintf("Unbekannter Befehl „%s“. „%s help“ zeigt alle Befehle. / Unknown command; see %s help.",
+		return fmt.Sprintf("Unbekannter Befehl „%s“. „%s hilfe“ zeigt alle Befehle. / Unknown command; %s help shows all commands.",
 			Truncate(req.Name, 32), Prefix, Prefix)
 	}
 	if no := r.Refusal(roles, name, req.Sender); no != "" {

@@ -25,7 +25,7 @@ func TestRegistryOneDeclaration(t *testing.T) {
 		Help: "räumt auf (nur im Test) / cleans up (test only)",
 		Run:  func(context.Context, *Request) string { ran++; return "aufgeräumt" },
 	}))
-	assert.Contains(t, r.Help(), "!rathaus aufräumen (cleanup) – räumt auf (nur im Test) / cleans up (test only) (Admins)")
+	assert.Contains(t, r.Help(), "!rathaus aufräumen (cleanup) – räumt auf (nur im Test) / cleans up (test only) (nur Administrator:innen / administrators only)")
 
 	ask := func(sender id.UserID, name string, args ...string) string {
 		return r.Answer(context.Background(), fixedRoles{}, &Request{Sender: sender, Name: name, Args: args})

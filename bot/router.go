@@ -130,12 +130,9 @@ func (r *Router) Wants(room id.RoomID, eventType string, raw []byte) bool {
 		return false // neither state nor a possible command
 	}
 	var probe struct {
-		Sender   id.UserID `json:"sender"`
-		StateKey *string   `json:"state_key"`
-		Content  struct {
-			MsgType event.MessageType `json:"msgtype"`
-			Body    string            `json:"body"`
-		} `json:"content"`
+		Sender   id.UserID                 `json:"sender"`
+		StateKey *string                   `json:"state_key"`
+		Content  event.MessageEventContent `json:"content"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return true // the dispatcher reports it when it decodes the event
@@ -144,7 +141,7 @@ func (r *Router) Wants(room id.RoomID, eventType string, raw []byte) bool {
 		return true
 	}
 	return eventType == event.EventMessage.Type && probe.Content.MsgType == event.MsgText &&
-		!r.opts.IsOurUser(probe.Sender) && IsCommand(probe.Content.Body)
+		!r.opts.IsOurUser(probe.Sender) && IsCommand(CommandText(&probe.Content))
 }
 
 // containsFoldASCII reports whether s contains sub, ignoring ASCII case;
@@ -213,7 +210,7 @@ func (r *Router) handleMessage(ctx context.Context, evt *event.Event, room RoomI
 	if msg.MsgType != event.MsgText || msg.NewContent != nil || msg.RelatesTo.GetReplaceID() != "" {
 		return nil
 	}
-	parsed, ok := Parse(msg.Body)
+	parsed, ok := Parse(CommandText(msg))
 	if !ok {
 		return nil
 	}

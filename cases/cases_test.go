@@ -83,7 +83,7 @@ func caseOpenAndClaim(t *testing.T, v apptest.Variant) {
 		require.NoError(t, err)
 		return apptest.BotReplyTo(t, u.Cli, staffRoom.RoomID, bot, sent.EventID)
 	}
-	assert.Contains(t, claim(anna, first.Reference), "gehört jetzt dir")
+	assert.Contains(t, claim(anna, first.Reference), "ist jetzt Ihr Fall")
 	assert.Contains(t, claim(bernd, first.Reference), "cannot be claimed", "the second claim loses")
 
 	// Anna is invited, the case is active with her as assignee, the
@@ -124,7 +124,7 @@ func caseOpenAndClaim(t *testing.T, v apptest.Variant) {
 	require.NoError(t, botCli.StateEvent(ctx, second.RoomID, event.StateMember, second.Ghost.String(), &name))
 	assert.Equal(t, "Bürger:in", name.Displayname)
 	assert.Contains(t, claim(anna, second.Reference), "höchstens 1")
-	assert.Contains(t, claim(bernd, second.Reference), "gehört jetzt dir")
+	assert.Contains(t, claim(bernd, second.Reference), "ist jetzt Ihr Fall")
 	assert.Contains(t, claim(bernd, "BAU-1999-00001"), "keinen Fall")
 
 	_, err = env.App.Cases().OpenCase(ctx, cases.OpenCaseRequest{Department: "nope"})

@@ -61,7 +61,7 @@ func (s *Service) OpenForCitizen(ctx context.Context, req CitizenOpen) (*Case, b
 		if d == nil {
 			return c, created, fmt.Errorf("%w: %s", departments.ErrUnknownDepartment, c.Department)
 		}
-		if err = s.setUpCaseRoom(ctx, c, d, OpenCaseRequest{Department: d.ID, DisplayName: req.Name}); err != nil {
+		if err = s.setUpCaseRoom(ctx, c, d, openCaseRequest(d.ID, req)); err != nil {
 			return c, created, err
 		}
 	}
@@ -99,11 +99,7 @@ func (s *Service) sessionCase(ctx context.Context, req CitizenOpen) (*Case, bool
 	if d == nil {
 		return nil, false, fmt.Errorf("%w: %s", departments.ErrUnknownDepartment, req.Department)
 	}
-	topic := ""
-	if req.Service != "" {
-		topic = "Leistung " + req.Service
-	}
-	c, err := s.OpenCase(ctx, OpenCaseRequest{Department: d.ID, DisplayName: req.Name, Topic: topic, Session: req.Session})
+	c, err := s.OpenCase(ctx, openCaseRequest(d.ID, req))
 	if errors.Is(err, store.ErrConflict) {
 		// Bound by another process in the meantime.
 		c, err = load()
@@ -113,6 +109,14 @@ func (s *Service) sessionCase(ctx context.Context, req CitizenOpen) (*Case, bool
 		return c, false, err
 	}
 	return c, c != nil, err
+}
+
+// openCaseRequest is how a citizen's request opens (or finishes opening)
+// their case: the same on every try, so a retry announces the case as the
+// first try would have.
+func openCaseRequest(dept protocol.DepartmentID, req CitizenOpen) OpenCaseRequest {
+	return OpenCaseRequest{Department: dept, DisplayName: req.Name, Service: req.Service, Question: req.Question,
+		Session: req.Session}
 }
 
 // sendAsCitizen sends content as the citizen's ghost, once per cause, and

@@ -18,13 +18,25 @@ import (
 	"github.com/rathaus-de/rathaus/store"
 )
 
+// claimUsage answers a claim that names no case.
+const claimUsage = "Aufruf: " + bot.Prefix + " übernehmen <Aktenzeichen>, oder als Antwort auf die Ankündigung des Falls: " +
+	bot.Prefix + " übernehmen / usage: " + bot.Prefix + " claim <reference>, or reply to the announcement with " + bot.Prefix + " claim"
+
 // claimCommand lets a caseworker of the case's department take a queued
-// case: of two claims at once exactly one wins.
-func (s *Service) claimCommand(ctx context.Context, sender id.UserID, args []string) string {
-	if len(args) != 1 {
-		return "Aufruf / usage: " + bot.Prefix + " claim <Aktenzeichen>"
+// case, named by its reference or by replying to its announcement: of two
+// claims at once exactly one wins.
+func (s *Service) claimCommand(ctx context.Context, req *bot.Request) string {
+	sender := req.Sender
+	var ref string
+	switch {
+	case len(req.Args) == 1:
+		ref = strings.ToUpper(req.Args[0])
+	case len(req.Args) == 0:
+		ref = s.announcedCase(ctx, req.Event)
 	}
-	ref := strings.ToUpper(args[0])
+	if ref == "" {
+		return claimUsage
+	}
 	c, err := s.caseByReference(ctx, ref)
 	if err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to look up case")
@@ -48,7 +60,7 @@ func (s *Service) claimCommand(ctx context.Context, sender id.UserID, args []str
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to count open cases")
 		return "Der Fall konnte nicht übernommen werden. / Could not claim the case."
 	} else if open >= member.MaxCases {
-		return fmt.Sprintf("Du bearbeitest schon %d Fälle (höchstens %d). / You already have %d open cases (at most %d).",
+		return fmt.Sprintf("Sie können keinen weiteren Fall übernehmen (offene Fälle: %d, höchstens %d). / You cannot claim another case (open cases: %d, at most %d).",
 			open, member.MaxCases, open, member.MaxCases)
 	}
 	err = s.opts.Store.TransitionCase(ctx, c.ID, c.Status, next, string(ActionClaim), sender.String())
@@ -65,9 +77,11 @@ func (s *Service) claimCommand(ctx context.Context, sender id.UserID, args []str
 	c.Status = next
 	if err = s.joinCaseworker(ctx, c, sender, d); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Stringer("case_id", c.ID).Msg("Failed to bring the caseworker into the case room")
-		return fmt.Sprintf("%s gehört jetzt dir, aber die Einladung in den Fallraum schlug fehl; „%s sync“ hilft nicht, bitte melden. / Claimed, but the invitation failed.", ref, bot.Prefix)
+		return fmt.Sprintf("%s ist jetzt Ihr Fall. Die Einladung in den Fallraum ist aber fehlgeschlagen. "+
+			"Bitte melden Sie das Ihrer Administration. / The case is yours, but the invitation to the case room failed; "+
+			"please tell your administrators.", ref)
 	}
-	return fmt.Sprintf("%s gehört jetzt dir; die Einladung in den Fallraum ist unterwegs. / The case is yours; an invitation to the case room is on its way.", ref)
+	return fmt.Sprintf("%s ist jetzt Ihr Fall. Die Einladung in den Fallraum ist unterwegs. / The case is yours; an invitation to the case room is on its way.", ref)
 }
 
 // joinCaseworker invites the caseworker, updates the case state and tells
@@ -98,4 +112,27 @@ func (s *Service) joinCaseworker(ctx context.Context, c *Case, user id.UserID, d
 	_, err = s.opts.Sender.Send(ctx, botIntent, c.RoomID, event.EventMessage, tagged,
 		appservice.TxnID(botIntent.UserID, c.RoomID, id.EventID(c.ID.String()+"/"+user.String()), "caseworker-joined"))
 	return err
+}
+
+// announcedCase is the reference of the case whose announcement evt
+// replies to, or "".
+func (s *Service) announcedCase(ctx context.Context, evt *event.Event) string {
+	if evt == nil {
+		return ""
+	}
+	to := evt.Content.AsMessage().RelatesTo.GetReplyTo()
+	if to == "" {
+		return ""
+	}
+	botIntent := s.opts.AS.BotIntent()
+	original, err := botIntent.GetEvent(ctx, evt.RoomID, to)
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Stringer("reply_to", to).Msg("Failed to read the message a claim replies to")
+		return ""
+	}
+	if original.Sender != botIntent.UserID {
+		return ""
+	}
+	ref, _ := original.Content.Raw[protocol.AnnouncedCaseKey].(string)
+	return ref
 }

@@ -13,24 +13,24 @@ import (
 	"github.com/rathaus-de/rathaus/protocol"
 )
 
-// commands are the case commands: claim in a staff room (or anywhere),
+// Commands are the case commands: claim in a staff room (or anywhere),
 // the others in a case room.
-func (s *Service) commands() []bot.Command {
+func (s *Service) Commands() []bot.Command {
 	inRoom := func(action CaseAction) func(context.Context, *bot.Request) string {
 		return func(ctx context.Context, req *bot.Request) string { return s.caseRoomCommand(ctx, req, action) }
 	}
 	return []bot.Command{
 		{Names: []string{"claim", "übernehmen"}, Permission: bot.Staff, Args: "<Aktenzeichen>",
-			Help: "einen wartenden Fall übernehmen (Team der Abteilung) / claim a queued case (department staff)",
-			Run:  func(ctx context.Context, req *bot.Request) string { return s.claimCommand(ctx, req.Sender, req.Args) }},
+			Help: "übernimmt einen wartenden Fall, auch als Antwort auf seine Ankündigung / claims a queued case, also as a reply to its announcement",
+			Run:  s.claimCommand},
 		{Names: []string{"resolve", "erledigt"}, Permission: bot.Staff,
-			Help: "im Fallraum: Fall erledigen / in a case room: mark the case resolved", Run: inRoom(ActionResolve)},
+			Help: "im Fallraum: markiert den Fall als erledigt / in a case room: marks the case resolved", Run: inRoom(ActionResolve)},
 		{Names: []string{"close", "schließen"}, Permission: bot.Staff,
-			Help: "im Fallraum: Fall schließen / in a case room: close the case", Run: inRoom(ActionClose)},
+			Help: "im Fallraum: schließt den Fall / in a case room: closes the case", Run: inRoom(ActionClose)},
 		{Names: []string{"reopen", "wiedereröffnen"}, Permission: bot.Staff,
-			Help: "im Fallraum: Fall wieder öffnen / in a case room: reopen the case", Run: inRoom(ActionReopen)},
+			Help: "im Fallraum: öffnet den Fall wieder / in a case room: reopens the case", Run: inRoom(ActionReopen)},
 		{Names: []string{"transfer", "abgeben"}, Permission: bot.Staff, Args: "<Abteilung>",
-			Help: "im Fallraum: an eine andere Abteilung abgeben / in a case room: hand to another department",
+			Help: "im Fallraum: gibt den Fall an eine andere Abteilung ab / in a case room: hands the case to another department",
 			Run:  s.transferCommand},
 	}
 }

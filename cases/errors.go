@@ -20,7 +20,14 @@ var (
 )
 
 // errCaseChanged is shown when a case changed between reading and writing.
-var errCaseChanged = errors.New("der Fall wurde gerade geändert, bitte noch einmal / the case just changed, please try again")
+var errCaseChanged error = &staffError{words{"Der Fall wurde gerade geändert. Bitte versuchen Sie es noch einmal.",
+	"The case just changed; please try again."}}
+
+// staffError is an error whose text is the answer staff read: whole
+// sentences, German and English.
+type staffError struct{ text words }
+
+func (e *staffError) Error() string { return e.text.String() }
 
 // ErrNoStaffRoom is returned when a case cannot be announced because its
 // department has no staff room yet (the reconciliation has not run or

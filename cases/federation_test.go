@@ -57,7 +57,7 @@ func caseWorkedOverFederation(t *testing.T, pair [2]tesths.Kind) {
 
 	sent, err := carol.Cli.SendText(ctx, staffRoom.RoomID, "!rathaus claim "+c.Reference)
 	require.NoError(t, err)
-	assert.Contains(t, apptest.BotReplyTo(t, carol.Cli, staffRoom.RoomID, bot, sent.EventID), "gehört jetzt dir")
+	assert.Contains(t, apptest.BotReplyTo(t, carol.Cli, staffRoom.RoomID, bot, sent.EventID), "ist jetzt Ihr Fall")
 	joinOverFederation(c.RoomID)
 	tesths.WaitFor(t, 60*time.Second, "carol to read the citizen's question", func() error {
 		return findMessage(ctx, carol.Cli, c.RoomID, c.Ghost, "Brauche ich für einen Carport")

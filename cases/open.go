@@ -26,9 +26,19 @@ type OpenCaseRequest struct {
 	Department protocol.DepartmentID
 	// DisplayName is the name the citizen chose, or "".
 	DisplayName string
-	// Topic is a short, staff-facing subject (the service asked for); it
+	// Topic is a short, staff-facing subject in rathaus's own words; it
 	// is shown in the staff room's announcement. Never the citizen's text.
 	Topic string
+	// Service is the service (LeiKa key) the citizen's channel reported,
+	// or "". The citizen chose it, so the announcement shows it as their
+	// statement, not as the bot's words.
+	Service string
+	// Question is the citizen's first message, or "". The announcement
+	// quotes its first lines (the staff room is private to the
+	// department); the channel sends the message itself. Without it the
+	// announcement quotes the first message already in the case's
+	// timeline, if any.
+	Question string
 	// Session is the hash of the guest session opening the case, or "".
 	// A session opens at most one case (store.ErrConflict otherwise).
 	Session string
@@ -130,26 +140,7 @@ func (s *Service) setUpCaseRoom(ctx context.Context, c *Case, d *config.Departme
 			return err
 		}
 	}
-	return s.announceCase(ctx, c, d, req.Topic, id.EventID(c.ID))
-}
-
-// announceCase tells a department's staff room about a case waiting for
-// them; cause makes the announcement's transaction id unique.
-func (s *Service) announceCase(ctx context.Context, c *Case, d *config.DepartmentConfig, topic string, cause id.EventID) error {
-	staff, err := s.opts.Departments.StaffRoom(ctx, d.ID)
-	if err != nil {
-		return fmt.Errorf("failed to find the staff room of %s: %w", d.ID, err)
-	} else if staff == "" {
-		return fmt.Errorf("%w: %s has no staff room", ErrNoStaffRoom, d.ID)
-	}
-	if topic == "" {
-		topic = "allgemeine Anfrage"
-	}
-	botIntent := s.opts.AS.BotIntent()
-	notice := &event.MessageEventContent{MsgType: event.MsgNotice, Body: fmt.Sprintf(
-		"Neuer Fall %s (%s). Übernehmen mit / claim with: %s claim %s", c.Reference, topic, bot.Prefix, c.Reference)}
-	_, err = s.opts.Sender.Send(ctx, botIntent, staff, event.EventMessage, notice, appservice.TxnID(botIntent.UserID, staff, cause, "announce"))
-	return err
+	return s.announceCase(ctx, c, d, announcement{Topic: req.Topic, Service: req.Service, Question: req.Question}, id.EventID(c.ID))
 }
 
 // caseContent is the de.rathaus.case state of a case.

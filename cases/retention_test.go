@@ -164,7 +164,7 @@ func retention(t *testing.T, kind tesths.Kind) {
 	require.NoError(t, err)
 	sent, err := anna.Cli.SendText(ctx, staffRoom.RoomID, "!rathaus claim "+c.Reference)
 	require.NoError(t, err)
-	require.Contains(t, apptest.BotReplyTo(t, anna.Cli, staffRoom.RoomID, bot, sent.EventID), "gehört jetzt dir")
+	require.Contains(t, apptest.BotReplyTo(t, anna.Cli, staffRoom.RoomID, bot, sent.EventID), "ist jetzt Ihr Fall")
 	tesths.WaitFor(t, 30*time.Second, "anna to join the case room", func() error {
 		_, err := anna.Cli.JoinRoomByID(ctx, c.RoomID)
 		return err
@@ -189,7 +189,7 @@ func retention(t *testing.T, kind tesths.Kind) {
 	// close_resolved_after; its retention starts then.
 	sent, err = anna.Cli.SendText(ctx, staffRoom.RoomID, "!rathaus claim "+resolved.Reference)
 	require.NoError(t, err)
-	require.Contains(t, apptest.BotReplyTo(t, anna.Cli, staffRoom.RoomID, bot, sent.EventID), "gehört jetzt dir")
+	require.Contains(t, apptest.BotReplyTo(t, anna.Cli, staffRoom.RoomID, bot, sent.EventID), "ist jetzt Ihr Fall")
 	tesths.WaitFor(t, 30*time.Second, "anna to join the resolved case's room", func() error {
 		_, err := anna.Cli.JoinRoomByID(ctx, resolved.RoomID)
 		return err

@@ -87,5 +87,5 @@ func (s *Service) LoadRooms(ctx context.Context) error {
 // commands to the bot.
 func (s *Service) Register(r *bot.Router) error {
 	r.OnRoomEvent(bot.RoomCase, s.handleRoomEvent)
-	return r.Register(s.commands()...)
+	return r.Register(s.Commands()...)
 }

@@ -51,43 +51,59 @@ var caseTransitions = map[CaseAction]struct {
 	ActionPurge:    {[]protocol.CaseStatus{protocol.CaseClosed, protocol.CaseAbandoned, protocol.CaseTransferred}, protocol.CasePurged},
 }
 
-var caseStatusNames = map[protocol.CaseStatus]string{
-	protocol.CaseQueued:          "wartet auf Bearbeitung / queued",
-	protocol.CaseActive:          "in Bearbeitung / active",
-	protocol.CaseAwaitingCitizen: "wartet auf Antwort der Bürgerin oder des Bürgers / awaiting citizen",
-	protocol.CaseResolved:        "erledigt / resolved",
-	protocol.CaseClosed:          "geschlossen / closed",
-	protocol.CaseAbandoned:       "verlassen / abandoned",
-	protocol.CaseTransferred:     "abgegeben / transferred",
-	protocol.CasePurged:          "gelöscht / purged",
+// words is a text for staff, German and English.
+type words struct{ de, en string }
+
+// String is the text as staff read it, "deutsch / English".
+func (w words) String() string { return w.de + " / " + w.en }
+
+var caseStatusNames = map[protocol.CaseStatus]words{
+	protocol.CaseQueued:          {"wartet auf Bearbeitung", "queued"},
+	protocol.CaseActive:          {"in Bearbeitung", "active"},
+	protocol.CaseAwaitingCitizen: {"wartet auf Antwort der Bürgerin oder des Bürgers", "awaiting citizen"},
+	protocol.CaseResolved:        {"erledigt", "resolved"},
+	protocol.CaseClosed:          {"geschlossen", "closed"},
+	protocol.CaseAbandoned:       {"verlassen", "abandoned"},
+	protocol.CaseTransferred:     {"abgegeben", "transferred"},
+	protocol.CasePurged:          {"gelöscht", "purged"},
 }
+
+// transitionError is ErrIllegalTransition with the reason in the words
+// staff read.
+type transitionError struct{ reason words }
+
+func (e *transitionError) Error() string { return e.reason.String() }
+func (e *transitionError) Unwrap() error { return ErrIllegalTransition }
 
 // NextCaseStatus applies an action to a status. An illegal step is refused
 // with an error that says why, in words staff can read.
 func NextCaseStatus(from protocol.CaseStatus, action CaseAction) (protocol.CaseStatus, error) {
 	t, ok := caseTransitions[action]
 	if !ok {
-		return "", fmt.Errorf("%w: unknown action %q", ErrIllegalTransition, action)
+		return "", &transitionError{words{fmt.Sprintf("Unbekannte Aktion %q.", action), "Unknown action."}}
 	}
 	for _, f := range t.from {
 		if f == from {
 			return t.to, nil
 		}
 	}
-	return "", fmt.Errorf("%w: a case that is %s cannot be %s", ErrIllegalTransition, caseStatusNames[from], actionVerb[action])
+	status, verb := caseStatusNames[from], actionVerb[action]
+	return "", &transitionError{words{
+		fmt.Sprintf("Ein Fall im Status „%s“ kann nicht %s werden.", status.de, verb.de),
+		fmt.Sprintf("A case that is %s cannot be %s.", status.en, verb.en)}}
 }
 
-var actionVerb = map[CaseAction]string{
-	ActionClaim:        "claimed",
-	ActionAwaitCitizen: "set to wait for the citizen",
-	ActionCitizenReply: "answered by the citizen",
-	ActionResolve:      "resolved",
-	ActionClose:        "closed",
-	ActionReopen:       "reopened",
-	ActionTransfer:     "transferred to another department",
-	ActionHandOver:     "handed over to another authority",
-	ActionAbandon:      "marked abandoned",
-	ActionPurge:        "purged",
+var actionVerb = map[CaseAction]words{
+	ActionClaim:        {"übernommen", "claimed"},
+	ActionAwaitCitizen: {"auf die Antwort der Bürgerin oder des Bürgers gesetzt", "set to wait for the citizen"},
+	ActionCitizenReply: {"von der Bürgerin oder dem Bürger beantwortet", "answered by the citizen"},
+	ActionResolve:      {"erledigt", "resolved"},
+	ActionClose:        {"geschlossen", "closed"},
+	ActionReopen:       {"wieder geöffnet", "reopened"},
+	ActionTransfer:     {"an eine andere Abteilung abgegeben", "transferred to another department"},
+	ActionHandOver:     {"an eine andere Behörde abgegeben", "handed over to another authority"},
+	ActionAbandon:      {"als verlassen markiert", "marked abandoned"},
+	ActionPurge:        {"gelöscht", "purged"},
 }
 
 // FormatReference builds a human case reference (Aktenzeichen) such as

@@ -45,14 +45,14 @@ func TestNextCaseStatus(t *testing.T) {
 		action CaseAction
 		says   string
 	}{
-		{protocol.CaseActive, ActionClaim, "in Bearbeitung / active cannot be claimed"},
+		{protocol.CaseActive, ActionClaim, "Ein Fall im Status „in Bearbeitung“ kann nicht übernommen werden. / A case that is active cannot be claimed."},
 		{protocol.CaseClosed, ActionClose, "cannot be closed"},
 		{protocol.CaseQueued, ActionResolve, "cannot be resolved"},
 		{protocol.CaseActive, ActionPurge, "cannot be purged"},
 		{protocol.CasePurged, ActionReopen, "cannot be reopened"},
 		{protocol.CaseResolved, ActionCitizenReply, "cannot be answered"},
 		{protocol.CaseClosed, ActionTransfer, "cannot be transferred"},
-		{protocol.CaseActive, "dance", "unknown action"},
+		{protocol.CaseActive, "dance", "Unbekannte Aktion \"dance\". / Unknown action."},
 	}
 	for _, tc := range illegal {
 		t.Run("illegal "+string(tc.from)+" "+string(tc.action), func(t *testing.T) {

@@ -112,7 +112,7 @@ func (s *Service) caseEventOf(ctx context.Context, c *Case, evt *event.Event) (T
 	case s.config().IsOurUser(evt.Sender):
 		return ce, false, nil
 	default:
-		if bot.IsCommand(msg.Body) {
+		if bot.IsCommand(bot.CommandText(msg)) {
 			return ce, false, nil
 		}
 		ce.Origin = OriginStaff

@@ -22,7 +22,7 @@ import (
 func (s *Service) transferCommand(ctx context.Context, req *bot.Request) string {
 	evt, args := req.Event, req.Args
 	if len(args) != 1 {
-		return "Aufruf / usage: " + bot.Prefix + " transfer <Abteilung/department id>"
+		return "Aufruf: " + bot.Prefix + " abgeben <Abteilung> / usage: " + bot.Prefix + " transfer <department>"
 	}
 	c, from, refusal := s.staffCaseInRoom(ctx, req)
 	if refusal != "" {
@@ -30,7 +30,8 @@ func (s *Service) transferCommand(ctx context.Context, req *bot.Request) string 
 	}
 	to := s.config().Department(protocol.DepartmentID(args[0]))
 	if to == nil {
-		return fmt.Sprintf("Es gibt keine Abteilung „%s“; „%s departments“ zeigt alle. / No such department.", bot.Truncate(args[0], 32), bot.Prefix)
+		return fmt.Sprintf("Es gibt keine Abteilung „%s“. „%s abteilungen“ zeigt alle Abteilungen. / No such department; %s departments shows them all.",
+			bot.Truncate(args[0], 32), bot.Prefix, bot.Prefix)
 	} else if to.ID == from.ID {
 		return "Der Fall ist schon in dieser Abteilung. / The case already belongs to that department."
 	}
@@ -55,7 +56,8 @@ func (s *Service) transferCommand(ctx context.Context, req *bot.Request) string 
 	c.Status, c.Department = next, to.ID
 	if err = s.moveCaseRoom(ctx, evt, c, from, to, oldTeam); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Stringer("case_id", c.ID).Msg("Failed to move the case room")
-		return fmt.Sprintf("%s gehört jetzt zu %s, aber der Raum konnte nicht vollständig umziehen. / Transferred, but moving the room failed.", c.Reference, to.Name)
+		return fmt.Sprintf("%s gehört jetzt zu %s. Der Fallraum konnte aber nicht vollständig umziehen. Bitte melden Sie das Ihrer Administration. "+
+			"/ Transferred, but moving the case room failed; please tell your administrators.", c.Reference, to.Name)
 	}
 	return fmt.Sprintf("%s wurde an %s abgegeben. / Transferred to %s.", c.Reference, to.Name, to.Name)
 }
@@ -108,5 +110,5 @@ func (s *Service) moveCaseRoom(ctx context.Context, evt *event.Event, c *Case, f
 	if err = s.convergeCaseRoomLevels(ctx, c.RoomID, state, caseRoomUsers(botIntent.UserID, nil), false); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Stringer("room_id", c.RoomID).Msg("Failed to update power levels")
 	}
-	return s.announceCase(ctx, c, to, "abgegeben von "+from.Name, evt.ID)
+	return s.announceCase(ctx, c, to, announcement{Topic: "abgegeben von " + from.Name}, evt.ID)
 }

@@ -59,7 +59,19 @@ func caseTransfer(t *testing.T, kind tesths.Kind) {
 		require.NoError(t, err)
 		return apptest.BotReplyTo(t, u.Cli, room, bot, sent.EventID)
 	}
-	require.Contains(t, say(anna, bauStaff, "!rathaus claim "+c.Reference), "gehört jetzt dir")
+	// The citizen asked three hours ago.
+	require.NoError(t, env.App.Cases().SendCitizenMessage(ctx, c, "question-0001", "Frage zum Carport"))
+	tesths.WaitFor(t, 30*time.Second, "the question in the timeline", func() error {
+		entries, err := env.App.Cases().Timeline(ctx, c.ID, 0, 10)
+		if err != nil || len(entries) == 0 {
+			return fmt.Errorf("timeline %v: %w", entries, err)
+		}
+		return nil
+	})
+	_, err = env.App.Store().DB.Exec(ctx, `UPDATE citizen_case SET created_at = $2 WHERE id = $1`,
+		c.ID, time.Now().Add(-3*time.Hour-time.Minute).UnixMilli())
+	require.NoError(t, err)
+	require.Contains(t, say(anna, bauStaff, "!rathaus claim "+c.Reference), "ist jetzt Ihr Fall")
 	tesths.WaitFor(t, 30*time.Second, "anna to join the case room", func() error {
 		_, err := anna.Cli.JoinRoomByID(ctx, c.RoomID)
 		return err
@@ -92,9 +104,12 @@ func caseTransfer(t *testing.T, kind tesths.Kind) {
 	assert.NotEmpty(t, link["via"], "linked into the new space")
 	require.NoError(t, findMessage(ctx, botCli, c.RoomID, bot, "weitergegeben"))
 
-	tesths.WaitFor(t, 30*time.Second, "the new team's announcement", func() error {
-		return findMessage(ctx, dora.Cli, bbStaff, bot, c.Reference+" (abgegeben von Bauamt)")
-	})
-	assert.Contains(t, say(dora, bbStaff, "!rathaus claim "+c.Reference), "gehört jetzt dir")
+	// The new team is told how long the citizen has waited, and what
+	// they asked, read from the case's timeline.
+	ann := waitAnnouncement(t, dora.Cli, bbStaff, bot, c.Reference).Content.AsMessage().Body
+	assert.Contains(t, ann, "Neuer Fall "+c.Reference+" (abgegeben von Bauamt)")
+	assert.Contains(t, ann, "Gefragt: vor 3 Stunden (")
+	assert.Contains(t, ann, "\n> Frage zum Carport\n")
+	assert.Contains(t, say(dora, bbStaff, "!rathaus claim "+c.Reference), "ist jetzt Ihr Fall")
 	assert.Contains(t, env.Log(), `"from_department":"bauamt","to_department":"buergerbuero","message":"Transferred case"`)
 }

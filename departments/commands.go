@@ -10,6 +10,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/bot"
+	"github.com/rathaus-de/rathaus/officehours"
 	"github.com/rathaus-de/rathaus/store"
 )
 
@@ -17,13 +18,13 @@ import (
 func (s *Service) Commands() []bot.Command {
 	return []bot.Command{
 		{Names: []string{"departments", "abteilungen"}, Permission: bot.Anyone,
-			Help: "Abteilungen: geöffnet?, wer ist verfügbar / departments: open?, who is available",
+			Help: "zeigt die Abteilungen: geöffnet oder geschlossen, wer verfügbar ist / shows the departments: open or closed, who is available",
 			Run:  func(ctx context.Context, _ *bot.Request) string { return s.departmentsAnswer(ctx, time.Now()) }},
 		{Names: []string{"status"}, Permission: bot.Staff, Args: "[verfügbar|beschäftigt|abwesend|offline]",
-			Help: "eigener Status / your status",
+			Help: "zeigt oder setzt Ihren Status / shows or sets your status",
 			Run:  func(ctx context.Context, req *bot.Request) string { return s.statusCommand(ctx, req.Sender, req.Args) }},
 		{Names: []string{"sync"}, Permission: bot.Admin,
-			Help: "Räume mit der Konfiguration abgleichen / converge rooms to the config",
+			Help: "gleicht die Räume mit der Konfiguration ab / converges the rooms to the configuration",
 			Run:  func(ctx context.Context, _ *bot.Request) string { return s.syncCommand(ctx) }},
 	}
 }
@@ -57,7 +58,7 @@ func (s *Service) statusCommand(ctx context.Context, sender id.UserID, args []st
 		if current == "" {
 			current = store.StatusOffline
 		}
-		return "Dein Status / your status: " + statusNames[current] + "\n" + statusUsage
+		return "Ihr Status / your status: " + statusNames[current] + "\n" + statusUsage
 	}
 	status, ok := statusWords[strings.ToLower(args[0])]
 	if !ok || len(args) > 1 {
@@ -69,7 +70,7 @@ func (s *Service) statusCommand(ctx context.Context, sender id.UserID, args []st
 	}
 	answer := "Status gesetzt / status set: " + statusNames[status]
 	if status == store.StatusAvailable {
-		answer += ". Außerhalb der Sprechzeiten zählst du nicht als verfügbar. / Outside office hours you do not count as available."
+		answer += "\nAußerhalb der Sprechzeiten gelten Sie nicht als verfügbar. / Outside office hours you do not count as available."
 	}
 	return answer
 }
@@ -83,7 +84,7 @@ func (s *Service) syncCommand(ctx context.Context) string {
 	report, err := reload(ctx)
 	if err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Sync failed")
-		return "Abgleich fehlgeschlagen, die laufende Konfiguration bleibt aktiv / sync failed, the running config stays active:\n" + err.Error()
+		return "Der Abgleich ist fehlgeschlagen. Die laufende Konfiguration bleibt aktiv. / Sync failed; the running configuration stays active.\n" + err.Error()
 	}
 	return "Abgleich abgeschlossen / sync done: " + report.String()
 }
@@ -100,24 +101,24 @@ func (s *Service) departmentsAnswer(ctx context.Context, now time.Time) string {
 	}
 	lines := []string{"Abteilungen / departments:"}
 	for _, a := range all {
-		var line string
-		switch {
-		case a.Open:
-			line = fmt.Sprintf("• %s: geöffnet, %d von %d verfügbar / open, %d of %d available", a.Name, a.Available, a.Staff, a.Available, a.Staff)
-		case a.NextOpening.IsZero():
-			line = fmt.Sprintf("• %s: geschlossen, keine Sprechzeiten / closed, no office hours", a.Name)
-		default:
-			line = fmt.Sprintf("• %s: geschlossen, öffnet %s / closed, opens %s", a.Name,
-				formatOpening(a.NextOpening), a.NextOpening.Format("Mon 2 Jan 15:04"))
+		var sched officehours.Schedule
+		if d := s.config().Department(a.Department); d != nil {
+			sched = d.Schedule
 		}
-		lines = append(lines, line)
+		lines = append(lines, availabilityLine(a, sched, now))
 	}
 	return strings.Join(lines, "\n")
 }
 
-var germanWeekdays = [7]string{"So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"}
-
-// formatOpening prints a time in the department's zone, German style.
-func formatOpening(t time.Time) string {
-	return fmt.Sprintf("%s %s", germanWeekdays[t.Weekday()], t.Format("02.01. 15:04"))
+// availabilityLine is a department's line in the departments answer; the
+// next opening is said in the schedule's zone.
+func availabilityLine(a Availability, sched officehours.Schedule, now time.Time) string {
+	switch {
+	case a.Open:
+		return fmt.Sprintf("• %s: geöffnet, %d von %d verfügbar / open, %d of %d available", a.Name, a.Available, a.Staff, a.Available, a.Staff)
+	case a.NextOpening.IsZero():
+		return fmt.Sprintf("• %s: geschlossen, keine Sprechzeiten / closed, no office hours", a.Name)
+	}
+	de, en := sched.When(a.NextOpening, now)
+	return fmt.Sprintf("• %s: geschlossen, öffnet %s / closed, opens %s", a.Name, de, en)
 }

@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/officehours"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
 )
@@ -119,4 +120,29 @@ func TestDesiredRooms(t *testing.T) {
 	assert.Equal(t, []id.UserID{"@bernd:rathaus.test"}, space.Members)
 	assert.Equal(t, 75, space.Users["@bernd:rathaus.test"])
 	assert.Equal(t, []roomRef{staffRoomRef("standesamt")}, space.Children)
+}
+
+// TestAvailabilityLine: a closed department says when it opens the way
+// staff read it, today or tomorrow with "Uhr", in its own zone.
+func TestAvailabilityLine(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	sched := officehours.Schedule{Location: berlin}
+	now := time.Date(2026, 11, 27, 18, 0, 0, 0, berlin) // a Friday evening
+	for _, tc := range []struct {
+		name string
+		a    Availability
+		want string
+	}{
+		{"open", Availability{Name: "Bauamt", Open: true, Available: 1, Staff: 3}, "• Bauamt: geöffnet, 1 von 3 verfügbar / open, 1 of 3 available"},
+		{"no hours", Availability{Name: "Bauamt"}, "• Bauamt: geschlossen, keine Sprechzeiten / closed, no office hours"},
+		{"tomorrow", Availability{Name: "Bauamt", NextOpening: time.Date(2026, 11, 28, 9, 0, 0, 0, berlin)},
+			"• Bauamt: geschlossen, öffnet morgen, 9:00 Uhr / closed, opens tomorrow 9:00"},
+		{"next week", Availability{Name: "Bauamt", NextOpening: time.Date(2026, 11, 30, 8, 30, 0, 0, berlin).UTC()},
+			"• Bauamt: geschlossen, öffnet Mo 30.11., 8:30 Uhr / closed, opens Mon 30 Nov 8:30"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, availabilityLine(tc.a, sched, now))
+		})
+	}
 }

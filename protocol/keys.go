@@ -17,6 +17,10 @@ const (
 	// NoticeTeamKey carries the name of the department a notice names
 	// (NoticeCaseTransferred: the department the case went to).
 	NoticeTeamKey = "de.rathaus.notice_team"
+	// AnnouncedCaseKey carries the case reference in the bot's
+	// announcement of a waiting case in a staff room, so that a reply to
+	// the announcement can claim the case without naming it.
+	AnnouncedCaseKey = "de.rathaus.announced_case"
 )
 
 // NoticeCaseworkerJoined is the NoticeKindKey of the notice that a

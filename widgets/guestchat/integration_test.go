@@ -76,7 +76,7 @@ func (ge *guestEnv) claim(t *testing.T, ref string, room id.RoomID) {
 	ctx := context.Background()
 	sent, err := ge.anna.Cli.SendText(ctx, ge.staffRoom, "!rathaus claim "+ref)
 	require.NoError(t, err)
-	assert.Contains(t, apptest.BotReplyTo(t, ge.anna.Cli, ge.staffRoom, ge.Cfg.BotUserID(), sent.EventID), "gehört jetzt dir")
+	assert.Contains(t, apptest.BotReplyTo(t, ge.anna.Cli, ge.staffRoom, ge.Cfg.BotUserID(), sent.EventID), "ist jetzt Ihr Fall")
 	tesths.WaitFor(t, 30*time.Second, "anna to join the case room", func() error {
 		_, err := ge.anna.Cli.JoinRoomByID(ctx, room)
 		return err
