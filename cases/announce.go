@@ -15,6 +15,7 @@ import (
 	"github.com/rathaus-de/rathaus/appservice"
 	"github.com/rathaus-de/rathaus/bot"
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/internal/plaintext"
 	"github.com/rathaus-de/rathaus/officehours"
 	"github.com/rathaus-de/rathaus/protocol"
 )
@@ -177,22 +178,10 @@ func citizenLine(s string, n int) string {
 	return cutAtWord(s, n)
 }
 
-// cleanCitizenText normalises line breaks and removes control characters
-// (but newlines and tabs) and bidirectional formatting characters.
+// cleanCitizenText is the citizen's text as every channel sees it
+// (plaintext.Text), with tabs as spaces.
 func cleanCitizenText(s string) string {
-	s = strings.ToValidUTF8(s, "")
-	s = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u2028", "\n", "\u2029", "\n").Replace(s)
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n':
-			return r
-		case r == '\t':
-			return ' '
-		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r):
-			return -1
-		}
-		return r
-	}, s)
+	return strings.ReplaceAll(plaintext.Text(s), "\t", " ")
 }
 
 // announceCase tells a department's staff room about a case waiting for

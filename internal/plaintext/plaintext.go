@@ -19,9 +19,9 @@ import (
 //     become "\n", the only line break left;
 //   - other control characters (NUL, BEL, ESC, DEL, C1) are removed, tab
 //     stays;
-//   - bidi embeddings, overrides and isolates (U+202A–U+202E,
-//     U+2066–U+2069) are removed: they can make a text read differently
-//     from what it is (LRM and RLM, which only mark direction, stay);
+//   - bidi controls (embeddings, overrides, isolates and the marks LRM,
+//     RLM, ALM) are removed: they can make a text read differently from
+//     what it is ("Bescheid\u202Egnp.html");
 //   - whitespace at the start and end of the text and at line ends is
 //     trimmed.
 func Text(s string) string {
@@ -120,7 +120,7 @@ func isLineBreak(r rune) bool {
 }
 
 func isBidiControl(r rune) bool {
-	return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
+	return unicode.Is(unicode.Bidi_Control, r)
 }
 
 // invisible reports whether r is a format character (Cf: zero-width

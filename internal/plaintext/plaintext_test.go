@@ -17,7 +17,7 @@ func TestText(t *testing.T) {
 		{"NUL, BEL, ESC, DEL, C1 go", "a\x00b\x07c\x1b[31md\x7fe\u009bf", "abc[31mdef"},
 		{"tab stays", "a\tb", "a\tb"},
 		{"bidi overrides and isolates go", "Bescheid\u202Egnp.html \u2066x\u2069", "Bescheidgnp.html x"},
-		{"LRM and RLM stay", "a\u200Fb", "a\u200Fb"},
+		{"LRM, RLM and ALM go too", "a\u200Fb\u200Ec\u061Cd", "abcd"},
 		{"ZWJ in an emoji stays", "👩\u200D💻", "👩\u200D💻"},
 		{"trimmed at both ends and line ends", "  \n a  \n b \t\n ", "a\n b"},
 		{"invalid UTF-8", "a\xffb", "a\uFFFDb"},
