@@ -22,6 +22,7 @@ func TestExampleReportsExactlyThePlaceholders(t *testing.T) {
 		"appservice.as_token",
 		"appservice.hs_token",
 		"authority.name",
+		"authority.privacy_url",
 	}, ve.Keys(), "errors: %v", ve)
 	assert.Contains(t, ve.Error(),
 		"appservice.as_token: still the placeholder \"generate\"; run `rathaus generate-registration`")

@@ -42,7 +42,20 @@ type GuestChatConfig struct {
 	AttachmentTypes []string `yaml:"attachment_types"`
 	// RateLimits bound what citizens can send.
 	RateLimits GuestRateLimits `yaml:"rate_limits"`
+	// PrivacyPage is an HTML file the chat serves at PrivacyPagePath, for
+	// an installation without a privacy notice on the authority's own
+	// website (the demo writes one). authority.privacy_url defaults to it.
+	// Relative paths are relative to the working directory, like
+	// database.uri. Empty: no such page.
+	PrivacyPage string `yaml:"privacy_page"`
+	// AllowMissingPrivacyNotice lets the chat run without
+	// authority.privacy_url. For tests only: a public chat must link its
+	// privacy notice (GDPR Art. 13).
+	AllowMissingPrivacyNotice bool `yaml:"allow_missing_privacy_notice"`
 }
+
+// PrivacyPagePath is where the guest chat serves guest_chat.privacy_page.
+const PrivacyPagePath = "/datenschutz"
 
 // GuestRateLimits bound the messages and files citizens send, and how
 // often cases can be opened.
@@ -202,6 +215,7 @@ func (c *Config) validateGuestChat(errs *ValidationErrors) {
 				fmt.Sprintf("%q is not one of %s", t, strings.Join(allowedAttachmentTypes, ", ")))
 		}
 	}
+	c.validatePrivacyNotice(errs)
 	r := g.RateLimits
 	for key, v := range map[string]int{
 		"messages_per_minute": r.MessagesPerMinute, "messages_per_minute_per_address": r.MessagesPerMinutePerAddress,
@@ -211,6 +225,30 @@ func (c *Config) validateGuestChat(errs *ValidationErrors) {
 			errs.add("guest_chat.rate_limits."+key, "must be at least 1")
 		}
 	}
+}
+
+// validatePrivacyNotice asks for the privacy notice citizens must be able
+// to read before they write (GDPR Art. 13): the page would otherwise show a
+// link that goes nowhere.
+func (c *Config) validatePrivacyNotice(errs *ValidationErrors) {
+	g := &c.GuestChat
+	if c.Authority.PrivacyURL == "" && !g.AllowMissingPrivacyNotice {
+		errs.add("authority.privacy_url", "required while the guest chat is enabled: citizens must find the privacy notice "+
+			"(Datenschutzerklärung) that covers the chat; set the https:// URL of your privacy notice, "+
+			"or guest_chat.privacy_page to an HTML file the chat serves at "+PrivacyPagePath)
+	}
+	if strings.TrimSpace(g.PrivacyPage) != g.PrivacyPage {
+		errs.add("guest_chat.privacy_page", "must not start or end with spaces")
+	}
+}
+
+// deriveGuestPrivacyURL is the address of the chat's own privacy page, if
+// it serves one.
+func deriveGuestPrivacyURL(g GuestChatConfig) string {
+	if !g.Enabled || g.PrivacyPage == "" || g.PublicURL == "" {
+		return ""
+	}
+	return strings.TrimSuffix(g.PublicURL, "/") + PrivacyPagePath
 }
 
 func (c *Config) validateRetention(errs *ValidationErrors) {

@@ -27,6 +27,7 @@ appservice:
 authority:
   name: Stadt Bad Beispielheim
   ags: "08111000"
+  privacy_url: https://bad-beispielheim.de/datenschutz
 `
 
 // filledExample returns the embedded example with every placeholder replaced
@@ -40,6 +41,7 @@ func filledExample(t *testing.T) string {
 		{"as_token: generate\n", "as_token: " + testASToken + "\n"},
 		{"hs_token: generate\n", "hs_token: " + testHSToken + "\n"},
 		{"name: " + PlaceholderAuthorityName + "\n", "name: Stadt Bad Beispielheim\n"},
+		{"privacy_url: \"\"\n", "privacy_url: https://bad-beispielheim.de/datenschutz\n"},
 	} {
 		require.Equal(t, 1, strings.Count(s, r.old), "example-config.yaml should contain %q exactly once", r.old)
 		s = strings.Replace(s, r.old, r.new, 1)

@@ -100,6 +100,9 @@ func (c *Config) applyDerived() {
 	if c.GuestChat.PublicURL == "" {
 		c.GuestChat.PublicURL = deriveGuestPublicURL(c.GuestChat.Listen)
 	}
+	if c.Authority.PrivacyURL == "" {
+		c.Authority.PrivacyURL = deriveGuestPrivacyURL(c.GuestChat)
+	}
 	if c.Authority.ShortName == "" {
 		c.Authority.ShortName = c.Authority.Name
 	}

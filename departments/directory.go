@@ -38,6 +38,18 @@ func (s *Service) Department(dept protocol.DepartmentID) (Department, bool) {
 	return departmentAt(d, time.Now()), true
 }
 
+// Departments returns every department of the running config as of now,
+// in the config's order.
+func (s *Service) Departments() []Department {
+	cfg := s.config()
+	now := time.Now()
+	out := make([]Department, 0, len(cfg.Departments))
+	for i := range cfg.Departments {
+		out = append(out, departmentAt(&cfg.Departments[i], now))
+	}
+	return out
+}
+
 // DepartmentForService returns the department that handles a LeiKa
 // service key, or false if none does.
 func (s *Service) DepartmentForService(leika string) (Department, bool) {

@@ -61,9 +61,13 @@ func startGuestSetup(t *testing.T, kind tesths.Kind, opts guestOptions) *guestSe
 		return proxyURL
 	})
 	setup.editConfig(t, "guest_chat:\n  enabled: false\n", chatYAML+opts.ChatYAML)
-	if opts.Authority != "" {
-		setup.editConfig(t, "authority:\n", "authority:\n"+opts.Authority)
+	authority := opts.Authority
+	if !strings.Contains(authority, "privacy_url:") {
+		// A public chat needs its privacy notice (check-config refuses it
+		// otherwise).
+		authority += "  privacy_url: https://bad-beispielheim.de/datenschutz\n"
 	}
+	setup.editConfig(t, "authority:\n", "authority:\n"+authority)
 	g := &guestSetup{rathausSetup: setup, base: base}
 	g.anna, _, _ = setup.hs.RegisterUser(t, "anna", false)
 	setup.proc.start(t)

@@ -31,6 +31,7 @@ func exampleWithoutPlaceholders(t *testing.T) string {
 	for old, repl := range map[string]string{
 		"https://matrix.stadt.example": "https://matrix.beispielheim.de",
 		"server_name: stadt.example":   "server_name: beispielheim.de",
+		`privacy_url: ""`:              "privacy_url: https://beispielheim.de/datenschutz",
 	} {
 		require.Contains(t, s, old)
 		s = strings.ReplaceAll(s, old, repl)
@@ -187,6 +188,28 @@ func TestSmallCommands(t *testing.T) {
 
 // TestCheckConfigDepartmentMistakes: an invalid LeiKa key, a duplicate
 // department id and overlapping office hours are all named at once.
+// A public chat without a privacy notice does not pass check-config
+// (issue 11, point 2), unless a test opts out explicitly.
+func TestCheckConfigWantsPrivacyNotice(t *testing.T) {
+	cfg := exampleWithoutPlaceholders(t)
+	for old, repl := range map[string]string{
+		"privacy_url: https://beispielheim.de/datenschutz": `privacy_url: ""`,
+		"as_token: generate": "as_token: " + strings.Repeat("a", 64),
+		"hs_token: generate": "hs_token: " + strings.Repeat("b", 64),
+	} {
+		require.Contains(t, cfg, old)
+		cfg = strings.Replace(cfg, old, repl, 1)
+	}
+	code, _, stderr := run("check-config", "-c", writeFile(t, cfg))
+	assert.Equal(t, cli.ExitInvalidConfig, code)
+	assert.Contains(t, stderr, "authority.privacy_url: required while the guest chat is enabled", stderr)
+
+	optOut := strings.Replace(cfg, "allow_missing_privacy_notice: false", "allow_missing_privacy_notice: true", 1)
+	require.NotEqual(t, cfg, optOut)
+	code, _, stderr = run("check-config", "-c", writeFile(t, optOut))
+	assert.Equal(t, cli.ExitOK, code, stderr)
+}
+
 func TestCheckConfigDepartmentMistakes(t *testing.T) {
 	cfg := exampleWithoutPlaceholders(t)
 	for old, repl := range map[string]string{

@@ -44,6 +44,8 @@ func demoSettings(opts Options) []demoSetting {
 		{"logging.format", string(config.LogFormatConsole)},
 		{"metrics.enabled", "false"},
 		{"authority.name", AuthorityName},
+		// The demo's own privacy notice (privacy.go); privacy_url follows.
+		{"guest_chat.privacy_page", privacyPageFile},
 	}
 }
 
@@ -199,7 +201,7 @@ func prepareConfig(ctx context.Context, opts Options, l layout, out *console) (*
 		out.Printf("Wrote the rathaus config %s.\n", out.Path(l.config))
 	}
 	cfg, err := config.Load(l.config)
-	if problems := nonTokenProblems(err); len(problems) > 0 {
+	if problems := withoutPrivacyProblem(cfg, nonTokenProblems(err)); len(problems) > 0 {
 		return nil, fmt.Errorf("%s is invalid (fix it or delete %s to start over): %w", l.config, l.dir, problems)
 	}
 	data, err := os.ReadFile(l.config)

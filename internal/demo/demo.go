@@ -116,6 +116,9 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err != nil {
 		return interrupted(err)
 	}
+	if err := writePrivacyPage(cfg, l); err != nil {
+		return err
+	}
 	accounts, err := demoAccounts(cfg, l)
 	if err != nil {
 		return err

@@ -15,7 +15,12 @@
 //	buergerbuero-team  caseworker in buergerbuero
 //
 // The config is edited in the text, so the example's comments and layout
-// stay; only the changed values and staff lists differ.
+// stay; only the changed values and staff lists differ. A public chat needs
+// a privacy notice, so the config sets guest_chat.privacy_page to
+// privacy.html, a German and English notice for the demo authority that the
+// demo writes into the directory on every start (privacy.go) and the chat
+// serves at /datenschutz; authority.privacy_url follows from it. A
+// directory of an earlier demo without a privacy notice gets the key too.
 //
 // Every run then starts Dendrite (internal/devhs) with that registration and
 // creates, through shared-secret registration, every staff member of the

@@ -62,7 +62,8 @@ func upgradeConfig(cfg *config.Config, opts Options, l layout, out *console) (bo
 		return false, fmt.Errorf("failed to read %s: %w", l.config, err)
 	}
 	addChat := cfg.GuestChat.Enabled && !chosen && cfg.GuestChat.Listen != opts.ChatListen()
-	if oldStaff == nil && !addChat {
+	addPrivacy := needsPrivacyPage(cfg)
+	if oldStaff == nil && !addChat && !addPrivacy {
 		return false, nil
 	}
 
@@ -86,6 +87,13 @@ func upgradeConfig(cfg *config.Config, opts Options, l layout, out *console) (bo
 		}
 		notes = append(notes, upgradeChatNote)
 		said = append(said, fmt.Sprintf("it predates the guest chat, so guest_chat.listen is now %s, as %s asks", opts.ChatListen(), EnvChatPort))
+	}
+	if addPrivacy {
+		if edited, err = setGuestChatKey(edited, "privacy_page", privacyPageFile); err != nil {
+			return false, fmt.Errorf("failed to upgrade %s (delete %s to start over): %w", l.config, l.dir, err)
+		}
+		notes = append(notes, upgradePrivacyNote)
+		said = append(said, "a guest chat needs a privacy notice now, so guest_chat.privacy_page serves the demo's own ("+privacyPageFile+")")
 	}
 	edited = append([]byte(strings.Join(notes, "")), edited...)
 

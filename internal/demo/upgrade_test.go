@@ -153,7 +153,8 @@ func TestUpgradeBeforeTheGuestChat(t *testing.T) {
 		wantListen             string
 		wantPow                int // 0: the default
 	}{
-		{name: "default port", edit: editedStaff, chatPort: DefaultChatPort, wantListen: config.DefaultGuestListen},
+		// Upgraded only for the privacy notice a chat needs now.
+		{name: "default port", edit: editedStaff, chatPort: DefaultChatPort, wantUpgrade: true, wantListen: config.DefaultGuestListen},
 		{name: "custom port", edit: editedStaff, chatPort: 19332, wantUpgrade: true, wantListen: "127.0.0.1:19332"},
 		{name: "custom port and the example's staff", chatPort: 19332, wantUpgrade: true, wantStaff: true, wantListen: "127.0.0.1:19332"},
 		{name: "chat switched off", chatPort: 19332, wantStaff: true, wantUpgrade: true,
@@ -197,6 +198,8 @@ func TestUpgradeBeforeTheGuestChat(t *testing.T) {
 			assert.True(t, cfg.GuestChat.Enabled)
 			assert.Equal(t, tc.wantListen, cfg.GuestChat.Listen)
 			assert.Equal(t, "http://"+tc.wantListen, cfg.GuestChat.PublicURL)
+			assert.Equal(t, privacyPageFile, cfg.GuestChat.PrivacyPage, "the demo's privacy notice")
+			assert.Equal(t, "http://"+tc.wantListen+config.PrivacyPagePath, cfg.Authority.PrivacyURL)
 			if tc.chatPort != DefaultChatPort {
 				assert.Contains(t, strings.Join(strings.Fields(out.String()), " "), "guest_chat.listen is now "+tc.wantListen)
 			}

@@ -23,6 +23,9 @@ type Directory interface {
 	// Department is called for every page and case view: a department of
 	// the running config, open or not right now.
 	Department(id protocol.DepartmentID) (departments.Department, bool)
+	// Departments is called for the index page (/ and /chat/): every
+	// department of the running config, in its order, as of now.
+	Departments() []departments.Department
 	// DepartmentForService is called for /chat?service=<LeiKa key>.
 	DepartmentForService(leika string) (departments.Department, bool)
 	// Authority is called for the page's title and privacy notice.

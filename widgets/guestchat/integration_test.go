@@ -55,6 +55,7 @@ func startGuestChat(t *testing.T, kind tesths.Kind, tweak func(g *config.GuestCh
 		cfg.GuestChat.Listen = l.Addr().String()
 		cfg.GuestChat.PublicURL = ge.base
 		cfg.GuestChat.PowDifficulty = 8
+		cfg.Authority.PrivacyURL = "https://bad-beispielheim.de/datenschutz"
 		if tweak != nil {
 			tweak(&cfg.GuestChat, &cfg.Retention)
 		}

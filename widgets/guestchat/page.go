@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/web"
 	"github.com/rathaus-de/rathaus/widgets/internal/webkit"
@@ -21,7 +22,8 @@ func (s *Server) pageRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /chat", s.page)
 	m.HandleFunc("GET /chat/", s.page)
 	m.Handle("GET /assets/", http.StripPrefix("/assets/", s.assets))
-	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { s.notFoundPage(w, r) })
+	m.HandleFunc("GET /{$}", s.index)
+	m.HandleFunc("GET "+config.PrivacyPagePath, s.privacyPage)
 }
 
 // pageLang is "en" if asked for by ?lang=en, or if the browser prefers
@@ -62,6 +64,11 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	service := q.Get("service")
 	if depID == "" {
 		// /chat?service=<LeiKa key>: on to the department that handles it.
+		if service == "" {
+			// /chat and /chat/ without a department: let the citizen choose.
+			s.index(w, r)
+			return
+		}
 		if d, ok := s.dir.DepartmentForService(service); ok {
 			target := url.URL{Path: "/chat/" + url.PathEscape(d.ID.String()), RawQuery: q.Encode()}
 			http.Redirect(w, r, target.String(), http.StatusSeeOther)

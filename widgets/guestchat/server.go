@@ -93,6 +93,9 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("%w: a Secret of at least 16 bytes", ErrMissingOption)
 	}
 	g := opts.Config().GuestChat
+	if err := checkPrivacyPage(g.PrivacyPage); err != nil {
+		return nil, err
+	}
 	origin, err := httpapi.ParseOrigin(g.PublicURL)
 	if err != nil {
 		return nil, fmt.Errorf("guestchat: invalid public URL: %w", err)

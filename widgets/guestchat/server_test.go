@@ -35,6 +35,11 @@ func (fakeDirectory) Department(depID protocol.DepartmentID) (departments.Depart
 	return departments.Department{ID: "bauamt", Name: "Bauamt", Open: true}, true
 }
 
+func (d fakeDirectory) Departments() []departments.Department {
+	b, _ := d.Department("bauamt")
+	return []departments.Department{b}
+}
+
 func (d fakeDirectory) DepartmentForService(key string) (departments.Department, bool) {
 	if key != "99108008000000" {
 		return departments.Department{}, false

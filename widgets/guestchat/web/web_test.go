@@ -171,16 +171,18 @@ func TestEveryReferencedAssetExists(t *testing.T) {
 }
 
 func TestNoInlineScriptsStylesOrHandlers(t *testing.T) {
-	page, err := os.ReadFile("page.html")
-	require.NoError(t, err)
-	html := string(page)
-	assert.NotRegexp(t, `(?i)\son[a-z]+\s*=`, html, "inline event handler in page.html")
-	assert.NotRegexp(t, `(?i)\sstyle\s*=`, html, "style attribute in page.html (CSP style-src 'self')")
-	assert.NotRegexp(t, `(?i)<style`, html, "<style> in page.html")
-	assert.NotRegexp(t, `(?i)javascript:`, html)
-	for _, m := range regexp.MustCompile(`(?is)<script([^>]*)>(.*?)</script>`).FindAllStringSubmatch(html, -1) {
-		assert.Contains(t, m[1], `src="/assets/`, "every script is an external asset")
-		assert.Empty(t, strings.TrimSpace(m[2]), "no inline script body")
+	for _, name := range []string{"page.html", "index.html"} {
+		page, err := os.ReadFile(name)
+		require.NoError(t, err)
+		html := string(page)
+		assert.NotRegexp(t, `(?i)\son[a-z]+\s*=`, html, "inline event handler in %s", name)
+		assert.NotRegexp(t, `(?i)\sstyle\s*=`, html, "style attribute in %s (CSP style-src 'self')", name)
+		assert.NotRegexp(t, `(?i)<style`, html, "<style> in %s", name)
+		assert.NotRegexp(t, `(?i)javascript:`, html)
+		for _, m := range regexp.MustCompile(`(?is)<script([^>]*)>(.*?)</script>`).FindAllStringSubmatch(html, -1) {
+			assert.Contains(t, m[1], `src="/assets/`, "every script is an external asset")
+			assert.Empty(t, strings.TrimSpace(m[2]), "no inline script body")
+		}
 	}
 
 	assetcheck.CheckNoUnsafeCode(t, Assets)

@@ -128,12 +128,16 @@ export function createEntry({ onCase }) {
     const privacy = $('privacy-link');
     const pUrl = a.privacy_url && /^https?:/i.test(a.privacy_url) ? a.privacy_url : null;
     privacy.textContent = a.name ? t('entry.privacyLink', { authority: a.name }) : t('entry.privacyLinkShort');
+    // Never a link that goes nowhere: without a URL (only possible with
+    // the config's opt-out for tests) there is no link at all.
     if (pUrl) privacy.href = pUrl;
     else privacy.removeAttribute('href');
+    show(privacy, !!pUrl);
     const contact = $('contact-link');
     const cUrl = a.contact_url && /^https?:/i.test(a.contact_url) ? a.contact_url : null;
     if (cUrl) contact.href = cUrl;
     show(contact, !!cUrl);
+    show(privacy.parentElement, !!(pUrl || cUrl));
 
     question.setAttribute('aria-invalid', 'false');
     updateCounter();
