@@ -199,7 +199,9 @@ func prepareConfig(ctx context.Context, opts Options, l layout, out *console) (*
 		out.Printf("Wrote the rathaus config %s.\n", out.Path(l.config))
 	}
 	cfg, err := config.Load(l.config)
-	if problems := nonTokenProblems(err); len(problems) > 0 {
+	// rathaus refuses the example's staff (placeholders); upgradeConfig
+	// below replaces them when an earlier demo left them unedited.
+	if problems := nonTokenProblems(err); len(beyondUpgrade(problems, cfg, opts)) > 0 {
 		return nil, fmt.Errorf("%s is invalid (fix it or delete %s to start over): %w", l.config, l.dir, problems)
 	}
 	data, err := os.ReadFile(l.config)

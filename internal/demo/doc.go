@@ -46,8 +46,10 @@
 // the demo replaces them with the accounts above in place (tokens, comments
 // and all other lines stay), keeps the previous file as config.yaml.old and
 // says so. Staff lists that were edited are left alone; staff of other
-// servers are named in a note, since their invitations fail. Delete the
-// directory to start over from the current example.
+// servers are named in a note, since their invitations fail. Example staff
+// left in an edited list are placeholders that rathaus refuses: the demo
+// names each one and stops. Delete the directory to start over from the
+// current example.
 //
 // SIGINT, SIGTERM or SIGHUP stop rathaus, then Dendrite, and the demo exits
 // 0. If either child dies, the demo stops the other, prints the tail of the

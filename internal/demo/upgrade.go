@@ -140,6 +140,37 @@ func exampleStaffLeft(cfg *config.Config, opts Options) (want []staffSetting, ol
 	return want, old
 }
 
+// beyondUpgrade returns the problems of a loaded config that upgradeConfig
+// does not fix: all of them, except the placeholder staff of the
+// departments whose unedited example staff it replaces.
+func beyondUpgrade(problems config.ValidationErrors, cfg *config.Config, opts Options) config.ValidationErrors {
+	if len(problems) == 0 || cfg == nil {
+		return problems
+	}
+	want, old := exampleStaffLeft(cfg, opts)
+	if old == nil {
+		return problems
+	}
+	replaced := map[string]bool{}
+	for _, w := range want {
+		for i, d := range cfg.Departments {
+			if d.ID != w.department {
+				continue
+			}
+			for j := range d.Staff {
+				replaced[fmt.Sprintf("departments[%d].staff[%d].user", i, j)] = true
+			}
+		}
+	}
+	var rest config.ValidationErrors
+	for _, p := range problems {
+		if !replaced[p.Key] {
+			rest = append(rest, p)
+		}
+	}
+	return rest
+}
+
 // chatPortChosen reports whether the config text sets guest_chat.listen.
 // Only then did a demo (or the operator) choose the chat's port; a file
 // from before the guest chat has rathaus's default.
