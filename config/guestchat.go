@@ -176,6 +176,8 @@ func (c *Config) validateGuestChat(errs *ValidationErrors) {
 		errs.add("guest_chat.public_url", "must use https:// (plain http:// only on loopback, for tests)")
 	} else if u.Path != "" && u.Path != "/" {
 		errs.add("guest_chat.public_url", "must not have a path; serve the chat at the root of its host")
+	} else if isExampleHost(u.Hostname()) {
+		errs.add("guest_chat.public_url", fmt.Sprintf("still the placeholder host %q; set the URL citizens open the chat at", u.Hostname()))
 	}
 	for i, o := range g.EmbedOrigins {
 		key := fmt.Sprintf("guest_chat.embed_origins[%d]", i)
@@ -187,6 +189,8 @@ func (c *Config) validateGuestChat(errs *ValidationErrors) {
 			errs.add(key, fmt.Sprintf("%q must be an origin: scheme://host[:port] without a path", o))
 		case u.Scheme == "http" && !IsLoopbackHost(u.Hostname()):
 			errs.add(key, fmt.Sprintf("%q must use https://", o))
+		case isExampleHost(u.Hostname()):
+			errs.add(key, fmt.Sprintf("still the placeholder host %q; set your portal's origin or remove it", u.Hostname()))
 		}
 	}
 	for i, p := range g.TrustedProxies {

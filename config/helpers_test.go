@@ -30,6 +30,15 @@ authority:
   privacy_url: https://bad-beispielheim.de/datenschutz
 `
 
+// exampleStaffKeys are the keys of the example's staff, all placeholders.
+var exampleStaffKeys = []string{
+	"departments[0].staff[0].user",
+	"departments[0].staff[1].user",
+	"departments[1].staff[0].user",
+	"departments[1].staff[1].user",
+	"departments[1].staff[2].user",
+}
+
 // filledExample returns the embedded example with every placeholder replaced
 // by a real-looking value, the way an operator would edit it.
 func filledExample(t *testing.T) string {
@@ -42,6 +51,11 @@ func filledExample(t *testing.T) string {
 		{"hs_token: generate\n", "hs_token: " + testHSToken + "\n"},
 		{"name: " + PlaceholderAuthorityName + "\n", "name: Stadt Bad Beispielheim\n"},
 		{"privacy_url: \"\"\n", "privacy_url: https://bad-beispielheim.de/datenschutz\n"},
+		{`"@anna:stadt.example"`, `"@anna:bad-beispielheim.de"`},
+		{`"@ben:stadt.example"`, `"@ben:bad-beispielheim.de"`},
+		{`"@carla:stadt.example"`, `"@carla:bad-beispielheim.de"`},
+		{`"@deniz:stadt.example"`, `"@deniz:bad-beispielheim.de"`},
+		{`"@emil:nachbargemeinde.example"`, `"@emil:nachbarort.de"`},
 	} {
 		require.Equal(t, 1, strings.Count(s, r.old), "example-config.yaml should contain %q exactly once", r.old)
 		s = strings.Replace(s, r.old, r.new, 1)

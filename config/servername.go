@@ -117,11 +117,28 @@ func isDNSChar(r rune) bool {
 	return r == '-' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
 }
 
-// isExampleHost reports whether host is, or lies under, the "example"
-// top-level domain that RFC 2606 reserves for documentation. No real
-// homeserver can have such a name, so example-config.yaml uses it for its
-// placeholders ("stadt.example") and Validate refuses it.
+// exampleDomains are the names RFC 2606 reserves for documentation: the
+// "example" top-level domain and three second-level domains.
+var exampleDomains = []string{"example", "example.com", "example.net", "example.org"}
+
+// isExampleHost reports whether host is, or lies under, a domain that RFC
+// 2606 reserves for documentation. No real server or web page can have such
+// a name, so example-config.yaml uses them for its placeholders
+// ("stadt.example", "@anna:stadt.example") and Validate refuses them
+// wherever a host appears: one rule for every example value.
 func isExampleHost(host string) bool {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	return host == "example" || strings.HasSuffix(host, ".example")
+	for _, d := range exampleDomains {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+// isExampleServerName reports whether a server name ("host[:port]") is on
+// a documentation domain (see isExampleHost).
+func isExampleServerName(name string) bool {
+	host, _, _ := splitServerName(name)
+	return isExampleHost(host)
 }

@@ -74,6 +74,12 @@ func TestIsExampleHost(t *testing.T) {
 	assert.True(t, isExampleHost("stadt.example"))
 	assert.True(t, isExampleHost("matrix.Stadt.EXAMPLE"))
 	assert.True(t, isExampleHost("example"))
+	// RFC 2606 also reserves these second-level names.
+	assert.True(t, isExampleHost("example.com"))
+	assert.True(t, isExampleHost("matrix.example.org"))
+	assert.True(t, isExampleHost("example.net."))
+	assert.False(t, isExampleHost("myexample.com"))
+	assert.False(t, isExampleHost("example.com.de"))
 	assert.False(t, isExampleHost("example.de"))
 	assert.False(t, isExampleHost("stadt-example.de"))
 	assert.False(t, isExampleHost("127.0.0.1"))

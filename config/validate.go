@@ -73,12 +73,11 @@ func (c *Config) validateHomeserver(errs *ValidationErrors) {
 			strings.TrimSuffix(c.Homeserver.URL, u.Path[i:])))
 	}
 
-	host, _, _ := splitServerName(c.Homeserver.ServerName)
 	if c.Homeserver.ServerName == "" {
 		errs.add("homeserver.server_name", "required; the server name in your users' IDs (@user:server_name)")
 	} else if err := ValidateServerName(c.Homeserver.ServerName); err != nil {
 		errs.add("homeserver.server_name", fmt.Sprintf("%q is not a valid Matrix server name: %v", c.Homeserver.ServerName, err))
-	} else if isExampleHost(host) {
+	} else if isExampleServerName(c.Homeserver.ServerName) {
 		errs.add("homeserver.server_name", fmt.Sprintf("still the placeholder %q; set your homeserver's server name", c.Homeserver.ServerName))
 	}
 }
@@ -96,8 +95,10 @@ func (c *Config) validateAppService(errs *ValidationErrors) {
 		if listenMsg == "" {
 			errs.add("appservice.public_url", "required when appservice.listen binds every interface; set the URL your homeserver reaches rathaus at")
 		}
-	} else if _, msg := checkHTTPURL(as.PublicURL); msg != "" {
+	} else if u, msg := checkHTTPURL(as.PublicURL); msg != "" {
 		errs.add("appservice.public_url", msg)
+	} else if isExampleHost(u.Hostname()) {
+		errs.add("appservice.public_url", fmt.Sprintf("still the placeholder host %q; set the URL your homeserver reaches rathaus at", u.Hostname()))
 	}
 
 	asOK := checkToken(errs, "appservice.as_token", as.ASToken)

@@ -56,6 +56,8 @@ func (c *Config) validateAuthority(errs *ValidationErrors) {
 	if a.Avatar != "" {
 		if msg := checkMXC(string(a.Avatar)); msg != "" {
 			errs.add("authority.avatar", msg)
+		} else if server := a.Avatar.ParseOrIgnore().Homeserver; isExampleServerName(server) {
+			errs.add("authority.avatar", fmt.Sprintf("still the placeholder server %q; upload the image to your homeserver and use the URI it returns", server))
 		}
 	}
 	checkHTTPSURL(errs, "authority.contact_url", a.ContactURL)
@@ -114,5 +116,7 @@ func checkHTTPSURL(errs *ValidationErrors, key, raw string) {
 		errs.add(key, fmt.Sprintf("%q has no host", raw))
 	case u.User != nil:
 		errs.add(key, "must not contain user credentials")
+	case isExampleHost(u.Hostname()):
+		errs.add(key, fmt.Sprintf("still the placeholder host %q; set your authority's own page or leave it out", u.Hostname()))
 	}
 }

@@ -33,6 +33,9 @@ func TestAuthoritySingleMistakes(t *testing.T) {
 		{"contact url http", "authority:\n  contact_url: http://bad-beispielheim.de/kontakt", "authority.contact_url", "https://"},
 		{"contact url relative", "authority:\n  contact_url: /kontakt", "authority.contact_url", "https://"},
 		{"privacy url without host", "authority:\n  privacy_url: 'https:///datenschutz'", "authority.privacy_url", "no host"},
+		{"avatar on an example server", "authority:\n  avatar: mxc://stadt.example/wappen", "authority.avatar", `still the placeholder server "stadt.example"`},
+		{"contact url placeholder", "authority:\n  contact_url: https://www.stadt.example/kontakt", "authority.contact_url", `still the placeholder host "www.stadt.example"`},
+		{"privacy url placeholder", "authority:\n  privacy_url: https://example.com/datenschutz", "authority.privacy_url", `still the placeholder host "example.com"`},
 		{"privacy url with credentials", "authority:\n  privacy_url: https://u:p@bad-beispielheim.de/", "authority.privacy_url", "credentials"},
 	}
 	for _, tc := range tests {

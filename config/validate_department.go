@@ -202,7 +202,7 @@ func (c *Config) checkStaffUser(u id.UserID) string {
 	if u == "" {
 		return "required; a Matrix user ID such as @anna:your-town.de"
 	}
-	localpart, _, err := u.ParseAndValidateRelaxed()
+	localpart, server, err := u.ParseAndValidateRelaxed()
 	if err != nil || localpart == "" || !isVisibleASCII(localpart) {
 		return fmt.Sprintf("%q is not a valid Matrix user ID (@localpart:server.name)", u)
 	}
@@ -211,6 +211,11 @@ func (c *Config) checkStaffUser(u id.UserID) string {
 	}
 	if c.IsOurUser(u) {
 		return fmt.Sprintf("%q lies in rathaus's ghost namespace; list people only", u)
+	}
+	// The example's staff are placeholders like its server name: nobody
+	// can be invited on a documentation domain, on any server.
+	if isExampleServerName(server) {
+		return fmt.Sprintf("still the placeholder %q; set the Matrix ID of a real staff member, e.g. @anna:your-town.de", u)
 	}
 	return ""
 }

@@ -20,7 +20,7 @@ import (
 // and Dendrite. The citizen uses the keyboard only; axe-core checks every
 // state; what the citizen types stays text.
 func TestBrowserCitizenFlow(t *testing.T) {
-	g := startGuestSetup(t, tesths.Dendrite, guestOptions{Authority: "  privacy_url: https://stadt.example/datenschutz\n"})
+	g := startGuestSetup(t, tesths.Dendrite, guestOptions{Authority: "  privacy_url: https://www.bad-beispielheim.de/datenschutz\n"})
 	ctx := context.Background()
 	script := browsertest.Start(t, "e2e/flow.mjs", nil)
 	script.Expect("ready", time.Minute)

@@ -23,8 +23,8 @@ func run(args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-// validConfig is the embedded example with its placeholders filled in,
-// except the tokens (generate-registration fills those).
+// exampleWithoutPlaceholders is the embedded example with its placeholders
+// filled in, except the tokens (generate-registration fills those).
 func exampleWithoutPlaceholders(t *testing.T) string {
 	t.Helper()
 	s := string(rathaus.ExampleConfig)
@@ -32,6 +32,9 @@ func exampleWithoutPlaceholders(t *testing.T) string {
 		"https://matrix.stadt.example": "https://matrix.beispielheim.de",
 		"server_name: stadt.example":   "server_name: beispielheim.de",
 		`privacy_url: ""`:              "privacy_url: https://beispielheim.de/datenschutz",
+		// The staff: on the authority's server, and a neighbour's.
+		":stadt.example\"":              ":beispielheim.de\"",
+		"@emil:nachbargemeinde.example": "@emil:nachbarort.de",
 	} {
 		require.Contains(t, s, old)
 		s = strings.ReplaceAll(s, old, repl)
@@ -60,6 +63,31 @@ func TestCheckConfigReportsEveryMistake(t *testing.T) {
 	for _, key := range []string{"homeserver.url:", "database.type:", "appservice.bot.dispalyname:"} {
 		assert.Contains(t, stderr, key)
 	}
+}
+
+// The unedited example fails, naming every example value to replace, the
+// staff included (issue 11, point 12); filled in, it passes.
+func TestCheckConfigNamesEveryExampleValue(t *testing.T) {
+	code, _, stderr := run("check-config", "-c", writeFile(t, string(rathaus.ExampleConfig)))
+	assert.Equal(t, cli.ExitInvalidConfig, code)
+	for _, want := range []string{
+		`homeserver.url: still the placeholder host "matrix.stadt.example"`,
+		`homeserver.server_name: still the placeholder "stadt.example"`,
+		`departments[0].staff[0].user: still the placeholder "@anna:stadt.example"`,
+		`departments[0].staff[1].user: still the placeholder "@ben:stadt.example"`,
+		`departments[1].staff[0].user: still the placeholder "@carla:stadt.example"`,
+		`departments[1].staff[1].user: still the placeholder "@deniz:stadt.example"`,
+		`departments[1].staff[2].user: still the placeholder "@emil:nachbargemeinde.example"`,
+	} {
+		assert.Contains(t, stderr, want)
+	}
+
+	cfg := exampleWithoutPlaceholders(t)
+	cfg = strings.Replace(cfg, "as_token: generate", "as_token: "+strings.Repeat("a", 64), 1)
+	cfg = strings.Replace(cfg, "hs_token: generate", "hs_token: "+strings.Repeat("b", 64), 1)
+	code, stdout, stderr := run("check-config", "-c", writeFile(t, cfg))
+	assert.Equal(t, cli.ExitOK, code, stderr)
+	assert.Contains(t, stdout, "is valid")
 }
 
 func TestCheckConfigExitCodes(t *testing.T) {

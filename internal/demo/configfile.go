@@ -19,9 +19,11 @@ import (
 
 const configHeader = `# rathaus configuration of the local demo, written by rathaus-demo (make run)
 # on its first run from the example below, with the example's staff replaced
-# by accounts of the demo homeserver. Edit it freely; the demo does not write
-# it again, and on every start it creates the accounts of the staff of this
-# server listed here. Delete the whole demo directory to start over.
+# by accounts of the demo homeserver. Edit it freely; the demo writes it
+# again only to move its addresses to new ports (keeping config.yaml.old),
+# and on every start it creates the accounts of the staff of this server
+# listed here. To start over, run the demo once with RATHAUS_DEMO_FRESH=1:
+# it moves the whole demo directory aside as a backup.
 
 `
 
@@ -201,7 +203,10 @@ func prepareConfig(ctx context.Context, opts Options, l layout, out *console) (*
 		out.Printf("Wrote the rathaus config %s.\n", out.Path(l.config))
 	}
 	cfg, err := config.Load(l.config)
-	if problems := withoutPrivacyProblem(cfg, nonTokenProblems(err)); len(problems) > 0 {
+	// rathaus refuses the example's staff (placeholders) and a chat without
+	// a privacy notice; upgradeConfig below fixes both in a demo from
+	// before.
+	if problems := beyondUpgrade(withoutPrivacyProblem(cfg, nonTokenProblems(err)), cfg, opts); len(problems) > 0 {
 		return nil, fmt.Errorf("%s is invalid (fix it or delete %s to start over): %w", l.config, l.dir, problems)
 	}
 	data, err := os.ReadFile(l.config)
@@ -212,10 +217,11 @@ func prepareConfig(ctx context.Context, opts Options, l layout, out *console) (*
 	if err != nil {
 		return nil, fmt.Errorf("failed to read %s: %w", l.config, err)
 	}
-	if err := checkFits(cfg, opts, l, chatChosen); err != nil {
+	moves, err := portMoves(cfg, data, opts, l, chatChosen)
+	if err != nil {
 		return nil, err
 	}
-	upgraded, uerr := upgradeConfig(cfg, opts, l, out)
+	upgraded, uerr := upgradeConfig(cfg, opts, l, moves, out)
 	if uerr != nil {
 		return nil, uerr
 	}
@@ -224,6 +230,14 @@ func prepareConfig(ctx context.Context, opts Options, l layout, out *console) (*
 		if problems := nonTokenProblems(err); len(problems) > 0 {
 			return nil, fmt.Errorf("%s is invalid after the upgrade: %w", l.config, problems)
 		}
+	}
+	// The homeserver pushes to the registration's url: it follows
+	// appservice.public_url, also after a move that stopped half way.
+	if moved, merr := moveRegistration(l, cfg.AppService.PublicURL); merr != nil {
+		return nil, merr
+	} else if moved {
+		out.Printf("Pointed the registration %s at %s; the previous file is %s.\n",
+			out.Path(l.registration), cfg.AppService.PublicURL, out.Path(l.registration+".old"))
 	}
 	if err != nil || !exists(l.registration) {
 		if err := generateRegistration(ctx, opts, l); err != nil {
@@ -238,7 +252,8 @@ func prepareConfig(ctx context.Context, opts Options, l layout, out *console) (*
 }
 
 // checkFits compares what the config says about addresses with opts, so a
-// changed port is reported instead of half applied. The guest chat's port
+// port that was not moved (see portMoves) is reported instead of half
+// applied. The guest chat's port
 // counts only if the chat is on and the file sets it (chatChosen): a file
 // from before the guest chat gets this run's port from upgradeConfig.
 func checkFits(cfg *config.Config, opts Options, l layout, chatChosen bool) error {

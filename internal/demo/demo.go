@@ -87,12 +87,21 @@ func Run(ctx context.Context, opts Options) (err error) {
 		}
 		*bin.path = abs
 	}
+	if opts.Fresh {
+		backup, err := l.moveAside(time.Now())
+		if err != nil {
+			return err
+		}
+		if backup != "" {
+			out.Printf("Moved the previous demo directory to %s; starting a new demo.\n", out.Path(backup))
+		}
+	}
 	unlock, err := l.lockDir()
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if err := checkPortsFree(opts); err != nil {
+	if err := checkPortsFree(opts, exists(l.config)); err != nil {
 		return err
 	}
 
@@ -140,7 +149,8 @@ func Run(ctx context.Context, opts Options) (err error) {
 		StopTimeout:     dendriteStopWait,
 	})
 	if errors.Is(err, devhs.ErrServerNameChanged) {
-		return fmt.Errorf("%w: %w. Set %s as on the first run, or delete %s to start over", ErrConfigMismatch, err, EnvFedPort, l.dir)
+		return fmt.Errorf("%w: %w. Either set %s as on the first run; or start a new demo and keep this one as a backup: %s=1 (or -fresh) moves %s to %s.old-<time>; or move it aside yourself: mv %s %s.old",
+			ErrConfigMismatch, err, EnvFedPort, EnvFresh, l.dir, l.dir, l.dir, l.dir)
 	}
 	if err != nil {
 		return interrupted(err)
@@ -195,8 +205,10 @@ func Run(ctx context.Context, opts Options) (err error) {
 }
 
 // checkPortsFree tries each port before anything starts, so a port held by
-// another program is named up front rather than found in a log.
-func checkPortsFree(opts Options) error {
+// another program is named up front rather than found in a log. existing
+// says whether the state directory holds an earlier demo, which can follow
+// every port but the federation port (see portMoves).
+func checkPortsFree(opts Options, existing bool) error {
 	for _, p := range []struct {
 		env  string
 		port int
@@ -204,7 +216,11 @@ func checkPortsFree(opts Options) error {
 		// A bind on loopback does not block: there is nothing to cancel.
 		l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)))
 		if err != nil {
-			return fmt.Errorf("port %d (%s) is %w by another program: %w; choose another with %s=…", p.port, p.env, ErrBusy, err, p.env)
+			hint := ""
+			if existing && p.env == EnvFedPort {
+				hint = fmt.Sprintf(" (the server name follows it, so this starts a new demo: add %s=1 to keep the old directory as a backup)", EnvFresh)
+			}
+			return fmt.Errorf("port %d (%s) is %w by another program: %w; choose another with %s=…%s", p.port, p.env, ErrBusy, err, p.env, hint)
 		}
 		l.Close()
 	}

@@ -51,8 +51,10 @@
 // the demo replaces them with the accounts above in place (tokens, comments
 // and all other lines stay), keeps the previous file as config.yaml.old and
 // says so. Staff lists that were edited are left alone; staff of other
-// servers are named in a note, since their invitations fail. Delete the
-// directory to start over from the current example.
+// servers are named in a note, since their invitations fail. Example staff
+// left in an edited list are placeholders that rathaus refuses: the demo
+// names each one and stops. Delete the directory to start over from the
+// current example.
 //
 // SIGINT, SIGTERM or SIGHUP stop rathaus, then Dendrite, and the demo exits
 // 0. If either child dies, the demo stops the other, prints the tail of the
@@ -71,10 +73,24 @@
 //
 // The server name is localhost:<RATHAUS_DEMO_FED_PORT>, so user IDs read
 // @sachbearbeiterin:localhost:8448 and the server name points at the
-// federation listener, as the widgets' OpenID check needs. Dendrite's data
-// belongs to that name: changing RATHAUS_DEMO_FED_PORT (or the other ports,
-// which are written into config.yaml) on an existing directory is refused
-// with a message; delete the directory to start over.
+// federation listener, as the widgets' OpenID check needs.
+//
+// The other three ports are only addresses. When one changes on an existing
+// directory (say, because the demo found the old one taken and suggested
+// another), the demo moves homeserver.url, appservice.listen and
+// public_url, or guest_chat.listen in config.yaml to the new port, and the
+// registration's url with the appservice, keeping config.yaml.old and
+// registration.yaml.old and saying what moved. An address someone edited
+// (not the demo's 127.0.0.1 form) is not moved: the demo says what to set.
+//
+// Dendrite's data (accounts, rooms, signing key) belongs to the server
+// name, so a directory cannot follow a new RATHAUS_DEMO_FED_PORT. The demo
+// refuses and names the ways on: keep the old port
+// (RATHAUS_DEMO_FED_PORT=<old>); start a new demo with RATHAUS_DEMO_FRESH=1
+// (or -fresh), which moves the whole directory aside to <dir>.old-<time>
+// rather than deleting it; or move it aside by hand
+// (mv .demo .demo.old-<old port>). RATHAUS_DEMO_FRESH moves the directory
+// aside on every run it is set for, so set it for one run only.
 //
 // To apply an edited config.yaml without a restart, write !rathaus sync as
 // an admin (sachbearbeiterin), or send SIGHUP to rathaus (its rathaus_pid),

@@ -4,8 +4,10 @@ import "errors"
 
 var (
 	// ErrConfigMismatch is returned by Run when the state directory was set
-	// up for other ports. The operator sets the ports as before or deletes
-	// the directory.
+	// up for other ports and cannot follow them: the federation port, which
+	// is part of the server name, or an address someone edited. The message
+	// says how to go on: set the ports as before, start fresh with
+	// Options.Fresh (the old directory is kept), or move it aside.
 	ErrConfigMismatch = errors.New("state directory was set up for other ports")
 
 	// ErrChildExited is returned by Run when rathaus or Dendrite exited

@@ -19,6 +19,7 @@ const (
 	EnvRathausBin  = "RATHAUS_DEMO_RATHAUS_BIN"
 	EnvDendriteBin = "RATHAUS_DENDRITE_BIN"
 	EnvQuiet       = "RATHAUS_DEMO_QUIET"
+	EnvFresh       = "RATHAUS_DEMO_FRESH"
 )
 
 // Defaults of Options.
@@ -55,6 +56,10 @@ type Options struct {
 	RathausBin, DendriteBin string
 	// Quiet keeps rathaus's log out of Stdout; it still goes to its file.
 	Quiet bool
+	// Fresh moves an existing state directory aside (to <Dir>.old-<time>)
+	// and starts a new demo, e.g. after a change of the federation port,
+	// which the old directory cannot follow.
+	Fresh bool
 	// Stdout receives the progress, the instructions and, unless Quiet,
 	// rathaus's log; Stderr receives errors.
 	Stdout, Stderr io.Writer
@@ -102,8 +107,8 @@ func parseOptions(args []string, stdout, stderr io.Writer) (Options, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: rathaus-demo [flags]\n\n"+
 			"Runs rathaus with a local Dendrite homeserver; normally started by `make run`.\n"+
-			"Environment: %s (default %s), %s (%d), %s (%d), %s (%d), %s (%d).\n\nFlags:\n",
-			EnvDir, DefaultDir, EnvHSPort, DefaultHSPort, EnvFedPort, DefaultFedPort, EnvASPort, DefaultASPort, EnvChatPort, DefaultChatPort)
+			"Environment: %s (default %s), %s (%d), %s (%d), %s (%d), %s (%d), %s.\n\nFlags:\n",
+			EnvDir, DefaultDir, EnvHSPort, DefaultHSPort, EnvFedPort, DefaultFedPort, EnvASPort, DefaultASPort, EnvChatPort, DefaultChatPort, EnvFresh)
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&opts.Dir, "dir", envOr(EnvDir, DefaultDir), "state directory (env "+EnvDir+")")
@@ -114,6 +119,7 @@ func parseOptions(args []string, stdout, stderr io.Writer) (Options, error) {
 	fs.StringVar(&opts.RathausBin, "rathaus", envOr(EnvRathausBin, defaultRathausBin()), "rathaus executable (env "+EnvRathausBin+")")
 	fs.StringVar(&opts.DendriteBin, "dendrite", envOr(EnvDendriteBin, DefaultDendriteBin), "Dendrite executable (env "+EnvDendriteBin+")")
 	fs.BoolVar(&opts.Quiet, "quiet", os.Getenv(EnvQuiet) != "", "do not echo rathaus's log (env "+EnvQuiet+"=1)")
+	fs.BoolVar(&opts.Fresh, "fresh", os.Getenv(EnvFresh) != "", "move the state directory aside to <dir>.old-<time> and start a new demo (env "+EnvFresh+"=1)")
 	if err := fs.Parse(args); err != nil {
 		return opts, err
 	}

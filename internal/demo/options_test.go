@@ -20,11 +20,12 @@ func TestParseOptions(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults", want: func(o *Options) {}},
-		{name: "environment", env: map[string]string{EnvDir: "/tmp/d", EnvHSPort: "1", EnvFedPort: "2", EnvASPort: "3", EnvChatPort: "4", EnvDendriteBin: "/x/dendrite", EnvRathausBin: "/x/rathaus", EnvQuiet: "1"},
+		{name: "environment", env: map[string]string{EnvDir: "/tmp/d", EnvHSPort: "1", EnvFedPort: "2", EnvASPort: "3", EnvChatPort: "4", EnvDendriteBin: "/x/dendrite", EnvRathausBin: "/x/rathaus", EnvQuiet: "1", EnvFresh: "1"},
 			want: func(o *Options) {
 				o.Dir, o.HSPort, o.FedPort, o.ASPort, o.ChatPort = "/tmp/d", 1, 2, 3, 4
-				o.DendriteBin, o.RathausBin, o.Quiet = "/x/dendrite", "/x/rathaus", true
+				o.DendriteBin, o.RathausBin, o.Quiet, o.Fresh = "/x/dendrite", "/x/rathaus", true, true
 			}},
+		{name: "fresh flag", args: []string{"-fresh"}, want: func(o *Options) { o.Fresh = true }},
 		{name: "flags win", env: map[string]string{EnvHSPort: "1"}, args: []string{"-hs-port", "5", "-rathaus", "bin/rathaus"},
 			want: func(o *Options) { o.HSPort, o.RathausBin = 5, "bin/rathaus" }},
 		{name: "chat port flag", env: map[string]string{EnvChatPort: "4"}, args: []string{"-chat-port", "39332"},
@@ -37,7 +38,7 @@ func TestParseOptions(t *testing.T) {
 		{name: "stray argument", args: []string{"los"}, wantErr: "unexpected argument"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, name := range []string{EnvDir, EnvHSPort, EnvFedPort, EnvASPort, EnvChatPort, EnvDendriteBin, EnvRathausBin, EnvQuiet} {
+			for _, name := range []string{EnvDir, EnvHSPort, EnvFedPort, EnvASPort, EnvChatPort, EnvDendriteBin, EnvRathausBin, EnvQuiet, EnvFresh} {
 				t.Setenv(name, tc.env[name])
 			}
 			opts, err := parseOptions(tc.args, io.Discard, io.Discard)

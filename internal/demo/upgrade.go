@@ -51,7 +51,10 @@ guest_chat:
 // port too; for any other, guest_chat.listen is added, so that rathaus
 // listens where the demo says. The demo never chose a chat port for such a
 // file, so this run's is as good as any (see chatPortChosen).
-func upgradeConfig(cfg *config.Config, opts Options, l layout, out *console) (bool, error) {
+//
+// moves (from portMoves) put the addresses on this run's ports; they go
+// into the same rewrite and backup.
+func upgradeConfig(cfg *config.Config, opts Options, l layout, moves []portMove, out *console) (bool, error) {
 	data, err := os.ReadFile(l.config)
 	if err != nil {
 		return false, fmt.Errorf("failed to read %s: %w", l.config, err)
@@ -63,7 +66,7 @@ func upgradeConfig(cfg *config.Config, opts Options, l layout, out *console) (bo
 	}
 	addChat := cfg.GuestChat.Enabled && !chosen && cfg.GuestChat.Listen != opts.ChatListen()
 	addPrivacy := needsPrivacyPage(cfg)
-	if oldStaff == nil && !addChat && !addPrivacy {
+	if oldStaff == nil && !addChat && !addPrivacy && len(moves) == 0 {
 		return false, nil
 	}
 
@@ -95,6 +98,17 @@ func upgradeConfig(cfg *config.Config, opts Options, l layout, out *console) (bo
 		notes = append(notes, upgradePrivacyNote)
 		said = append(said, "a guest chat needs a privacy notice now, so guest_chat.privacy_page serves the demo's own ("+privacyPageFile+")")
 	}
+	var moved []string
+	if len(moves) > 0 {
+		settings := make([]demoSetting, 0, len(moves))
+		for _, m := range moves {
+			settings = append(settings, demoSetting{m.key, m.new})
+			moved = append(moved, fmt.Sprintf("%s is now %s (was %s), as %s asks", m.key, m.new, m.old, m.env))
+		}
+		if edited, err = editConfig(edited, settings, nil); err != nil {
+			return false, fmt.Errorf("failed to move %s to this run's ports (set the ports as on the first run): %w", l.config, err)
+		}
+	}
 	edited = append([]byte(strings.Join(notes, "")), edited...)
 
 	check, err := config.Parse(edited)
@@ -110,6 +124,11 @@ func upgradeConfig(cfg *config.Config, opts Options, l layout, out *console) (bo
 		return false, fmt.Errorf("failed to upgrade %s (delete %s to start over): guest_chat.listen is %q, not %q",
 			l.config, l.dir, check.GuestChat.Listen, opts.ChatListen())
 	}
+	if len(moves) > 0 && check != nil {
+		if err := checkFits(check, opts, l, true); err != nil {
+			return false, fmt.Errorf("failed to move %s to this run's ports: %w", l.config, err)
+		}
+	}
 
 	backup := l.config + ".old"
 	if err := os.WriteFile(backup, data, 0o600); err != nil {
@@ -122,8 +141,15 @@ func upgradeConfig(cfg *config.Config, opts Options, l layout, out *console) (bo
 	if err := os.Rename(tmp, l.config); err != nil {
 		return false, fmt.Errorf("failed to replace %s: %w", l.config, err)
 	}
-	out.Printf("%s", wrap("", "", fmt.Sprintf("Upgraded %s from an earlier demo: %s. The previous file is %s.",
-		out.Path(l.config), strings.Join(said, "; "), out.Path(backup)), announceWidth))
+	var report []string
+	if len(said) > 0 {
+		report = append(report, fmt.Sprintf("Upgraded %s from an earlier demo: %s.", out.Path(l.config), strings.Join(said, "; ")))
+	}
+	if len(moved) > 0 {
+		report = append(report, fmt.Sprintf("Moved %s to this run's ports: %s.", out.Path(l.config), strings.Join(moved, "; ")))
+	}
+	report = append(report, fmt.Sprintf("The previous file is %s.", out.Path(backup)))
+	out.Printf("%s", wrap("", "", strings.Join(report, " "), announceWidth))
 	return true, nil
 }
 
@@ -146,6 +172,37 @@ func exampleStaffLeft(cfg *config.Config, opts Options) (want []staffSetting, ol
 		}
 	}
 	return want, old
+}
+
+// beyondUpgrade returns the problems of a loaded config that upgradeConfig
+// does not fix: all of them, except the placeholder staff of the
+// departments whose unedited example staff it replaces.
+func beyondUpgrade(problems config.ValidationErrors, cfg *config.Config, opts Options) config.ValidationErrors {
+	if len(problems) == 0 || cfg == nil {
+		return problems
+	}
+	want, old := exampleStaffLeft(cfg, opts)
+	if old == nil {
+		return problems
+	}
+	replaced := map[string]bool{}
+	for _, w := range want {
+		for i, d := range cfg.Departments {
+			if d.ID != w.department {
+				continue
+			}
+			for j := range d.Staff {
+				replaced[fmt.Sprintf("departments[%d].staff[%d].user", i, j)] = true
+			}
+		}
+	}
+	var rest config.ValidationErrors
+	for _, p := range problems {
+		if !replaced[p.Key] {
+			rest = append(rest, p)
+		}
+	}
+	return rest
 }
 
 // chatPortChosen reports whether the config text sets guest_chat.listen.

@@ -78,11 +78,16 @@ func TestUpgradeReplacesTheExampleStaff(t *testing.T) {
 	assert.Equal(t, after, again)
 }
 
+// editedStaff replaces every example staff member, as someone who edited
+// the staff lists of an earlier demo's config.yaml did.
+func editedStaff(s string) string {
+	s = strings.ReplaceAll(s, ":stadt.example\"", ":localhost:18448\"")
+	return strings.Replace(s, "@emil:nachbargemeinde.example", "@emil:nachbarort.de", 1)
+}
+
 // Staff lists someone edited are theirs: no upgrade.
 func TestUpgradeLeavesEditedStaffAlone(t *testing.T) {
-	opts, l := oldDemoDir(t, func(s string) string {
-		return strings.Replace(s, "@ben:stadt.example", "@ben:localhost:18448", 1)
-	})
+	opts, l := oldDemoDir(t, editedStaff)
 	before, err := os.ReadFile(l.config)
 	require.NoError(t, err)
 	var out bytes.Buffer
@@ -93,7 +98,29 @@ func TestUpgradeLeavesEditedStaffAlone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
 	assert.NoFileExists(t, l.config+".old")
-	assert.Contains(t, foreignStaff(cfg), id.UserID("@anna:stadt.example"))
+	assert.Equal(t, []id.UserID{"@emil:nachbarort.de"}, foreignStaff(cfg))
+}
+
+// An edited staff list that kept some of the example's staff is refused
+// like any placeholder (rathaus would refuse it too), naming each one; the
+// file stays as it is.
+func TestUpgradeRefusesExampleStaffLeftInEditedLists(t *testing.T) {
+	opts, l := oldDemoDir(t, func(s string) string {
+		return strings.Replace(s, "@ben:stadt.example", "@ben:localhost:18448", 1)
+	})
+	before, err := os.ReadFile(l.config)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	_, err = prepareConfig(context.Background(), opts, l, newConsole(&out))
+	require.Error(t, err)
+	for _, u := range []string{"@anna:stadt.example", "@carla:stadt.example", "@deniz:stadt.example", "@emil:nachbargemeinde.example"} {
+		assert.Contains(t, err.Error(), `still the placeholder "`+u+`"`)
+	}
+	assert.NotContains(t, err.Error(), "@ben:")
+	after, err := os.ReadFile(l.config)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+	assert.NoFileExists(t, l.config+".old")
 }
 
 func TestDemoAccounts(t *testing.T) {
@@ -143,7 +170,6 @@ func beforeGuestChat(t *testing.T, text string) string {
 // A config.yaml from before the guest chat gets the demo's chat port, unless
 // it is rathaus's default; every line of the file stays.
 func TestUpgradeBeforeTheGuestChat(t *testing.T) {
-	editedStaff := func(s string) string { return strings.Replace(s, "@ben:stadt.example", "@ben:localhost:18448", 1) }
 	for _, tc := range []struct {
 		name     string
 		edit     func(string) string // after the guest chat was cut
@@ -219,12 +245,13 @@ func TestUpgradeBeforeTheGuestChat(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, string(after), string(again))
 			if tc.chatPort != DefaultChatPort {
+				// Another chat port then moves the listener (portMoves).
 				other := opts
 				other.ChatPort = 19333
-				_, err = prepareConfig(context.Background(), other, l, newConsole(&out))
-				require.ErrorIs(t, err, ErrConfigMismatch)
-				assert.Contains(t, err.Error(), "guest_chat.listen")
-				assert.Contains(t, err.Error(), EnvChatPort)
+				cfg, err = prepareConfig(context.Background(), other, l, newConsole(&out))
+				require.NoError(t, err)
+				assert.Equal(t, "127.0.0.1:19333", cfg.GuestChat.Listen)
+				assert.Contains(t, out.String(), EnvChatPort)
 			}
 		})
 	}
