@@ -59,6 +59,14 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	req := cases.CitizenOpen{Session: gs.TokenHash, Department: body.Department, Service: body.Service,
 		Name: plaintext.Line(body.Name, 0), Question: plaintext.Text(body.Question), TxnID: body.TxnID}
+	// Only a service of the config (a LeiKa key one department handles)
+	// reaches staff, also on a retry: the field is the citizen's input,
+	// and free text in it would be posted under the bot's name (issue 12,
+	// point 1).
+	if _, ok := s.dir.DepartmentForService(req.Service); req.Service != "" && !ok {
+		httpapi.WriteError(w, httpapi.BadRequest("service is not a service of this authority"))
+		return
+	}
 	if gs.CaseID == "" {
 		if apiErr := s.checkOpen(ctx, r, &req, body); apiErr != nil {
 			httpapi.WriteError(w, apiErr)

@@ -40,6 +40,17 @@ const testService = "99108008000000"
 
 func startGuestChat(t *testing.T, kind tesths.Kind, tweak func(g *config.GuestChatConfig, r *config.RetentionConfig)) *guestEnv {
 	t.Helper()
+	return startGuestChatWith(t, kind, func(cfg *config.Config) {
+		if tweak != nil {
+			tweak(&cfg.GuestChat, &cfg.Retention)
+		}
+	})
+}
+
+// startGuestChatWith is startGuestChat with the whole config to adjust
+// (e.g. the database).
+func startGuestChatWith(t *testing.T, kind tesths.Kind, tweak func(cfg *config.Config)) *guestEnv {
+	t.Helper()
 	ctx := context.Background()
 	ge := &guestEnv{}
 	l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
@@ -57,7 +68,7 @@ func startGuestChat(t *testing.T, kind tesths.Kind, tweak func(g *config.GuestCh
 		cfg.GuestChat.PowDifficulty = 8
 		cfg.Authority.PrivacyURL = "https://bad-beispielheim.de/datenschutz"
 		if tweak != nil {
-			tweak(&cfg.GuestChat, &cfg.Retention)
+			tweak(cfg)
 		}
 		require.NoError(t, cfg.Validate())
 		opts.GuestListener = l
@@ -295,7 +306,6 @@ func guestChatConversation(t *testing.T, kind tesths.Kind) {
 		assert.Equal(t, want, last.Body)
 		assert.Contains(t, []string{"", want}, last.FileName)
 	}
-	ghostMsgs = roomMessages(t, ge.anna.Cli, stored.RoomID, stored.Ghost)
 
 	resp, err = citizen.Upload(ctx, c.ID, "file-00002", "x.png", "image/png", []byte("MZ this is no picture at all"))
 	require.NoError(t, err)
