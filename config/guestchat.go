@@ -27,6 +27,11 @@ type GuestChatConfig struct {
 	// TrustedProxies are addresses or CIDR ranges whose X-Forwarded-For is
 	// believed for rate limiting.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ClientIPHeader is the header the trusted proxies name the client in:
+	// X-Forwarded-For (default) or Forwarded (RFC 7239). Only the one the
+	// proxy sets may be read: it passes the other on as the client wrote
+	// it.
+	ClientIPHeader string `yaml:"client_ip_header"`
 	// SessionLifetime is how long a browser can come back to its case
 	// after its last request.
 	SessionLifetime time.Duration `yaml:"session_lifetime"`
@@ -121,6 +126,7 @@ func defaultGuestChat() GuestChatConfig {
 		Listen:             DefaultGuestListen,
 		EmbedOrigins:       []string{},
 		TrustedProxies:     []string{},
+		ClientIPHeader:     "X-Forwarded-For",
 		SessionLifetime:    DefaultSessionLifetime,
 		PowDifficulty:      DefaultPowDifficulty,
 		MaxMessageLength:   DefaultMaxMessageLength,
@@ -192,6 +198,9 @@ func (c *Config) validateGuestChat(errs *ValidationErrors) {
 		case isExampleHost(u.Hostname()):
 			errs.add(key, fmt.Sprintf("still the placeholder host %q; set your portal's origin or remove it", u.Hostname()))
 		}
+	}
+	if h := g.ClientIPHeader; !strings.EqualFold(h, "X-Forwarded-For") && !strings.EqualFold(h, "Forwarded") {
+		errs.add("guest_chat.client_ip_header", fmt.Sprintf("%q is neither X-Forwarded-For nor Forwarded; set the header your reverse proxy sets", h))
 	}
 	for i, p := range g.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -59,16 +60,18 @@ type Server struct {
 	cases    Cases
 	sessions Sessions
 	log      zerolog.Logger
-	version  string
-	origin   string
-	secure   bool
-	proxies  *httpapi.TrustedProxies
-	csrf     *httpapi.CSRF
-	csp      string
-	pow      *pow.Issuer
-	hub      *hub
-	mux      *http.ServeMux
-	done     chan struct{}
+	// proxyWarned: the warning about an untrusted proxy was given.
+	proxyWarned atomic.Bool
+	version     string
+	origin      string
+	secure      bool
+	proxies     *httpapi.TrustedProxies
+	csrf        *httpapi.CSRF
+	csp         string
+	pow         *pow.Issuer
+	hub         *hub
+	mux         *http.ServeMux
+	done        chan struct{}
 	// unsubscribe ends following the cases' feed.
 	unsubscribe func()
 
@@ -106,6 +109,10 @@ func New(opts Options) (*Server, error) {
 	if s.proxies, err = httpapi.ParseTrustedProxies(g.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("guestchat: failed to parse trusted proxies: %w", err)
 	}
+	if s.proxies, err = s.proxies.WithHeader(g.ClientIPHeader); err != nil {
+		return nil, fmt.Errorf("guestchat: %w", err)
+	}
+	warnUntrustedProxy(opts.Log, g)
 	if s.csrf, err = httpapi.NewCSRF(deriveKey(opts.Secret, "csrf")); err != nil {
 		return nil, fmt.Errorf("guestchat: %w", err)
 	}
@@ -145,6 +152,7 @@ func deriveKey(secret []byte, purpose string) []byte {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.noteProxyHeaders(r)
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
