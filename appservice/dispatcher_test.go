@@ -87,8 +87,9 @@ func TestDispatcherRetriesThenParks(t *testing.T) {
 	st := newStore(t)
 	rec := newRecorder()
 	var attempts atomic.Int32
+	var healed atomic.Bool
 	rec.fail = func(evt *event.Event) error {
-		if evt.ID == "$bad" {
+		if evt.ID == "$bad" && !healed.Load() {
 			attempts.Add(1)
 			return errors.New("homeserver unavailable")
 		}
@@ -117,6 +118,23 @@ func TestDispatcherRetriesThenParks(t *testing.T) {
 	var reason string
 	require.NoError(t, st.DB.QueryRow(ctx, `SELECT last_error FROM inbox_event WHERE event_id = '$bad'`).Scan(&reason))
 	assert.Contains(t, reason, "homeserver unavailable")
+
+	// The cause is fixed; the operator requeues the parked event (rathaus
+	// parked -requeue), and the running dispatcher's next scan handles it.
+	healed.Store(true)
+	parked, err := st.ParkedEvents(ctx, 10)
+	require.NoError(t, err)
+	var seq int64
+	for _, p := range parked {
+		if p.EventID == "$bad" {
+			seq = p.Seq
+		}
+	}
+	n, err := st.RequeueParked(ctx, []int64{seq})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	waitFor(t, "the requeued event to be handled", 5*time.Second, func() bool { return rec.timesHandled("$bad") == 1 })
+	assert.Equal(t, 1, rec.timesHandled("$after"), "nothing else runs again")
 }
 
 // TestDispatcherResumesAfterStop: a dispatcher stopped mid-way leaves the

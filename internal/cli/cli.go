@@ -35,6 +35,9 @@ Usage:
                                                   -rotate (both files backed up first)
   rathaus check-config -c config.yaml             report every config problem
                                                   (exit 0 if valid, 10 if not)
+  rathaus parked -c config.yaml [-requeue all|SEQ,SEQ]
+                                                  list the homeserver's events that failed
+                                                  every retry, or hand them back to rathaus
   rathaus example-config                          print the documented example config
   rathaus version                                 print the version
 `
@@ -53,6 +56,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return generateRegistration(rest, stdout, stderr)
 	case "check-config":
 		return checkConfig(rest, stdout, stderr)
+	case "parked":
+		return parkedCommand(rest, stdout, stderr)
 	case "example-config":
 		_, _ = stdout.Write(rathaus.ExampleConfig)
 		return ExitOK
