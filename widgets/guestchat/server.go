@@ -157,7 +157,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if s.frameOptions != "" {
 		h.Set("X-Frame-Options", s.frameOptions)
 	}
-	s.mux.ServeHTTP(w, r)
+	s.dispatch(w, r)
 }
 
 // pageCSP is the page's Content-Security-Policy: only its own scripts,
