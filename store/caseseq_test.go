@@ -123,6 +123,7 @@ func TestCaseSeqsConcurrent(t *testing.T) {
 // target's new seq, and new rows continue each case's count.
 func TestCaseSeqsUpgrade(t *testing.T) {
 	run := func(t *testing.T, typ, uri string) {
+		t.Helper()
 		ctx := context.Background()
 		old, err := store.OpenAtVersion(ctx, typ, uri, 9)
 		require.NoError(t, err)
