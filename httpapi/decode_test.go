@@ -65,6 +65,8 @@ func TestDecodeJSON(t *testing.T) {
 		// Strict JSON: two readers of one body must not disagree.
 		{name: "duplicate key", contentType: "application/json", body: `{"body":"a","body":"b"}`,
 			status: 400, errcode: "bad_request", message: "key body appears twice"},
+		{name: "duplicate key written with an escape", contentType: "application/json", body: `{"b\u006fdy":"a","body":"b"}`,
+			status: 400, errcode: "bad_request", message: "key body appears twice"},
 		{name: "duplicate unknown key", contentType: "application/json", body: `{"x":1,"seq":1,"x":2}`,
 			status: 400, errcode: "bad_request", message: "key x appears twice"},
 		{name: "duplicate nested key", contentType: "application/json", body: `{"pow":{"nonce":"1","nonce":"2"}}`,
