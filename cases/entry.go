@@ -60,7 +60,8 @@ const (
 func (o Origin) Valid() bool { return o == OriginCitizen || o == OriginStaff || o == OriginSystem }
 
 // TimelineEntry is one entry of the timeline a citizen may see of their
-// case, in room order; Seq numbers it.
+// case, in room order; Seq numbers it within the case, from 1 without gaps
+// (store.CaseEvent.Seq), so it tells the citizen nothing of other cases.
 type TimelineEntry struct {
 	Seq     int64
 	EventID id.EventID

@@ -76,3 +76,25 @@ func (c CSP) String() string {
 	}
 	return b.String()
 }
+
+// FrameOptions is the X-Frame-Options header that says what the policy's
+// frame-ancestors says, for browsers and scanners that only know the older
+// header: DENY for 'none', SAMEORIGIN for 'self' alone. It is "" (send no
+// X-Frame-Options) when the policy has no frame-ancestors, and when it
+// allows other origins: X-Frame-Options cannot list origins (ALLOW-FROM was
+// never widely implemented and current browsers ignore it), and a DENY or
+// SAMEORIGIN next to the list would keep browsers without CSP level 2 from
+// showing the page where the operator allowed it. Browsers that know
+// frame-ancestors ignore X-Frame-Options anyway.
+func (c CSP) FrameOptions() string {
+	ancestors, ok := c[FrameAncestors]
+	switch {
+	case !ok:
+		return ""
+	case slices.Equal(ancestors, []string{SourceNone}):
+		return "DENY"
+	case slices.Equal(ancestors, []string{SourceSelf}):
+		return "SAMEORIGIN"
+	}
+	return ""
+}

@@ -52,3 +52,22 @@ func TestCSPString(t *testing.T) {
 		})
 	}
 }
+
+func TestCSPFrameOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		csp  httpapi.CSP
+		want string
+	}{
+		{name: "framed by nobody", csp: httpapi.CSP{httpapi.FrameAncestors: {httpapi.SourceNone}}, want: "DENY"},
+		{name: "framed by itself", csp: httpapi.CSP{httpapi.FrameAncestors: {httpapi.SourceSelf}}, want: "SAMEORIGIN"},
+		{name: "framed by a list", csp: httpapi.CSP{httpapi.FrameAncestors: {"https://portal.stadt.example"}}, want: ""},
+		{name: "framed by itself and a portal", csp: httpapi.CSP{httpapi.FrameAncestors: {httpapi.SourceSelf, "https://portal.stadt.example"}}, want: ""},
+		{name: "no frame-ancestors", csp: httpapi.CSP{httpapi.DefaultSrc: {httpapi.SourceNone}}, want: ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, tc.csp.FrameOptions())
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 )
 
 // DecodeJSON reads the JSON request body into v. It answers (and the caller
@@ -15,7 +16,14 @@ import (
 //   - 415 bad_request (ErrNotJSON) unless Content-Type is application/json;
 //   - 413 too_large if the body is longer than maxBytes;
 //   - 400 bad_request if the body is empty, is not valid JSON, has a value
-//     of the wrong type, or has anything but white space after the value.
+//     of the wrong type, or has anything but white space after the value;
+//   - 400 bad_request if an object has the same key twice, or a key that
+//     names a field of v only when case is ignored ("Body" for "body").
+//
+// encoding/json would take the last of two equal keys and match keys
+// without regard to case. Both let two readers of one body disagree (a
+// proxy or a log that takes the first "body", we the last), so the body is
+// refused instead ([checkKeys]).
 //
 // Unknown fields are ignored, as the guest chat always did: a page that
 // knows a newer field can still talk to an older server during an upgrade.
@@ -28,7 +36,8 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, v any) *
 		return bodyTooLarge(maxBytes)
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
-	if err := dec.Decode(v); err != nil {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
 		return decodeError(err, maxBytes)
 	}
 	// One value only: a second one, or garbage, is a client bug worth
@@ -38,6 +47,12 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, v any) *
 			return bodyTooLarge(maxBytes)
 		}
 		return BadRequest("unexpected data after the JSON value")
+	}
+	if apiErr := checkKeys(raw, reflect.TypeOf(v)); apiErr != nil {
+		return apiErr
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return decodeError(err, maxBytes)
 	}
 	return nil
 }

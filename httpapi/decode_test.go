@@ -18,6 +18,13 @@ type message struct {
 	TxnID string `json:"txn_id"`
 	Body  string `json:"body"`
 	Seq   int64  `json:"seq"`
+	Pow   *struct {
+		Nonce string `json:"nonce"`
+	} `json:"pow,omitempty"`
+	Tags []struct {
+		Name string `json:"name"`
+	} `json:"tags,omitempty"`
+	Extra map[string]any `json:"extra,omitempty"`
 }
 
 func TestDecodeJSON(t *testing.T) {
@@ -55,6 +62,29 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "array instead of object", contentType: "application/json", body: `[1]`, status: 400, errcode: "bad_request", message: "the JSON body has the wrong type (array)"},
 		{name: "second value", contentType: "application/json", body: `{"seq":1}{"seq":2}`, status: 400, errcode: "bad_request", message: "after the JSON value"},
 		{name: "trailing garbage", contentType: "application/json", body: `{"seq":1} x`, status: 400, errcode: "bad_request", message: "after the JSON value"},
+		// Strict JSON: two readers of one body must not disagree.
+		{name: "duplicate key", contentType: "application/json", body: `{"body":"a","body":"b"}`,
+			status: 400, errcode: "bad_request", message: "key body appears twice"},
+		{name: "duplicate key written with an escape", contentType: "application/json", body: `{"b\u006fdy":"a","body":"b"}`,
+			status: 400, errcode: "bad_request", message: "key body appears twice"},
+		{name: "duplicate unknown key", contentType: "application/json", body: `{"x":1,"seq":1,"x":2}`,
+			status: 400, errcode: "bad_request", message: "key x appears twice"},
+		{name: "duplicate nested key", contentType: "application/json", body: `{"pow":{"nonce":"1","nonce":"2"}}`,
+			status: 400, errcode: "bad_request", message: "key pow.nonce appears twice"},
+		{name: "duplicate key in an array's object", contentType: "application/json", body: `{"tags":[{"name":"a","name":"b"}]}`,
+			status: 400, errcode: "bad_request", message: "key tags.name appears twice"},
+		{name: "duplicate key in a map", contentType: "application/json", body: `{"extra":{"a":{"b":1,"b":2}}}`,
+			status: 400, errcode: "bad_request", message: "key extra.a.b appears twice"},
+		{name: "case-folded key", contentType: "application/json", body: `{"Body":"x"}`,
+			status: 400, errcode: "bad_request", message: "key Body must be written body"},
+		{name: "case-folded key beside the right one", contentType: "application/json", body: `{"body":"x","BODY":"y"}`,
+			status: 400, errcode: "bad_request", message: "key BODY must be written body"},
+		{name: "case-folded nested key", contentType: "application/json", body: `{"pow":{"Nonce":"1"}}`,
+			status: 400, errcode: "bad_request", message: "key pow.Nonce must be written pow.nonce"},
+		{name: "same key in two objects", contentType: "application/json", body: `{"tags":[{"name":"a"},{"name":"b"}],"extra":{"A":1,"a":2}}`,
+			want: message{Tags: []struct {
+				Name string `json:"name"`
+			}{{Name: "a"}, {Name: "b"}}, Extra: map[string]any{"A": float64(1), "a": float64(2)}}},
 		{name: "too large by Content-Length", contentType: "application/json", body: `{"body":"` + strings.Repeat("a", limit) + `"}`,
 			status: 413, errcode: "too_large", message: "larger than 64 bytes"},
 		{name: "too large while reading", contentType: "application/json", body: `{"body":"` + strings.Repeat("a", limit) + `"}`,

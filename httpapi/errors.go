@@ -25,6 +25,10 @@ var (
 	// ErrNotFound answers a request for something that does not exist, or
 	// that the caller must not learn exists (another session's case).
 	ErrNotFound = &Error{Status: http.StatusNotFound, ErrCode: CodeNotFound, Message: "not found"}
+	// ErrMethodNotAllowed answers a request for a path that exists, with a
+	// method it does not take. The caller sets the Allow header first.
+	ErrMethodNotAllowed = &Error{Status: http.StatusMethodNotAllowed, ErrCode: CodeMethodNotAllowed,
+		Message: "method not allowed; the Allow header lists the methods this path takes"}
 	// ErrInternal answers a request that failed on our side. The handler
 	// logs the cause; the answer never carries it.
 	ErrInternal = &Error{Status: http.StatusInternalServerError, ErrCode: CodeInternal, Message: "internal error"}

@@ -27,6 +27,10 @@ const (
 	CodeUnavailable     = "unavailable"      // 503: a dependency is down; safe to retry
 )
 
+// CodeMethodNotAllowed is 405, with an Allow header: the path exists, but
+// not for this method.
+const CodeMethodNotAllowed = "method_not_allowed"
+
 // Error is an error answer of an HTTP API: the status, a stable errcode the
 // client can act on (and a page translates), and an English message for
 // developers. WriteError writes it as {"errcode": ..., "error": ...}.

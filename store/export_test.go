@@ -3,6 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+
+	"go.mau.fi/util/dbutil"
+
+	"github.com/rathaus-de/rathaus/store/upgrades"
 )
 
 // HoldWriter makes the inbox's writer wait inside a write until release is
@@ -44,4 +48,24 @@ func LastCheckpoint(s *Store) (logFrames, done int, ok bool) {
 		return 0, 0, false
 	}
 	return last[0], last[1], true
+}
+
+// OpenAtVersion opens the database with the migrations up to version only,
+// so a test can write rows as an older rathaus did before Open upgrades
+// them. The caller closes it.
+func OpenAtVersion(ctx context.Context, typ, uri string, version int) (*dbutil.Database, error) {
+	driver, dsn, err := driverURI(typ, uri)
+	if err != nil {
+		return nil, err
+	}
+	db, err := dbutil.NewWithDialect(dsn, driver)
+	if err != nil {
+		return nil, err
+	}
+	db.Owner, db.VersionTable, db.UpgradeTable = "rathaus", "rathaus_version", upgrades.Table[:version]
+	if err = db.Upgrade(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
 }

@@ -107,6 +107,9 @@ func (s *Store) QueuePosition(ctx context.Context, caseID protocol.CaseID) (int,
 
 // CaseEvent is one entry of the citizen-visible timeline of a case.
 type CaseEvent struct {
+	// Seq is the entry's place in its case's timeline: 1 for the first,
+	// without gaps (case_event.case_seq). The citizen sees it, so it never
+	// counts across cases; AddCaseEvent assigns it.
 	Seq     int64
 	CaseID  protocol.CaseID
 	EventID id.EventID
@@ -126,46 +129,70 @@ type CaseEvent struct {
 	MediaName string
 	MediaSize int64
 	TS        time.Time
-	// TargetSeq is the row a change row (edit, redaction) changed.
+	// TargetSeq is the Seq of the row a change row (edit, redaction)
+	// changed, in the same case.
 	TargetSeq int64
 	// EditedAt is when staff last edited the message; zero if never.
 	EditedAt time.Time
 }
 
 const (
-	caseEventColumns = `seq, case_id, event_id, kind, origin, COALESCE(txn_id, ''), COALESCE(body, ''),
+	caseEventColumns = `case_seq, case_id, event_id, kind, origin, COALESCE(txn_id, ''), COALESCE(body, ''),
 		COALESCE(media_uri, ''), COALESCE(media_type, ''), COALESCE(media_name, ''), COALESCE(media_size, 0), ts,
 		COALESCE(target_seq, 0), COALESCE(edited_at, 0)`
 	insertCaseEventQuery = `
-		INSERT INTO case_event (case_id, event_id, kind, origin, txn_id, body, media_uri, media_type, media_name, media_size, ts, target_seq)
-		VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, NULLIF($7, ''), NULLIF($8, ''), NULLIF($9, ''), $10, $11, NULLIF($12, 0))
+		INSERT INTO case_event (case_id, event_id, kind, origin, txn_id, body, media_uri, media_type, media_name, media_size, ts, target_seq,
+			case_seq)
+		VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, NULLIF($7, ''), NULLIF($8, ''), NULLIF($9, ''), $10, $11, NULLIF($12, 0), $13)
 		ON CONFLICT (event_id) DO NOTHING`
+	// The UPDATE takes the case row's lock until the transaction ends, so
+	// two rows of one case never get the same case_seq.
+	nextCaseSeqQuery = `UPDATE citizen_case SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq`
+	undoCaseSeqQuery = `UPDATE citizen_case SET event_seq = event_seq - 1 WHERE id = $1`
+	// lockCaseQuery takes the case row's lock without changing it.
+	lockCaseQuery = `UPDATE citizen_case SET event_seq = event_seq WHERE id = $1`
 	// Only messages change; a redacted one stays redacted.
 	redactCaseEventQuery = `
 		UPDATE case_event SET kind = 'redacted', body = NULL, media_uri = NULL, media_type = NULL,
 			media_name = NULL, media_size = NULL, edited_at = NULL
 		WHERE case_id = $1 AND event_id = $2 AND kind IN ('text', 'notice', 'image', 'file')
-		RETURNING seq`
+		RETURNING case_seq`
 	editCaseEventQuery = `
 		UPDATE case_event SET body = $3, edited_at = $4
 		WHERE case_id = $1 AND event_id = $2 AND kind IN ('text', 'notice') AND origin = $5
-		RETURNING seq`
-	caseEventsAfterQuery = `SELECT ` + caseEventColumns + ` FROM case_event WHERE case_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`
-	caseEventQuery       = `SELECT ` + caseEventColumns + ` FROM case_event WHERE case_id = $1 AND seq = $2`
+		RETURNING case_seq`
+	caseEventsAfterQuery = `SELECT ` + caseEventColumns + ` FROM case_event WHERE case_id = $1 AND case_seq > $2 ORDER BY case_seq LIMIT $3`
+	caseEventQuery       = `SELECT ` + caseEventColumns + ` FROM case_event WHERE case_id = $1 AND case_seq = $2`
 	lastStatusQuery      = `SELECT COALESCE(body, '') FROM case_event WHERE case_id = $1 AND kind = 'status' ORDER BY seq DESC LIMIT 1`
 )
 
-// AddCaseEvent appends an event to the case's timeline; an event id seen
-// before is ignored (a redelivered transaction). It reports whether a row
-// was added.
-func (s *Store) AddCaseEvent(ctx context.Context, e CaseEvent) (bool, error) {
-	r, err := s.DB.Exec(ctx, insertCaseEventQuery, e.CaseID, e.EventID, e.Kind, e.Origin, e.TxnID, e.Body,
-		string(e.MediaURI), e.MediaType, e.MediaName, e.MediaSize, e.TS.UnixMilli(), e.TargetSeq)
+// AddCaseEvent appends an event to the case's timeline, as the case's next
+// Seq (e.Seq is ignored); an event id seen before is ignored (a redelivered
+// transaction). It reports whether a row was added.
+func (s *Store) AddCaseEvent(ctx context.Context, e CaseEvent) (added bool, err error) {
+	err = s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+		var seq int64
+		if err := s.DB.QueryRow(ctx, nextCaseSeqQuery, e.CaseID).Scan(&seq); err != nil {
+			return fmt.Errorf("failed to take the case's next seq: %w", err)
+		}
+		r, err := s.DB.Exec(ctx, insertCaseEventQuery, e.CaseID, e.EventID, e.Kind, e.Origin, e.TxnID, e.Body,
+			string(e.MediaURI), e.MediaType, e.MediaName, e.MediaSize, e.TS.UnixMilli(), e.TargetSeq, seq)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			added = true
+			return nil
+		}
+		// A redelivery: give the seq back (the case row is still locked),
+		// so the case's seqs stay without gaps.
+		_, err = s.DB.Exec(ctx, undoCaseSeqQuery, e.CaseID)
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("failed to store case event: %w", err)
 	}
-	n, _ := r.RowsAffected()
-	return n > 0, nil
+	return added, nil
 }
 
 // RedactCaseEvent removes the text and file of the message with event id
@@ -189,6 +216,11 @@ func (s *Store) EditCaseEvent(ctx context.Context, caseID protocol.CaseID, targe
 
 func (s *Store) changeCaseEvent(ctx context.Context, caseID protocol.CaseID, change CaseEvent, query string, args ...any) (changed bool, err error) {
 	err = s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+		// The case row first, then its timeline rows, as AddCaseEvent and
+		// PurgeCase lock them: the other order could deadlock with them.
+		if _, err := s.DB.Exec(ctx, lockCaseQuery, caseID); err != nil {
+			return err
+		}
 		var seen int
 		if err := s.DB.QueryRow(ctx, caseEventSeqQuery, caseID, change.EventID).Scan(&seen); err == nil {
 			return nil // a redelivered change
@@ -273,10 +305,10 @@ func scanCaseEvent(row scannable) (*CaseEvent, error) {
 	return &e, nil
 }
 
-const caseEventSeqQuery = `SELECT seq FROM case_event WHERE case_id = $1 AND event_id = $2`
+const caseEventSeqQuery = `SELECT case_seq FROM case_event WHERE case_id = $1 AND event_id = $2`
 
-// CaseEventSeq returns the timeline position of a room event, or 0 if the
-// event is not in the case's timeline.
+// CaseEventSeq returns the timeline position (CaseEvent.Seq) of a room
+// event, or 0 if the event is not in the case's timeline.
 func (s *Store) CaseEventSeq(ctx context.Context, caseID protocol.CaseID, evt id.EventID) (int64, error) {
 	var seq int64
 	err := s.DB.QueryRow(ctx, caseEventSeqQuery, caseID, evt).Scan(&seq)

@@ -149,8 +149,8 @@ func TestPurgeCase(t *testing.T) {
 				VALUES ($1, $2, 1, 1, 2)`, "token-"+caseID, caseID)
 			require.NoError(t, err)
 			for i, body := range []string{"Mein Bauantrag", "Danke"} {
-				_, err = s.DB.Exec(ctx, `INSERT INTO case_event (case_id, event_id, kind, origin, body, ts)
-					VALUES ($1, $2, 'text', 'citizen', $3, $4)`, caseID, "$"+caseID.String()+string(rune('a'+i)), body, i)
+				_, err = s.AddCaseEvent(ctx, store.CaseEvent{CaseID: caseID, EventID: id.EventID("$" + caseID.String() + string(rune('a'+i))),
+					Kind: "text", Origin: "citizen", Body: body, TS: time.UnixMilli(int64(i))})
 				require.NoError(t, err)
 			}
 		}

@@ -67,7 +67,9 @@ func TestMakeRun(t *testing.T) {
 	serverName := ready["server_name"]
 	assert.Equal(t, "@sachbearbeiterin:"+serverName, ready["user"])
 	assert.Equal(t, "@rathaus:"+serverName, ready["bot"])
-	require.NotEmpty(t, ready["password"])
+	require.Equal(t, filepath.Join(dir, "sachbearbeiterin.password"), ready["password_file"])
+	password := readPassword(t, ready)
+	assert.NotContains(t, first.output(), password, "the password stays in its file, out of shared logs")
 	first.assertOutput(t, "Ctrl-C stops everything", "!rathaus help", ready["homeserver"])
 
 	staff := login(t, ready)
@@ -129,7 +131,8 @@ func TestMakeRun(t *testing.T) {
 		"-rathaus", filepath.Join(root, "bin", "rathaus"), "-dendrite", filepath.Join(root, ".cache", "bin", "dendrite"))
 	again := second.waitReady(t, demoReadyTimeout)
 	assert.Equal(t, ready["user"], again["user"])
-	assert.Equal(t, ready["password"], again["password"], "the password is kept in the demo directory")
+	assert.Equal(t, password, readPassword(t, again), "the password is kept in the demo directory")
+	assert.NotContains(t, second.output(), password, "the password stays in its file, out of shared logs")
 	assert.NotContains(t, second.output(), "Wrote the rathaus config", "the config is written on the first run only")
 	assert.NotContains(t, second.output(), "Upgraded", "the config written by this demo needs no upgrade")
 	staff = login(t, again)
@@ -236,13 +239,17 @@ func startDemo(t *testing.T, dir string, env []string, name string, args ...stri
 	return p
 }
 
-// parseReady parses "DEMO READY key=value …".
+// parseReady parses "DEMO READY key=value … password_file=<path>"; the
+// path is last and may contain spaces.
 func parseReady(line string) (map[string]string, bool) {
 	rest, ok := strings.CutPrefix(line, "DEMO READY ")
 	if !ok {
 		return nil, false
 	}
 	fields := map[string]string{}
+	if before, path, ok := strings.Cut(rest, " password_file="); ok {
+		rest, fields["password_file"] = before, path
+	}
 	for _, f := range strings.Fields(rest) {
 		if k, v, ok := strings.Cut(f, "="); ok {
 			fields[k] = v
@@ -316,7 +323,19 @@ func signalled(state *os.ProcessState, sig syscall.Signal) bool {
 	return ok && ws.Signaled() && ws.Signal() == sig
 }
 
-// login logs in with the printed user and password, as a person would.
+// readPassword reads the staff login's password from the file DEMO READY
+// names, as a person told "show it with: cat …" would.
+func readPassword(t *testing.T, ready map[string]string) string {
+	t.Helper()
+	data, err := os.ReadFile(ready["password_file"])
+	require.NoError(t, err, "the password file DEMO READY names")
+	password := strings.TrimSpace(string(data))
+	require.NotEmpty(t, password)
+	return password
+}
+
+// login logs in with the printed user and the password from its file, as a
+// person would.
 func login(t *testing.T, ready map[string]string) *mautrix.Client {
 	t.Helper()
 	cli, err := mautrix.NewClient(ready["homeserver"], "", "")
@@ -324,7 +343,7 @@ func login(t *testing.T, ready map[string]string) *mautrix.Client {
 	resp, err := cli.Login(t.Context(), &mautrix.ReqLogin{
 		Type:             mautrix.AuthTypePassword,
 		Identifier:       mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: ready["user"]},
-		Password:         ready["password"],
+		Password:         readPassword(t, ready),
 		StoreCredentials: true,
 	})
 	require.NoError(t, err, "the printed login must work")

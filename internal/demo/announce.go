@@ -52,7 +52,10 @@ func (a announcement) text() string {
 	p("  Homeserver URL  %s\n", a.opts.HomeserverURL())
 	p("  Server name     %s\n", a.opts.ServerName())
 	p("  Staff login     %s  (%s)\n", login.localpart, login.userID)
-	p("  Password        %s\n", login.password)
+	// The password stays in its file (mode 0600): this text goes to
+	// terminals, CI logs and screen shares.
+	p("  Password        in %s\n", a.path(login.passwordFile))
+	p("                    show it with: cat %s\n", shellQuote(a.path(login.passwordFile)))
 	if roles := a.roles(login.userID); roles != "" {
 		p("  Roles           %s\n", roles)
 	}
@@ -75,7 +78,7 @@ func (a announcement) text() string {
 	}
 	steps := []step{
 		{text: fmt.Sprintf("Open a Matrix client (Element Web or Desktop, FluffyChat, …), choose another homeserver and enter %s", a.opts.HomeserverURL())},
-		{text: fmt.Sprintf("Log in as %s with the password above.", login.localpart)},
+		{text: fmt.Sprintf("Log in as %s with the password in %s.", login.localpart, a.path(login.passwordFile))},
 	}
 	if len(spaces) > 0 {
 		steps = append(steps,
@@ -185,10 +188,21 @@ func wrap(first, indent, text string, width int) string {
 	return strings.ReplaceAll(b.String(), "\u00a0", " ")
 }
 
-// readyLine is the machine-readable summary; values never contain spaces.
+// readyLine is the machine-readable summary. It names the password's file,
+// never the password. Values contain no spaces, except password_file: it
+// is last and runs to the end of the line, since the state directory may
+// have spaces in its path.
 func readyLine(opts Options, login account, bot id.UserID, rathausPid, dendritePid int) string {
-	return fmt.Sprintf("DEMO READY homeserver=%s server_name=%s user=%s password=%s bot=%s rathaus_pid=%d dendrite_pid=%d",
-		opts.HomeserverURL(), opts.ServerName(), login.userID, login.password, bot, rathausPid, dendritePid)
+	return fmt.Sprintf("DEMO READY homeserver=%s server_name=%s user=%s bot=%s rathaus_pid=%d dendrite_pid=%d password_file=%s",
+		opts.HomeserverURL(), opts.ServerName(), login.userID, bot, rathausPid, dendritePid, login.passwordFile)
+}
+
+// shellQuote quotes a path for a POSIX shell where it needs it.
+func shellQuote(path string) string {
+	if path != "" && strings.Trim(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-+=:,@%") == "" {
+		return path
+	}
+	return "'" + strings.ReplaceAll(path, "'", `'\''`) + "'"
 }
 
 // joinUsers lists user IDs, comma separated.

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -35,7 +36,12 @@ func TestAnnouncement(t *testing.T) {
 	login := a.accounts[0]
 
 	assert.Contains(t, text, "Staff login     sachbearbeiterin  (@sachbearbeiterin:localhost:18448)")
-	assert.Contains(t, text, "Password        "+login.password+"\n")
+	// The password stays in its file: the output goes to terminals and
+	// shared CI logs.
+	require.NotEmpty(t, login.password)
+	assert.NotContains(t, text, login.password)
+	assert.Contains(t, text, "Password        in .demo/sachbearbeiterin.password\n")
+	assert.Contains(t, text, "show it with: cat .demo/sachbearbeiterin.password\n")
 	assert.Contains(t, text, "admin in Bauamt, admin in Bürgerbüro")
 	// The other accounts are listed with their password file, never their
 	// password.
@@ -51,6 +57,7 @@ func TestAnnouncement(t *testing.T) {
 	for _, want := range []string{
 		`the spaces "Stadt Demoheim", "Bauamt", "Bürgerbüro" and to the staff rooms "Bauamt – Team", "Bürgerbüro – Team".`,
 		"!rathaus departments", "!rathaus status verfügbar", "!rathaus help", "!rathaus sync",
+		"Log in as sachbearbeiterin with the password in .demo/sachbearbeiterin.password.",
 		"open a chat below in a browser and write a question; the case appears in the department's staff room, " +
 			"where you claim it with !rathaus claim <Aktenzeichen>.",
 		"Ctrl-C stops everything",
@@ -65,8 +72,9 @@ func TestAnnouncement(t *testing.T) {
 
 	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 	last := lines[len(lines)-1]
-	assert.Equal(t, "DEMO READY homeserver=http://127.0.0.1:18008 server_name=localhost:18448 user=@sachbearbeiterin:localhost:18448 password="+
-		login.password+" bot=@rathaus:localhost:18448 rathaus_pid=11 dendrite_pid=12", last)
+	assert.Equal(t, "DEMO READY homeserver=http://127.0.0.1:18008 server_name=localhost:18448 user=@sachbearbeiterin:localhost:18448 "+
+		"bot=@rathaus:localhost:18448 rathaus_pid=11 dendrite_pid=12 password_file="+login.passwordFile, last)
+	assert.True(t, filepath.IsAbs(login.passwordFile), "a script finds the file from anywhere")
 	for _, line := range lines[:len(lines)-1] {
 		assert.LessOrEqual(t, utf8.RuneCountInString(line), 80, "line too long: %q", line)
 	}
@@ -100,4 +108,11 @@ func TestAnnouncementChatOff(t *testing.T) {
 func TestWrap(t *testing.T) {
 	assert.Equal(t, "  1. aa bb\n     cc\n", wrap("  1. ", "     ", "aa bb cc", 10))
 	assert.Equal(t, "- x y\n  loooooooong\n", wrap("- ", "  ", "x\u00a0y loooooooong", 6), "a no-break space holds, a long word stands alone")
+}
+
+func TestShellQuote(t *testing.T) {
+	assert.Equal(t, ".demo/sachbearbeiterin.password", shellQuote(".demo/sachbearbeiterin.password"))
+	assert.Equal(t, "'/home/Anna Muster/.demo/x.password'", shellQuote("/home/Anna Muster/.demo/x.password"))
+	assert.Equal(t, `'it'\''s'`, shellQuote("it's"))
+	assert.Equal(t, "''", shellQuote(""))
 }

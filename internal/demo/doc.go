@@ -36,7 +36,12 @@
 // write as a citizen, then claim the case in the staff room), followed by
 // a machine-readable line:
 //
-//	DEMO READY homeserver=http://127.0.0.1:8008 server_name=localhost:8448 user=@sachbearbeiterin:localhost:8448 password=… bot=@rathaus:localhost:8448 rathaus_pid=… dendrite_pid=…
+//	DEMO READY homeserver=http://127.0.0.1:8008 server_name=localhost:8448 user=@sachbearbeiterin:localhost:8448 bot=@rathaus:localhost:8448 rathaus_pid=… dendrite_pid=… password_file=/…/.demo/sachbearbeiterin.password
+//
+// No password is ever printed: the output ends up in terminals' scrollback,
+// CI logs and screen shares. The announcement and the DEMO READY line name
+// the file instead; password_file is absolute, last, and runs to the end of
+// the line (the path may contain spaces).
 //
 // # Directories of earlier demos
 //

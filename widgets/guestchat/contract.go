@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/rathaus-de/rathaus/cases"
-	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/protocol"
 )
 
@@ -34,7 +33,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST "+a+"cases/{id}/read", s.withCase(true, s.read))
 	m.HandleFunc("POST "+a+"cases/{id}/alive", s.withCase(true, s.alive))
 	m.HandleFunc("POST "+a+"cases/{id}/close", s.withCase(true, s.closeCase))
-	m.HandleFunc(a, func(w http.ResponseWriter, r *http.Request) { httpapi.WriteError(w, httpapi.ErrNotFound) })
+	// No catch-all under a: dispatch answers what no route takes, with
+	// 405 and Allow for a wrong method.
 	s.pageRoutes(m)
 	s.mux = m
 	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

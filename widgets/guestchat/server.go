@@ -72,6 +72,9 @@ type Server struct {
 	hub         *hub
 	mux         *http.ServeMux
 	done        chan struct{}
+	// frameOptions is the X-Frame-Options header, "" for none
+	// (httpapi.CSP.FrameOptions).
+	frameOptions string
 	// unsubscribe ends following the cases' feed.
 	unsubscribe func()
 
@@ -105,7 +108,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{config: opts.Config, dir: opts.Directory, cases: opts.Cases, sessions: opts.Sessions,
 		log: opts.Log, version: opts.Version, origin: origin, secure: strings.HasPrefix(origin, "https://"),
-		csp: pageCSP(g.EmbedOrigins), hub: newHub(), done: make(chan struct{})}
+		csp: pageCSP(g.EmbedOrigins).String(), hub: newHub(), done: make(chan struct{})}
+	s.frameOptions = pageCSP(g.EmbedOrigins).FrameOptions()
 	if s.proxies, err = httpapi.ParseTrustedProxies(g.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("guestchat: failed to parse trusted proxies: %w", err)
 	}
@@ -158,12 +162,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("Content-Security-Policy", s.csp)
-	s.mux.ServeHTTP(w, r)
+	if s.frameOptions != "" {
+		h.Set("X-Frame-Options", s.frameOptions)
+	}
+	s.dispatch(w, r)
 }
 
 // pageCSP is the page's Content-Security-Policy: only its own scripts,
 // styles and API; frame-ancestors lists the configured embedding origins.
-func pageCSP(embedOrigins []string) string {
+func pageCSP(embedOrigins []string) httpapi.CSP {
 	ancestors := embedOrigins
 	if len(ancestors) == 0 {
 		ancestors = []string{httpapi.SourceNone}
@@ -179,7 +186,7 @@ func pageCSP(embedOrigins []string) string {
 		httpapi.FormAction:     self,
 		httpapi.BaseURI:        {httpapi.SourceNone},
 		httpapi.FrameAncestors: ancestors,
-	}.String()
+	}
 }
 
 // mediaCSP is the policy of a downloaded file: it may do nothing, even if a

@@ -186,9 +186,18 @@ func TestEmbeddingAllowList(t *testing.T) {
 	w := do(closed, http.MethodGet, "/chat/bauamt", nil, "")
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Contains(t, w.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	// The older header says the same, for browsers without CSP level 2.
+	for _, target := range []string{"/chat/bauamt", "/", "/api/guest/v1/session", "/assets/app.js", "/nope"} {
+		w = do(closed, http.MethodGet, target, nil, "")
+		assert.Equal(t, "DENY", w.Header().Get("X-Frame-Options"), target)
+	}
 
 	open := newTestServer(t, "https://chat.stadt.example", "https://portal.stadt.example", "https://service.stadt.example")
 	w = do(open, http.MethodGet, "/chat/bauamt", nil, "")
+	// X-Frame-Options cannot list the portals; DENY would break them in
+	// browsers that only know X-Frame-Options.
+	_, sent := w.Header()["X-Frame-Options"]
+	assert.False(t, sent, "X-Frame-Options with an allow list")
 	csp := w.Header().Get("Content-Security-Policy")
 	assert.Contains(t, csp, "frame-ancestors https://portal.stadt.example https://service.stadt.example")
 	assert.Contains(t, csp, "script-src 'self'")
