@@ -35,9 +35,10 @@ Usage:
                                                   -rotate (both files backed up first)
   rathaus check-config -c config.yaml             report every config problem
                                                   (exit 0 if valid, 10 if not)
-  rathaus parked -c config.yaml [-requeue all|SEQ,SEQ]
-                                                  list the homeserver's events that failed
-                                                  every retry, or hand them back to rathaus
+  rathaus parked -c config.yaml [-requeue all|SEQ,SEQ] [-requeue-jobs all|ID,ID]
+                                                  list the homeserver's events and the outbox
+                                                  jobs (webhooks) that failed every retry, or
+                                                  hand them back to rathaus
   rathaus example-config                          print the documented example config
   rathaus version                                 print the version
 `

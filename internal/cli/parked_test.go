@@ -3,6 +3,7 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -43,6 +44,15 @@ func TestParkedCommand(t *testing.T) {
 	_, err = s.FinishBatch(ctx, store.BatchOutcome{RoomID: "!r:x",
 		Failed: &store.FailedEvent{Seq: seq, Reason: "failed to store case event:\nboom", Park: true}})
 	require.NoError(t, err)
+	// And a webhook the outbox gave up on.
+	_, err = s.EnqueueJob(ctx, "webhook", "case-1/claimed", []byte(`{"target":"bauportal","body":{}}`))
+	require.NoError(t, err)
+	jobs, err := s.DueJobs(ctx, time.Now(), 10)
+	require.NoError(t, err)
+	require.Len(t, jobs, 1)
+	_, err = s.StartJob(ctx, jobs[0].ID)
+	require.NoError(t, err)
+	require.NoError(t, s.FinishJob(ctx, jobs[0].ID, errors.New("webhook: the receiver answered 410"), time.Time{}, true))
 	require.NoError(t, s.Close())
 
 	code, stdout, stderr := run("parked", "-c", path)
@@ -52,10 +62,16 @@ func TestParkedCommand(t *testing.T) {
 		assert.Contains(t, stdout, want)
 	}
 	assert.NotContains(t, stdout, "Geheimer Inhalt", "never the content")
+	for _, want := range []string{"Outbox jobs (webhooks):", "case-1/claimed", "the receiver answered 410", "-requeue-jobs all"} {
+		assert.Contains(t, stdout, want)
+	}
+	code, stdout, stderr = run("parked", "-c", path, "-requeue-jobs", "all")
+	require.Equal(t, cli.ExitOK, code, stderr)
+	assert.Contains(t, stdout, "Requeued 1 parked outbox job(s)")
 
 	code, _, stderr = run("parked", "-c", path, "-requeue", "x,1")
 	assert.Equal(t, cli.ExitUsage, code)
-	assert.Contains(t, stderr, `"x" is not a seq`)
+	assert.Contains(t, stderr, `"x" is not one`)
 
 	code, stdout, stderr = run("parked", "-c", path, "-requeue", strconv.FormatInt(seq, 10)+",424242")
 	require.Equal(t, cli.ExitOK, code, stderr)
@@ -65,6 +81,7 @@ func TestParkedCommand(t *testing.T) {
 	code, stdout, _ = run("parked", "-c", path)
 	require.Equal(t, cli.ExitOK, code)
 	assert.Contains(t, stdout, "No parked events")
+	assert.Contains(t, stdout, "No parked outbox jobs")
 
 	s, err = store.Open(ctx, store.Options{Type: store.TypeSQLite, URI: dbPath, Log: zerolog.Nop()})
 	require.NoError(t, err)
