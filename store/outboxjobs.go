@@ -216,32 +216,11 @@ func (s *Store) ParkedJobs(ctx context.Context, limit int) ([]Job, error) {
 // outbox: no attempts, due now, the same delivery id. It returns how many
 // were parked and are pending again.
 func (s *Store) RequeueJobs(ctx context.Context, ids []int64) (int, error) {
-	var n int64
-	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		n = 0
-		now := time.Now().UnixMilli()
-		if len(ids) == 0 {
-			r, err := tx.ExecContext(ctx, rebind(s.DB.Dialect, requeueAllJobsQuery), now)
-			if err != nil {
-				return err
-			}
-			n, _ = r.RowsAffected()
-			return nil
-		}
-		for _, id := range ids {
-			r, err := tx.ExecContext(ctx, rebind(s.DB.Dialect, requeueJobQuery), id, now)
-			if err != nil {
-				return err
-			}
-			k, _ := r.RowsAffected()
-			n += k
-		}
-		return nil
-	})
+	n, err := s.requeue(ctx, requeueJobQuery, requeueAllJobsQuery, ids)
 	if err != nil {
 		return 0, fmt.Errorf("failed to requeue parked jobs: %w", err)
 	}
-	return int(n), nil
+	return n, nil
 }
 
 // PruneJobs forgets finished (done and parked) jobs finished before

@@ -70,20 +70,30 @@ func (s *Store) ParkedEvents(ctx context.Context, limit int) ([]ParkedEvent, err
 // were handled while it was parked: the operator decides that it still
 // makes sense.
 func (s *Store) RequeueParked(ctx context.Context, seqs []int64) (int, error) {
+	n, err := s.requeue(ctx, requeueParkedQuery, requeueAllParkedQuery, seqs)
+	if err != nil {
+		return 0, fmt.Errorf("failed to requeue parked events: %w", err)
+	}
+	return n, nil
+}
+
+// requeue runs one for each id ($1 the id, $2 now), or all ($1 now) if
+// ids is empty, in one transaction, and returns the rows changed.
+func (s *Store) requeue(ctx context.Context, one, all string, ids []int64) (int, error) {
 	var n int64
 	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		n = 0
 		now := time.Now().UnixMilli()
-		if len(seqs) == 0 {
-			r, err := tx.ExecContext(ctx, rebind(s.DB.Dialect, requeueAllParkedQuery), now)
+		if len(ids) == 0 {
+			r, err := tx.ExecContext(ctx, rebind(s.DB.Dialect, all), now)
 			if err != nil {
 				return err
 			}
 			n, _ = r.RowsAffected()
 			return nil
 		}
-		for _, seq := range seqs {
-			r, err := tx.ExecContext(ctx, rebind(s.DB.Dialect, requeueParkedQuery), seq, now)
+		for _, id := range ids {
+			r, err := tx.ExecContext(ctx, rebind(s.DB.Dialect, one), id, now)
 			if err != nil {
 				return err
 			}
@@ -92,8 +102,5 @@ func (s *Store) RequeueParked(ctx context.Context, seqs []int64) (int, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, fmt.Errorf("failed to requeue parked events: %w", err)
-	}
-	return int(n), nil
+	return int(n), err
 }

@@ -52,26 +52,30 @@ func parkedCommand(args []string, stdout, stderr io.Writer) int {
 	defer s.Close()
 
 	if *requeue != "" || *requeueJobs != "" {
-		if *requeue != "" {
-			n, err := s.RequeueParked(ctx, seqs)
+		for _, r := range []struct {
+			flag          string
+			ids           []int64
+			run           func(context.Context, []int64) (int, error)
+			done, unknown string
+		}{
+			{*requeue, seqs, s.RequeueParked,
+				"Requeued %d parked event(s). A running rathaus handles them within about 10 s; a stopped one when it starts.\n",
+				"%d of the seqs given were not parked (handled, requeued before, or pruned).\n"},
+			{*requeueJobs, jobIDs, s.RequeueJobs,
+				"Requeued %d parked outbox job(s), under their old delivery ids. A running rathaus tries them within about 5 s.\n",
+				"%d of the ids given were not parked (done, requeued before, or pruned).\n"},
+		} {
+			if r.flag == "" {
+				continue
+			}
+			n, err := r.run(ctx, r.ids)
 			if err != nil {
 				fmt.Fprintf(stderr, "rathaus parked: %v\n", err)
 				return ExitFailure
 			}
-			fmt.Fprintf(stdout, "Requeued %d parked event(s). A running rathaus handles them within about 10 s; a stopped one when it starts.\n", n)
-			if len(seqs) > n {
-				fmt.Fprintf(stdout, "%d of the seqs given were not parked (handled, requeued before, or pruned).\n", len(seqs)-n)
-			}
-		}
-		if *requeueJobs != "" {
-			n, err := s.RequeueJobs(ctx, jobIDs)
-			if err != nil {
-				fmt.Fprintf(stderr, "rathaus parked: %v\n", err)
-				return ExitFailure
-			}
-			fmt.Fprintf(stdout, "Requeued %d parked outbox job(s), under their old delivery ids. A running rathaus tries them within about 5 s.\n", n)
-			if len(jobIDs) > n {
-				fmt.Fprintf(stdout, "%d of the ids given were not parked (done, requeued before, or pruned).\n", len(jobIDs)-n)
+			fmt.Fprintf(stdout, r.done, n)
+			if len(r.ids) > n {
+				fmt.Fprintf(stdout, r.unknown, len(r.ids)-n)
 			}
 		}
 		return ExitOK
