@@ -42,6 +42,10 @@ type GuestChatConfig struct {
 	AttachmentTypes []string `yaml:"attachment_types"`
 	// RateLimits bound what citizens can send.
 	RateLimits GuestRateLimits `yaml:"rate_limits"`
+	// Streams bound the live streams open at once (guestlimits.go).
+	Streams GuestStreamLimits `yaml:"streams"`
+	// Timeouts bound slow and idle connections (guestlimits.go).
+	Timeouts GuestTimeouts `yaml:"timeouts"`
 	// PrivacyPage is an HTML file the chat serves at PrivacyPagePath, for
 	// an installation without a privacy notice on the authority's own
 	// website (the demo writes one). authority.privacy_url defaults to it.
@@ -68,6 +72,11 @@ type GuestRateLimits struct {
 	MessagesPerSecond int `yaml:"messages_per_second"`
 	// CasesPerHourPerAddress bounds how many cases one address opens.
 	CasesPerHourPerAddress int `yaml:"cases_per_hour_per_address"`
+	// SessionsPerHourPerAddress bounds how many sessions (database rows)
+	// one address creates; also the burst.
+	SessionsPerHourPerAddress int `yaml:"sessions_per_hour_per_address"`
+	// SessionsPerSecond bounds new sessions across all citizens together.
+	SessionsPerSecond int `yaml:"sessions_per_second"`
 }
 
 // RetentionConfig says how long cases live.
@@ -131,7 +140,11 @@ func defaultGuestChat() GuestChatConfig {
 			MessagesPerMinutePerAddress: defaultMessagesPerAddress,
 			MessagesPerSecond:           defaultMessagesPerSecond,
 			CasesPerHourPerAddress:      defaultCasesPerHourPerAddr,
+			SessionsPerHourPerAddress:   defaultSessionsPerHourPerAddr,
+			SessionsPerSecond:           defaultSessionsPerSecond,
 		},
+		Streams:  defaultGuestStreams(),
+		Timeouts: defaultGuestTimeouts(),
 	}
 }
 
@@ -220,10 +233,12 @@ func (c *Config) validateGuestChat(errs *ValidationErrors) {
 		}
 	}
 	c.validatePrivacyNotice(errs)
+	c.validateGuestBounds(errs)
 	r := g.RateLimits
 	for key, v := range map[string]int{
 		"messages_per_minute": r.MessagesPerMinute, "messages_per_minute_per_address": r.MessagesPerMinutePerAddress,
 		"messages_per_second": r.MessagesPerSecond, "cases_per_hour_per_address": r.CasesPerHourPerAddress,
+		"sessions_per_hour_per_address": r.SessionsPerHourPerAddress, "sessions_per_second": r.SessionsPerSecond,
 	} {
 		if v < 1 {
 			errs.add("guest_chat.rate_limits."+key, "must be at least 1")
