@@ -26,7 +26,7 @@ func (a *App) serveGuestChat(ctx context.Context) error {
 	}
 	a.guest, err = guestchat.New(guestchat.Options{Config: a.config, Secret: []byte(a.start.AppService.ASToken),
 		Directory: a.departments, Cases: a.cases, Sessions: sessions{a.store}, Spent: a.store,
-		Log: a.log.With().Str("component", "guestchat").Logger(), Version: rathaus.Version})
+		Log: a.log.With().Str("component", "guestchat").Logger(), Version: rathaus.Version, Registry: a.opts.Registry})
 	if err != nil {
 		return err
 	}

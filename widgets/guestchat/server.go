@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/rathaus-de/rathaus/cases"
@@ -50,6 +51,8 @@ type Options struct {
 	// Version is appended to asset URLs so browsers fetch new assets after
 	// an upgrade.
 	Version string
+	// Registry receives the guest chat's metrics; nil: not registered.
+	Registry prometheus.Registerer
 }
 
 // Server is the guest chat's HTTP handler.
@@ -83,6 +86,9 @@ type Server struct {
 	openLim    *ratelimit.Limiter
 	challenges *ratelimit.Limiter
 	signals    *ratelimit.Limiter
+
+	// bounds limit sessions and live streams (limits.go).
+	bounds *bounds
 }
 
 // New checks the options and builds the handler.
@@ -127,6 +133,9 @@ func New(opts Options) (*Server, error) {
 		ratelimit.Named{Name: "address", Limiter: s.addressLim},
 		ratelimit.Named{Name: "global", Limiter: s.globalLim})
 	if err != nil {
+		return nil, err
+	}
+	if s.bounds, err = newBounds(g, opts.Registry); err != nil {
 		return nil, err
 	}
 	s.routes()

@@ -83,6 +83,7 @@ func (s *Server) newSession(ctx context.Context, w http.ResponseWriter) (*Sessio
 	if err = s.sessions.CreateSession(ctx, h, expires); err != nil {
 		return nil, err
 	}
+	s.bounds.metrics.sessionsCreated.Inc()
 	s.setCookie(w, token, expires)
 	return &Session{TokenHash: h, LastSeen: time.Now(), ExpiresAt: expires}, nil
 }
