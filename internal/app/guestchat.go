@@ -70,3 +70,6 @@ func (x sessions) TouchSession(ctx context.Context, tokenHash string, expires ti
 func (x sessions) DeleteSession(ctx context.Context, tokenHash string) error {
 	return x.store.DeleteGuestSession(ctx, tokenHash)
 }
+
+// The guest chat bounds its own listener's timeouts.
+var _ serverConfigurer = (*guestchat.Server)(nil)

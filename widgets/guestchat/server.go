@@ -87,8 +87,10 @@ type Server struct {
 	challenges *ratelimit.Limiter
 	signals    *ratelimit.Limiter
 
-	// bounds limit sessions and live streams (limits.go).
-	bounds *bounds
+	// bounds limit sessions and live streams; timeouts bound slow and
+	// idle connections (limits.go, listener.go).
+	bounds   *bounds
+	timeouts listenerTimeouts
 }
 
 // New checks the options and builds the handler.
@@ -138,7 +140,9 @@ func New(opts Options) (*Server, error) {
 	if s.bounds, err = newBounds(g, opts.Registry); err != nil {
 		return nil, err
 	}
+	s.timeouts = newListenerTimeouts(g)
 	s.routes()
+	s.handler = s.withBodyDeadline(s.handler)
 	s.unsubscribe = opts.Cases.Subscribe(s.caseUpdated)
 	return s, nil
 }
