@@ -28,7 +28,8 @@ type GuestChatConfig struct {
 	// believed for rate limiting.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// SessionLifetime is how long a browser can come back to its case
-	// after its last request.
+	// after its last request. A session without a case keeps its row only
+	// an hour after its last request (guestchat.caselessSessionLifetime).
 	SessionLifetime time.Duration `yaml:"session_lifetime"`
 	// PowDifficulty is the number of leading zero bits of the entry
 	// challenge (8–30).

@@ -3,10 +3,13 @@ package guestchat_test
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -22,7 +25,8 @@ import (
 
 // TestGuestChatBounds: rathaus's own guest listener applies the bounds of
 // issue 12, point 6: one address cannot create sessions without end, a
-// session's new stream replaces its oldest, and a never-finished body or
+// session without a case keeps its row only an hour, a session's new
+// stream replaces its oldest, and a never-finished body or
 // an idle keep-alive connection is closed. Rules are the same on every
 // homeserver, so Dendrite alone.
 func TestGuestChatBounds(t *testing.T) {
@@ -41,8 +45,25 @@ func TestGuestChatBounds(t *testing.T) {
 	assert.Equal(t, "rate_limited", resp.Code())
 	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
 
+	// The session's row lives an hour while it has no case, and
+	// session_lifetime once it has one.
+	u, err := url.Parse(ge.base)
+	require.NoError(t, err)
+	cookies := citizen.HTTP.Jar.Cookies(u)
+	require.Len(t, cookies, 1)
+	sum := sha256.Sum256([]byte(cookies[0].Value))
+	tokenHash := hex.EncodeToString(sum[:])
+	row, err := ge.App.Store().GetGuestSession(ctx, tokenHash)
+	require.NoError(t, err)
+	require.NotNil(t, row)
+	assert.WithinDuration(t, time.Now().Add(time.Hour), row.ExpiresAt, time.Minute, "a session without a case")
+
 	c, err := citizen.OpenCase(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Frage", TxnID: "question-1"})
 	require.NoError(t, err)
+	row, err = ge.App.Store().GetGuestSession(ctx, tokenHash)
+	require.NoError(t, err)
+	require.NotNil(t, row)
+	assert.WithinDuration(t, time.Now().Add(ge.Cfg.GuestChat.SessionLifetime), row.ExpiresAt, time.Minute, "a session with its case")
 	first, err := citizen.Stream(ctx, c.ID, 0)
 	require.NoError(t, err)
 	t.Cleanup(first.Close)

@@ -1,12 +1,14 @@
 package guestchat
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
 
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/httpapi"
@@ -166,4 +168,32 @@ func (t *streamSlots) len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.open
+}
+
+// caselessSessionLifetime is how long the row of a session that has not
+// opened a case lives after its last request. Most sessions made in bulk
+// never open a case (that needs a proof of work), so their rows are pruned
+// within hours instead of kept for session_lifetime.
+const caselessSessionLifetime = time.Hour
+
+// rowExpiry is when a session's row expires if it is used now. Only the
+// row is short-lived: the cookie keeps session_lifetime, and a cookie
+// whose row is gone is answered 401, after which the page starts a new
+// session.
+func (s *Server) rowExpiry(hasCase bool) time.Time {
+	lifetime := s.config().GuestChat.SessionLifetime
+	if !hasCase {
+		lifetime = min(lifetime, caselessSessionLifetime)
+	}
+	return time.Now().Add(lifetime)
+}
+
+// keepSessionForCase gives the row of a session that has just opened its
+// case the full session_lifetime, so the citizen can come back to the case
+// even if they leave at once. If that fails, the session's next request
+// does it.
+func (s *Server) keepSessionForCase(ctx context.Context, gs *Session) {
+	if err := s.sessions.TouchSession(ctx, gs.TokenHash, s.rowExpiry(true)); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("Failed to extend guest session for its case")
+	}
 }

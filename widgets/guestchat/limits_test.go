@@ -382,3 +382,49 @@ func TestBoundsMetricsRegistered(t *testing.T) {
 		"rathaus_guestchat_streams_open":           1,
 	}, got)
 }
+
+// A session without a case keeps its row an hour after its last request,
+// not session_lifetime; its cookie keeps session_lifetime. Once it has a
+// case, its row lives session_lifetime again.
+func TestCaselessSessionExpiry(t *testing.T) {
+	s, sessions := newBoundedServer(t, nil)
+	lifetime := config.DefaultSessionLifetime
+	w := postSessionFrom(s, "192.0.2.1:1000", "", "{}")
+	require.Equal(t, http.StatusOK, w.Code, "%s", w.Body)
+	cookie := w.Result().Cookies()[0]
+	assert.InDelta(t, lifetime.Seconds(), float64(cookie.MaxAge), 60, "the cookie keeps session_lifetime")
+	hash := hashToken(cookie.Value)
+	row := func() Session {
+		sessions.mu.Lock()
+		defer sessions.mu.Unlock()
+		return sessions.sessions[hash]
+	}
+	assert.WithinDuration(t, time.Now().Add(caselessSessionLifetime), row().ExpiresAt, time.Minute, "a new session's row")
+
+	// Used again after a while: renewed by the hour while it has no case.
+	age := func() {
+		sessions.mu.Lock()
+		defer sessions.mu.Unlock()
+		gs := sessions.sessions[hash]
+		gs.LastSeen = time.Now().Add(-2 * touchEvery)
+		sessions.sessions[hash] = gs
+	}
+	age()
+	w = postSessionFrom(s, "192.0.2.1:1000", cookie.Name+"="+cookie.Value, "{}")
+	require.Equal(t, http.StatusOK, w.Code, "%s", w.Body)
+	assert.WithinDuration(t, time.Now().Add(caselessSessionLifetime), row().ExpiresAt, time.Minute, "a case-less session's row, renewed")
+
+	gs := row()
+	s.keepSessionForCase(context.Background(), &gs)
+	assert.WithinDuration(t, time.Now().Add(lifetime), row().ExpiresAt, time.Minute, "the row once the case is open")
+
+	sessions.mu.Lock()
+	gs = sessions.sessions[hash]
+	gs.CaseID = "c1"
+	sessions.sessions[hash] = gs
+	sessions.mu.Unlock()
+	age()
+	w = postSessionFrom(s, "192.0.2.1:1000", cookie.Name+"="+cookie.Value, "{}")
+	require.Equal(t, http.StatusOK, w.Code, "%s", w.Body)
+	assert.WithinDuration(t, time.Now().Add(lifetime), row().ExpiresAt, time.Minute, "a session with a case, renewed")
+}
