@@ -33,7 +33,8 @@ type GuestChatConfig struct {
 	// it.
 	ClientIPHeader string `yaml:"client_ip_header"`
 	// SessionLifetime is how long a browser can come back to its case
-	// after its last request.
+	// after its last request. A session without a case keeps its row only
+	// an hour after its last request (guestchat.caselessSessionLifetime).
 	SessionLifetime time.Duration `yaml:"session_lifetime"`
 	// PowDifficulty is the number of leading zero bits of the entry
 	// challenge (8–30).
@@ -47,6 +48,10 @@ type GuestChatConfig struct {
 	AttachmentTypes []string `yaml:"attachment_types"`
 	// RateLimits bound what citizens can send.
 	RateLimits GuestRateLimits `yaml:"rate_limits"`
+	// Streams bound the live streams open at once (guestlimits.go).
+	Streams GuestStreamLimits `yaml:"streams"`
+	// Timeouts bound slow and idle connections (guestlimits.go).
+	Timeouts GuestTimeouts `yaml:"timeouts"`
 	// PrivacyPage is an HTML file the chat serves at PrivacyPagePath, for
 	// an installation without a privacy notice on the authority's own
 	// website (the demo writes one). authority.privacy_url defaults to it.
@@ -73,6 +78,11 @@ type GuestRateLimits struct {
 	MessagesPerSecond int `yaml:"messages_per_second"`
 	// CasesPerHourPerAddress bounds how many cases one address opens.
 	CasesPerHourPerAddress int `yaml:"cases_per_hour_per_address"`
+	// SessionsPerHourPerAddress bounds how many sessions (database rows)
+	// one address creates; also the burst.
+	SessionsPerHourPerAddress int `yaml:"sessions_per_hour_per_address"`
+	// SessionsPerSecond bounds new sessions across all citizens together.
+	SessionsPerSecond int `yaml:"sessions_per_second"`
 }
 
 // RetentionConfig says how long cases live.
@@ -137,7 +147,11 @@ func defaultGuestChat() GuestChatConfig {
 			MessagesPerMinutePerAddress: defaultMessagesPerAddress,
 			MessagesPerSecond:           defaultMessagesPerSecond,
 			CasesPerHourPerAddress:      defaultCasesPerHourPerAddr,
+			SessionsPerHourPerAddress:   defaultSessionsPerHourPerAddr,
+			SessionsPerSecond:           defaultSessionsPerSecond,
 		},
+		Streams:  defaultGuestStreams(),
+		Timeouts: defaultGuestTimeouts(),
 	}
 }
 
@@ -229,10 +243,12 @@ func (c *Config) validateGuestChat(errs *ValidationErrors) {
 		}
 	}
 	c.validatePrivacyNotice(errs)
+	c.validateGuestBounds(errs)
 	r := g.RateLimits
 	for key, v := range map[string]int{
 		"messages_per_minute": r.MessagesPerMinute, "messages_per_minute_per_address": r.MessagesPerMinutePerAddress,
 		"messages_per_second": r.MessagesPerSecond, "cases_per_hour_per_address": r.CasesPerHourPerAddress,
+		"sessions_per_hour_per_address": r.SessionsPerHourPerAddress, "sessions_per_second": r.SessionsPerSecond,
 	} {
 		if v < 1 {
 			errs.add("guest_chat.rate_limits."+key, "must be at least 1")

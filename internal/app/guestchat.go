@@ -26,7 +26,7 @@ func (a *App) serveGuestChat(ctx context.Context) error {
 	}
 	a.guest, err = guestchat.New(guestchat.Options{Config: a.config, Secret: []byte(a.start.AppService.ASToken),
 		Directory: a.departments, Cases: a.cases, Sessions: sessions{a.store}, Spent: a.store,
-		Log: a.log.With().Str("component", "guestchat").Logger(), Version: rathaus.Version})
+		Log: a.log.With().Str("component", "guestchat").Logger(), Version: rathaus.Version, Registry: a.opts.Registry})
 	if err != nil {
 		return err
 	}
@@ -70,3 +70,6 @@ func (x sessions) TouchSession(ctx context.Context, tokenHash string, expires ti
 func (x sessions) DeleteSession(ctx context.Context, tokenHash string) error {
 	return x.store.DeleteGuestSession(ctx, tokenHash)
 }
+
+// The guest chat bounds its own listener's timeouts.
+var _ serverConfigurer = (*guestchat.Server)(nil)

@@ -31,6 +31,9 @@ func (a *App) serve(name string, l *net.Listener, addr string, handler http.Hand
 		}
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	if c, ok := handler.(serverConfigurer); ok {
+		c.ConfigureServer(srv)
+	}
 	a.servers = append(a.servers, srv)
 	go func() {
 		if err := srv.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -39,6 +42,13 @@ func (a *App) serve(name string, l *net.Listener, addr string, handler http.Hand
 		}
 	}()
 	return nil
+}
+
+// serverConfigurer is a handler that sets its own listener's limits: the
+// guest chat's timeouts depend on its uploads and live streams. serve calls
+// ConfigureServer once, before serving.
+type serverConfigurer interface {
+	ConfigureServer(srv *http.Server)
 }
 
 // metricsHandler serves the Prometheus registry.

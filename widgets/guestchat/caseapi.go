@@ -84,6 +84,9 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, r, err)
 		return
 	}
+	if gs.CaseID == "" {
+		s.keepSessionForCase(ctx, gs)
+	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/rathaus-de/rathaus/cases"
@@ -51,6 +52,8 @@ type Options struct {
 	// Version is appended to asset URLs so browsers fetch new assets after
 	// an upgrade.
 	Version string
+	// Registry receives the guest chat's metrics; nil: not registered.
+	Registry prometheus.Registerer
 }
 
 // Server is the guest chat's HTTP handler.
@@ -89,6 +92,11 @@ type Server struct {
 	openLim    *ratelimit.Limiter
 	challenges *ratelimit.Limiter
 	signals    *ratelimit.Limiter
+
+	// bounds limit sessions and live streams; timeouts bound slow and
+	// idle connections (limits.go, listener.go).
+	bounds   *bounds
+	timeouts listenerTimeouts
 }
 
 // New checks the options and builds the handler.
@@ -140,7 +148,12 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.bounds, err = newBounds(g, opts.Registry); err != nil {
+		return nil, err
+	}
+	s.timeouts = newListenerTimeouts(g)
 	s.routes()
+	s.handler = s.withBodyDeadline(s.handler)
 	s.unsubscribe = opts.Cases.Subscribe(s.caseUpdated)
 	return s, nil
 }

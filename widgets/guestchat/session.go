@@ -65,7 +65,7 @@ func (s *Server) session(r *http.Request) (*Session, error) {
 		return nil, err
 	}
 	if time.Since(gs.LastSeen) > touchEvery {
-		if err := s.sessions.TouchSession(r.Context(), gs.TokenHash, time.Now().Add(s.config().GuestChat.SessionLifetime)); err != nil {
+		if err := s.sessions.TouchSession(r.Context(), gs.TokenHash, s.rowExpiry(gs.CaseID != "")); err != nil {
 			zerolog.Ctx(r.Context()).Warn().Err(err).Msg("Failed to extend guest session")
 		}
 	}
@@ -80,9 +80,10 @@ func (s *Server) newSession(ctx context.Context, w http.ResponseWriter) (*Sessio
 	}
 	h := hashToken(token)
 	expires := time.Now().Add(s.config().GuestChat.SessionLifetime)
-	if err = s.sessions.CreateSession(ctx, h, expires); err != nil {
+	if err = s.sessions.CreateSession(ctx, h, s.rowExpiry(false)); err != nil {
 		return nil, err
 	}
+	s.bounds.metrics.sessionsCreated.Inc()
 	s.setCookie(w, token, expires)
 	return &Session{TokenHash: h, LastSeen: time.Now(), ExpiresAt: expires}, nil
 }

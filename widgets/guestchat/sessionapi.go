@@ -64,6 +64,13 @@ func (s *Server) postSession(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	if gs == nil || body.New {
+		// Before the old session is deleted, so a refusal keeps it.
+		if apiErr := s.admitSession(r); apiErr != nil {
+			httpapi.WriteError(w, apiErr)
+			return
+		}
+	}
 	if gs != nil && body.New {
 		if gs.CaseID != "" {
 			c, err := s.cases.Case(ctx, gs.CaseID)

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rathaus-de/rathaus/cases"
+	"github.com/rathaus-de/rathaus/httpapi"
 	"github.com/rathaus-de/rathaus/protocol"
 )
 
@@ -20,12 +21,17 @@ const (
 	pingEvery      = 15 * time.Second
 	refreshEvery   = 5 * time.Second // queue position, idle deadline, status
 	reconnectDelay = 2000            // ms, sent as the SSE retry field
+	// streamWriteTimeout is how long one write may block on a client that
+	// reads nothing before the stream ends and gives up its slot. The
+	// listener has no WriteTimeout, which would end every stream.
+	streamWriteTimeout = 2 * pingEvery
 )
 
 // sseWriter writes Server-Sent Events.
 type sseWriter struct {
-	w http.ResponseWriter
-	f http.Flusher
+	w  http.ResponseWriter
+	f  http.Flusher
+	rc *http.ResponseController
 }
 
 func (s *sseWriter) event(name string, id int64, data any) error {
@@ -33,6 +39,8 @@ func (s *sseWriter) event(name string, id int64, data any) error {
 	if err != nil {
 		return err
 	}
+	// Each event may block streamWriteTimeout, however long a replay is.
+	_ = s.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	if id > 0 {
 		_, err = fmt.Fprintf(s.w, "event: %s\nid: %d\ndata: %s\n\n", name, id, b)
 	} else {
@@ -43,13 +51,25 @@ func (s *sseWriter) event(name string, id int64, data any) error {
 
 // stream is the live stream of a case: stored timeline rows after the
 // client's last id (Last-Event-ID or ?after=), then new ones as they come,
-// plus the ephemeral state.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, _ *Session, c *cases.Case) {
+// plus the ephemeral state. Streams are bounded per session, per address
+// and in total (openStream).
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, gs *Session, c *cases.Case) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		s.internal(w, r, fmt.Errorf("response writer cannot flush"))
 		return
 	}
+	slot, apiErr := s.openStream(r, gs)
+	if apiErr != nil {
+		httpapi.WriteError(w, apiErr)
+		return
+	}
+	defer slot.release()
+	// A client that reads nothing must not hold its slot for ever; the
+	// deadline is moved on before every write and lifted at the end, as
+	// the connection may serve further requests.
+	rc := http.NewResponseController(w)
+	defer func() { _ = rc.SetWriteDeadline(time.Time{}) }()
 	after := int64(0)
 	for _, v := range []string{r.Header.Get("Last-Event-ID"), r.URL.Query().Get("after")} {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > after {
@@ -67,7 +87,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, _ *Session, c *c
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	out := &sseWriter{w: w, f: flusher}
+	out := &sseWriter{w: w, f: flusher, rc: rc}
+	_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	if _, err := fmt.Fprintf(w, "retry: %d\n\n", reconnectDelay); err != nil {
 		return
 	}
@@ -78,6 +99,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, _ *Session, c *c
 	defer refresh.Stop()
 	for {
 		var err error
+		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		if after, err = s.sendStored(ctx, out, c.ID, after); err != nil {
 			if ctx.Err() == nil {
 				zerolog.Ctx(ctx).Debug().Err(err).Msg("Guest stream ended")
@@ -93,9 +115,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, _ *Session, c *c
 			return
 		case <-s.done:
 			return
+		case <-slot.replaced:
+			return
 		case <-wake:
 		case <-refresh.C:
 		case <-ping.C:
+			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 			if _, err = fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return
 			}
