@@ -432,7 +432,7 @@ export function createChat({ onNewCase, onEndSession }) {
   }
 
   function scheduleRead() {
-    if (document.visibilityState !== 'visible' || lastStaffSeq <= lastReadSent || timers.read) return;
+    if (gone || document.visibilityState !== 'visible' || lastStaffSeq <= lastReadSent || timers.read) return;
     setTimer('read', async () => {
       const seq = lastStaffSeq;
       try {
@@ -573,6 +573,7 @@ export function createChat({ onNewCase, onEndSession }) {
       gone = true;
       if (es) es.close();
       clearTimer('reconnect');
+      clearTimer('read');
       setConnection('');
       closeDialog.close(false);
       applyCase(next && typeof next.open === 'boolean' ? next : { status: 'closed', open: false });
