@@ -42,6 +42,7 @@ func TestGuestChatSessionEnds(t *testing.T) {
 }
 
 func sessionEndsWithClose(t *testing.T, ge *guestEnv) {
+	t.Helper()
 	ctx := context.Background()
 	citizen, c := openCase(t, ge, "close-q-0001")
 	token := sessionToken(t, citizen)
@@ -73,6 +74,7 @@ func sessionEndsWithClose(t *testing.T, ge *guestEnv) {
 }
 
 func sessionEndsOnRequest(t *testing.T, ge *guestEnv) {
+	t.Helper()
 	ctx := context.Background()
 	citizen, c := openCase(t, ge, "end-q-00001")
 	token := sessionToken(t, citizen)
@@ -110,6 +112,7 @@ func sessionEndsOnRequest(t *testing.T, ge *guestEnv) {
 }
 
 func sessionEndsAfterResolved(t *testing.T, ge *guestEnv) {
+	t.Helper()
 	ctx := context.Background()
 	cc := ge.openClaimedCase(t, "Brauche ich für einen Zaun einen Bauantrag?")
 	citizen, c, stored := cc.citizen, cc.c, cc.stored
