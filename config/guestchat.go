@@ -32,10 +32,18 @@ type GuestChatConfig struct {
 	// proxy sets may be read: it passes the other on as the client wrote
 	// it.
 	ClientIPHeader string `yaml:"client_ip_header"`
-	// SessionLifetime is how long a browser can come back to its case
-	// after its last request. A session without a case keeps its row only
-	// an hour after its last request (guestchat.caselessSessionLifetime).
+	// SessionLifetime is how long a browser can come back to its open case
+	// after its last request. Every request renews it while the case is
+	// open, so it only needs to outlast retention.abandon_after. A session
+	// without a case keeps its row only an hour after its last request
+	// (guestchat.caselessSessionLifetime).
 	SessionLifetime time.Duration `yaml:"session_lifetime"`
+	// SessionAfterCaseEnd is how long a session lasts after its case ended
+	// (resolved, closed by staff, abandoned, transferred): long enough to
+	// read the last answer and download the conversation, short enough
+	// that the next person at a shared computer cannot (issue 12). The
+	// session is no longer renewed once the case has ended.
+	SessionAfterCaseEnd time.Duration `yaml:"session_after_case_end"`
 	// PowDifficulty is the number of leading zero bits of the entry
 	// challenge (8–30).
 	PowDifficulty int `yaml:"pow_difficulty"`
@@ -108,7 +116,8 @@ type RetentionConfig struct {
 // Guest chat and retention defaults.
 const (
 	DefaultGuestListen         = "127.0.0.1:29332"
-	DefaultSessionLifetime     = 30 * 24 * time.Hour
+	DefaultSessionLifetime     = 96 * time.Hour
+	DefaultSessionAfterCaseEnd = time.Hour
 	DefaultPowDifficulty       = 18
 	DefaultMaxMessageLength    = 4000
 	DefaultMaxAttachmentBytes  = 10 << 20
@@ -132,16 +141,17 @@ var allowedAttachmentTypes = DefaultAttachmentTypes
 
 func defaultGuestChat() GuestChatConfig {
 	return GuestChatConfig{
-		Enabled:            true,
-		Listen:             DefaultGuestListen,
-		EmbedOrigins:       []string{},
-		TrustedProxies:     []string{},
-		ClientIPHeader:     "X-Forwarded-For",
-		SessionLifetime:    DefaultSessionLifetime,
-		PowDifficulty:      DefaultPowDifficulty,
-		MaxMessageLength:   DefaultMaxMessageLength,
-		MaxAttachmentBytes: DefaultMaxAttachmentBytes,
-		AttachmentTypes:    slices.Clone(DefaultAttachmentTypes),
+		Enabled:             true,
+		Listen:              DefaultGuestListen,
+		EmbedOrigins:        []string{},
+		TrustedProxies:      []string{},
+		ClientIPHeader:      "X-Forwarded-For",
+		SessionLifetime:     DefaultSessionLifetime,
+		SessionAfterCaseEnd: DefaultSessionAfterCaseEnd,
+		PowDifficulty:       DefaultPowDifficulty,
+		MaxMessageLength:    DefaultMaxMessageLength,
+		MaxAttachmentBytes:  DefaultMaxAttachmentBytes,
+		AttachmentTypes:     slices.Clone(DefaultAttachmentTypes),
 		RateLimits: GuestRateLimits{
 			MessagesPerMinute:           defaultMessagesPerMinute,
 			MessagesPerMinutePerAddress: defaultMessagesPerAddress,
@@ -225,6 +235,12 @@ func (c *Config) validateGuestChat(errs *ValidationErrors) {
 	}
 	if g.SessionLifetime < time.Hour {
 		errs.add("guest_chat.session_lifetime", "must be at least 1h")
+	} else if g.SessionLifetime < c.Retention.AbandonAfter {
+		errs.add("guest_chat.session_lifetime", fmt.Sprintf("must be at least retention.abandon_after (%s): "+
+			"otherwise a citizen who waits loses an open case before it is abandoned", c.Retention.AbandonAfter))
+	}
+	if g.SessionAfterCaseEnd < time.Second || g.SessionAfterCaseEnd > 24*time.Hour {
+		errs.add("guest_chat.session_after_case_end", "must be from 1s to 24h")
 	}
 	if g.PowDifficulty < 8 || g.PowDifficulty > 30 {
 		errs.add("guest_chat.pow_difficulty", "must be from 8 to 30")

@@ -61,6 +61,9 @@ func TestValidateSingleMistakes(t *testing.T) {
 		{"authority name placeholder", "authority:\n  name: Gemeinde Musterstadt", "authority.name", "placeholder"},
 		{"retention keep_closed zero", "retention:\n  keep_closed: 0s", "retention.keep_closed", "at least 1s"},
 		{"retention close_resolved_after zero", "retention:\n  close_resolved_after: 0s", "retention.close_resolved_after", "at least 1s"},
+		{"session shorter than the abandonment", "guest_chat:\n  session_lifetime: 24h\nretention:\n  abandon_after: 48h", "guest_chat.session_lifetime", "retention.abandon_after"},
+		{"session after case end zero", "guest_chat:\n  session_after_case_end: 0s", "guest_chat.session_after_case_end", "from 1s to 24h"},
+		{"session after case end too long", "guest_chat:\n  session_after_case_end: 25h", "guest_chat.session_after_case_end", "from 1s to 24h"},
 		{"retention idle warning too long", "retention:\n  abandon_after: 1h\n  idle_warning: 2h", "retention.idle_warning", "shorter than"},
 	}
 	for _, tc := range tests {

@@ -37,6 +37,7 @@ type privacyData struct {
 	Authority                                string
 	SessionDE, AbandonDE, ResolvedDE, KeepDE string
 	SessionEN, AbandonEN, ResolvedEN, KeepEN string
+	AfterEndDE, AfterEndEN                   string
 	Attachments                              bool
 	TypesDE, TypesEN, MaxSize                string
 }
@@ -51,6 +52,7 @@ func PrivacyPage(cfg *config.Config) ([]byte, error) {
 		ResolvedDE: durationDE(r.CloseResolvedAfter), KeepDE: durationDE(r.KeepClosed),
 		SessionEN: durationEN(g.SessionLifetime), AbandonEN: durationEN(r.AbandonAfter),
 		ResolvedEN: durationEN(r.CloseResolvedAfter), KeepEN: durationEN(r.KeepClosed),
+		AfterEndDE: durationDE(g.SessionAfterCaseEnd), AfterEndEN: durationEN(g.SessionAfterCaseEnd),
 		Attachments: g.MaxAttachmentBytes > 0 && len(g.AttachmentTypes) > 0,
 		MaxSize:     fmt.Sprintf("%d MB", max(1, (g.MaxAttachmentBytes+(1<<20)-1)>>20)),
 	}

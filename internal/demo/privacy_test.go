@@ -41,11 +41,11 @@ func TestPrivacyPageSaysWhatTheChatKeeps(t *testing.T) {
 	de, en, ok := strings.Cut(html, `<section id="en" lang="en"`)
 	require.True(t, ok, "German first, then English")
 	for _, want := range []string{`<html lang="de">`, "Dies ist eine Demo.", "Stadt Demoheim gibt es nicht.",
-		"Sitzungs-Cookie", "30 Tage ab Ihrem letzten Besuch", "1 Stunde lang niemand", "14 Tage nach dem Ende löschen wir",
+		"Sitzungs-Cookie", "4 Tage ab Ihrem letzten Besuch", "gilt es noch 1 Stunde", "sofort gelöscht", "1 Stunde lang niemand", "14 Tage nach dem Ende löschen wir",
 		"PNG, JPEG, GIF, WebP und PDF, höchstens 10 MB", "Kein Tracking", `href="#en"`} {
 		assert.Contains(t, de, want)
 	}
-	for _, want := range []string{"This is a demo.", "30 days from your last visit", "for 1 hour", "14 days after the end",
+	for _, want := range []string{"This is a demo.", "4 days from your last visit", "it lasts only 1 hour more", "deleted at once", "for 1 hour", "14 days after the end",
 		"PNG, JPEG, GIF, WebP and PDF, at most 10 MB", "No tracking"} {
 		assert.Contains(t, en, want)
 	}

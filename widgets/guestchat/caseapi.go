@@ -141,7 +141,10 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, _ *Session, c *
 	httpapi.WriteJSON(w, http.StatusOK, s.caseView(r.Context(), c))
 }
 
-func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, _ *Session, c *cases.Case) {
+// closeCase is the citizen's "Gespräch beenden". It ends the session too
+// (issue 12, point 5): the answer clears the cookie, so a shared computer
+// does not keep the conversation readable for the next person.
+func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, gs *Session, c *cases.Case) {
 	if apiErr := httpapi.DecodeJSON(w, r, maxJSONBody, &emptyRequest{}); apiErr != nil {
 		httpapi.WriteError(w, apiErr)
 		return
@@ -154,6 +157,10 @@ func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, _ *Session, c
 	}
 	c, err := s.cases.Case(r.Context(), c.ID)
 	if err != nil || c == nil {
+		s.internal(w, r, err)
+		return
+	}
+	if err := s.endSession(r.Context(), w, gs); err != nil {
 		s.internal(w, r, err)
 		return
 	}

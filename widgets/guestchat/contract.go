@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	a := APIPrefix
 	m.HandleFunc("GET "+a+"session", s.getSession)
 	m.HandleFunc("POST "+a+"session", s.postSession)
+	m.HandleFunc("POST "+a+"session/end", s.postSessionEnd)
 	m.HandleFunc("GET "+a+"info", s.info)
 	m.HandleFunc("POST "+a+"challenge", s.challenge)
 	m.HandleFunc("POST "+a+"cases", s.openCase)

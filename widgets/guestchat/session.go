@@ -54,8 +54,11 @@ func (s *Server) setCookie(w http.ResponseWriter, token string, expires time.Tim
 	})
 }
 
-// session returns the request's valid session, or nil.
-func (s *Server) session(r *http.Request) (*Session, error) {
+// session returns the request's valid session, or nil. While the
+// session's case is open it moves the expiry on (at most once a minute);
+// once the case has ended it never does, and cuts the session to
+// session_after_case_end after the end (caseEnded), with its cookie.
+func (s *Server) session(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	c, err := r.Cookie(s.cookieName())
 	if err != nil || len(c.Value) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
 		return nil, nil
@@ -63,6 +66,14 @@ func (s *Server) session(r *http.Request) (*Session, error) {
 	gs, err := s.sessions.Session(r.Context(), hashToken(c.Value))
 	if err != nil || gs == nil {
 		return nil, err
+	}
+	if gs.CaseID != "" {
+		ended, ok, err := s.caseEnded(w, r, gs, c.Value)
+		if err != nil || !ok {
+			return nil, err
+		} else if ended {
+			return gs, nil
+		}
 	}
 	if time.Since(gs.LastSeen) > touchEvery {
 		if err := s.sessions.TouchSession(r.Context(), gs.TokenHash, s.rowExpiry(gs.CaseID != "")); err != nil {
@@ -91,7 +102,7 @@ func (s *Server) newSession(ctx context.Context, w http.ResponseWriter) (*Sessio
 // authed returns the request's session if it may change state: a valid
 // session (401 otherwise) and the CSRF token from the same origin (403).
 func (s *Server) authed(w http.ResponseWriter, r *http.Request, state bool) *Session {
-	gs, err := s.session(r)
+	gs, err := s.session(w, r)
 	if err != nil {
 		s.internal(w, r, err)
 		return nil

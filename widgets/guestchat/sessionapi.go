@@ -26,7 +26,7 @@ func (s *Server) sessionView(ctx context.Context, gs *Session) (*sessionJSON, er
 // a case to come back to? Without a cookie that is a normal answer (200,
 // no token, no case); a cookie that is wrong or expired is 401.
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
-	gs, err := s.session(r)
+	gs, err := s.session(w, r)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -59,7 +59,7 @@ func (s *Server) postSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	gs, err := s.session(r)
+	gs, err := s.session(w, r)
 	if err != nil {
 		s.internal(w, r, err)
 		return

@@ -230,8 +230,11 @@ run(async () => {
     return (!notice.hidden && document.getElementById('case-status').textContent === 'beendet'
       && document.activeElement === notice) || `status ${document.getElementById('case-status').textContent}, focus on ${document.activeElement.id}`;
   }));
+  // Closing ended the session too (issue 12, point 5): a reload would
+  // start over.
   const closed = await session(page);
-  if (closed.case.open || closed.case.status !== 'closed') throw new Error(`after closing: ${JSON.stringify(closed.case)}`);
+  if (closed.case !== null || closed.csrf_token !== '') throw new Error(`after closing, a session is left: ${JSON.stringify(closed)}`);
+  if (await page.isVisible('#transcript-link')) throw new Error('a download link that can only answer 401');
   await check(page, 'closed view');
 
   if (dialogs.length || silentDialogs.length) throw new Error(`the page opened dialogs: ${JSON.stringify([...dialogs, ...silentDialogs])}`);

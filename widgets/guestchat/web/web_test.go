@@ -90,6 +90,7 @@ var hookIDs = []string{
 	"typing-indicator", "connection-status", "message-input", "send", "attach-input",
 	"transcript-link", "close-case", "close-dialog", "confirm-close", "closed-notice",
 	"new-case", "idle-dialog", "still-here", "lang-switch", "error",
+	"end-session", "close-dialog-transcript", "entry-session-ended",
 }
 
 func TestPageHasEveryHookOnce(t *testing.T) {

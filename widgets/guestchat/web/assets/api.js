@@ -65,6 +65,8 @@ export const api = {
   read: (id, seq) => post(`cases/${seg(id)}/read`, { json: { seq } }),
   alive: (id) => post(`cases/${seg(id)}/alive`, { json: {} }),
   close: (id) => post(`cases/${seg(id)}/close`, { json: {} }),
+  // endSession is "Sitzung beenden": this browser forgets the session.
+  endSession: () => post('session/end', { json: {} }),
   eventsUrl: (id, after) => url(`cases/${seg(id)}/events`, after ? { after } : undefined),
   transcriptUrl: (id, lang) => url(`cases/${seg(id)}/transcript`, { lang }),
 };

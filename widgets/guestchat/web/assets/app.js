@@ -47,6 +47,7 @@ function bootStatus(text) {
 }
 
 function showView(name) {
+  show($('entry-session-ended'), false);
   show($('entry'), name === 'entry');
   show($('chat'), name === 'chat');
   clearError();
@@ -61,9 +62,11 @@ function loadInfo(params) {
 }
 
 const entry = createEntry({ onCase: (c) => openChat(c, { focus: true }) });
-const chat = createChat({ onNewCase: newCase });
+const chat = createChat({ onNewCase: newCase, onEndSession: endSession });
 
-async function openEntry({ focus = false } = {}) {
+// openEntry shows the entry form; sessionEnded says above it that the old
+// conversation is gone from this browser.
+async function openEntry({ focus = false, sessionEnded = false } = {}) {
   let info;
   try {
     info = await loadInfo(page.department ? { department: page.department } : { service: page.service });
@@ -77,7 +80,10 @@ async function openEntry({ focus = false } = {}) {
   setHeading(info.department && info.department.name, info.authority && info.authority.name);
   showView('entry');
   entry.render(info, page);
-  if (focus) entry.focus();
+  if (sessionEnded) {
+    show($('entry-session-ended'), true);
+    $('entry-session-ended').focus();
+  } else if (focus) entry.focus();
 }
 
 async function openChat(c, { focus = false } = {}) {
@@ -102,6 +108,7 @@ async function newCase(oldCase) {
     const s = await withRetry(() => api.createSession(true), { maxAttempts: 6 });
     setCsrf(s.csrf_token);
     chat.stop();
+    chat.clear();
     if (oldCase) chat.forget(oldCase.id);
     if (s.case && s.case.open) {
       await openChat(s.case, { focus: true });
@@ -111,6 +118,26 @@ async function newCase(oldCase) {
   } catch (err) {
     showError(errorText(err.code || 'unknown'));
   }
+}
+
+// endSession is "Sitzung beenden": the session ends, and nothing of the
+// conversation stays on the page.
+async function endSession(oldCase) {
+  clearError();
+  try {
+    await withRetry(() => api.endSession(), { maxAttempts: 4 });
+  } catch (err) {
+    // 401: the session had already ended; the page forgets it all the same.
+    if (!(err instanceof ApiError) || err.status !== 401) {
+      showError(errorText(err.code || 'unknown'));
+      return;
+    }
+  }
+  setCsrf('');
+  chat.stop();
+  chat.clear();
+  if (oldCase) chat.forget(oldCase.id);
+  await openEntry({ sessionEnded: true });
 }
 
 async function boot() {

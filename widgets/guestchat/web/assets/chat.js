@@ -1,6 +1,6 @@
 // The chat view: case header, the live stream, the message log, the
-// composer with attachments, typing and read receipts, the idle warning and
-// closing the case.
+// composer with attachments, typing and read receipts, the idle warning,
+// closing the case and ending the session.
 
 import { api, withRetry, backoff } from './api.js';
 import {
@@ -17,7 +17,7 @@ const READ_DELAY_MS = 1000;
 const SESSION_CHECK_MS = 5000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export function createChat({ onNewCase }) {
+export function createChat({ onNewCase, onEndSession }) {
   const list = $('message-list');
   const log = $('messages');
   const input = $('message-input');
@@ -46,6 +46,9 @@ export function createChat({ onNewCase }) {
   let lastSessionCheck = 0;
   let reconnectAttempt = 0;
   let gone = false;
+  // closedByYou: the citizen closed the case here, which ended the session
+  // too (gone is then true as well).
+  let closedByYou = false;
   let abandonAt = null;
 
   const maxLength = () => (info && info.limits && info.limits.max_message_length) || 4000;
@@ -234,13 +237,18 @@ export function createChat({ onNewCase }) {
     show(composer, false);
     show($('close-case'), false);
     typingIndicator.textContent = '';
-    const key = gone ? 'chat.sessionGone' : `closed.${c.status}`;
+    let key = `closed.${c.status}`;
+    if (closedByYou) key = 'closed.byYou';
+    else if (gone) key = 'chat.sessionGone';
     const text = t(key);
     $('closed-text').textContent = text === key ? t('closed.generic') : text;
-    // Without a session the transcript cannot be fetched any more.
-    const transcript = !gone && c.status !== 'purged';
-    show($('transcript-link'), transcript);
-    show($('closed-transcript-hint'), transcript);
+    // Without a session the transcript cannot be fetched any more, and
+    // there is no session left to end.
+    const readable = !gone && c.status !== 'purged';
+    show($('transcript-link'), readable);
+    show($('closed-transcript-hint'), readable);
+    show($('end-session'), readable);
+    show($('end-session-hint'), readable);
     show($('closed-notice'), true);
     if (outbox) outbox.stop(false);
     if (justClosed && (composer.contains(document.activeElement) || document.activeElement === document.body)) {
@@ -424,7 +432,7 @@ export function createChat({ onNewCase }) {
   }
 
   function scheduleRead() {
-    if (document.visibilityState !== 'visible' || lastStaffSeq <= lastReadSent || timers.read) return;
+    if (gone || document.visibilityState !== 'visible' || lastStaffSeq <= lastReadSent || timers.read) return;
     setTimer('read', async () => {
       const seq = lastStaffSeq;
       try {
@@ -560,6 +568,13 @@ export function createChat({ onNewCase }) {
   async function confirmClose() {
     try {
       const next = await withRetry(() => api.close(c.id), { maxAttempts: 4 });
+      // Closing ended the session as well: no stream, no download any more.
+      closedByYou = true;
+      gone = true;
+      if (es) es.close();
+      clearTimer('reconnect');
+      clearTimer('read');
+      setConnection('');
       closeDialog.close(false);
       applyCase(next && typeof next.open === 'boolean' ? next : { status: 'closed', open: false });
       $('closed-notice').focus();
@@ -581,6 +596,7 @@ export function createChat({ onNewCase }) {
   // Escape on the idle warning is an answer too: the citizen is there.
   idleDialog.onCancel(stillHere);
   $('new-case').addEventListener('click', () => onNewCase(c));
+  $('end-session').addEventListener('click', () => onEndSession(c));
   document.addEventListener('visibilitychange', scheduleRead);
 
   return {
@@ -588,6 +604,7 @@ export function createChat({ onNewCase }) {
       info = newInfo;
       c = null;
       gone = false;
+      closedByYou = false;
       lastSeq = 0;
       lastEventId = '';
       lastStaffSeq = 0;
@@ -602,6 +619,8 @@ export function createChat({ onNewCase }) {
       show($('close-case'), true);
       show($('closed-notice'), false);
       show($('transcript-link'), true);
+      show($('end-session'), false);
+      show($('end-session-hint'), false);
       input.value = '';
       updateCounter();
 
@@ -612,6 +631,7 @@ export function createChat({ onNewCase }) {
       show($('attach-hint'), maxBytes() > 0);
 
       $('transcript-link').href = api.transcriptUrl(caseObj.id, getLang());
+      $('close-dialog-transcript').href = $('transcript-link').href;
       applyCase(caseObj);
       outbox = createOutbox(caseObj.id, outboxHooks);
       if (c.open) outbox.restore();
@@ -628,6 +648,22 @@ export function createChat({ onNewCase }) {
     },
     forget(caseId) {
       forgetOutbox(caseId);
+    },
+    // clear removes everything of the case from the page, so nothing of
+    // the conversation is left for the next person at this computer.
+    clear() {
+      c = null;
+      list.replaceChildren();
+      for (const id of ['case-reference', 'case-status', 'closed-text', 'queue-position', 'closed-wait-text']) {
+        $(id).textContent = '';
+      }
+      show($('queue-position'), false);
+      show($('closed-wait'), false);
+      show($('closed-notice'), false);
+      typingIndicator.textContent = '';
+      setConnection('');
+      input.value = '';
+      for (const id of ['transcript-link', 'close-dialog-transcript']) $(id).setAttribute('href', '#');
     },
   };
 }
