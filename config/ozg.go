@@ -85,7 +85,9 @@ type ContextKey struct {
 var errNoKey = errors.New("no key set; set one of ed25519, es256, hmac_secret")
 
 // IsZero reports whether no key is set.
-func (k ContextKeyConfig) IsZero() bool { return k.Ed25519 == "" && k.ES256 == "" && k.HMACSecret == "" }
+func (k ContextKeyConfig) IsZero() bool {
+	return k.Ed25519 == "" && k.ES256 == "" && k.HMACSecret == ""
+}
 
 // Parse parses the key; the error names the problem, never the key.
 func (k ContextKeyConfig) Parse() (ContextKey, error) {
