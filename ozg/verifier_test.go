@@ -281,7 +281,9 @@ func TestVerifyRefuses(t *testing.T) {
 		{"jti over its length", with(func(c map[string]any) { c["jti"] = strings.Repeat("j", 65) }), ErrMalformed},
 		{"jti too short", with(func(c map[string]any) { c["jti"] = "123" }), ErrMalformed},
 		{"no jti", with(func(c map[string]any) { delete(c, "jti") }), ErrMalformed},
-		{"version over its length", with(func(c map[string]any) { c["svc"] = map[string]any{"id": "bauantrag", "version": strings.Repeat("1", 33)} }), ErrMalformed},
+		{"version over its length", with(func(c map[string]any) {
+			c["svc"] = map[string]any{"id": "bauantrag", "version": strings.Repeat("1", 33)}
+		}), ErrMalformed},
 		{"svc as a string", with(func(c map[string]any) { c["svc"] = "bauantrag@1" }), ErrMalformed},
 		{"lang fr", with(func(c map[string]any) { c["lang"] = "fr" }), ErrMalformed},
 		{"trust unknown", with(func(c map[string]any) { c["trust"] = "mittel" }), ErrMalformed},
