@@ -47,6 +47,9 @@ type Options struct {
 	Sessions  Sessions
 	// Spent remembers solved entry challenges.
 	Spent pow.SpentStore
+	// HandOvers verifies the contexts of OZG online services; nil turns
+	// the hand-over page (/hilfe) off.
+	HandOvers HandOvers
 	Log   zerolog.Logger
 	// Version is appended to asset URLs so browsers fetch new assets after
 	// an upgrade.
@@ -59,7 +62,9 @@ type Server struct {
 	dir      Directory
 	cases    Cases
 	sessions Sessions
-	log      zerolog.Logger
+	// handOvers is nil without the hand-over.
+	handOvers HandOvers
+	log       zerolog.Logger
 	// proxyWarned: the warning about an untrusted proxy was given.
 	proxyWarned atomic.Bool
 	version     string
@@ -107,7 +112,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("guestchat: invalid public URL: %w", err)
 	}
 	s := &Server{config: opts.Config, dir: opts.Directory, cases: opts.Cases, sessions: opts.Sessions,
-		log: opts.Log, version: opts.Version, origin: origin, secure: strings.HasPrefix(origin, "https://"),
+		handOvers: opts.HandOvers, log: opts.Log, version: opts.Version, origin: origin, secure: strings.HasPrefix(origin, "https://"),
 		csp: pageCSP(g.EmbedOrigins).String(), hub: newHub(), done: make(chan struct{})}
 	s.frameOptions = pageCSP(g.EmbedOrigins).FrameOptions()
 	if s.proxies, err = httpapi.ParseTrustedProxies(g.TrustedProxies); err != nil {
