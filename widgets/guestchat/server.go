@@ -50,7 +50,7 @@ type Options struct {
 	// HandOvers verifies the contexts of OZG online services; nil turns
 	// the hand-over page (/hilfe) off.
 	HandOvers HandOvers
-	Log   zerolog.Logger
+	Log       zerolog.Logger
 	// Version is appended to asset URLs so browsers fetch new assets after
 	// an upgrade.
 	Version string
