@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -330,4 +331,24 @@ func TestVerifyReplayed(t *testing.T) {
 	_, err = f.v.Verify(context.Background(), Request{Token: tok, Binding: "second"})
 	require.ErrorIs(t, err, ErrReplayed)
 	assert.Equal(t, 1, f.jtis.count())
+}
+
+// A refusal is logged with the service id and the reason, never with a
+// claim's value.
+func TestVerifyLogsRefusalWithoutClaims(t *testing.T) {
+	f := newFixture(t)
+	var buf strings.Builder
+	ctx := zerolog.New(&buf).WithContext(context.Background())
+	tok := f.keys.sign(t, map[string]any{"alg": "EdDSA", "kid": "bauantrag"}, claimsFor("bauantrag", func(c map[string]any) {
+		c["iat"] = testNow.Add(-10 * time.Minute).Unix()
+		c["exp"] = testNow.Add(-5 * time.Minute).Unix()
+	}))
+	_, err := f.v.Verify(ctx, Request{Token: tok, Binding: "s"})
+	require.ErrorIs(t, err, ErrExpired)
+	logged := buf.String()
+	assert.Contains(t, logged, `"message":"Refused a hand-over context"`)
+	assert.Contains(t, logged, `"ozg_service":"bauantrag"`)
+	for _, value := range []string{"99108008000000", "081110000000", "Grundstück", "E-FLURSTUECK-404", "5f6b7ac5"} {
+		assert.NotContains(t, logged, value)
+	}
 }
