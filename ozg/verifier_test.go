@@ -73,6 +73,7 @@ func (k testKeys) edConfig() config.ContextKeyConfig {
 }
 
 func (k testKeys) ecConfig(t *testing.T) config.ContextKeyConfig {
+	t.Helper()
 	der, err := x509.MarshalPKIXPublicKey(&k.ec.PublicKey)
 	require.NoError(t, err)
 	return config.ContextKeyConfig{ES256: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}
@@ -215,49 +216,63 @@ func TestVerifyValid(t *testing.T) {
 // Every bad context is refused with its error and leaves no jti behind.
 func TestVerifyRefuses(t *testing.T) {
 	ed := map[string]any{"alg": "EdDSA", "kid": "bauantrag"}
-	with := func(change func(map[string]any)) func(*fixture, *testing.T) string {
-		return func(f *fixture, t *testing.T) string { return f.keys.sign(t, ed, claimsFor("bauantrag", change)) }
+	with := func(change func(map[string]any)) func(*testing.T, *fixture) string {
+		return func(t *testing.T, f *fixture) string {
+			t.Helper()
+			t.Helper()
+			return f.keys.sign(t, ed, claimsFor("bauantrag", change))
+		}
 	}
 	tests := []struct {
 		name  string
-		token func(f *fixture, t *testing.T) string
+		token func(t *testing.T, f *fixture) string
 		want  error
 	}{
-		{"wrong key", func(f *fixture, t *testing.T) string { return f.other.sign(t, ed, validClaims()) }, ErrSignature},
-		{"changed claims", func(f *fixture, t *testing.T) string {
+		{"wrong key", func(t *testing.T, f *fixture) string { t.Helper(); return f.other.sign(t, ed, validClaims()) }, ErrSignature},
+		{"changed claims", func(t *testing.T, f *fixture) string {
+			t.Helper()
 			parts := strings.Split(f.keys.sign(t, ed, validClaims()), ".")
 			c := validClaims()
 			c["leika"] = "99102001000000"
 			b, _ := json.Marshal(c)
 			return parts[0] + "." + base64.RawURLEncoding.EncodeToString(b) + "." + parts[2]
 		}, ErrSignature},
-		{"alg none", func(f *fixture, t *testing.T) string {
+		{"alg none", func(t *testing.T, f *fixture) string {
+			t.Helper()
 			return f.keys.sign(t, map[string]any{"alg": "none", "kid": "bauantrag"}, validClaims())
 		}, ErrAlgorithm},
-		{"alg None", func(f *fixture, t *testing.T) string {
+		{"alg None", func(t *testing.T, f *fixture) string {
+			t.Helper()
 			return f.keys.sign(t, map[string]any{"alg": "None", "kid": "bauantrag"}, validClaims())
 		}, ErrAlgorithm},
-		{"alg HS256 for an Ed25519 service (key confusion)", func(f *fixture, t *testing.T) string {
+		{"alg HS256 for an Ed25519 service (key confusion)", func(t *testing.T, f *fixture) string {
+			t.Helper()
 			k := f.keys
 			k.hmac = f.keys.ed.Public().(ed25519.PublicKey)
 			return k.sign(t, map[string]any{"alg": "HS256", "kid": "bauantrag"}, validClaims())
 		}, ErrAlgorithm},
-		{"alg ES256 for an HMAC service", func(f *fixture, t *testing.T) string {
+		{"alg ES256 for an HMAC service", func(t *testing.T, f *fixture) string {
+			t.Helper()
 			return f.keys.sign(t, map[string]any{"alg": "ES256", "kid": "melde"}, claimsFor("melde", nil))
 		}, ErrAlgorithm},
-		{"alg RS256", func(f *fixture, t *testing.T) string {
+		{"alg RS256", func(t *testing.T, f *fixture) string {
+			t.Helper()
 			return f.keys.sign(t, map[string]any{"alg": "RS256", "kid": "bauantrag"}, validClaims())
 		}, ErrAlgorithm},
-		{"unknown service", func(f *fixture, t *testing.T) string {
+		{"unknown service", func(t *testing.T, f *fixture) string {
+			t.Helper()
 			return f.keys.sign(t, map[string]any{"alg": "EdDSA", "kid": "unbekannt"}, claimsFor("unbekannt", nil))
 		}, ErrUnknownService},
-		{"no kid", func(f *fixture, t *testing.T) string {
+		{"no kid", func(t *testing.T, f *fixture) string {
+			t.Helper()
 			return f.keys.sign(t, map[string]any{"alg": "EdDSA"}, validClaims())
 		}, ErrUnknownService},
-		{"svc.id is not kid", func(f *fixture, t *testing.T) string {
+		{"svc.id is not kid", func(t *testing.T, f *fixture) string {
+			t.Helper()
 			return f.keys.sign(t, ed, claimsFor("parken", nil))
 		}, ErrMalformed},
-		{"crit header", func(f *fixture, t *testing.T) string {
+		{"crit header", func(t *testing.T, f *fixture) string {
+			t.Helper()
 			return f.keys.sign(t, map[string]any{"alg": "EdDSA", "kid": "bauantrag", "crit": []string{"x"}}, validClaims())
 		}, ErrMalformed},
 		{"expired", with(func(c map[string]any) {
@@ -290,18 +305,20 @@ func TestVerifyRefuses(t *testing.T) {
 		{"trust unknown", with(func(c map[string]any) { c["trust"] = "mittel" }), ErrMalformed},
 		{"submission not a UUID", with(func(c map[string]any) { c["submission"] = "Antrag-4711" }), ErrMalformed},
 		{"whole context over its length", with(func(c map[string]any) { c["extra"] = strings.Repeat("x", MaxContextLength) }), ErrMalformed},
-		{"duplicate claim", func(f *fixture, t *testing.T) string {
+		{"duplicate claim", func(t *testing.T, f *fixture) string {
+			t.Helper()
 			b, _ := json.Marshal(validClaims())
 			return f.keys.sign(t, ed, `{"leika":"99102001000000",`+string(b[1:]))
 		}, ErrMalformed},
-		{"claim in other case", func(f *fixture, t *testing.T) string {
+		{"claim in other case", func(t *testing.T, f *fixture) string {
+			t.Helper()
 			c := validClaims()
 			delete(c, "leika")
 			c["LEIKA"] = "99108008000000"
 			return f.keys.sign(t, ed, c)
 		}, ErrMalformed},
-		{"not a JWS", func(*fixture, *testing.T) string { return "ctx" }, ErrMalformed},
-		{"padded base64", func(f *fixture, t *testing.T) string { return f.keys.sign(t, ed, validClaims()) + "==" }, ErrMalformed},
+		{"not a JWS", func(*testing.T, *fixture) string { return "ctx" }, ErrMalformed},
+		{"padded base64", func(t *testing.T, f *fixture) string { t.Helper(); return f.keys.sign(t, ed, validClaims()) + "==" }, ErrMalformed},
 		{"foreign origin", nil, ErrOrigin},
 	}
 	for _, tc := range tests {
@@ -309,7 +326,7 @@ func TestVerifyRefuses(t *testing.T) {
 			f := newFixture(t)
 			req := Request{Binding: "session-1"}
 			if tc.token != nil {
-				req.Token = tc.token(f, t)
+				req.Token = tc.token(t, f)
 			} else {
 				req.Token = f.keys.sign(t, ed, validClaims())
 				req.Origin = "https://evil.example.de"

@@ -44,6 +44,7 @@ func TestHandOver(t *testing.T) {
 }
 
 func handOver(t *testing.T, kind tesths.Kind) {
+	t.Helper()
 	ge, svc := startHandOver(t, kind)
 	ctx := context.Background()
 
