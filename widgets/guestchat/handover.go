@@ -9,6 +9,7 @@ import (
 	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/departments"
 	"github.com/rathaus-de/rathaus/httpapi"
+	"github.com/rathaus-de/rathaus/httpapi/ratelimit"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/widgets/guestchat/web"
 )
@@ -79,6 +80,10 @@ func (s *Server) verifyHandOver(ctx context.Context, gs *Session, req handOverRe
 func (s *Server) handOver(w http.ResponseWriter, r *http.Request) {
 	gs := s.authed(w, r, true)
 	if gs == nil {
+		return
+	}
+	if ok, retry := s.handOverLim.Allow(ratelimit.IPKey(s.proxies.ClientIP(r), 0)); !ok {
+		httpapi.WriteError(w, httpapi.RateLimited(retry))
 		return
 	}
 	var body handOverRequest

@@ -94,6 +94,9 @@ type Server struct {
 	openLim    *ratelimit.Limiter
 	challenges *ratelimit.Limiter
 	signals    *ratelimit.Limiter
+	// handOverLim bounds hand-over verifications per address: each
+	// refusal is a log line.
+	handOverLim *ratelimit.Limiter
 }
 
 // New checks the options and builds the handler.
@@ -137,6 +140,7 @@ func New(opts Options) (*Server, error) {
 	s.globalLim = ratelimit.New(ratelimit.Options{Rate: float64(rl.MessagesPerSecond), Burst: rl.MessagesPerSecond})
 	s.openLim = ratelimit.New(ratelimit.Options{Rate: float64(rl.CasesPerHourPerAddress) / 3600, Burst: rl.CasesPerHourPerAddress})
 	s.challenges = ratelimit.New(perMinute(30))
+	s.handOverLim = ratelimit.New(perMinute(30))
 	s.signals = ratelimit.New(ratelimit.Options{Rate: 2, Burst: 10})
 	s.messages, err = ratelimit.NewSet(
 		ratelimit.Named{Name: "session", Limiter: s.sessionLim},
