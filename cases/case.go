@@ -31,6 +31,8 @@ type Case struct {
 	// LastCitizenAt is when the citizen last wrote or said they are still
 	// there; zero if never since the case opened.
 	LastCitizenAt time.Time
+	// TicketRef is the id of the case's OZG ticket, or "".
+	TicketRef protocol.TicketID
 }
 
 // AbandonAt is when an open case is abandoned if the citizen stays

@@ -36,6 +36,9 @@ type CitizenOpen struct {
 	Question string
 	// TxnID is the channel's id for the question.
 	TxnID string
+	// Ticket is the OZG hand-over the citizen came with, or nil; it is
+	// used only when the case is opened (or its opening finished).
+	Ticket *protocol.TicketContent
 }
 
 // File is a file a citizen sends.
@@ -116,7 +119,7 @@ func (s *Service) sessionCase(ctx context.Context, req CitizenOpen) (*Case, bool
 // first try would have.
 func openCaseRequest(dept protocol.DepartmentID, req CitizenOpen) OpenCaseRequest {
 	return OpenCaseRequest{Department: dept, DisplayName: req.Name, Service: req.Service, Question: req.Question,
-		Session: req.Session}
+		Session: req.Session, Ticket: req.Ticket}
 }
 
 // sendAsCitizen sends content as the citizen's ghost, once per cause, and

@@ -42,6 +42,10 @@ type OpenCaseRequest struct {
 	// Session is the hash of the guest session opening the case, or "".
 	// A session opens at most one case (store.ErrConflict otherwise).
 	Session string
+	// Ticket is the OZG hand-over the case opens with, or nil. It becomes
+	// the room's de.rathaus.ticket state and the case's first notice for
+	// staff. An empty ID is the case's id.
+	Ticket *protocol.TicketContent
 }
 
 // maxDisplayName bounds the citizen's chosen name.
@@ -72,8 +76,15 @@ func (s *Service) OpenCase(ctx context.Context, req OpenCaseRequest) (*Case, err
 		return nil, fmt.Errorf("failed to make a ghost id: %w", err)
 	}
 	prefix := d.ReferencePrefix
+	caseID := protocol.CaseID(uuid.NewString())
+	var ticketRef protocol.TicketID
+	if req.Ticket != nil {
+		if ticketRef = req.Ticket.ID; ticketRef == "" {
+			ticketRef = protocol.TicketID(caseID)
+		}
+	}
 	row, err := s.opts.Store.CreateCase(ctx, store.NewCase{
-		ID: protocol.CaseID(uuid.NewString()), Department: d.ID, Status: protocol.CaseQueued,
+		ID: caseID, Department: d.ID, Status: protocol.CaseQueued, TicketRef: ticketRef,
 		Ghost: s.config().GhostUserID("guest_" + hex.EncodeToString(opaque)), Actor: "citizen", Session: req.Session,
 		Reference: func(year, seq int) string { return FormatReference(prefix, year, seq) },
 	})
@@ -112,6 +123,11 @@ func (s *Service) setUpCaseRoom(ctx context.Context, c *Case, d *config.Departme
 			appservice.StateEvent(event.StateHistoryVisibility, "", &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityShared}),
 			appservice.StateEvent(event.StateGuestAccess, "", &event.GuestAccessEventContent{GuestAccess: event.GuestAccessForbidden}),
 		}
+		if req.Ticket != nil && c.TicketRef != "" {
+			ticket := *req.Ticket
+			ticket.ID = c.TicketRef
+			initial = append(initial, appservice.StateEvent(protocol.TicketEventType, ticket.ID.String(), &ticket))
+		}
 		if space != "" {
 			initial = append(initial, appservice.StateEvent(event.StateSpaceParent, space.String(), appservice.SpaceParent(s.serverName())))
 		}
@@ -140,7 +156,16 @@ func (s *Service) setUpCaseRoom(ctx context.Context, c *Case, d *config.Departme
 			return err
 		}
 	}
-	return s.announceCase(ctx, c, d, announcement{Topic: req.Topic, Service: req.Service, Question: req.Question}, id.EventID(c.ID))
+	a := announcement{Topic: req.Topic, Service: req.Service, Question: req.Question}
+	if req.Ticket != nil && c.TicketRef != "" {
+		ticket := *req.Ticket
+		ticket.ID = c.TicketRef
+		if err = s.sendTicketSummary(ctx, c, d, &ticket); err != nil {
+			return err
+		}
+		a.Topic, a.Service = ticketTopic(&ticket), ""
+	}
+	return s.announceCase(ctx, c, d, a, id.EventID(c.ID))
 }
 
 // caseContent is the de.rathaus.case state of a case.
@@ -149,7 +174,7 @@ func (s *Service) caseContent(c *Case, assignees []id.UserID) *protocol.CaseCont
 		assignees = []id.UserID{}
 	}
 	content := &protocol.CaseContent{ID: c.ID, Reference: c.Reference, Status: c.Status,
-		Department: c.Department, Assignees: assignees}
+		Department: c.Department, Assignees: assignees, TicketRef: c.TicketRef.String()}
 	if !c.RetainUntil.IsZero() {
 		content.RetainUntil = c.RetainUntil.UnixMilli()
 	}

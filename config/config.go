@@ -26,6 +26,8 @@ type Config struct {
 	Departments []DepartmentConfig `yaml:"departments"`
 	GuestChat   GuestChatConfig    `yaml:"guest_chat"`
 	Retention   RetentionConfig    `yaml:"retention"`
+	// OZG connects the OZG online services (docs/ozg.md).
+	OZG OZGConfig `yaml:"ozg"`
 }
 
 // HomeserverConfig says which homeserver rathaus belongs to.

@@ -16,6 +16,9 @@ const (
 	testHSToken = "hs_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
 
+// testOZGKey is an Ed25519 public key that is not the example's.
+const testOZGKey = "MIihyXQsFXsqgTbMrAIQwa7zIHqZNLoAyNYBqv0344c="
+
 // minimalYAML sets only the keys without a usable default.
 const minimalYAML = `
 homeserver:
@@ -37,6 +40,10 @@ var exampleStaffKeys = []string{
 	"departments[1].staff[0].user",
 	"departments[1].staff[1].user",
 	"departments[1].staff[2].user",
+	// Not staff, but placeholders all the same: the example's online
+	// service.
+	"ozg.services[0].origins[0]",
+	"ozg.services[0].context_key.ed25519",
 }
 
 // filledExample returns the embedded example with every placeholder replaced
@@ -56,6 +63,8 @@ func filledExample(t *testing.T) string {
 		{`"@carla:stadt.example"`, `"@carla:bad-beispielheim.de"`},
 		{`"@deniz:stadt.example"`, `"@deniz:bad-beispielheim.de"`},
 		{`"@emil:nachbargemeinde.example"`, `"@emil:nachbarort.de"`},
+		{`"https://portal.stadt.example"`, `"https://portal.bad-beispielheim.de"`},
+		{`ed25519: "` + PlaceholderOZGKey + `"`, `ed25519: "` + testOZGKey + `"`},
 	} {
 		require.Equal(t, 1, strings.Count(s, r.old), "example-config.yaml should contain %q exactly once", r.old)
 		s = strings.Replace(s, r.old, r.new, 1)

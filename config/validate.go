@@ -58,6 +58,7 @@ func (c *Config) Validate() error {
 	c.validateDepartments(&errs)
 	c.validateGuestChat(&errs)
 	c.validateRetention(&errs)
+	c.validateOZG(&errs)
 	return errs.errOrNil()
 }
 

@@ -23,6 +23,11 @@ const (
 	AnnouncedCaseKey = "de.rathaus.announced_case"
 )
 
+// NoticeTicketSummary is the NoticeKindKey of the bot's summary of an
+// OZG ticket, the first notice in a case room opened by a hand-over. It
+// is for staff; the guest chat does not show it.
+const NoticeTicketSummary = "ticket_summary"
+
 // NoticeCaseworkerJoined is the NoticeKindKey of the notice that a
 // caseworker is now there for the citizen.
 const NoticeCaseworkerJoined = "caseworker_joined"

@@ -28,6 +28,9 @@ type Case struct {
 	// LastCitizenAt is when the citizen last wrote or said they are still
 	// there; zero if never since the case opened.
 	LastCitizenAt time.Time
+	// TicketRef is the id of the case's OZG ticket (de.rathaus.ticket
+	// state key), or "".
+	TicketRef protocol.TicketID
 }
 
 // NewCase is what CreateCase needs.
@@ -42,6 +45,8 @@ type NewCase struct {
 	// session already has a case (or expired), CreateCase returns
 	// ErrConflict and creates nothing.
 	Session string
+	// TicketRef is the id of the ticket the case opens with, or "".
+	TicketRef protocol.TicketID
 	// Reference formats the department's next running number for the year.
 	Reference func(year, seq int) string
 }
@@ -52,11 +57,11 @@ const (
 		ON CONFLICT (department, year) DO UPDATE SET last = case_sequence.last + 1
 		RETURNING last`
 	insertCaseQuery = `
-		INSERT INTO citizen_case (id, reference, department, status, ghost_user_id, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $6)`
+		INSERT INTO citizen_case (id, reference, department, status, ghost_user_id, created_at, updated_at, ticket_ref)
+		VALUES ($1, $2, $3, $4, $5, $6, $6, $7)`
 	insertTransitionQuery = `
 		INSERT INTO case_transition (case_id, from_status, to_status, action, actor, at) VALUES ($1, $2, $3, $4, $5, $6)`
-	caseColumns   = `id, reference, department, status, ghost_user_id, COALESCE(room_id, ''), created_at, updated_at, COALESCE(retain_until, 0), COALESCE(last_citizen_at, 0)`
+	caseColumns   = `id, reference, department, status, ghost_user_id, COALESCE(room_id, ''), created_at, updated_at, COALESCE(retain_until, 0), COALESCE(last_citizen_at, 0), ticket_ref`
 	getCaseQuery  = `SELECT ` + caseColumns + ` FROM citizen_case WHERE id = $1`
 	updateStatus  = `UPDATE citizen_case SET status = $3, updated_at = $4, ` + endTimesOnStatus + ` WHERE id = $1 AND status = $2`
 	setRoomQuery  = `UPDATE citizen_case SET room_id = $2 WHERE id = $1 AND room_id IS NULL`
@@ -78,7 +83,7 @@ func (s *Store) CreateCase(ctx context.Context, nc NewCase) (*Case, error) {
 			return fmt.Errorf("failed to allocate case reference: %w", err)
 		}
 		ref := nc.Reference(now.Year(), seq)
-		if _, err := s.DB.Exec(ctx, insertCaseQuery, nc.ID, ref, nc.Department, nc.Status, nc.Ghost, now.UnixMilli()); err != nil {
+		if _, err := s.DB.Exec(ctx, insertCaseQuery, nc.ID, ref, nc.Department, nc.Status, nc.Ghost, now.UnixMilli(), nc.TicketRef); err != nil {
 			return fmt.Errorf("failed to insert case: %w", err)
 		}
 		if _, err := s.DB.Exec(ctx, insertTransitionQuery, nc.ID, "", nc.Status, "open", nc.Actor, now.UnixMilli()); err != nil {
@@ -92,7 +97,7 @@ func (s *Store) CreateCase(ctx context.Context, nc NewCase) (*Case, error) {
 				return ErrConflict
 			}
 		}
-		c = &Case{ID: nc.ID, Reference: ref, Department: nc.Department, Status: nc.Status, Ghost: nc.Ghost,
+		c = &Case{ID: nc.ID, Reference: ref, Department: nc.Department, Status: nc.Status, Ghost: nc.Ghost, TicketRef: nc.TicketRef,
 			CreatedAt: time.UnixMilli(now.UnixMilli()), UpdatedAt: time.UnixMilli(now.UnixMilli())}
 		return nil
 	})
@@ -175,7 +180,7 @@ func (s *Store) CaseRooms(ctx context.Context) (map[id.RoomID]protocol.CaseID, e
 func (s *Store) getCase(ctx context.Context, query string, arg any) (*Case, error) {
 	var c Case
 	var created, updated, retain, citizen int64
-	err := s.DB.QueryRow(ctx, query, arg).Scan(&c.ID, &c.Reference, &c.Department, &c.Status, &c.Ghost, &c.RoomID, &created, &updated, &retain, &citizen)
+	err := s.DB.QueryRow(ctx, query, arg).Scan(&c.ID, &c.Reference, &c.Department, &c.Status, &c.Ghost, &c.RoomID, &created, &updated, &retain, &citizen, &c.TicketRef)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {

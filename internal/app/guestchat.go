@@ -24,8 +24,12 @@ func (a *App) serveGuestChat(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	handOvers, err := a.newHandOvers()
+	if err != nil {
+		return err
+	}
 	a.guest, err = guestchat.New(guestchat.Options{Config: a.config, Secret: []byte(a.start.AppService.ASToken),
-		Directory: a.departments, Cases: a.cases, Sessions: sessions{a.store}, Spent: a.store,
+		Directory: a.departments, Cases: a.cases, Sessions: sessions{a.store}, Spent: a.store, HandOvers: handOvers,
 		Log: a.log.With().Str("component", "guestchat").Logger(), Version: rathaus.Version, Registry: a.opts.Registry})
 	if err != nil {
 		return err

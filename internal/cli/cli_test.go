@@ -35,6 +35,10 @@ func exampleWithoutPlaceholders(t *testing.T) string {
 		// The staff: on the authority's server, and a neighbour's.
 		":stadt.example\"":              ":beispielheim.de\"",
 		"@emil:nachbargemeinde.example": "@emil:nachbarort.de",
+		// The online service of the OZG hand-over: its origin, and a key
+		// whose private half is not in the docs.
+		`"https://portal.stadt.example"`:              `"https://portal.beispielheim.de"`,
+		`ed25519: "` + config.PlaceholderOZGKey + `"`: `ed25519: "MIihyXQsFXsqgTbMrAIQwa7zIHqZNLoAyNYBqv0344c="`,
 	} {
 		require.Contains(t, s, old)
 		s = strings.ReplaceAll(s, old, repl)
@@ -252,7 +256,10 @@ func TestCheckConfigDepartmentMistakes(t *testing.T) {
 	}
 	code, _, stderr := run("check-config", "-c", writeFile(t, cfg))
 	assert.Equal(t, cli.ExitInvalidConfig, code)
-	assert.Contains(t, stderr, "has 3 problem(s)", stderr)
+	// Renaming the Bürgerbüro leaves the hand-over's default department
+	// pointing nowhere: said too.
+	assert.Contains(t, stderr, "has 4 problem(s)", stderr)
+	assert.Contains(t, stderr, `ozg.default_department: "buergerbuero" is not the id of a configured department`)
 	assert.Contains(t, stderr, `departments[0].services[1]: "9910800800" is not a LeiKa key`)
 	assert.Contains(t, stderr, `departments[1].id: duplicate id "bauamt"`)
 	assert.Contains(t, stderr, "departments[0].office_hours.monday: 08:00–12:00 overlaps 11:30–15:30")

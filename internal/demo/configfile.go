@@ -60,6 +60,9 @@ func demoConfig(opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to make the demo config from the example: %w", err)
 	}
+	if data, err = withoutExampleOZGServices(data); err != nil {
+		return nil, err
+	}
 	data = append([]byte(configHeader), data...)
 	// Everything but the tokens must already be valid: this catches an
 	// example config that gained a required key the demo does not set.
@@ -289,4 +292,30 @@ func generateRegistration(ctx context.Context, opts Options, l layout) error {
 		return fmt.Errorf("failed to run %s generate-registration: %w\n%s", opts.RathausBin, err, bytes.TrimSpace(output))
 	}
 	return nil
+}
+
+// withoutExampleOZGServices drops the example's online service from the
+// ozg section: its key is the published example key, which rathaus
+// refuses, and the demo has no online service to hand citizens over.
+// docs/ozg.md says how to add one.
+func withoutExampleOZGServices(data []byte) ([]byte, error) {
+	text := string(data)
+	section := strings.Index(text, "\nozg:\n")
+	if section < 0 {
+		return data, nil
+	}
+	start := strings.Index(text[section:], "\n  services:\n")
+	if start < 0 {
+		return nil, errors.New("the example's ozg section has no services list where the demo expects it")
+	}
+	start += section + 1
+	end := len(text)
+	// The list ends at the next top-level key.
+	for i := start; i < len(text)-1; i++ {
+		if text[i] == '\n' && text[i+1] != ' ' && text[i+1] != '#' && text[i+1] != '\n' {
+			end = i + 1
+			break
+		}
+	}
+	return []byte(text[:start] + "  services: []\n" + text[end:]), nil
 }

@@ -32,6 +32,9 @@ func oldDemoDir(t *testing.T, edit func(string) string) (Options, layout) {
 	require.NoError(t, err)
 	data, err := editConfig(rathaus.ExampleConfig, demoSettings(opts), nil)
 	require.NoError(t, err)
+	// Demos of that time had no online service (no ozg section at all).
+	data, err = withoutExampleOZGServices(data)
+	require.NoError(t, err)
 	text := "# rathaus configuration of the local demo, written by rathaus-demo (make run)\n\n" + string(data)
 	text = strings.Replace(text, "as_token: generate", "as_token: "+testASToken, 1)
 	text = strings.Replace(text, "hs_token: generate", "hs_token: "+testHSToken, 1)

@@ -174,13 +174,19 @@ func (c *Client) Solve(ctx context.Context) (token, nonce string, err error) {
 // OpenRequest is the body of POST cases without the challenge.
 type OpenRequest struct {
 	Department, Service, Name, Question, TxnID string
+	// HandOver is the hand-over page's {"context", "origin"}, or nil.
+	HandOver map[string]string
 }
 
 // OpenCaseWith posts a case with a solved challenge and returns the raw
 // answer.
 func (c *Client) OpenCaseWith(ctx context.Context, r OpenRequest, token, nonce string) (*Response, error) {
-	return c.Post(ctx, "cases", map[string]any{"department": r.Department, "service": r.Service, "name": r.Name,
-		"question": r.Question, "txn_id": r.TxnID, "pow": map[string]string{"token": token, "nonce": nonce}})
+	body := map[string]any{"department": r.Department, "service": r.Service, "name": r.Name,
+		"question": r.Question, "txn_id": r.TxnID, "pow": map[string]string{"token": token, "nonce": nonce}}
+	if r.HandOver != nil {
+		body["handover"] = r.HandOver
+	}
+	return c.Post(ctx, "cases", body)
 }
 
 // OpenCase solves a challenge and opens a case.

@@ -89,3 +89,18 @@ type Sessions interface {
 	// DeleteSession ends a session ("Sitzung beenden", a new session).
 	DeleteSession(ctx context.Context, tokenHash string) error
 }
+
+// HandOvers verifies the signed context with which an OZG online service
+// hands a citizen over (/hilfe#ctx=…). internal/app wires the ozg package
+// behind it; nil turns the hand-over page off.
+type HandOvers interface {
+	// VerifyHandOver is called by POST handover and by POST cases with a
+	// context. binding is the guest session's token hash: the context is
+	// bound to it on first use, so the same session may show it again (a
+	// reload) and no other may. origin is the origin of the page that
+	// opened the hand-over, as the browser reported it, or "". It returns
+	// the ticket of a valid context; a refusal wraps one of
+	// ErrHandOverInvalid, ErrHandOverExpired, ErrHandOverReplayed or
+	// ErrHandOverUnknownService, anything else is a fault.
+	VerifyHandOver(ctx context.Context, token, binding, origin string) (*protocol.TicketContent, error)
+}

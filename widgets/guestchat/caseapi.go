@@ -67,6 +67,12 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, httpapi.BadRequest("service is not a service of this authority"))
 		return
 	}
+	if body.HandOver != nil {
+		if apiErr := s.handOverCase(ctx, gs, &req, *body.HandOver); apiErr != nil {
+			httpapi.WriteError(w, apiErr)
+			return
+		}
+	}
 	if gs.CaseID == "" {
 		if apiErr := s.checkOpen(ctx, r, &req, body); apiErr != nil {
 			httpapi.WriteError(w, apiErr)

@@ -23,6 +23,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST "+a+"session/end", s.postSessionEnd)
 	m.HandleFunc("GET "+a+"info", s.info)
 	m.HandleFunc("POST "+a+"challenge", s.challenge)
+	m.HandleFunc("POST "+a+"handover", s.handOver)
 	m.HandleFunc("POST "+a+"cases", s.openCase)
 	m.HandleFunc("GET "+a+"cases/{id}", s.withCase(false, s.getCase))
 	m.HandleFunc("GET "+a+"cases/{id}/events", s.withCase(false, s.stream))
@@ -132,6 +133,32 @@ type openCaseBody struct {
 		Token string `json:"token"`
 		Nonce string `json:"nonce"`
 	} `json:"pow"`
+	// HandOver is set by the hand-over page (/hilfe): with a context the
+	// case opens with its ticket in the department the context routes to;
+	// without one ({}), the case is marked unverified for staff.
+	HandOver *handOverRequest `json:"handover"`
+}
+
+// handOverRequest is the body of POST handover, and the handover of POST
+// cases.
+type handOverRequest struct {
+	// Context is the compact JWS from the page's #ctx= fragment, or "".
+	Context string `json:"context"`
+	// Origin is the origin of the page that opened the hand-over
+	// (document.referrer), or "".
+	Origin string `json:"origin"`
+}
+
+// handOverJSON answers POST handover: what the page shows of a verified
+// hand-over, and where the case will open.
+type handOverJSON struct {
+	Service struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"service"`
+	Step       string        `json:"step,omitempty"`
+	Lang       string        `json:"lang"`
+	Department departmentRef `json:"department"`
 }
 
 // messageRequest is the body of POST cases/{id}/messages.

@@ -19,6 +19,11 @@ const (
 	codePowInvalid  = "pow_invalid"  // 400: the challenge answer is wrong
 	codePowExpired  = "pow_expired"  // 400: the challenge is too old
 	codePowReplayed = "pow_replayed" // 400: the challenge was already used
+
+	codeContextInvalid        = "context_invalid"         // 400: a hand-over context that does not verify
+	codeContextExpired        = "context_expired"         // 400: a hand-over context past its exp
+	codeContextReplayed       = "context_replayed"        // 409: a hand-over context another session used
+	codeContextUnknownService = "context_unknown_service" // 400: a hand-over context of no configured service
 )
 
 // The answers of the guest API that always have the same words. Handlers
@@ -60,6 +65,36 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
 	zerolog.Ctx(r.Context()).Warn().Err(err).Str("path", r.Pattern).Msg("Guest chat request could not reach the homeserver")
 	httpapi.WriteError(w, errUnavailable)
+}
+
+// Refusals of a hand-over context, returned (wrapped) by HandOvers; the
+// API answers each with its errcode and the page words it.
+var (
+	// ErrHandOverInvalid: malformed, a bad signature, a refused alg or a
+	// foreign origin.
+	ErrHandOverInvalid = errors.New("hand-over context invalid")
+	// ErrHandOverExpired: the context's lifetime is over.
+	ErrHandOverExpired = errors.New("hand-over context expired")
+	// ErrHandOverReplayed: another session used the context.
+	ErrHandOverReplayed = errors.New("hand-over context already used")
+	// ErrHandOverUnknownService: the context names no configured service.
+	ErrHandOverUnknownService = errors.New("hand-over context of an unknown service")
+)
+
+// handOverError is the API's answer to a refused context, or nil if err
+// is not a refusal (then it is a fault).
+func handOverError(err error) *httpapi.Error {
+	switch {
+	case errors.Is(err, ErrHandOverExpired):
+		return httpapi.NewError(http.StatusBadRequest, codeContextExpired, "the hand-over context has expired")
+	case errors.Is(err, ErrHandOverReplayed):
+		return httpapi.NewError(http.StatusConflict, codeContextReplayed, "the hand-over context was used by another session")
+	case errors.Is(err, ErrHandOverUnknownService):
+		return httpapi.NewError(http.StatusBadRequest, codeContextUnknownService, "the hand-over context names no configured service")
+	case errors.Is(err, ErrHandOverInvalid):
+		return httpapi.NewError(http.StatusBadRequest, codeContextInvalid, "the hand-over context is not valid")
+	}
+	return nil
 }
 
 // ErrMissingOption is returned by New when a required option is unset. It

@@ -21,6 +21,7 @@ func (s *Server) pageRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /chat/{department}", s.page)
 	m.HandleFunc("GET /chat", s.page)
 	m.HandleFunc("GET /chat/", s.page)
+	m.HandleFunc("GET /hilfe", s.handOverPage)
 	m.Handle("GET /assets/", http.StripPrefix("/assets/", s.assets))
 	m.HandleFunc("GET /{$}", s.index)
 	m.HandleFunc("GET "+config.PrivacyPagePath, s.privacyPage)
@@ -82,10 +83,15 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		s.notFoundPage(w, r)
 		return
 	}
-	var buf bytes.Buffer
-	err := web.Page.Execute(&buf, web.PageData{Lang: pageLang(r), Department: d.ID.String(), DepartmentName: d.Name,
+	s.renderPage(w, r, web.PageData{Lang: pageLang(r), Department: d.ID.String(), DepartmentName: d.Name,
 		Service: service, AuthorityName: s.dir.Authority().Name, AssetVersion: s.assets.Version()})
-	if err != nil {
+}
+
+// renderPage writes the chat page.
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, data web.PageData) {
+	w.Header().Set("Vary", "Accept-Language")
+	var buf bytes.Buffer
+	if err := web.Page.Execute(&buf, data); err != nil {
 		s.internal(w, r, err)
 		return
 	}

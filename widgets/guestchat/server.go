@@ -48,7 +48,10 @@ type Options struct {
 	Sessions  Sessions
 	// Spent remembers solved entry challenges.
 	Spent pow.SpentStore
-	Log   zerolog.Logger
+	// HandOvers verifies the contexts of OZG online services; nil turns
+	// the hand-over page (/hilfe) off.
+	HandOvers HandOvers
+	Log       zerolog.Logger
 	// Version is appended to asset URLs so browsers fetch new assets after
 	// an upgrade.
 	Version string
@@ -62,7 +65,9 @@ type Server struct {
 	dir      Directory
 	cases    Cases
 	sessions Sessions
-	log      zerolog.Logger
+	// handOvers is nil without the hand-over.
+	handOvers HandOvers
+	log       zerolog.Logger
 	// proxyWarned: the warning about an untrusted proxy was given.
 	proxyWarned atomic.Bool
 	version     string
@@ -97,6 +102,9 @@ type Server struct {
 	// idle connections (limits.go, listener.go).
 	bounds   *bounds
 	timeouts listenerTimeouts
+	// handOverLim bounds hand-over verifications per address: each
+	// refusal is a log line.
+	handOverLim *ratelimit.Limiter
 }
 
 // New checks the options and builds the handler.
@@ -115,7 +123,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("guestchat: invalid public URL: %w", err)
 	}
 	s := &Server{config: opts.Config, dir: opts.Directory, cases: opts.Cases, sessions: opts.Sessions,
-		log: opts.Log, version: opts.Version, origin: origin, secure: strings.HasPrefix(origin, "https://"),
+		handOvers: opts.HandOvers, log: opts.Log, version: opts.Version, origin: origin, secure: strings.HasPrefix(origin, "https://"),
 		csp: pageCSP(g.EmbedOrigins).String(), hub: newHub(), done: make(chan struct{})}
 	s.frameOptions = pageCSP(g.EmbedOrigins).FrameOptions()
 	if s.proxies, err = httpapi.ParseTrustedProxies(g.TrustedProxies); err != nil {
@@ -140,6 +148,7 @@ func New(opts Options) (*Server, error) {
 	s.globalLim = ratelimit.New(ratelimit.Options{Rate: float64(rl.MessagesPerSecond), Burst: rl.MessagesPerSecond})
 	s.openLim = ratelimit.New(ratelimit.Options{Rate: float64(rl.CasesPerHourPerAddress) / 3600, Burst: rl.CasesPerHourPerAddress})
 	s.challenges = ratelimit.New(perMinute(30))
+	s.handOverLim = ratelimit.New(perMinute(30))
 	s.signals = ratelimit.New(ratelimit.Options{Rate: 2, Burst: 10})
 	s.messages, err = ratelimit.NewSet(
 		ratelimit.Named{Name: "session", Limiter: s.sessionLim},

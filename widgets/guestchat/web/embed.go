@@ -45,6 +45,9 @@ type PageData struct {
 	Service string
 	// AuthorityName is the authority's display name; may be empty.
 	AuthorityName string
+	// HandOver is true on /hilfe: the page reads the online service's
+	// context from its #ctx= fragment (docs/ozg.md).
+	HandOver bool
 	// AssetVersion is appended to asset URLs to bust caches after an
 	// upgrade (for example the build's version or a hash of Assets).
 	AssetVersion string

@@ -55,6 +55,7 @@ export const api = {
   createSession: (fresh = false) => post('session', { json: fresh ? { new: true } : {} }),
   info: ({ department, service }) => get('info', { query: department ? { department } : { service } }),
   challenge: () => post('challenge', { json: {} }),
+  handover: (context, origin) => post('handover', { json: { context, origin } }),
   createCase: (body) => post('cases', { json: body }),
   getCase: (id) => get(`cases/${seg(id)}`),
   sendMessage: (id, txnId, body) => post(`cases/${seg(id)}/messages`, { json: { txn_id: txnId, body } }),

@@ -14,14 +14,20 @@ const page = {
   department: body.dataset.department || '',
   service: body.dataset.service || '',
   authority: body.dataset.authority || '',
+  // On /hilfe: {context, origin} for POST cases; context '' marks the
+  // case unverified (docs/ozg.md).
+  handover: null,
 };
+const handoverMode = body.dataset.handover === '1';
 
 function setupLangSwitch() {
   const link = $('lang-switch');
   const other = body.dataset.lang === 'en' ? 'de' : 'en';
   const u = new URL(location.href);
   u.searchParams.set('lang', other);
-  link.href = u.pathname + u.search;
+  // On /hilfe the context stays in the fragment, so the page in the
+  // other language shows the same hand-over.
+  link.href = u.pathname + u.search + (handoverMode ? location.hash : '');
   link.lang = other;
   link.hreflang = other;
   // The visible name is the accessible name (WCAG 2.5.3); lang="en" on
@@ -102,8 +108,97 @@ async function openChat(c, { focus = false } = {}) {
   chat.start(c, info, { focus });
 }
 
+// The hand-over (docs/ozg.md): the online service's signed context is in
+// the fragment (#ctx=…), which never reaches a server log; the page posts
+// it with the origin it was opened from.
+function readContext() {
+  const m = /^#(?:.*&)?ctx=([A-Za-z0-9_.-]+)/.exec(location.hash);
+  return m ? m[1] : '';
+}
+
+function referrerOrigin() {
+  try {
+    const o = document.referrer ? new URL(document.referrer).origin : '';
+    return o === location.origin || o === 'null' ? '' : o;
+  } catch {
+    return '';
+  }
+}
+
+// useLang switches the page to the language the online service reported,
+// unless the citizen chose one with ?lang=.
+function useLang(lang) {
+  if (new URLSearchParams(location.search).has('lang') || (lang !== 'de' && lang !== 'en')) return;
+  if (lang === body.dataset.lang) return;
+  body.dataset.lang = lang;
+  document.documentElement.lang = lang;
+  setLang(lang);
+  applyTexts();
+  setupLangSwitch();
+}
+
+function showHandOver(h) {
+  $('handover-service').textContent = t('handover.service', { service: h.service.name });
+  const step = $('handover-step');
+  step.textContent = h.step ? t('handover.step', { step: h.step }) : '';
+  show(step, !!h.step);
+  show($('handover'), true);
+}
+
+function hideHandOver() {
+  show($('handover'), false);
+}
+
+function showRefused(code) {
+  bootStatus('');
+  show($('entry'), false);
+  show($('chat'), false);
+  $('page-heading').textContent = t('page.headingNoDept');
+  document.title = t('handover.refusedHeading');
+  $('handover-refused-text').textContent = errorText(code);
+  const section = $('handover-refused');
+  show(section, true);
+  section.focus();
+}
+
+// startHandOver verifies the context for this session. It returns the
+// session, or null once it has shown the refusal.
+async function startHandOver(session) {
+  const context = readContext();
+  if (!context) {
+    page.handover = { context: '' };
+    return session;
+  }
+  bootStatus(t('handover.checking'));
+  const s = await withRetry(() => api.createSession(false), { maxAttempts: 6 });
+  setCsrf(s.csrf_token);
+  const origin = referrerOrigin();
+  try {
+    const h = await withRetry(() => api.handover(context, origin), { maxAttempts: 6 });
+    page.handover = { context, origin };
+    page.department = h.department.id;
+    useLang(h.lang);
+    showHandOver(h);
+  } catch (err) {
+    if (!(err instanceof ApiError) || !String(err.code).startsWith('context_')) throw err;
+    // A case this session already has stays reachable, even once its
+    // context has expired.
+    if (s.case) return s;
+    showRefused(err.code);
+    return null;
+  }
+  return s;
+}
+
 async function newCase(oldCase) {
   clearError();
+  if (handoverMode) {
+    // The context belongs to the old session's case: the next question
+    // is a plain one.
+    page.handover = { context: '' };
+    hideHandOver();
+    if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  }
   try {
     const s = await withRetry(() => api.createSession(true), { maxAttempts: 6 });
     setCsrf(s.csrf_token);
@@ -161,6 +256,17 @@ async function boot() {
     }
   }
   if (session) setCsrf(session.csrf_token);
+  if (handoverMode) {
+    try {
+      session = await startHandOver(session);
+    } catch {
+      bootStatus('');
+      placeError($('main'));
+      showError(t('error.boot'));
+      return;
+    }
+    if (!session) return;
+  }
   if (session && session.case) await openChat(session.case, { focus: session.case.open });
   else await openEntry();
 }

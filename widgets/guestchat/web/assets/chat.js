@@ -244,7 +244,7 @@ export function createChat({ onNewCase, onEndSession }) {
     $('closed-text').textContent = text === key ? t('closed.generic') : text;
     // Without a session the transcript cannot be fetched any more, and
     // there is no session left to end.
-    const readable = !gone && c.status !== 'purged';
+    const readable = !gone && !closedByYou && c.status !== 'purged';
     show($('transcript-link'), readable);
     show($('closed-transcript-hint'), readable);
     show($('end-session'), readable);
@@ -566,10 +566,12 @@ export function createChat({ onNewCase, onEndSession }) {
   }
 
   async function confirmClose() {
+    // Set before the request: the stream's "closed" status may arrive
+    // before the answer, and must already read as the citizen's own close.
+    closedByYou = true;
     try {
       const next = await withRetry(() => api.close(c.id), { maxAttempts: 4 });
       // Closing ended the session as well: no stream, no download any more.
-      closedByYou = true;
       gone = true;
       if (es) es.close();
       clearTimer('reconnect');
@@ -579,6 +581,7 @@ export function createChat({ onNewCase, onEndSession }) {
       applyCase(next && typeof next.open === 'boolean' ? next : { status: 'closed', open: false });
       $('closed-notice').focus();
     } catch (err) {
+      closedByYou = false;
       closeDialog.close();
       handleError(err);
     }

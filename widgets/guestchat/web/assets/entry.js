@@ -189,6 +189,7 @@ export function createEntry({ onCase }) {
         pow: { token: ch.token, nonce },
       };
       if (ctx.service) body.service = ctx.service;
+      if (ctx.handover) body.handover = ctx.handover;
       if (nameInput.value.trim()) body.name = nameInput.value.trim();
       try {
         return await withRetry(() => api.createCase(body), { onRetry: retryNote, maxAttempts: 8 });

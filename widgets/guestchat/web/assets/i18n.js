@@ -143,6 +143,16 @@ const de = {
   'error.questionTooLong': 'Ihre Frage ist zu lang. Bitte kürzen Sie sie auf höchstens {max} Zeichen.',
   'error.noWorker': 'Ihr Browser kann die Sicherheitsprüfung nicht ausführen. Bitte verwenden Sie einen aktuellen Browser.',
   'error.boot': 'Der Chat konnte nicht geladen werden. Bitte laden Sie die Seite später neu.',
+  'handover.service': 'Ihre Anfrage zu: {service}',
+  'handover.step': 'Schritt im Online-Dienst: {step}',
+  'handover.checking': 'Ihre Angaben aus dem Online-Dienst werden geprüft …',
+  'handover.refusedHeading': 'Der Link aus dem Online-Dienst funktioniert nicht',
+  'handover.refusedAdvice': 'Bitte gehen Sie zurück zum Online-Dienst und wählen Sie dort erneut „Hilfe“. Ihre Eingaben im Online-Dienst sind davon nicht betroffen.',
+  'handover.plainLink': 'Ohne Angaben aus dem Online-Dienst schreiben',
+  'error.context_invalid': 'Der Link ist ungültig. Er wurde nicht vom Online-Dienst erstellt oder ist unvollständig.',
+  'error.context_expired': 'Der Link ist abgelaufen. Links aus dem Online-Dienst gelten nur wenige Minuten.',
+  'error.context_replayed': 'Der Link wurde schon in einem anderen Browser oder Fenster geöffnet und gilt nur einmal.',
+  'error.context_unknown_service': 'Der Link stammt von einem Online-Dienst, den diese Verwaltung nicht kennt.',
 
 };
 
@@ -278,6 +288,16 @@ const en = {
   'error.questionTooLong': 'Your question is too long. Please shorten it to at most {max} characters.',
   'error.noWorker': 'Your browser cannot run the security check. Please use a current browser.',
   'error.boot': 'The chat could not be loaded. Please reload the page later.',
+  'handover.service': 'Your request about: {service}',
+  'handover.step': 'Step in the online service: {step}',
+  'handover.checking': 'Checking the details from the online service …',
+  'handover.refusedHeading': 'The link from the online service does not work',
+  'handover.refusedAdvice': 'Please go back to the online service and choose "Help" there again. What you entered in the online service is not affected.',
+  'handover.plainLink': 'Write without the details from the online service',
+  'error.context_invalid': 'The link is not valid. It was not made by the online service or is incomplete.',
+  'error.context_expired': 'The link has expired. Links from the online service are valid for a few minutes only.',
+  'error.context_replayed': 'The link was already opened in another browser or window and is valid only once.',
+  'error.context_unknown_service': 'The link comes from an online service this administration does not know.',
 
 };
 
@@ -291,6 +311,7 @@ export const ERROR_CODES = Object.freeze([
   'bad_request', 'pow_invalid', 'pow_expired', 'pow_replayed', 'unauthorized', 'csrf',
   'not_found', 'case_closed', 'too_long', 'too_large', 'unsupported_type', 'rate_limited',
   'unavailable', 'network',
+  'context_invalid', 'context_expired', 'context_replayed', 'context_unknown_service',
 ]);
 
 export const STATUSES = Object.freeze([
