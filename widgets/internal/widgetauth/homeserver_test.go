@@ -45,103 +45,99 @@ func TestRealHomeservers(t *testing.T) {
 	for i, hs := range hss {
 		other := hss[(i+1)%len(hss)]
 		t.Run(string(hs.Kind), func(t *testing.T) {
-			testRealHomeserver(t, hs, other, ver)
+			ctx := t.Context()
+			lead, _, _ := hs.RegisterUser(t, "lead", false)
+			staffCli, staffID, _ := hs.RegisterUser(t, "anna", false)
+			readerCli, readerID, _ := hs.RegisterUser(t, "ben", false)
+			strangerCli, _, _ := hs.RegisterUser(t, "carla", false)
+
+			created, err := lead.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Name: "Fall 2026-0001",
+				Invite: []id.UserID{staffID, readerID}})
+			require.NoError(t, err)
+			caseRoom := created.RoomID
+			for _, cli := range []*mautrix.Client{staffCli, readerCli} {
+				_, err = cli.JoinRoomByID(ctx, caseRoom)
+				require.NoError(t, err)
+			}
+			var pl event.PowerLevelsEventContent
+			require.NoError(t, lead.StateEvent(ctx, caseRoom, event.StatePowerLevels, "", &pl))
+			pl.SetUserLevel(staffID, 50)
+			_, err = lead.SendStateEvent(ctx, caseRoom, event.StatePowerLevels, "", &pl)
+			require.NoError(t, err)
+
+			auth, err := widgetauth.New(widgetauth.Options{
+				Widget:           "ticket",
+				Verifier:         ver,
+				Rooms:            widgetauth.ClientRooms{Client: lead},
+				IsAppserviceUser: func(u id.UserID) bool { return u.Localpart() == "rathaus" },
+				Policy:           widgetauth.AnyMember,
+				RecheckTTL:       time.Second,
+				Log:              zerolog.Nop(),
+			})
+			require.NoError(t, err)
+			srv := httptest.NewServer(routes(auth))
+			t.Cleanup(srv.Close)
+
+			openidToken := func(cli *mautrix.Client) string {
+				resp, err := cli.RequestOpenIDToken(ctx)
+				require.NoError(t, err)
+				require.NotEmpty(t, resp.AccessToken)
+				return resp.AccessToken
+			}
+			signIn := func(token, serverName string) answer {
+				return do(t, srv.URL, http.MethodPost, "/session", "", "application/json", signInBody(token, serverName, caseRoom))
+			}
+			act := func(session string) answer {
+				return do(t, srv.URL, http.MethodPost, "/status", session, "", "")
+			}
+
+			// The caseworker signs in with a real token and acts.
+			staffToken := openidToken(staffCli)
+			a := signIn(staffToken, hs.ServerName)
+			require.Equal(t, http.StatusOK, a.status, "%v", a.body)
+			assert.Equal(t, string(staffID), a.body["user_id"])
+			assert.EqualValues(t, 50, a.body["power_level"])
+			staffSession := a.body["session"].(string)
+			a = act(staffSession)
+			require.Equal(t, http.StatusOK, a.status, "%v", a.body)
+			assert.Equal(t, string(caseRoom), a.body["room_id"])
+
+			// A member at PL 0 signs in but may not take a staff action.
+			a = signIn(openidToken(readerCli), hs.ServerName)
+			require.Equal(t, http.StatusOK, a.status, "%v", a.body)
+			assert.EqualValues(t, 0, a.body["power_level"])
+			readerSession := a.body["session"].(string)
+			a = act(readerSession)
+			assert.Equal(t, http.StatusForbidden, a.status)
+			assert.Equal(t, widgetauth.CodeForbidden, a.errcode)
+			assert.Equal(t, http.StatusOK, do(t, srv.URL, http.MethodGet, "/ticket", readerSession, "", "").status)
+
+			// A user of the server who is not in the room.
+			a = signIn(openidToken(strangerCli), hs.ServerName)
+			assert.Equal(t, http.StatusForbidden, a.status)
+			assert.Equal(t, widgetauth.CodeNotMember, a.errcode)
+
+			// The caseworker's token presented as one of the other server: that
+			// server does not know it.
+			a = signIn(staffToken, other.ServerName)
+			assert.Equal(t, http.StatusUnauthorized, a.status)
+			assert.Equal(t, httpapi.CodeUnauthorized, a.errcode)
+
+			// Kicked: the still valid session stops working within RecheckTTL.
+			_, err = lead.KickUser(ctx, caseRoom, &mautrix.ReqKickUser{UserID: staffID, Reason: "Fall abgegeben"})
+			require.NoError(t, err)
+			kicked := time.Now()
+			tesths.WaitFor(t, 5*time.Second, "the kicked caseworker's action to be refused", func() error {
+				if a := act(staffSession); a.status != http.StatusForbidden || a.errcode != widgetauth.CodeNotMember {
+					return &httpapi.Error{Status: a.status, ErrCode: a.errcode}
+				}
+				return nil
+			})
+			assert.Less(t, time.Since(kicked), 3*time.Second, "refused later than RecheckTTL allows")
+			a = signIn(openidToken(staffCli), hs.ServerName)
+			assert.Equal(t, http.StatusForbidden, a.status, "the kicked caseworker signed in again")
 		})
 	}
-}
-
-func testRealHomeserver(t *testing.T, hs, other *tesths.Homeserver, ver *openid.Verifier) {
-	ctx := t.Context()
-	lead, _, _ := hs.RegisterUser(t, "lead", false)
-	staffCli, staffID, _ := hs.RegisterUser(t, "anna", false)
-	readerCli, readerID, _ := hs.RegisterUser(t, "ben", false)
-	strangerCli, _, _ := hs.RegisterUser(t, "carla", false)
-
-	created, err := lead.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Name: "Fall 2026-0001",
-		Invite: []id.UserID{staffID, readerID}})
-	require.NoError(t, err)
-	caseRoom := created.RoomID
-	for _, cli := range []*mautrix.Client{staffCli, readerCli} {
-		_, err = cli.JoinRoomByID(ctx, caseRoom)
-		require.NoError(t, err)
-	}
-	var pl event.PowerLevelsEventContent
-	require.NoError(t, lead.StateEvent(ctx, caseRoom, event.StatePowerLevels, "", &pl))
-	pl.SetUserLevel(staffID, 50)
-	_, err = lead.SendStateEvent(ctx, caseRoom, event.StatePowerLevels, "", &pl)
-	require.NoError(t, err)
-
-	auth, err := widgetauth.New(widgetauth.Options{
-		Widget:           "ticket",
-		Verifier:         ver,
-		Rooms:            widgetauth.ClientRooms{Client: lead},
-		IsAppserviceUser: func(u id.UserID) bool { return u.Localpart() == "rathaus" },
-		Policy:           widgetauth.AnyMember,
-		RecheckTTL:       time.Second,
-		Log:              zerolog.Nop(),
-	})
-	require.NoError(t, err)
-	srv := httptest.NewServer(routes(auth))
-	t.Cleanup(srv.Close)
-
-	openidToken := func(cli *mautrix.Client) string {
-		resp, err := cli.RequestOpenIDToken(ctx)
-		require.NoError(t, err)
-		require.NotEmpty(t, resp.AccessToken)
-		return resp.AccessToken
-	}
-	signIn := func(token, serverName string) answer {
-		return do(t, srv.URL, http.MethodPost, "/session", "", "application/json", signInBody(token, serverName, caseRoom))
-	}
-	act := func(session string) answer {
-		return do(t, srv.URL, http.MethodPost, "/status", session, "", "")
-	}
-
-	// The caseworker signs in with a real token and acts.
-	staffToken := openidToken(staffCli)
-	a := signIn(staffToken, hs.ServerName)
-	require.Equal(t, http.StatusOK, a.status, "%v", a.body)
-	assert.Equal(t, string(staffID), a.body["user_id"])
-	assert.EqualValues(t, 50, a.body["power_level"])
-	staffSession := a.body["session"].(string)
-	a = act(staffSession)
-	require.Equal(t, http.StatusOK, a.status, "%v", a.body)
-	assert.Equal(t, string(caseRoom), a.body["room_id"])
-
-	// A member at PL 0 signs in but may not take a staff action.
-	a = signIn(openidToken(readerCli), hs.ServerName)
-	require.Equal(t, http.StatusOK, a.status, "%v", a.body)
-	assert.EqualValues(t, 0, a.body["power_level"])
-	readerSession := a.body["session"].(string)
-	a = act(readerSession)
-	assert.Equal(t, http.StatusForbidden, a.status)
-	assert.Equal(t, widgetauth.CodeForbidden, a.errcode)
-	assert.Equal(t, http.StatusOK, do(t, srv.URL, http.MethodGet, "/ticket", readerSession, "", "").status)
-
-	// A user of the server who is not in the room.
-	a = signIn(openidToken(strangerCli), hs.ServerName)
-	assert.Equal(t, http.StatusForbidden, a.status)
-	assert.Equal(t, widgetauth.CodeNotMember, a.errcode)
-
-	// The caseworker's token presented as one of the other server: that
-	// server does not know it.
-	a = signIn(staffToken, other.ServerName)
-	assert.Equal(t, http.StatusUnauthorized, a.status)
-	assert.Equal(t, httpapi.CodeUnauthorized, a.errcode)
-
-	// Kicked: the still valid session stops working within RecheckTTL.
-	_, err = lead.KickUser(ctx, caseRoom, &mautrix.ReqKickUser{UserID: staffID, Reason: "Fall abgegeben"})
-	require.NoError(t, err)
-	kicked := time.Now()
-	tesths.WaitFor(t, 5*time.Second, "the kicked caseworker's action to be refused", func() error {
-		if a := act(staffSession); a.status != http.StatusForbidden || a.errcode != widgetauth.CodeNotMember {
-			return &httpapi.Error{Status: a.status, ErrCode: a.errcode}
-		}
-		return nil
-	})
-	assert.Less(t, time.Since(kicked), 3*time.Second, "refused later than RecheckTTL allows")
-	a = signIn(openidToken(staffCli), hs.ServerName)
-	assert.Equal(t, http.StatusForbidden, a.status, "the kicked caseworker signed in again")
 }
 
 // homeserverCert reads the self-signed certificate devhs writes into the
