@@ -118,11 +118,9 @@ func verifyError(err error) *httpapi.Error {
 		return errServerNotAllowed
 	case errors.Is(err, openid.ErrSubMismatch):
 		return errForbidden
-	case errors.Is(err, context.Canceled):
-		// The widget went away; nobody reads the answer.
-		return errHomeserver
 	}
-	// ErrUnreachable, ErrBadResponse and anything a Verifier adds.
+	// ErrUnreachable, ErrBadResponse, a cancelled request and anything a
+	// Verifier adds.
 	return errHomeserver
 }
 
