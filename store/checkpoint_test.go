@@ -33,6 +33,8 @@ func TestSQLiteCheckpointsInTheBackground(t *testing.T) {
 		}
 		_, err := s.SaveTransaction(ctx, fmt.Sprintf("t%d", i), events)
 		require.NoError(t, err)
+		// Paces the writes so they are many commits, not one group; the
+		// result is awaited by polling below, not by this pause.
 		time.Sleep(20 * time.Millisecond)
 	}
 	commits := s.InboxWriteStats().Commits

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/netip"
 	"syscall"
+
+	"github.com/rathaus-de/rathaus/internal/netguard"
 )
 
 // errPlainHTTP refuses any http:// connection: federation and .well-known
@@ -34,7 +36,7 @@ func (v *Verifier) checkDial(_ context.Context, network, address string, _ sysca
 	if err != nil {
 		return fmt.Errorf("%w: address %q", ErrForbiddenTarget, address)
 	}
-	if ok, reason := allowed(ap.Addr(), v.allow); !ok {
+	if ok, reason := netguard.Allowed(ap.Addr(), v.allow); !ok {
 		return fmt.Errorf("%w: %s is %s", ErrForbiddenTarget, ap.Addr(), reason)
 	}
 	return nil

@@ -33,6 +33,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/rathaus-de/rathaus/internal/netguard"
 )
 
 // The headers of a webhook.
@@ -112,8 +114,8 @@ type Delivery struct {
 // not allowed).
 var ErrPermanent = errors.New("webhook: permanent failure")
 
-// ErrForbiddenTarget is returned for a URL whose address is loopback,
-// private, link-local, unspecified or multicast while the client does not
+// ErrForbiddenTarget is returned for a URL whose address netguard refuses
+// (loopback, private, link-local, shared, reserved, multicast) while the client does not
 // allow such targets (a webhook must not reach into the authority's own
 // network on behalf of whoever configured the URL).
 var ErrForbiddenTarget = errors.New("webhook: target address not allowed")
@@ -134,8 +136,8 @@ func NewClient(timeout time.Duration, allowPrivate bool) *Client {
 			if err != nil {
 				return fmt.Errorf("%w: %s", ErrForbiddenTarget, address)
 			}
-			if !PublicAddr(ap.Addr()) {
-				return fmt.Errorf("%w: %s", ErrForbiddenTarget, ap.Addr())
+			if reason := netguard.RefusedReason(ap.Addr()); reason != "" {
+				return fmt.Errorf("%w: %s (%s)", ErrForbiddenTarget, ap.Addr(), reason)
 			}
 			return nil
 		}
@@ -156,17 +158,6 @@ func NewClient(timeout time.Duration, allowPrivate bool) *Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
-
-// PublicAddr reports whether a is an address a webhook may go to without
-// allowPrivate: not loopback, private (RFC 1918, ULA), link-local,
-// unspecified, multicast or shared (100.64.0.0/10).
-func PublicAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	return a.IsValid() && !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() && !a.IsLinkLocalMulticast() &&
-		!a.IsUnspecified() && !a.IsMulticast() && !a.IsInterfaceLocalMulticast() && !sharedSpace.Contains(a)
-}
-
-var sharedSpace = netip.MustParsePrefix("100.64.0.0/10")
 
 // Send makes one attempt of a delivery, signed now. A nil error means the
 // receiver answered 2xx. Errors wrapping ErrPermanent will not get better

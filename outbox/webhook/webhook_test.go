@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -133,12 +132,6 @@ func TestPrivateTargetsRefused(t *testing.T) {
 	assert.ErrorIs(t, err, webhook.ErrForbiddenTarget, "a name is checked by the address it resolves to")
 	assert.Empty(t, rc.ids)
 
-	for _, a := range []string{"127.0.0.1", "::1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "fe80::1", "fd00::1", "0.0.0.0", "::", "100.64.0.1", "::ffff:127.0.0.1", "224.0.0.1"} {
-		assert.False(t, webhook.PublicAddr(netip.MustParseAddr(a)), a)
-	}
-	for _, a := range []string{"193.99.144.80", "2a00:1450:4001:80b::200e"} {
-		assert.True(t, webhook.PublicAddr(netip.MustParseAddr(a)), a)
-	}
 }
 
 func TestNoRedirects(t *testing.T) {

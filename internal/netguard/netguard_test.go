@@ -1,4 +1,4 @@
-package openid
+package netguard
 
 import (
 	"net/netip"
@@ -20,7 +20,7 @@ func TestRefusedReason(t *testing.T) {
 		"::ffff:10.0.0.1", "::ffff:100.64.0.1",
 	}
 	for _, s := range refused {
-		assert.NotEmpty(t, refusedReason(netip.MustParseAddr(s)), "%s must be refused", s)
+		assert.NotEmpty(t, RefusedReason(netip.MustParseAddr(s)), "%s must be refused", s)
 	}
 	public := []string{
 		"8.8.8.8", "1.1.1.1", "100.63.255.255", "100.128.0.1", "172.32.0.1", "193.0.2.1",
@@ -28,7 +28,7 @@ func TestRefusedReason(t *testing.T) {
 		"::ffff:8.8.8.8",
 	}
 	for _, s := range public {
-		assert.Empty(t, refusedReason(netip.MustParseAddr(s)), "%s must be allowed", s)
+		assert.Empty(t, RefusedReason(netip.MustParseAddr(s)), "%s must be allowed", s)
 	}
 }
 
@@ -46,7 +46,7 @@ func TestAllowNetworks(t *testing.T) {
 		{"192.168.1.1", false},
 		{"8.8.8.8", true},
 	} {
-		ok, _ := allowed(netip.MustParseAddr(tc.addr), allow)
+		ok, _ := Allowed(netip.MustParseAddr(tc.addr), allow)
 		assert.Equal(t, tc.ok, ok, tc.addr)
 	}
 }

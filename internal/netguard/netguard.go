@@ -1,11 +1,18 @@
-package openid
+// Package netguard decides which addresses rathaus may connect to on
+// someone else's behalf: a homeserver named in an OpenID check, a webhook
+// receiver named in the config. Loopback, private, link-local, shared,
+// reserved and multicast addresses are refused, also when an IPv6 address
+// carries one of them (NAT64, 6to4), unless an operator allowed a prefix.
+// Dialers check at connect time, after DNS, so a name cannot resolve to a
+// safe address when checked and an internal one when dialled.
+package netguard
 
 import "net/netip"
 
 // reservedPrefixes are ranges that netip's predicates do not cover and that
 // a homeserver on the public internet never uses. Loopback, RFC 1918 and
 // ULA (IsPrivate), link-local, unspecified and multicast are checked by
-// predicate in refusedReason.
+// predicate in RefusedReason.
 var reservedPrefixes = []struct {
 	prefix netip.Prefix
 	reason string
@@ -30,10 +37,10 @@ var (
 	sixToFour   = netip.MustParsePrefix("2002::/16")
 )
 
-// refusedReason says why a homeserver must not be contacted at addr, or
-// returns "" for an ordinary public unicast address. It knows nothing of
-// Options.AllowNetworks.
-func refusedReason(addr netip.Addr) string {
+// RefusedReason says why rathaus must not connect to addr, or returns ""
+// for an ordinary public unicast address. It knows nothing of allowed
+// prefixes (see Allowed).
+func RefusedReason(addr netip.Addr) string {
 	addr = addr.Unmap() // ::ffff:10.0.0.1 is 10.0.0.1
 	switch {
 	case !addr.IsValid():
@@ -64,7 +71,7 @@ func refusedReason(addr netip.Addr) string {
 			embedded = netip.AddrFrom4([4]byte(b[2:6]))
 		}
 		if embedded.IsValid() {
-			if reason := refusedReason(embedded); reason != "" {
+			if reason := RefusedReason(embedded); reason != "" {
 				return reason + " (embedded in IPv6)"
 			}
 		}
@@ -72,11 +79,11 @@ func refusedReason(addr netip.Addr) string {
 	return ""
 }
 
-// allowed reports whether the dialer may connect to addr: a public address,
+// Allowed reports whether a dialer may connect to addr: a public address,
 // or one inside a prefix the operator allowed.
-func allowed(addr netip.Addr, allow []netip.Prefix) (ok bool, reason string) {
+func Allowed(addr netip.Addr, allow []netip.Prefix) (ok bool, reason string) {
 	addr = addr.Unmap()
-	reason = refusedReason(addr)
+	reason = RefusedReason(addr)
 	if reason == "" {
 		return true, ""
 	}
