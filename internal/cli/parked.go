@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rathaus-de/rathaus/internal/plaintext"
 	"github.com/rathaus-de/rathaus/store"
 )
 
@@ -98,7 +99,7 @@ func parkedCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(tw, "SEQ\tPARKED AT\tATTEMPTS\tTYPE\tROOM\tEVENT\tLAST ERROR")
 		for _, p := range parked {
 			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\n", p.Seq, p.ParkedAt.UTC().Format(time.RFC3339), p.Attempts, p.Type,
-				p.RoomID, p.EventID, oneLine(p.LastError, 200))
+				p.RoomID, p.EventID, plaintext.Line(p.LastError, 200))
 		}
 		_ = tw.Flush()
 		fmt.Fprintf(stdout, "%d parked event(s)%s. Fix the cause, then: rathaus parked -c %s -requeue all (or -requeue SEQ,SEQ)\n",
@@ -112,7 +113,7 @@ func parkedCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(tw, "ID\tPARKED AT\tATTEMPTS\tKIND\tDELIVERY ID\tLAST ERROR")
 		for _, j := range jobs {
 			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", j.ID, j.FinishedAt.UTC().Format(time.RFC3339), j.Attempts, j.Kind,
-				j.DeliveryID, oneLine(j.LastError, 200))
+				j.DeliveryID, plaintext.Line(j.LastError, 200))
 		}
 		_ = tw.Flush()
 		fmt.Fprintf(stdout, "%d parked job(s)%s. Fix the cause, then: rathaus parked -c %s -requeue-jobs all (or -requeue-jobs ID,ID)\n",
@@ -144,13 +145,4 @@ func moreHint(n, limit int) string {
 		return ""
 	}
 	return fmt.Sprintf(" shown (the first %d; -limit shows more)", limit)
-}
-
-// oneLine keeps an error message on one line of at most n runes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		s = string(r[:n-1]) + "…"
-	}
-	return s
 }
