@@ -9,7 +9,7 @@ import (
 	"net/netip"
 	"syscall"
 
-	"github.com/rathaus-de/rathaus/internal/netguard"
+	"github.com/rathaus-de/rathaus/httpapi/netguard"
 )
 
 // errPlainHTTP refuses any http:// connection: federation and .well-known

@@ -34,7 +34,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rathaus-de/rathaus/internal/netguard"
+	"github.com/rathaus-de/rathaus/httpapi/netguard"
 )
 
 // The headers of a webhook.
