@@ -48,7 +48,6 @@ type guestOptions struct {
 // chat, and has Anna join her staff room.
 func startGuestSetup(t *testing.T, kind tesths.Kind, opts guestOptions) *guestSetup {
 	t.Helper()
-	chatYAML, base := guestChatConfig(t)
 	setup := setupRathaus(t, kind, func(serverName string) string {
 		return fmt.Sprintf("departments:\n  - id: bauamt\n    name: Bauamt\n    services: [\"99108008000000\"]\n%s    staff:\n      - user: \"@anna:%s\"\n", opts.Bauamt, serverName) +
 			opts.Departments + opts.Extra
@@ -60,7 +59,6 @@ func startGuestSetup(t *testing.T, kind tesths.Kind, opts guestOptions) *guestSe
 		*opts.Proxy = p
 		return proxyURL
 	})
-	setup.editConfig(t, "guest_chat:\n  enabled: false\n", chatYAML+opts.ChatYAML)
 	authority := opts.Authority
 	if !strings.Contains(authority, "privacy_url:") {
 		// A public chat needs its privacy notice (check-config refuses it
@@ -68,8 +66,13 @@ func startGuestSetup(t *testing.T, kind tesths.Kind, opts guestOptions) *guestSe
 		authority += "  privacy_url: https://bad-beispielheim.de/datenschutz\n"
 	}
 	setup.editConfig(t, "authority:\n", "authority:\n"+authority)
-	g := &guestSetup{rathausSetup: setup, base: base}
-	g.anna, _, _ = setup.hs.RegisterUser(t, "anna", false)
+	anna, _, _ := setup.hs.RegisterUser(t, "anna", false)
+	// The chat's port is picked last, just before rathaus binds it: picked
+	// before the homeserver started, another process (a homeserver of a
+	// test running in parallel) could take it in between.
+	chatYAML, base := guestChatConfig(t)
+	setup.editConfig(t, "guest_chat:\n  enabled: false\n", chatYAML+opts.ChatYAML)
+	g := &guestSetup{rathausSetup: setup, base: base, anna: anna}
 	setup.proc.start(t)
 	ctx := context.Background()
 	staff, err := g.anna.ResolveAlias(ctx, id.NewRoomAlias("_rathaus_bauamt", setup.hs.ServerName))
