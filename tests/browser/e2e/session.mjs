@@ -137,9 +137,14 @@ async function nothingLeft(page, texts, when) {
   if (left.length) throw new Error(`${when}, the page still holds ${JSON.stringify(left)}`);
 }
 
+// noSessionCookie waits until the answer that ends the session has
+// cleared the cookie: the stream's status event may show the closed view
+// before that answer arrives.
 async function noSessionCookie(context, when) {
-  const cookies = (await context.cookies()).filter((c) => c.name.endsWith('rathaus_guest'));
-  if (cookies.length) throw new Error(`${when}, the browser still has the session cookie`);
+  await until(`${when}: the session cookie to be cleared`, 10000, async () => {
+    const cookies = (await context.cookies()).filter((c) => c.name.endsWith('rathaus_guest'));
+    return cookies.length === 0 || 'the browser still has the session cookie';
+  });
 }
 
 function expectIncludes(text, want, what) {
