@@ -78,13 +78,18 @@ func (s *Service) OpenCase(ctx context.Context, req OpenCaseRequest) (*Case, err
 	prefix := d.ReferencePrefix
 	caseID := protocol.CaseID(uuid.NewString())
 	var ticketRef protocol.TicketID
+	var ticketRow *store.NewTicket
 	if req.Ticket != nil {
 		if ticketRef = req.Ticket.ID; ticketRef == "" {
 			ticketRef = protocol.TicketID(caseID)
 		}
+		ticketRow = &store.NewTicket{ID: ticketRef, Submission: req.Ticket.FITConnect.Submission}
+		if req.Ticket.Verified {
+			ticketRow.Service = req.Ticket.Service.ID
+		}
 	}
 	row, err := s.opts.Store.CreateCase(ctx, store.NewCase{
-		ID: caseID, Department: d.ID, Status: protocol.CaseQueued, TicketRef: ticketRef,
+		ID: caseID, Department: d.ID, Status: protocol.CaseQueued, TicketRef: ticketRef, Ticket: ticketRow,
 		Ghost: s.config().GhostUserID("guest_" + hex.EncodeToString(opaque)), Actor: "citizen", Session: req.Session,
 		Reference: func(year, seq int) string { return FormatReference(prefix, year, seq) },
 	})

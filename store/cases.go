@@ -47,6 +47,9 @@ type NewCase struct {
 	Session string
 	// TicketRef is the id of the ticket the case opens with, or "".
 	TicketRef protocol.TicketID
+	// Ticket, if set, is stored as the case's ozg_ticket row (its ID is
+	// TicketRef).
+	Ticket *NewTicket
 	// Reference formats the department's next running number for the year.
 	Reference func(year, seq int) string
 }
@@ -86,8 +89,13 @@ func (s *Store) CreateCase(ctx context.Context, nc NewCase) (*Case, error) {
 		if _, err := s.DB.Exec(ctx, insertCaseQuery, nc.ID, ref, nc.Department, nc.Status, nc.Ghost, now.UnixMilli(), nc.TicketRef); err != nil {
 			return fmt.Errorf("failed to insert case: %w", err)
 		}
-		if _, err := s.DB.Exec(ctx, insertTransitionQuery, nc.ID, "", nc.Status, "open", nc.Actor, now.UnixMilli()); err != nil {
-			return fmt.Errorf("failed to record case transition: %w", err)
+		if nc.Ticket != nil {
+			if _, err := s.DB.Exec(ctx, insertTicketQuery, nc.ID, nc.TicketRef, nc.Ticket.Service, nc.Ticket.Submission, now.UnixMilli()); err != nil {
+				return fmt.Errorf("failed to insert the case's ticket: %w", err)
+			}
+		}
+		if err := s.recordTransition(ctx, nc.ID, "", nc.Status, "open", nc.Actor, now.UnixMilli()); err != nil {
+			return err
 		}
 		if nc.Session != "" {
 			r, err := s.DB.Exec(ctx, bindSessionQuery, nc.Session, nc.ID, now.UnixMilli())
@@ -119,10 +127,7 @@ func (s *Store) TransitionCase(ctx context.Context, caseID protocol.CaseID, from
 		if n, _ := r.RowsAffected(); n == 0 {
 			return ErrConflict
 		}
-		if _, err = s.DB.Exec(ctx, insertTransitionQuery, caseID, from, to, action, actor, now); err != nil {
-			return fmt.Errorf("failed to record case transition: %w", err)
-		}
-		return nil
+		return s.recordTransition(ctx, caseID, from, to, action, actor, now)
 	})
 }
 
@@ -247,9 +252,6 @@ func (s *Store) TransferCase(ctx context.Context, caseID protocol.CaseID, from, 
 		if _, err = s.DB.Exec(ctx, clearAssigneesQuery, caseID); err != nil {
 			return fmt.Errorf("failed to clear case assignees: %w", err)
 		}
-		if _, err = s.DB.Exec(ctx, insertTransitionQuery, caseID, from, to, "transfer:"+department, actor, now); err != nil {
-			return fmt.Errorf("failed to record case transition: %w", err)
-		}
-		return nil
+		return s.recordTransition(ctx, caseID, from, to, "transfer:"+string(department), actor, now)
 	})
 }

@@ -17,6 +17,9 @@ var (
 	// caseworker claimed the case first). The caller should reload and tell
 	// the person who lost.
 	ErrConflict = errors.New("changed concurrently")
+	// ErrNotFound is returned by an update of a row that does not exist
+	// (a ticket of a case that has none).
+	ErrNotFound = errors.New("not found")
 	// ErrClosed is returned by a write that comes after Close.
 	ErrClosed = errors.New("store is closed")
 )

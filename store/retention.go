@@ -55,6 +55,7 @@ const (
 	purgeEventsQuery    = `DELETE FROM case_event WHERE case_id = $1`
 	purgeSessionsQuery  = `DELETE FROM guest_session WHERE case_id = $1`
 	purgeAssigneesQuery = `DELETE FROM case_assignee WHERE case_id = $1`
+	purgeTicketQuery    = `DELETE FROM ozg_ticket WHERE case_id = $1`
 )
 
 // IdleCases returns up to limit open cases (queued, active,
@@ -144,6 +145,9 @@ func (s *Store) PurgeCase(ctx context.Context, caseID protocol.CaseID, from prot
 		res.Sessions, _ = r.RowsAffected()
 		if _, err = s.DB.Exec(ctx, purgeAssigneesQuery, caseID); err != nil {
 			return fmt.Errorf("failed to delete case assignees: %w", err)
+		}
+		if _, err = s.DB.Exec(ctx, purgeTicketQuery, caseID); err != nil {
+			return fmt.Errorf("failed to delete the case's ticket: %w", err)
 		}
 		if _, err = s.DB.Exec(ctx, insertTransitionQuery, caseID, from, protocol.CasePurged, "purge", actor, now); err != nil {
 			return fmt.Errorf("failed to record case transition: %w", err)

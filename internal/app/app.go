@@ -74,6 +74,8 @@ type App struct {
 	dispatcher  *appservice.Dispatcher
 	server      *appservice.Server
 	guest       *guestchat.Server
+	// public are the capabilities' routes on the guest chat's listener.
+	public []publicRoute
 
 	servers    []*http.Server
 	cancel     context.CancelFunc

@@ -34,7 +34,7 @@ func (a *App) serveGuestChat(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err = a.serve("guest_chat", &a.opts.GuestListener, g.Listen, a.guest); err != nil {
+	if err = a.serve("guest_chat", &a.opts.GuestListener, g.Listen, newPublicHandler(a.guest, a.public)); err != nil {
 		return err
 	}
 	a.background.Add(1)
