@@ -61,6 +61,11 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request, now time.Time
 	if svc := s.opts.Config().OZGService(service); svc != nil {
 		secrets = svc.FITConnect.CallbackSecrets()
 	}
+	if len(secrets) == 0 {
+		log.Warn().Err(errNoSecret).Msg("Refused a FIT-Connect callback")
+		httpapi.WriteError(w, errRefused)
+		return
+	}
 	if r.ContentLength > MaxCallbackBytes {
 		httpapi.WriteError(w, httpapi.TooLarge(fmt.Sprintf("the body is larger than %d bytes", MaxCallbackBytes)))
 		return
@@ -103,13 +108,10 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request, now time.Time
 	httpapi.WriteJSON(w, http.StatusOK, struct{}{})
 }
 
-// verify checks the callback against each secret; nil if one matches.
-// Without secrets (an unknown service, or callbacks off) nothing does.
+// verify checks the callback against each secret; nil if one matches,
+// never without a secret.
 func verify(secrets [][]byte, h http.Header, body []byte, now time.Time) error {
-	if len(secrets) == 0 {
-		return errNoSecret
-	}
-	var err error
+	err := errNoSecret
 	for _, secret := range secrets {
 		if err = fitconnect.Verify(secret, h.Get(fitconnect.HeaderTimestamp), h.Get(fitconnect.HeaderAuthentication), body, now); err == nil {
 			return nil

@@ -389,4 +389,18 @@ func TestFailedCallbackIsRepeatedOnce(t *testing.T) {
 	assert.Equal(t, "forwarded", s.statuses["c1"])
 	assert.Equal(t, 1, s.notices)
 	assert.NotContains(t, e.logs.String(), "BODY-MARKER")
+
+	// A case whose room is still being made: 503, until the room exists.
+	ctx := context.Background()
+	const opening = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+	_, err := e.store.CreateCase(ctx, store.NewCase{ID: "c3", Department: "bauamt", Status: protocol.CaseQueued,
+		Ghost: "@_rathaus_guest_c3:hs.test", Actor: "citizen", TicketRef: "bauantrag.jti-c3",
+		Ticket:    &store.NewTicket{ID: "bauantrag.jti-c3", Service: "bauantrag", Submission: opening},
+		Reference: func(year, seq int) string { return fmt.Sprintf("BAU-%d-%05d", year, seq) }})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusServiceUnavailable, e.signed(t, "bauantrag", secretBau, statusBody(opening, "submitted")).Code)
+	tk, err := e.store.Ticket(ctx, "c3")
+	require.NoError(t, err)
+	assert.Empty(t, tk.SubmissionStatus)
+	assert.Equal(t, 1, e.snapshot(t).notices)
 }

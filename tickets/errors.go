@@ -7,8 +7,8 @@ var (
 	// It is a programming error.
 	ErrMissingOption = errors.New("missing required option")
 	// ErrNoRoom is returned by ReportSubmissionStatus when the ticket's
-	// case has no room (yet, or any more). The callback is answered 503,
-	// so the sender tries again later.
+	// case has no room yet (it is being opened). The callback is answered
+	// 503, so the sender tries again later.
 	ErrNoRoom = errors.New("the ticket's case has no room")
 	// ErrBadStatus is returned by ReportSubmissionStatus for a status that
 	// is not a FIT-Connect submission status; the caller's request is bad.

@@ -122,8 +122,11 @@ func (s *Service) ReportSubmissionStatus(ctx context.Context, service, submissio
 	if err != nil {
 		return "", err
 	}
-	if c == nil || c.RoomID == "" {
-		return "", ErrNoRoom
+	switch {
+	case c == nil || c.Status == protocol.CasePurged:
+		return OutcomeUnknown, nil // nothing of the case is left to tell
+	case c.RoomID == "":
+		return "", ErrNoRoom // the case is being opened: the retry finds its room
 	}
 	// The state first, the notice second, the database last: whatever
 	// fails, the sender's retry finds the old status stored and repeats
