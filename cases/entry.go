@@ -23,7 +23,8 @@ const (
 	// EntryStaffJoined: a caseworker joined; Body is the team's name.
 	EntryStaffJoined EntryKind = "staff_joined"
 	// EntrySystem: a notice of the bot about the case's course that the
-	// guest chat words itself; Body is its kind (protocol.CaseNotices).
+	// guest chat words itself; Body is its kind (protocol.CaseNotices,
+	// protocol.SubmissionNotices).
 	EntrySystem EntryKind = "system"
 	// EntryTransferred: the case went to another department; Body is
 	// that department's name.

@@ -106,7 +106,9 @@ func (s *Service) caseEventOf(ctx context.Context, c *Case, evt *event.Event) (T
 			team, _ := evt.Content.Raw[protocol.NoticeTeamKey].(string)
 			ce.Kind, ce.Origin, ce.Body = EntryTransferred, OriginSystem, team
 			return ce, true, nil
-		case slices.Contains(protocol.CaseNotices, kind):
+		case slices.Contains(protocol.CaseNotices, kind), slices.Contains(protocol.SubmissionNotices, kind):
+			// A submission's status reads on the page in the citizen's
+			// words too ("Ihr Antrag ist … eingegangen").
 			ce.Kind, ce.Origin, ce.Body = EntrySystem, OriginSystem, kind
 			return ce, true, nil
 		}

@@ -44,6 +44,8 @@ type OZGServiceConfig struct {
 	// PreviousContextKey is the key being rotated out, or empty: contexts
 	// signed with either key are accepted while both are set.
 	PreviousContextKey ContextKeyConfig `yaml:"previous_context_key"`
+	// FITConnect is the service's FIT-Connect status callbacks.
+	FITConnect FITConnectConfig `yaml:"fit_connect"`
 }
 
 // ContextKeyConfig is one verification key; exactly one field is set
@@ -209,4 +211,5 @@ func (c *Config) validateOZG(errs *ValidationErrors) {
 			}
 		}
 	}
+	c.validateFITConnect(errs)
 }

@@ -88,6 +88,9 @@ type TicketContent struct {
 	Verified bool `json:"verified"`
 	// IssuedAt is when the service signed the context (Unix ms), or 0.
 	IssuedAt int64 `json:"issued_at,omitempty"`
+	// SubmissionStatus is the FIT-Connect submission's last status a
+	// verified callback reported, or "" before the first.
+	SubmissionStatus SubmissionStatus `json:"submission_status,omitempty"`
 }
 
 func init() {

@@ -16,8 +16,10 @@ import (
 
 	"github.com/rathaus-de/rathaus/internal/browsertest"
 	"github.com/rathaus-de/rathaus/internal/tesths"
+	"github.com/rathaus-de/rathaus/ozg/fitconnect"
 	"github.com/rathaus-de/rathaus/ozg/ozgtest"
 	"github.com/rathaus-de/rathaus/protocol"
+	"github.com/rathaus-de/rathaus/tickets"
 )
 
 // TestBrowserHandOver (issue 13, acceptance 1 and 2): in real Chromium,
@@ -26,9 +28,14 @@ import (
 // citizen's page says "Ihre Anfrage zu: Bauantrag online" and the step,
 // opens the case in the Bauamt (the department of the LeiKa key), and a
 // caseworker reads the ticket and its summary through the client API.
-// An expired and a replayed link are refused with their own text; axe
-// checks each state.
+// A FIT-Connect status callback then shows the application's status on
+// the open page. An expired and a replayed link are refused with their
+// own text; axe checks each state.
 func TestBrowserHandOver(t *testing.T) {
+	const (
+		submission     = "f39ab143-d91a-474a-b69f-b00f1a1873c2"
+		callbackSecret = "Vq8mZ3rT0xK5nB7wL2pD9sF4hJ6cG1yE"
+	)
 	var links atomic.Pointer[string]
 	online := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -40,12 +47,14 @@ func TestBrowserHandOver(t *testing.T) {
 	g := startGuestSetup(t, tesths.Dendrite, guestOptions{
 		Departments: "  - id: buergerbuero\n    name: Bürgerbüro\n",
 		Extra: fmt.Sprintf("ozg:\n  default_department: buergerbuero\n  services:\n    - id: bauantrag\n      name: Bauantrag online\n"+
-			"      origins: [%q]\n      context_key:\n        ed25519: %q\n", online.URL, key),
+			"      origins: [%q]\n      context_key:\n        ed25519: %q\n      fit_connect:\n        callback_secret: %q\n",
+			online.URL, key, callbackSecret),
 	})
 
 	claims := func(jti, lang string, iat time.Time) ozgtest.Claims {
 		return ozgtest.Claims{"leika": "99108008000000", "step": "Angaben zum Grundstück", "err": "E-FLURSTUECK-404",
-			"trust": "basis", "lang": lang, "jti": jti, "iat": iat.Unix(), "exp": iat.Add(5 * time.Minute).Unix()}
+			"trust": "basis", "lang": lang, "jti": jti, "iat": iat.Unix(), "exp": iat.Add(5 * time.Minute).Unix(),
+			"submission": submission}
 	}
 	now := time.Now()
 	link := func(id, text, token string) string {
@@ -82,6 +91,18 @@ func TestBrowserHandOver(t *testing.T) {
 		}
 	}
 	assert.True(t, summary, "the summary in the case room")
+	// The online service reports that the application was forwarded; the
+	// open page shows it live.
+	body := fmt.Sprintf(`{"type":%q,"submissions":[{"submissionId":%q,"status":"forwarded"}]}`, tickets.TypeSubmissionStatus, submission)
+	ts, auth := fitconnect.Sign([]byte(callbackSecret), time.Now(), []byte(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.base+"/api/ozg/v1/fit-connect/callbacks/bauantrag", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set(fitconnect.HeaderTimestamp, ts)
+	req.Header.Set(fitconnect.HeaderAuthentication, auth)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 	s.Continue("opened", nil)
 
 	done := s.Expect("done", 2*time.Minute)

@@ -26,6 +26,7 @@ import (
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/departments"
 	"github.com/rathaus-de/rathaus/store"
+	"github.com/rathaus-de/rathaus/tickets"
 	"github.com/rathaus-de/rathaus/widgets/guestchat"
 )
 
@@ -74,6 +75,7 @@ type App struct {
 	dispatcher  *appservice.Dispatcher
 	server      *appservice.Server
 	guest       *guestchat.Server
+	tickets     *tickets.Service
 	// public are the capabilities' routes on the guest chat's listener.
 	public []publicRoute
 
@@ -203,6 +205,9 @@ func (a *App) build(ctx context.Context) (err error) {
 		return err
 	}
 	if err = a.cases.Register(a.router); err != nil {
+		return err
+	}
+	if err = a.buildTickets(); err != nil {
 		return err
 	}
 

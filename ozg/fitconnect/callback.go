@@ -84,6 +84,10 @@ func mac(secret []byte, timestamp string, body []byte) []byte {
 	return h.Sum(nil)
 }
 
+// TypeNewSubmissions is the type of the callback FIT-Connect's delivery
+// service sends when submissions are ready: they are "submitted".
+const TypeNewSubmissions = "https://schema.fitko.de/fit-connect/submission-api/callbacks/new-submissions"
+
 // Callback is the body of a verified callback: its type and the
 // submissions it concerns.
 type Callback struct {
@@ -98,6 +102,10 @@ type Submission struct {
 	DestinationID string `json:"destinationId"`
 	SubmissionID  string `json:"submissionId"`
 	CaseID        string `json:"caseId"`
+	// Status is the submission's status in a status callback (submitted,
+	// forwarded, rejected, accepted); FIT-Connect's new-submissions
+	// callback has none.
+	Status string `json:"status,omitempty"`
 }
 
 // Parse reads a verified callback's body. Call it only after Verify.

@@ -36,6 +36,11 @@ var pageTexts = map[string]map[string]string{
 		"notice.resolved_case_closed": "Ihr Anliegen war erledigt. Das Gespräch ist jetzt beendet.",
 		"notice.citizen_closed":       "Sie haben das Gespräch beendet.",
 		"notice.case_transferred":     "Ihr Anliegen wurde an das Team {team} weitergegeben. Es betreut Sie ab jetzt.",
+
+		"notice.submission_submitted": "Ihr Antrag ist abgeschickt. Er wird jetzt an die zuständige Stelle übermittelt.",
+		"notice.submission_forwarded": "Ihr Antrag wurde weitergeleitet. Er ist auf dem Weg zur zuständigen Stelle.",
+		"notice.submission_accepted":  "Ihr Antrag ist bei der zuständigen Stelle angekommen. Entschieden ist darüber noch nicht.",
+		"notice.submission_rejected":  "Die zuständige Stelle konnte Ihren Antrag aus technischen Gründen nicht annehmen. Das ist keine Entscheidung über Ihren Antrag. Bitte fragen Sie hier, wie es weitergeht.",
 	},
 	"en": {
 		"chat.you":           "You",
@@ -62,6 +67,11 @@ var pageTexts = map[string]map[string]string{
 		"notice.resolved_case_closed": "Your request was resolved. The conversation has now ended.",
 		"notice.citizen_closed":       "You ended the conversation.",
 		"notice.case_transferred":     "Your request was passed on to the {team} team. They will help you from now on.",
+
+		"notice.submission_submitted": "Your application has been sent. It is now being delivered to the responsible office.",
+		"notice.submission_forwarded": "Your application has been passed on. It is on its way to the responsible office.",
+		"notice.submission_accepted":  "Your application has reached the responsible office. No decision has been made on it yet.",
+		"notice.submission_rejected":  "The responsible office could not accept your application for technical reasons. This is not a decision on your application. Please ask here what to do next.",
 	},
 }
 

@@ -3,6 +3,7 @@ package guestchat
 import (
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,7 +43,7 @@ func TestTranscriptTextsMatchThePage(t *testing.T) {
 			protocol.CaseResolved, protocol.CaseClosed, protocol.CaseAbandoned, protocol.CaseTransferred, protocol.CasePurged} {
 			assert.NotEmpty(t, texts["status."+string(status)], "%s status %s", lang, status)
 		}
-		for _, kind := range protocol.CaseNotices {
+		for _, kind := range append(slices.Clone(protocol.CaseNotices), protocol.SubmissionNotices...) {
 			assert.NotEmpty(t, texts["notice."+kind], "%s notice %s", lang, kind)
 			assert.NotContains(t, texts["notice."+kind], " / ", "%s notice %s is in one language", lang, kind)
 		}

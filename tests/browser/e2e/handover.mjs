@@ -1,8 +1,9 @@
 // The citizen of TestBrowserHandOver (cmd/rathaus): an online service's
 // page on another origin opens "Hilfe" with a signed context; the chat
 // says what the request is about and the step, in the citizen's language,
-// opens the case there and keeps saying it after a reload; expired and
-// replayed links get their own plain refusal (issue 13, acceptance 1–2).
+// opens the case there and keeps saying it after a reload, and shows the
+// application's status a FIT-Connect callback reports; expired and
+// replayed links get their own plain refusal (issue 13, acceptance 1–2, 5).
 import { run, launch, step, log, checkA11y, allowConsoleErrors } from '../lib/harness.mjs';
 import { watchDialogs } from './citizen.mjs';
 
@@ -44,6 +45,14 @@ run(async () => {
   await page.waitForSelector('#handover:not([hidden])');
   expectEqual((await page.textContent('#case-reference')).trim(), reference, 'the case after a reload');
   await step('opened', { reference });
+
+  // ---- the application's status, from a FIT-Connect callback ------------
+  await page.waitForSelector('#case-submission-row:not([hidden])', { timeout: 30000 });
+  expectEqual((await page.textContent('#case-submission')).trim(), 'weitergeleitet', 'the application status in the header');
+  await page.waitForFunction(() => document.querySelector('#messages').textContent
+    .includes('Ihr Antrag wurde weitergeleitet. Er ist auf dem Weg zur zuständigen Stelle.'), null, { timeout: 30000 });
+  expectEqual(await page.getAttribute('#messages', 'aria-live'), 'polite', 'the step is announced');
+  await check(page, 'hand-over chat with the application status');
 
   // ---- in English, as the service asked ---------------------------------
   const en = await newPage();

@@ -4,7 +4,7 @@
 
 import { api, withRetry, backoff } from './api.js';
 import {
-  t, statusText, noticeText, errorText, formatTime, formatWhen, formatBytes, typeLabel, getLang,
+  t, statusText, noticeText, submissionOf, errorText, formatTime, formatWhen, formatBytes, typeLabel, getLang,
 } from './i18n.js';
 import { $, el, show, showError, clearError, safeUrl } from './kit/dom.js';
 import { createOutbox, forgetOutbox } from './outbox.js';
@@ -307,11 +307,19 @@ export function createChat({ onNewCase, onEndSession }) {
       if (typeof d.team === 'string' && d.team) team = d.team;
       insert(eventNode(d.seq, t('chat.staffJoined', { team: team || senderName('staff') })));
     },
-    // A step of the case (resolved, transferred, …), in the page's language.
+    // A step of the case (resolved, transferred, …) or of the citizen's
+    // application, in the page's language. The log announces it; the
+    // header keeps the application's latest status (the stream replays
+    // every step in order, after a reload too).
     notice(d) {
       if (!accept(d.seq)) return;
       const text = noticeText(d.notice, { team: typeof d.team === 'string' ? d.team : '' });
       if (text) insert(eventNode(d.seq, text));
+      const submission = submissionOf(d.notice);
+      if (submission) {
+        $('case-submission').textContent = t(`submission.${submission}`);
+        show($('case-submission-row'), true);
+      }
     },
     typing(d) {
       if (d.typing && c.open) {
@@ -657,9 +665,10 @@ export function createChat({ onNewCase, onEndSession }) {
     clear() {
       c = null;
       list.replaceChildren();
-      for (const id of ['case-reference', 'case-status', 'closed-text', 'queue-position', 'closed-wait-text']) {
+      for (const id of ['case-reference', 'case-status', 'case-submission', 'closed-text', 'queue-position', 'closed-wait-text']) {
         $(id).textContent = '';
       }
+      show($('case-submission-row'), false);
       show($('queue-position'), false);
       show($('closed-wait'), false);
       show($('closed-notice'), false);

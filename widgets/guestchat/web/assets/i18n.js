@@ -102,6 +102,15 @@ const de = {
   'notice.resolved_case_closed': 'Ihr Anliegen war erledigt. Das Gespräch ist jetzt beendet.',
   'notice.citizen_closed': 'Sie haben das Gespräch beendet.',
   'notice.case_transferred': 'Ihr Anliegen wurde an das Team {team} weitergegeben. Es betreut Sie ab jetzt.',
+  'notice.submission_submitted': 'Ihr Antrag ist abgeschickt. Er wird jetzt an die zuständige Stelle übermittelt.',
+  'notice.submission_forwarded': 'Ihr Antrag wurde weitergeleitet. Er ist auf dem Weg zur zuständigen Stelle.',
+  'notice.submission_accepted': 'Ihr Antrag ist bei der zuständigen Stelle angekommen. Entschieden ist darüber noch nicht.',
+  'notice.submission_rejected': 'Die zuständige Stelle konnte Ihren Antrag aus technischen Gründen nicht annehmen. Das ist keine Entscheidung über Ihren Antrag. Bitte fragen Sie hier, wie es weitergeht.',
+  'chat.submission': 'Ihr Antrag',
+  'submission.submitted': 'abgeschickt',
+  'submission.forwarded': 'weitergeleitet',
+  'submission.accepted': 'bei der zuständigen Stelle angekommen',
+  'submission.rejected': 'nicht angenommen',
 
   'closed.resolved': 'Das Team hat Ihr Anliegen als erledigt markiert. Sie können hier nicht mehr schreiben.',
   'closed.closed': 'Das Gespräch ist beendet. Sie können hier nicht mehr schreiben.',
@@ -247,6 +256,15 @@ const en = {
   'notice.resolved_case_closed': 'Your request was resolved. The conversation has now ended.',
   'notice.citizen_closed': 'You ended the conversation.',
   'notice.case_transferred': 'Your request was passed on to the {team} team. They will help you from now on.',
+  'notice.submission_submitted': 'Your application has been sent. It is now being delivered to the responsible office.',
+  'notice.submission_forwarded': 'Your application has been passed on. It is on its way to the responsible office.',
+  'notice.submission_accepted': 'Your application has reached the responsible office. No decision has been made on it yet.',
+  'notice.submission_rejected': 'The responsible office could not accept your application for technical reasons. This is not a decision on your application. Please ask here what to do next.',
+  'chat.submission': 'Your application',
+  'submission.submitted': 'sent',
+  'submission.forwarded': 'passed on',
+  'submission.accepted': 'received by the responsible office',
+  'submission.rejected': 'not accepted',
 
   'closed.resolved': 'The team has marked your request as resolved. You can no longer write here.',
   'closed.closed': 'The conversation has ended. You can no longer write here.',
@@ -318,12 +336,23 @@ export const STATUSES = Object.freeze([
   'queued', 'active', 'awaiting_citizen', 'resolved', 'closed', 'abandoned', 'transferred', 'purged',
 ]);
 
-// The kinds of the "notice" event (protocol.CaseNotices): steps of the
-// case, worded here in the citizen's language only.
+// The statuses of the FIT-Connect submission a hand-over named
+// (protocol.SubmissionStatus), in their order.
+export const SUBMISSIONS = Object.freeze(['submitted', 'forwarded', 'accepted', 'rejected']);
+
+// The kinds of the "notice" event (protocol.CaseNotices and
+// protocol.SubmissionNotices): steps of the case and of the citizen's
+// application, worded here in the citizen's language only.
 export const NOTICES = Object.freeze([
   'case_resolved', 'case_closed', 'case_reopened', 'case_abandoned', 'resolved_case_closed', 'citizen_closed',
-  'case_transferred',
+  'case_transferred', ...SUBMISSIONS.map((s) => `submission_${s}`),
 ]);
+
+// submissionOf is the submission status a notice kind reports, or ''.
+export function submissionOf(kind) {
+  const status = typeof kind === 'string' && kind.startsWith('submission_') ? kind.slice('submission_'.length) : '';
+  return SUBMISSIONS.includes(status) ? status : '';
+}
 
 // noticeText is the citizen's text for a notice kind, or '' for a kind
 // this page does not know (a newer server): the page then skips it.

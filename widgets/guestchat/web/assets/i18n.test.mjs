@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  catalogs, ERROR_CODES, STATUSES, NOTICES, t, setLang, errorText, statusText, noticeText,
+  catalogs, ERROR_CODES, STATUSES, NOTICES, SUBMISSIONS, t, setLang, errorText, statusText, noticeText, submissionOf,
 } from './i18n.js';
 
 test('German and English have the same keys', () => {
@@ -54,4 +54,15 @@ test('notices are in one language, and unknown kinds are skipped', () => {
   for (const lang of ['de', 'en']) {
     for (const n of NOTICES) assert.doesNotMatch(catalogs[lang][`notice.${n}`], / \/ /, `${lang} notice.${n} is in one language`);
   }
+});
+
+test('a submission notice names its status, which has a short word for the case header', () => {
+  for (const status of SUBMISSIONS) {
+    assert.equal(submissionOf(`submission_${status}`), status);
+    assert.ok(NOTICES.includes(`submission_${status}`));
+    for (const lang of ['de', 'en']) assert.ok(catalogs[lang][`submission.${status}`], `${lang} submission.${status}`);
+  }
+  assert.equal(submissionOf('case_resolved'), '');
+  assert.equal(submissionOf('submission_approved'), '', 'a status of a newer server is skipped');
+  assert.equal(submissionOf(undefined), '');
 });
