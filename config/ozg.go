@@ -44,6 +44,9 @@ type OZGServiceConfig struct {
 	// PreviousContextKey is the key being rotated out, or empty: contexts
 	// signed with either key are accepted while both are set.
 	PreviousContextKey ContextKeyConfig `yaml:"previous_context_key"`
+	// APIKeys authenticate the service's backend at the intake API;
+	// several may be set at once so that a key rotates without downtime.
+	APIKeys []OZGAPIKeyConfig `yaml:"api_keys"`
 }
 
 // ContextKeyConfig is one verification key; exactly one field is set
@@ -209,4 +212,5 @@ func (c *Config) validateOZG(errs *ValidationErrors) {
 			}
 		}
 	}
+	c.validateOZGAPIKeys(errs)
 }
