@@ -85,3 +85,9 @@ func (c *Config) validateOZGAPIKeys(errs *ValidationErrors) {
 		}
 	}
 }
+
+// ValidOZGServiceID reports whether id is a valid ozg.services[].id.
+func ValidOZGServiceID(id string) bool { return ozgServiceIDRegex.MatchString(id) }
+
+// ValidOZGAPIKeyID reports whether id is a valid api_keys[].id.
+func ValidOZGAPIKeyID(id string) bool { return apiKeyIDRegex.MatchString(id) }
