@@ -109,6 +109,8 @@ func readFields(src fieldSource) (Fields, error) {
 	var err error
 	if f.ServiceID, err = text("svc.id", nil, true); err != nil {
 		return f, err
+	} else if f.ServiceID == "" {
+		return f, bad("svc.id", "is required")
 	}
 	if f.ServiceVersion, err = text("svc.version", versionRegex, false); err != nil {
 		return f, err

@@ -100,7 +100,7 @@ type Route struct {
 func (r Route) Pattern() string { return r.Method + " " + r.Path }
 
 // Routes are the intake API's routes, each an operation of the OpenAPI
-// document, and a catch-all under APIPrefix that answers in JSON.
+// document. Mount NotFound on APIPrefix beside them.
 func (i *Intake) Routes() []Route {
 	return []Route{
 		{http.MethodPost, HelpRequestsPath, http.HandlerFunc(i.helpRequest)},
@@ -108,15 +108,16 @@ func (i *Intake) Routes() []Route {
 	}
 }
 
+// routeMethods are the methods of the paths of Routes, for NotFound.
+var routeMethods = map[string]string{HelpRequestsPath: http.MethodPost, OpenAPIPath: http.MethodGet}
+
 // NotFound answers a path under APIPrefix that is no route (or a route's
 // path with another method) in JSON, not with the guest chat's page.
 func NotFound(w http.ResponseWriter, r *http.Request) {
-	for _, route := range (&Intake{}).Routes() {
-		if route.Path == r.URL.Path {
-			w.Header().Set("Allow", route.Method)
-			httpapi.WriteError(w, httpapi.ErrMethodNotAllowed)
-			return
-		}
+	if method, ok := routeMethods[r.URL.Path]; ok {
+		w.Header().Set("Allow", method)
+		httpapi.WriteError(w, httpapi.ErrMethodNotAllowed)
+		return
 	}
 	httpapi.WriteError(w, httpapi.ErrNotFound)
 }
@@ -131,6 +132,9 @@ func (i *Intake) helpRequest(w http.ResponseWriter, r *http.Request) {
 	cfg := i.opts.Config()
 	svc, keyID := i.authenticate(cfg, r)
 	if svc == nil {
+		// Neither the key nor the address: a misconfigured backend shows
+		// up as a run of these.
+		i.opts.Log.Warn().Msg("Refused a help request without a valid API key")
 		w.Header().Set("WWW-Authenticate", `Bearer realm="rathaus"`)
 		httpapi.WriteError(w, httpapi.NewError(http.StatusUnauthorized, httpapi.CodeUnauthorized,
 			"missing or unknown API key; send Authorization: Bearer <key>"))
@@ -151,7 +155,7 @@ func (i *Intake) helpRequest(w http.ResponseWriter, r *http.Request) {
 	if apiErr == nil && field == nil {
 		// A key of another service is refused before the other fields
 		// are looked at: they are none of its business.
-		if service, present, ok := obj.str("service"); ok && present && service != svc.ID {
+		if service, _, ok := obj.str("service"); ok && service != "" && service != svc.ID {
 			log.Warn().Msg("Refused a help request for another service than the API key's")
 			httpapi.WriteError(w, httpapi.NewError(http.StatusForbidden, CodeForbidden, "the API key belongs to another service than the body's service"))
 			return

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,7 +54,25 @@ type intakeEnv struct {
 	intake   *ozg.Intake
 	verifier *ozg.Verifier
 	handler  http.Handler
-	logs     *bytes.Buffer
+	logs     *syncBuffer
+}
+
+// syncBuffer is a log buffer that concurrent requests may write to.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func testIntakeConfig() *config.Config {
@@ -76,7 +97,7 @@ func openStore(t *testing.T, path string) *store.Store {
 
 func newIntakeEnv(t *testing.T, now func() time.Time) *intakeEnv {
 	t.Helper()
-	e := &intakeEnv{cfg: testIntakeConfig(), path: filepath.Join(t.TempDir(), "rathaus.db"), logs: &bytes.Buffer{}}
+	e := &intakeEnv{cfg: testIntakeConfig(), path: filepath.Join(t.TempDir(), "rathaus.db"), logs: &syncBuffer{}}
 	e.store = openStore(t, e.path)
 	var err error
 	e.intake, err = ozg.NewIntake(ozg.IntakeOptions{Config: e.getConfig, Store: helpRequests{e.store},
@@ -221,6 +242,7 @@ func TestIntakeMalformed(t *testing.T) {
 		{"unknown field", "k", `{"service":"bauantrag","leika":"99108008000000","form":{"name":"Erika"}}`, 400, "invalid_field", "form"},
 		{"field in other case", "k", `{"service":"bauantrag","Leika":"99108008000000"}`, 400, "invalid_field", "Leika"},
 		{"no service", "k", `{"leika":"99108008000000"}`, 400, "invalid_field", "service"},
+		{"empty service", "k", `{"service":"","leika":"99108008000000"}`, 400, "invalid_field", "service"},
 		{"service not a string", "k", `{"service":7,"leika":"99108008000000"}`, 400, "invalid_field", "service"},
 		{"no leika", "k", `{"service":"bauantrag"}`, 400, "invalid_field", "leika"},
 		{"leika a number", "k", `{"service":"bauantrag","leika":99108008000000}`, 400, "invalid_field", "leika"},
@@ -357,14 +379,74 @@ func TestIntakeLinkExpires(t *testing.T) {
 	require.ErrorIs(t, err, ozg.ErrExpired)
 }
 
+// Requests with one Idempotency-Key at the same moment make one request:
+// all get its answer.
+func TestIntakeIdempotencyConcurrent(t *testing.T) {
+	e := newIntakeEnv(t, nil)
+	const n = 8
+	answers := make(chan ozg.HelpRequestAnswer, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			w := httptest.NewRecorder()
+			e.handler.ServeHTTP(w, newHelpRequest(bauKey, "order-4711", bauBody))
+			var a ozg.HelpRequestAnswer
+			if w.Code == http.StatusCreated && json.Unmarshal(w.Body.Bytes(), &a) == nil {
+				answers <- a
+			} else {
+				t.Errorf("answer %d: %s", w.Code, w.Body)
+			}
+		})
+	}
+	wg.Wait()
+	close(answers)
+	var got []ozg.HelpRequestAnswer
+	for a := range answers {
+		got = append(got, a)
+	}
+	require.Len(t, got, n)
+	for _, a := range got[1:] {
+		assert.Equal(t, got[0], a)
+	}
+	count, err := e.store.CountHelpRequests(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, count)
+}
+
 // Paths under the API prefix answer in JSON, with Allow for a known
 // path and another method.
 func TestIntakeNotFound(t *testing.T) {
 	e := newIntakeEnv(t, nil)
+	for _, r := range e.intake.Routes() {
+		other := http.MethodGet
+		if r.Method == http.MethodGet {
+			other = http.MethodPost
+		}
+		w := e.do(t, httptest.NewRequestWithContext(context.Background(), other, r.Path, nil))
+		assert.Equal(t, http.StatusMethodNotAllowed, w.Code, r.Pattern())
+		assert.Equal(t, r.Method, w.Header().Get("Allow"), r.Pattern())
+	}
 	w := e.do(t, httptest.NewRequestWithContext(context.Background(), http.MethodGet, ozg.HelpRequestsPath, nil))
 	assert.Equal(t, http.StatusMethodNotAllowed, w.Code)
 	assert.Equal(t, http.MethodPost, w.Header().Get("Allow"))
 	w = e.do(t, httptest.NewRequestWithContext(context.Background(), http.MethodGet, ozg.APIPrefix+"nothing", nil))
 	assert.Equal(t, http.StatusNotFound, w.Code)
 	assert.Equal(t, "not_found", errorOf(t, w)["errcode"])
+}
+
+// The curl example of docs/ozg.md is a request the handler takes, with
+// the published example key (which check-config refuses).
+func TestIntakeDocsExample(t *testing.T) {
+	doc, err := os.ReadFile("../docs/ozg.md")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?s)curl -sS https://chat\.stadt\.example(/api/ozg/v1/help-requests) \\\n` +
+		`  -H 'Authorization: Bearer (rh_[A-Za-z0-9_-]+)' \\\n.*?-d '(\{.*?\})'`).FindSubmatch(doc)
+	require.NotNil(t, m, "the curl example in docs/ozg.md")
+	assert.Equal(t, ozg.HelpRequestsPath, string(m[1]))
+	assert.Equal(t, config.PlaceholderOZGAPIKey, string(m[2]))
+	e := newIntakeEnv(t, nil)
+	e.cfg.OZG.Services[0].ID = "bauantrag-online"
+	e.cfg.OZG.Services[0].APIKeys[0].SHA256 = config.HashAPIKey(config.PlaceholderOZGAPIKey)
+	a := answerOf(t, e.post(t, string(m[2]), "docs-example", string(m[3])))
+	assert.Contains(t, a.URL, "/hilfe#ctx=")
 }
