@@ -1,7 +1,6 @@
 package ozg
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -87,14 +86,14 @@ type fieldSource struct {
 }
 
 // readFields reads and checks the hand-over fields' forms and lengths.
-func readFields(src fieldSource) (Fields, error) {
+func readFields(src fieldSource) (Fields, *FieldError) {
 	var f Fields
-	bad := func(claim, format string, args ...any) error {
+	bad := func(claim, format string, args ...any) *FieldError {
 		return &FieldError{Field: src.name(claim), Problem: fmt.Sprintf(format, args...)}
 	}
 	// text reads an optional string field and checks it against re
 	// (required: it must be present).
-	text := func(claim string, re *regexp.Regexp, required bool) (string, error) {
+	text := func(claim string, re *regexp.Regexp, required bool) (string, *FieldError) {
 		v, present, ok := src.str(claim)
 		switch {
 		case !ok:
@@ -106,7 +105,7 @@ func readFields(src fieldSource) (Fields, error) {
 		}
 		return v, nil
 	}
-	var err error
+	var err *FieldError
 	if f.ServiceID, err = text("svc.id", nil, true); err != nil {
 		return f, err
 	} else if f.ServiceID == "" {
@@ -199,12 +198,9 @@ func parseClaims(payload []byte) (*Claims, error) {
 	}
 	c := &Claims{}
 	var present bool
-	if c.Fields, err = readFields(src); err != nil {
-		var fe *FieldError
-		if errors.As(err, &fe) {
-			return nil, bad("%w", fe)
-		}
-		return nil, err
+	var fe *FieldError
+	if c.Fields, fe = readFields(src); fe != nil {
+		return nil, bad("%w", fe)
 	}
 	if c.JTI, present, ok = obj.str("jti"); !ok {
 		return nil, bad("jti must be a string")

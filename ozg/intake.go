@@ -151,25 +151,20 @@ func (i *Intake) helpRequest(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, IdempotencyKeyHeader, problem)
 		return
 	}
-	obj, apiErr, field := decodeHelpRequest(w, r)
-	if apiErr == nil && field == nil {
-		// A key of another service is refused before the other fields
-		// are looked at: they are none of its business.
-		if service, _, ok := obj.str("service"); ok && service != "" && service != svc.ID {
-			log.Warn().Msg("Refused a help request for another service than the API key's")
-			httpapi.WriteError(w, httpapi.NewError(http.StatusForbidden, CodeForbidden, "the API key belongs to another service than the body's service"))
-			return
-		}
-	}
-	var f Fields
-	if apiErr == nil && field == nil {
-		f, field = readHelpRequest(obj)
-	}
-	switch {
-	case apiErr != nil:
+	obj, apiErr := decodeHelpRequest(w, r)
+	if apiErr != nil {
 		httpapi.WriteError(w, apiErr)
 		return
-	case field != nil:
+	}
+	// A key of another service is refused before the fields are looked
+	// at: they are none of its business.
+	if service, _, ok := obj.str("service"); ok && service != "" && service != svc.ID {
+		log.Warn().Msg("Refused a help request for another service than the API key's")
+		httpapi.WriteError(w, httpapi.NewError(http.StatusForbidden, CodeForbidden, "the API key belongs to another service than the body's service"))
+		return
+	}
+	f, field := readHelpRequest(obj)
+	if field != nil {
 		writeFieldError(w, field.Field, field.Problem)
 		return
 	}
@@ -216,41 +211,35 @@ func checkIdempotencyKey(k string) string {
 	return ""
 }
 
-// decodeHelpRequest reads the body: a JSON object (else apiErr) of known
-// fields (else field names the unknown one).
-func decodeHelpRequest(w http.ResponseWriter, r *http.Request) (object, *httpapi.Error, *FieldError) {
+// decodeHelpRequest reads the body, which must be one JSON object.
+func decodeHelpRequest(w http.ResponseWriter, r *http.Request) (object, *httpapi.Error) {
 	var raw json.RawMessage
 	if apiErr := httpapi.DecodeJSON(w, r, maxHelpRequestBody, &raw); apiErr != nil {
-		return nil, apiErr, nil
+		return nil, apiErr
 	}
 	obj, err := decodeObject(raw)
 	if err != nil {
-		return nil, httpapi.BadRequest("the body must be one JSON object: " + err.Error()), nil
+		return nil, httpapi.BadRequest("the body must be one JSON object: " + err.Error())
 	}
-	for name := range obj {
-		if _, known := helpRequestFields[name]; !known {
-			return nil, nil, &FieldError{Field: name, Problem: "is not a field of a help request"}
-		}
-	}
-	return obj, nil, nil
+	return obj, nil
 }
 
-// readHelpRequest checks the body's fields with the context's validator,
-// naming them as the body does.
+// readHelpRequest checks the body's fields: only known ones, each checked
+// by the context's validator and named as the body names it.
 func readHelpRequest(obj object) (Fields, *FieldError) {
+	for name := range obj {
+		if _, known := helpRequestFields[name]; !known {
+			return Fields{}, &FieldError{Field: name, Problem: "is not a field of a help request"}
+		}
+	}
 	bodyName := make(map[string]string, len(helpRequestFields))
 	for name, claim := range helpRequestFields {
 		bodyName[claim] = name
 	}
-	f, err := readFields(fieldSource{
+	return readFields(fieldSource{
 		str:  func(claim string) (string, bool, bool) { return obj.str(bodyName[claim]) },
 		name: func(claim string) string { return bodyName[claim] },
 	})
-	var fe *FieldError
-	if errors.As(err, &fe) {
-		return Fields{}, fe
-	}
-	return f, nil
 }
 
 // errIdempotencyKeyReused: the key holds a request with other fields.

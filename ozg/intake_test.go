@@ -208,7 +208,7 @@ func TestIntakeAuthentication(t *testing.T) {
 	}
 	// The parking permit's key for the building permit: 403, even with
 	// other fields wrong (they are none of its business).
-	for _, body := range []string{bauBody, `{"service":"bauantrag","leika":"1"}`} {
+	for _, body := range []string{bauBody, `{"service":"bauantrag","leika":"1"}`, `{"service":"bauantrag","form":"Erika"}`} {
 		w := e.post(t, parkKey, "k1", body)
 		assert.Equal(t, http.StatusForbidden, w.Code, body)
 		assert.Equal(t, "forbidden", errorOf(t, w)["errcode"])
