@@ -44,6 +44,7 @@ var exampleStaffKeys = []string{
 	// service.
 	"ozg.services[0].origins[0]",
 	"ozg.services[0].context_key.ed25519",
+	"ozg.services[0].api_keys[0].sha256",
 }
 
 // filledExample returns the embedded example with every placeholder replaced
@@ -65,6 +66,7 @@ func filledExample(t *testing.T) string {
 		{`"@emil:nachbargemeinde.example"`, `"@emil:nachbarort.de"`},
 		{`"https://portal.stadt.example"`, `"https://portal.bad-beispielheim.de"`},
 		{`ed25519: "` + PlaceholderOZGKey + `"`, `ed25519: "` + testOZGKey + `"`},
+		{`sha256: "` + HashAPIKey(PlaceholderOZGAPIKey) + `"`, `sha256: "` + HashAPIKey(testAPIKey1) + `"`},
 	} {
 		require.Equal(t, 1, strings.Count(s, r.old), "example-config.yaml should contain %q exactly once", r.old)
 		s = strings.Replace(s, r.old, r.new, 1)

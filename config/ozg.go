@@ -46,6 +46,9 @@ type OZGServiceConfig struct {
 	PreviousContextKey ContextKeyConfig `yaml:"previous_context_key"`
 	// FITConnect is the service's FIT-Connect status callbacks.
 	FITConnect FITConnectConfig `yaml:"fit_connect"`
+	// APIKeys authenticate the service's backend at the intake API;
+	// several may be set at once so that a key rotates without downtime.
+	APIKeys []OZGAPIKeyConfig `yaml:"api_keys"`
 }
 
 // ContextKeyConfig is one verification key; exactly one field is set
@@ -212,4 +215,5 @@ func (c *Config) validateOZG(errs *ValidationErrors) {
 		}
 	}
 	c.validateFITConnect(errs)
+	c.validateOZGAPIKeys(errs)
 }

@@ -33,15 +33,18 @@ var (
 	uuidRegex = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )
 
-// Claims are the verified claims of a context.
-type Claims struct {
+// Fields are what a hand-over says about the citizen's situation, the
+// same whether the service signed them into a context or its backend sent
+// them to the intake API: one validator (readFields) checks both.
+type Fields struct {
 	// Leika is the LeiKa key of the service (14 digits); it routes the case.
 	Leika string
 	// ARS is the Amtlicher Regionalschlüssel (12 digits), or "".
 	ARS string
-	// ServiceID and ServiceVersion come from the svc claim; ServiceID
-	// equals the header's kid.
-	ServiceID, ServiceVersion string
+	// ServiceID and ServiceVersion come from the svc claim (the intake
+	// API's service and service_version).
+	ServiceID      string
+	ServiceVersion string
 	// Step is where in the service the citizen asked for help (one line).
 	Step string
 	// Err is the code of the error the citizen saw, or "".
@@ -52,10 +55,115 @@ type Claims struct {
 	Trust protocol.TrustLevel
 	// FITConnect holds the submission, destination and case ids, or "".
 	FITConnect protocol.FITConnectIDs
-	IssuedAt   time.Time
-	Expires    time.Time
+}
+
+// Claims are the verified claims of a context.
+type Claims struct {
+	Fields
+	IssuedAt time.Time
+	Expires  time.Time
 	// JTI is the context's unique id (16–64 of A-Z a-z 0-9 _ -).
 	JTI string
+}
+
+// FieldError is a field of a hand-over that is missing or has the wrong
+// type, form or length. Field is its name as the caller spells it
+// ("leika", "svc.version" in a context, "service_version" in the intake
+// API); Problem never repeats the value.
+type FieldError struct {
+	Field, Problem string
+}
+
+func (e *FieldError) Error() string { return e.Field + " " + e.Problem }
+
+// fieldSource reads the string fields of a hand-over by their claim names
+// ("svc.id" and "svc.version" included): v is the value, present whether
+// it was given at all, ok false if it has another type. name is how the
+// source spells a claim's name in errors.
+type fieldSource struct {
+	str  func(claim string) (v string, present, ok bool)
+	name func(claim string) string
+}
+
+// readFields reads and checks the hand-over fields' forms and lengths.
+func readFields(src fieldSource) (Fields, *FieldError) {
+	var f Fields
+	bad := func(claim, format string, args ...any) *FieldError {
+		return &FieldError{Field: src.name(claim), Problem: fmt.Sprintf(format, args...)}
+	}
+	// text reads an optional string field and checks it against re
+	// (required: it must be present).
+	text := func(claim string, re *regexp.Regexp, required bool) (string, *FieldError) {
+		v, present, ok := src.str(claim)
+		switch {
+		case !ok:
+			return "", bad(claim, "must be a string")
+		case !present && required:
+			return "", bad(claim, "is required")
+		case present && re != nil && !re.MatchString(v):
+			return "", bad(claim, "has the wrong form or length")
+		}
+		return v, nil
+	}
+	var err *FieldError
+	if f.ServiceID, err = text("svc.id", nil, true); err != nil {
+		return f, err
+	} else if f.ServiceID == "" {
+		return f, bad("svc.id", "is required")
+	}
+	if f.ServiceVersion, err = text("svc.version", versionRegex, false); err != nil {
+		return f, err
+	}
+	if f.Leika, err = text("leika", leikaRegex, true); err != nil {
+		return f, err
+	}
+	if f.ARS, err = text("ars", arsRegex, false); err != nil {
+		return f, err
+	}
+	if f.Err, err = text("err", errCodeRegex, false); err != nil {
+		return f, err
+	}
+	for _, id := range []struct {
+		claim string
+		dst   *string
+	}{{"submission", &f.FITConnect.Submission}, {"destination", &f.FITConnect.Destination}, {"case", &f.FITConnect.Case}} {
+		if *id.dst, err = text(id.claim, uuidRegex, false); err != nil {
+			return f, err
+		}
+	}
+	step, err := text("step", nil, false)
+	if err != nil {
+		return f, err
+	} else if utf8.RuneCountInString(step) > MaxStepLength {
+		return f, bad("step", "is longer than %d characters", MaxStepLength)
+	}
+	// One line without control, bidi or invisible characters: it is shown
+	// to the citizen and to staff.
+	f.Step = plaintext.Line(step, MaxStepLength)
+
+	lang, err := text("lang", nil, false)
+	switch {
+	case err != nil:
+		return f, err
+	case lang == "":
+		f.Lang = "de"
+	case lang == "de" || lang == "en":
+		f.Lang = lang
+	default:
+		return f, bad("lang", "must be de or en")
+	}
+	trust, err := text("trust", nil, false)
+	switch {
+	case err != nil:
+		return f, err
+	case trust == "":
+		f.Trust = protocol.TrustNone
+	case protocol.TrustLevel(trust).Valid():
+		f.Trust = protocol.TrustLevel(trust)
+	default:
+		return f, bad("trust", "must be one of none, basis, substanziell, hoch")
+	}
+	return f, nil
 }
 
 // parseClaims reads and checks the claims' forms and lengths; times are
@@ -65,75 +173,9 @@ func parseClaims(payload []byte) (*Claims, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: claims: %w", ErrMalformed, err)
 	}
-	c := &Claims{}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: claim "+format, append([]any{ErrMalformed}, args...)...)
 	}
-	// text reads an optional string claim and checks it against re
-	// (required: it must be present).
-	text := func(key string, re *regexp.Regexp, required bool) (string, error) {
-		v, present, ok := obj.str(key)
-		switch {
-		case !ok:
-			return "", bad("%s must be a string", key)
-		case !present && required:
-			return "", bad("%s is required", key)
-		case present && re != nil && !re.MatchString(v):
-			return "", bad("%s has the wrong form or length", key)
-		}
-		return v, nil
-	}
-	if c.Leika, err = text("leika", leikaRegex, true); err != nil {
-		return nil, err
-	}
-	if c.ARS, err = text("ars", arsRegex, false); err != nil {
-		return nil, err
-	}
-	if c.Err, err = text("err", errCodeRegex, false); err != nil {
-		return nil, err
-	}
-	if c.JTI, err = text("jti", jtiRegex, true); err != nil {
-		return nil, err
-	}
-	for key, dst := range map[string]*string{"submission": &c.FITConnect.Submission,
-		"destination": &c.FITConnect.Destination, "case": &c.FITConnect.Case} {
-		if *dst, err = text(key, uuidRegex, false); err != nil {
-			return nil, err
-		}
-	}
-	step, err := text("step", nil, false)
-	if err != nil {
-		return nil, err
-	} else if utf8.RuneCountInString(step) > MaxStepLength {
-		return nil, bad("step is longer than %d characters", MaxStepLength)
-	}
-	// One line without control, bidi or invisible characters: it is shown
-	// to the citizen and to staff.
-	c.Step = plaintext.Line(step, MaxStepLength)
-
-	lang, err := text("lang", nil, false)
-	switch {
-	case err != nil:
-		return nil, err
-	case lang == "":
-		c.Lang = "de"
-	case lang == "de" || lang == "en":
-		c.Lang = lang
-	default:
-		return nil, bad("lang must be de or en")
-	}
-	trust, err := text("trust", nil, false)
-	switch {
-	case err != nil:
-		return nil, err
-	case trust == "":
-		c.Trust = protocol.TrustNone
-	case protocol.TrustLevel(trust).Valid():
-		c.Trust = protocol.TrustLevel(trust)
-	default:
-		return nil, bad("trust must be one of none, basis, substanziell, hoch")
-	}
-
 	svcRaw, ok := obj["svc"]
 	if !ok {
 		return nil, bad("svc is required")
@@ -142,19 +184,38 @@ func parseClaims(payload []byte) (*Claims, error) {
 	if err != nil {
 		return nil, bad("svc must be an object {\"id\", \"version\"}")
 	}
-	var present bool
-	if c.ServiceID, present, ok = svc.str("id"); !ok || !present {
-		return nil, bad("svc.id is required")
+	src := fieldSource{
+		str: func(claim string) (string, bool, bool) {
+			switch claim {
+			case "svc.id":
+				return svc.str("id")
+			case "svc.version":
+				return svc.str("version")
+			}
+			return obj.str(claim)
+		},
+		name: func(claim string) string { return claim },
 	}
-	if c.ServiceVersion, present, ok = svc.str("version"); !ok || (present && !versionRegex.MatchString(c.ServiceVersion)) {
-		return nil, bad("svc.version has the wrong form or length")
+	c := &Claims{}
+	var present bool
+	var fe *FieldError
+	if c.Fields, fe = readFields(src); fe != nil {
+		return nil, bad("%w", fe)
+	}
+	if c.JTI, present, ok = obj.str("jti"); !ok {
+		return nil, bad("jti must be a string")
+	} else if !present {
+		return nil, bad("jti is required")
+	} else if !jtiRegex.MatchString(c.JTI) {
+		return nil, bad("jti has the wrong form or length")
 	}
 
-	iat, present, ok := obj.integer("iat")
+	var iat, exp int64
+	iat, present, ok = obj.integer("iat")
 	if !ok || !present {
 		return nil, bad("iat must be a whole number of seconds")
 	}
-	exp, present, ok := obj.integer("exp")
+	exp, present, ok = obj.integer("exp")
 	if !ok || !present {
 		return nil, bad("exp must be a whole number of seconds")
 	}

@@ -36,13 +36,18 @@ type Options struct {
 	// so a reload adds or removes services and keys at once.
 	Config func() *config.Config
 	JTIs   JTIStore
+	// IntakeKeys holds the key of the contexts rathaus signs for the
+	// intake API's links (kid IntakeKeyID); without it such contexts are
+	// refused as of an unknown service.
+	IntakeKeys IntakeKeyStore
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
 }
 
 // Verifier verifies hand-over contexts.
 type Verifier struct {
-	opts Options
+	opts   Options
+	intake *intakeKey
 
 	mu         sync.Mutex
 	lastPruned time.Time
@@ -59,7 +64,11 @@ func NewVerifier(opts Options) (*Verifier, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Verifier{opts: opts}, nil
+	v := &Verifier{opts: opts}
+	if opts.IntakeKeys != nil {
+		v.intake = &intakeKey{store: opts.IntakeKeys}
+	}
+	return v, nil
 }
 
 // Request is a context to verify.
@@ -115,22 +124,23 @@ func (v *Verifier) verify(ctx context.Context, req Request) (*HandOver, string, 
 		// "none" and everything else, before a key is even looked up.
 		return nil, "", fmt.Errorf("%w: alg %q", ErrAlgorithm, j.header.Alg)
 	}
-	svc := v.opts.Config().OZGService(j.header.Kid)
-	if svc == nil {
-		// The kid is not logged: it is whatever the link carried.
-		return nil, "", fmt.Errorf("%w: kid names no configured service", ErrUnknownService)
+	var (
+		svc *config.OZGServiceConfig
+		c   *Claims
+	)
+	if j.header.Kid == IntakeKeyID {
+		svc, c, err = v.verifyIntake(ctx, j)
+	} else {
+		svc, c, err = v.verifyService(j)
+	}
+	if err != nil {
+		serviceID := ""
+		if svc != nil {
+			serviceID = svc.ID
+		}
+		return nil, serviceID, err
 	}
 	serviceID := svc.ID
-	if err = verifyWithKeys(j, svc.Keys()); err != nil {
-		return nil, serviceID, err
-	}
-	c, err := parseClaims(j.claims)
-	if err != nil {
-		return nil, serviceID, err
-	}
-	if c.ServiceID != svc.ID {
-		return nil, serviceID, fmt.Errorf("%w: svc.id is not the header's kid", ErrMalformed)
-	}
 	now := v.opts.Now()
 	switch {
 	case c.IssuedAt.After(now.Add(ClockSkew)):
@@ -149,6 +159,55 @@ func (v *Verifier) verify(ctx context.Context, req Request) (*HandOver, string, 
 		return nil, serviceID, ErrReplayed
 	}
 	return &HandOver{ServiceName: svc.Name, Claims: *c}, serviceID, nil
+}
+
+// verifyService verifies a context that a service signed: the kid names
+// the service, whose keys verify it.
+func (v *Verifier) verifyService(j *jws) (*config.OZGServiceConfig, *Claims, error) {
+	svc := v.opts.Config().OZGService(j.header.Kid)
+	if svc == nil {
+		// The kid is not logged: it is whatever the link carried.
+		return nil, nil, fmt.Errorf("%w: kid names no configured service", ErrUnknownService)
+	}
+	if err := verifyWithKeys(j, svc.Keys()); err != nil {
+		return svc, nil, err
+	}
+	c, err := parseClaims(j.claims)
+	if err != nil {
+		return svc, nil, err
+	}
+	if c.ServiceID != svc.ID {
+		return svc, nil, fmt.Errorf("%w: svc.id is not the header's kid", ErrMalformed)
+	}
+	return svc, c, nil
+}
+
+// verifyIntake verifies a context that rathaus signed for an intake link:
+// rathaus's key verifies it, and its svc.id names the service, which must
+// still be configured.
+func (v *Verifier) verifyIntake(ctx context.Context, j *jws) (*config.OZGServiceConfig, *Claims, error) {
+	if v.intake == nil {
+		return nil, nil, fmt.Errorf("%w: intake links are not enabled", ErrUnknownService)
+	}
+	if j.header.Alg != config.AlgHS256 {
+		return nil, nil, fmt.Errorf("%w: alg %q for an intake link", ErrAlgorithm, j.header.Alg)
+	}
+	key, err := v.intake.get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err = j.verify(config.ContextKey{Alg: config.AlgHS256, HMAC: key}); err != nil {
+		return nil, nil, err
+	}
+	c, err := parseClaims(j.claims)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := v.opts.Config().OZGService(c.ServiceID)
+	if svc == nil {
+		return nil, nil, fmt.Errorf("%w: the intake link's service is no longer configured", ErrUnknownService)
+	}
+	return svc, c, nil
 }
 
 // verifyWithKeys tries the service's keys (current, then previous) that

@@ -154,6 +154,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if _, err = a.departments.Reconcile(runCtx); err != nil {
 		return fmt.Errorf("failed to reconcile rooms with the config: %w", err)
 	}
+	if err = a.addIntakeRoutes(); err != nil {
+		return err
+	}
 	if err = a.serveGuestChat(runCtx); err != nil {
 		return err
 	}

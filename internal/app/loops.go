@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"time"
+
+	"github.com/rathaus-de/rathaus/ozg"
 )
 
 // every runs work now and then again each interval() until ctx ends, on a
@@ -24,9 +26,10 @@ func (a *App) every(ctx context.Context, name string, interval func() time.Durat
 	}()
 }
 
-// prune forgets old inbox and outbox rows, expired guest sessions and
-// spent challenges, and truncates SQLite's write-ahead log, so erased
-// payloads do not linger on disk.
+// prune forgets old inbox and outbox rows, expired guest sessions,
+// spent challenges and help requests past their idempotency window, and
+// truncates SQLite's write-ahead log, so erased payloads do not linger on
+// disk.
 func (a *App) prune(ctx context.Context) {
 	now := time.Now()
 	before := now.Add(-InboxRetention)
@@ -38,6 +41,7 @@ func (a *App) prune(ctx context.Context) {
 		{"Failed to prune outbox", func() error { return a.store.PruneOutbox(ctx, before) }},
 		{"Failed to prune guest sessions", func() error { return a.store.PruneGuestSessions(ctx, now) }},
 		{"Failed to prune spent challenges", func() error { return a.store.PrunePowSpent(ctx, now) }},
+		{"Failed to prune help requests", func() error { return a.store.PruneHelpRequests(ctx, now.Add(-ozg.IdempotencyWindow)) }},
 		{"Failed to checkpoint the database log", func() error { return a.store.Checkpoint(ctx) }},
 	} {
 		if err := step.run(); err != nil && ctx.Err() == nil {

@@ -20,9 +20,10 @@ var (
 	_ ozg.JTIStore        = (*store.Store)(nil)
 )
 
-// newHandOvers builds the verifier on the live config and the store.
+// newHandOvers builds the verifier on the live config and the store,
+// which also holds the key of the intake API's links.
 func (a *App) newHandOvers() (handOvers, error) {
-	v, err := ozg.NewVerifier(ozg.Options{Config: a.config, JTIs: a.store})
+	v, err := ozg.NewVerifier(ozg.Options{Config: a.config, JTIs: a.store, IntakeKeys: a.store})
 	return handOvers{v}, err
 }
 

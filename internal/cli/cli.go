@@ -39,6 +39,9 @@ Usage:
                                                   list the homeserver's events and the outbox
                                                   jobs (webhooks) that failed every retry, or
                                                   hand them back to rathaus
+  rathaus ozg-key [-id ID] SERVICE                make an API key for an online service's
+                                                  backend (intake API); prints the key once
+                                                  and the api_keys entry with its SHA-256
   rathaus example-config                          print the documented example config
   rathaus version                                 print the version
 `
@@ -59,6 +62,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return checkConfig(rest, stdout, stderr)
 	case "parked":
 		return parkedCommand(rest, stdout, stderr)
+	case "ozg-key":
+		return ozgKeyCommand(rest, stdout, stderr)
 	case "example-config":
 		_, _ = stdout.Write(rathaus.ExampleConfig)
 		return ExitOK

@@ -39,6 +39,8 @@ func exampleWithoutPlaceholders(t *testing.T) string {
 		// whose private half is not in the docs.
 		`"https://portal.stadt.example"`:              `"https://portal.beispielheim.de"`,
 		`ed25519: "` + config.PlaceholderOZGKey + `"`: `ed25519: "MIihyXQsFXsqgTbMrAIQwa7zIHqZNLoAyNYBqv0344c="`,
+		// An API key hash whose key is not in the docs.
+		`sha256: "` + config.HashAPIKey(config.PlaceholderOZGAPIKey) + `"`: `sha256: "` + config.HashAPIKey("rh_not-in-the-docs") + `"`,
 	} {
 		require.Contains(t, s, old)
 		s = strings.ReplaceAll(s, old, repl)
