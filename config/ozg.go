@@ -44,6 +44,8 @@ type OZGServiceConfig struct {
 	// PreviousContextKey is the key being rotated out, or empty: contexts
 	// signed with either key are accepted while both are set.
 	PreviousContextKey ContextKeyConfig `yaml:"previous_context_key"`
+	// Webhook receives the status of the service's cases; optional.
+	Webhook OZGWebhookConfig `yaml:"webhook"`
 }
 
 // ContextKeyConfig is one verification key; exactly one field is set
@@ -208,5 +210,6 @@ func (c *Config) validateOZG(errs *ValidationErrors) {
 				errs.add(key+".previous_context_key", "is the same as context_key; remove it")
 			}
 		}
+		s.Webhook.validate(key, errs)
 	}
 }
