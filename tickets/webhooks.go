@@ -28,7 +28,6 @@ const (
 	EventReopened        = "case.reopened"
 	EventTransferred     = "case.transferred"
 	EventAbandoned       = "case.abandoned"
-	EventPurged          = "case.purged"
 )
 
 // eventByAction maps the case actions stored with a status change
@@ -44,7 +43,6 @@ var eventByAction = map[string]string{
 	"transfer":      EventTransferred, // stored as transfer:<department>
 	"hand_over":     EventTransferred,
 	"abandon":       EventAbandoned,
-	"purge":         EventPurged,
 }
 
 // EventType is the webhook event type of a status change: by its action,

@@ -42,7 +42,6 @@ func TestEventType(t *testing.T) {
 		{"transfer:standesamt", protocol.CaseActive, protocol.CaseQueued, tickets.EventTransferred},
 		{"hand_over", protocol.CaseActive, protocol.CaseTransferred, tickets.EventTransferred},
 		{"abandon", protocol.CaseQueued, protocol.CaseAbandoned, tickets.EventAbandoned},
-		{"purge", protocol.CaseClosed, protocol.CasePurged, tickets.EventPurged},
 		{"something-new", protocol.CaseActive, protocol.CaseResolved, "case.resolved"},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
