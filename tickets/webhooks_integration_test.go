@@ -92,11 +92,12 @@ func (rc *statusReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// waitFor waits until the receiver accepted the delivery and returns it.
-func (rc *statusReceiver) waitFor(t *testing.T, deliveryID string) tickets.StatusEvent {
+// waitFor waits up to limit until the receiver accepted the delivery and
+// returns it.
+func (rc *statusReceiver) waitFor(t *testing.T, limit time.Duration, deliveryID string) tickets.StatusEvent {
 	t.Helper()
 	var ev tickets.StatusEvent
-	tesths.WaitFor(t, 30*time.Second, "the webhook "+deliveryID, func() error {
+	tesths.WaitFor(t, limit, "the webhook "+deliveryID, func() error {
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
 		for _, e := range rc.accepted {
@@ -109,6 +110,14 @@ func (rc *statusReceiver) waitFor(t *testing.T, deliveryID string) tickets.Statu
 	})
 	return ev
 }
+
+// outboxPoll is the outbox's poll in TestStatusWebhooks, and woken is
+// how soon a status webhook must arrive after the status change: well
+// before the next poll.
+const (
+	outboxPoll = 15 * time.Second
+	woken      = 8 * time.Second
+)
 
 const (
 	webhookSecret = "whsec-integration-test-0123456789abcdef"
@@ -153,8 +162,10 @@ func TestStatusWebhooks(t *testing.T) {
 			require.NoError(t, cfg.Validate())
 			opts.GuestListener = guestListener
 			// Retries within moments instead of 10 s doubling, parked
-			// after the third failure.
-			opts.Outbox = app.OutboxOptions{Backoff: func(int) time.Duration { return 100 * time.Millisecond }, MaxAttempts: 3}
+			// after the third failure; a poll slower than the waits for
+			// status webhooks below, which only the wake-up on case
+			// updates can meet.
+			opts.Outbox = app.OutboxOptions{Backoff: func(int) time.Duration { return 100 * time.Millisecond }, MaxAttempts: 3, Poll: outboxPoll}
 		}})
 	bot := env.Cfg.BotUserID()
 	staffRoom, err := anna.Cli.ResolveAlias(ctx, id.NewRoomAlias("_rathaus_bauamt", env.Cfg.Homeserver.ServerName))
@@ -181,7 +192,7 @@ func TestStatusWebhooks(t *testing.T) {
 	stored, err := env.App.Cases().Case(ctx, caseID(c))
 	require.NoError(t, err)
 
-	opened := rc.waitFor(t, delivery(1))
+	opened := rc.waitFor(t, woken, delivery(1))
 	assert.Equal(t, tickets.EventOpened, opened.Type)
 	assert.Equal(t, protocol.CaseQueued, opened.Case.Status)
 	assert.Equal(t, c.Reference, opened.Case.Reference)
@@ -190,14 +201,14 @@ func TestStatusWebhooks(t *testing.T) {
 	assert.Equal(t, "5f6b7ac5-3c2a-4c6e-9a2e-0d0c6f6b7a11", opened.Ticket.Submission)
 
 	command(staffRoom.RoomID, "!rathaus claim "+c.Reference, "ist jetzt Ihr Fall")
-	claimed := rc.waitFor(t, delivery(2))
+	claimed := rc.waitFor(t, woken, delivery(2))
 	assert.Equal(t, tickets.EventClaimed, claimed.Type)
 	tesths.WaitFor(t, 30*time.Second, "anna to join the case room", func() error {
 		_, err := anna.Cli.JoinRoomByID(ctx, stored.RoomID)
 		return err
 	})
 	command(stored.RoomID, "!rathaus resolve", "erledigt")
-	resolved := rc.waitFor(t, delivery(3))
+	resolved := rc.waitFor(t, woken, delivery(3))
 	assert.Equal(t, tickets.EventResolved, resolved.Type)
 
 	// The receiver fails every attempt of the closing: parked after 3.
@@ -206,7 +217,7 @@ func TestStatusWebhooks(t *testing.T) {
 	rc.mu.Unlock()
 	command(stored.RoomID, "!rathaus close", "geschlossen")
 	s := env.App.Store()
-	tesths.WaitFor(t, 30*time.Second, "the closing's job to be parked", func() error {
+	tesths.WaitFor(t, woken, "the closing's job to be parked", func() error {
 		parked, err := s.ParkedJobs(ctx, 10)
 		if err != nil {
 			return err
@@ -238,7 +249,9 @@ func TestStatusWebhooks(t *testing.T) {
 	stdout.Reset()
 	require.Equal(t, cli.ExitOK, cli.Main([]string{"parked", "-c", cfgPath, "-requeue-jobs", "all"}, &stdout, &stderr), stderr.String())
 	assert.Contains(t, stdout.String(), "Requeued 1 parked outbox job(s)")
-	closed := rc.waitFor(t, delivery(4))
+	// A requeued job waits for the worker's next poll: the command may
+	// run anywhere, with no way to wake it.
+	closed := rc.waitFor(t, outboxPoll+15*time.Second, delivery(4))
 	assert.Equal(t, tickets.EventClosed, closed.Type)
 	assert.Equal(t, protocol.CaseResolved, closed.Case.PreviousStatus)
 

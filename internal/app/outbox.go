@@ -19,6 +19,10 @@ type OutboxOptions struct {
 	// MaxAttempts parks a job after this many failed attempts (default
 	// outbox.DefaultMaxAttempts).
 	MaxAttempts int
+	// Poll is how often the worker looks for due jobs unwoken (default
+	// outbox.DefaultPoll); it bounds how soon a job requeued by
+	// `rathaus parked` runs.
+	Poll time.Duration
 }
 
 // buildOutbox makes the outbox worker with a handler per job kind. Jobs
@@ -35,6 +39,7 @@ func (a *App) buildOutbox() error {
 		Log:         a.log,
 		Backoff:     a.opts.Outbox.Backoff,
 		MaxAttempts: a.opts.Outbox.MaxAttempts,
+		Poll:        a.opts.Outbox.Poll,
 		Registerer:  a.opts.Registry,
 	})
 	return err
