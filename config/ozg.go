@@ -49,6 +49,8 @@ type OZGServiceConfig struct {
 	// APIKeys authenticate the service's backend at the intake API;
 	// several may be set at once so that a key rotates without downtime.
 	APIKeys []OZGAPIKeyConfig `yaml:"api_keys"`
+	// Webhook receives the status of the service's cases; optional.
+	Webhook OZGWebhookConfig `yaml:"webhook"`
 }
 
 // ContextKeyConfig is one verification key; exactly one field is set
@@ -213,6 +215,7 @@ func (c *Config) validateOZG(errs *ValidationErrors) {
 				errs.add(key+".previous_context_key", "is the same as context_key; remove it")
 			}
 		}
+		s.Webhook.validate(key, errs)
 	}
 	c.validateFITConnect(errs)
 	c.validateOZGAPIKeys(errs)

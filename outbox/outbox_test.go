@@ -182,6 +182,7 @@ func (t targets) WebhookTarget(name string) (string, []byte, bool) {
 type receiver struct {
 	mu        sync.Mutex
 	delivered map[string]int // 2xx answered, by delivery id
+	seen      []string       // the delivery id of every valid request, answered or not
 	fail      int            // answer 503 to this many valid webhooks first
 	hold      chan struct{}  // if set, the first request waits on it
 	arrived   chan struct{}
@@ -198,6 +199,9 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
+	rc.mu.Lock()
+	rc.seen = append(rc.seen, id)
+	rc.mu.Unlock()
 	rc.arrived <- struct{}{}
 	rc.mu.Lock()
 	hold := rc.hold
@@ -316,4 +320,8 @@ func TestKill9DuringDelivery(t *testing.T) {
 	assert.Equal(t, "done", state)
 	assert.Equal(t, 2, attempts)
 	assert.Equal(t, map[string]int{"case-9/resolved": 1}, rc.deliveries(), "one delivery id, delivered once after the kill")
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	assert.Equal(t, []string{"case-9/resolved", "case-9/resolved"}, rc.seen,
+		"the attempt cut short by the kill and the one after the restart carried the same delivery id, and no other id came")
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/departments"
+	"github.com/rathaus-de/rathaus/outbox"
 	"github.com/rathaus-de/rathaus/store"
 	"github.com/rathaus-de/rathaus/tickets"
 	"github.com/rathaus-de/rathaus/widgets/guestchat"
@@ -53,6 +54,8 @@ type Options struct {
 	// LoadConfig reads the config file again for SIGHUP and `!rathaus
 	// sync`; if nil, those reuse the config rathaus runs with.
 	LoadConfig func() (*config.Config, error)
+	// Outbox tunes the retries of webhooks; zero is the default.
+	Outbox OutboxOptions
 }
 
 // App is one running rathaus.
@@ -78,6 +81,11 @@ type App struct {
 	tickets     *tickets.Service
 	// public are the capabilities' routes on the guest chat's listener.
 	public []publicRoute
+
+	// outbox runs the webhooks; stopOutboxWake ends its subscription to
+	// case updates.
+	outbox         *outbox.Worker
+	stopOutboxWake func()
 
 	servers    []*http.Server
 	cancel     context.CancelFunc
@@ -151,6 +159,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	a.dispatcher.Start(runCtx)
+	a.startOutbox(runCtx)
 	if _, err = a.departments.Reconcile(runCtx); err != nil {
 		return fmt.Errorf("failed to reconcile rooms with the config: %w", err)
 	}
@@ -214,6 +223,9 @@ func (a *App) build(ctx context.Context) (err error) {
 		return err
 	}
 
+	if err = a.buildOutbox(); err != nil {
+		return err
+	}
 	metrics := appservice.NewMetrics(a.opts.Registry)
 	a.dispatcher, err = appservice.NewDispatcher(appservice.DispatcherOptions{
 		Log: a.log.With().Str("component", "dispatcher").Logger(), Inbox: a.store, Handler: a.router, Metrics: metrics,
@@ -254,6 +266,7 @@ func (a *App) Stop() {
 	if a.dispatcher != nil {
 		a.dispatcher.Stop()
 	}
+	a.stopOutbox()
 	if a.cancel != nil {
 		a.cancel()
 	}

@@ -26,10 +26,10 @@ func (a *App) every(ctx context.Context, name string, interval func() time.Durat
 	}()
 }
 
-// prune forgets old inbox and outbox rows, expired guest sessions,
-// spent challenges and help requests past their idempotency window, and
-// truncates SQLite's write-ahead log, so erased payloads do not linger on
-// disk.
+// prune forgets old inbox and outbox rows, outbox jobs finished (done or
+// parked) before the retention, expired guest sessions, spent challenges
+// and help requests past their idempotency window, and truncates SQLite's
+// write-ahead log, so erased payloads do not linger on disk.
 func (a *App) prune(ctx context.Context) {
 	now := time.Now()
 	before := now.Add(-InboxRetention)
@@ -39,6 +39,7 @@ func (a *App) prune(ctx context.Context) {
 	}{
 		{"Failed to prune inbox", func() error { return a.store.PruneInbox(ctx, before) }},
 		{"Failed to prune outbox", func() error { return a.store.PruneOutbox(ctx, before) }},
+		{"Failed to prune finished outbox jobs", func() error { return a.store.PruneJobs(ctx, before) }},
 		{"Failed to prune guest sessions", func() error { return a.store.PruneGuestSessions(ctx, now) }},
 		{"Failed to prune spent challenges", func() error { return a.store.PrunePowSpent(ctx, now) }},
 		{"Failed to prune help requests", func() error { return a.store.PruneHelpRequests(ctx, now.Add(-ozg.IdempotencyWindow)) }},

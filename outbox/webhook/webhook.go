@@ -13,8 +13,8 @@
 // timestamp, a dot and the body exactly as received, compares in constant
 // time, rejects timestamps more than five minutes from its clock, and
 // de-duplicates by delivery id: a retry after a lost answer carries the
-// same id. Several v1= values, comma-separated, may come during a secret
-// rotation; one matching is enough.
+// same id. During a secret rotation the header carries two v1= values,
+// comma-separated, one per secret (current first); one matching is enough.
 package webhook
 
 import (
@@ -105,6 +105,9 @@ type Delivery struct {
 	// ID is the delivery id; the same on every attempt of one delivery.
 	ID     string
 	Secret []byte
+	// PreviousSecret, during a rotation, signs too: the header then
+	// carries two v1= values, the current secret's first.
+	PreviousSecret []byte
 	// Body is the JSON to send, signed as it is.
 	Body []byte
 }
@@ -171,6 +174,10 @@ func (c *Client) Send(ctx context.Context, d Delivery, now time.Time) error {
 		return fmt.Errorf("%w: %w", ErrPermanent, err)
 	}
 	ts, sig := Sign(d.Secret, now, d.Body)
+	if len(d.PreviousSecret) > 0 {
+		_, old := Sign(d.PreviousSecret, now, d.Body)
+		sig += "," + old
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "rathaus-webhook")
 	req.Header.Set(HeaderID, d.ID)

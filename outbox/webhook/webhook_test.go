@@ -145,3 +145,37 @@ func TestNoRedirects(t *testing.T) {
 	assert.ErrorIs(t, err, webhook.ErrPermanent, "a redirect is the receiver's mistake")
 	assert.Empty(t, rc.ids, "the redirect is not followed")
 }
+
+// TestSendDuringRotation: with a previous secret the header carries two
+// signatures, current first, and a receiver that still has only the old
+// secret accepts the webhook, as one that has only the new one does.
+func TestSendDuringRotation(t *testing.T) {
+	old := []byte("an-old-secret-of-at-least-32-bytes-0000")
+	var header http.Header
+	var body []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		header, body = r.Header.Clone(), must(io.ReadAll(r.Body))
+	}))
+	defer srv.Close()
+	now := time.Now()
+	d := webhook.Delivery{URL: srv.URL, ID: "d-rot", Secret: secret, PreviousSecret: old, Body: []byte(`{"type":"case.closed"}`)}
+	require.NoError(t, webhook.NewClient(5*time.Second, true).Send(context.Background(), d, now))
+	parts := strings.Split(header.Get(webhook.HeaderSignature), ",")
+	require.Len(t, parts, 2)
+	_, current := webhook.Sign(secret, now, body)
+	assert.Equal(t, current, parts[0], "the current secret's signature first")
+	for _, s := range [][]byte{secret, old} {
+		id, err := webhook.Verify(s, header, body, now)
+		require.NoError(t, err)
+		assert.Equal(t, "d-rot", id)
+	}
+	_, err := webhook.Verify([]byte("a-third-secret-of-at-least-32-bytes-000"), header, body, now)
+	assert.ErrorIs(t, err, webhook.ErrBadSignature)
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
