@@ -88,6 +88,9 @@ type TicketContent struct {
 	Verified bool `json:"verified"`
 	// IssuedAt is when the service signed the context (Unix ms), or 0.
 	IssuedAt int64 `json:"issued_at,omitempty"`
+	// ExternalRef is the number of the ticket in the authority's own
+	// ticket system that staff linked (widget or !rathaus ticket link), or "".
+	ExternalRef string `json:"external_ref,omitempty"`
 }
 
 func init() {

@@ -26,6 +26,7 @@ import (
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/departments"
 	"github.com/rathaus-de/rathaus/store"
+	"github.com/rathaus-de/rathaus/tickets"
 	"github.com/rathaus-de/rathaus/widgets/guestchat"
 )
 
@@ -71,6 +72,7 @@ type App struct {
 	router      *bot.Router
 	departments *departments.Service
 	cases       *cases.Service
+	tickets     *tickets.Service
 	dispatcher  *appservice.Dispatcher
 	server      *appservice.Server
 	guest       *guestchat.Server
@@ -203,6 +205,13 @@ func (a *App) build(ctx context.Context) (err error) {
 		return err
 	}
 	if err = a.cases.Register(a.router); err != nil {
+		return err
+	}
+	a.tickets, err = tickets.New(tickets.Options{Config: a.config, Cases: a.cases, Store: a.store, AS: a.as, Sender: a.sender})
+	if err != nil {
+		return err
+	}
+	if err = a.router.Register(a.tickets.Commands()...); err != nil {
 		return err
 	}
 

@@ -1,0 +1,22 @@
+package tickets
+
+import "errors"
+
+var (
+	// ErrMissingOption is returned by New when a required option is unset.
+	// It is a programming error.
+	ErrMissingOption = errors.New("missing required option")
+	// ErrNoTicket is returned by the actions in a case room whose case came
+	// without an OZG ticket. Tell staff (the widget answers 404).
+	ErrNoTicket = errors.New("the case has no ticket")
+	// ErrBadExternalRef is returned by LinkExternalRef for a number that is
+	// empty, longer than MaxExternalRef or has characters other than
+	// letters, digits and - _ . / : #. Ask for another (400).
+	ErrBadExternalRef = errors.New("invalid external ticket number")
+	// ErrUnknownTemplate is returned by RequestDocuments for a template id
+	// that is not one of Templates. Show the list (400).
+	ErrUnknownTemplate = errors.New("unknown document request template")
+	// ErrUnknownStatus is returned by ParseStatus for a word that names
+	// no ticket status staff may set. Show the choices (400).
+	ErrUnknownStatus = errors.New("unknown ticket status")
+)
