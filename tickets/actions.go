@@ -2,7 +2,6 @@ package tickets
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -121,6 +120,14 @@ func (s *Service) ticketCase(ctx context.Context, room id.RoomID, actor id.UserI
 		return nil, nil, ErrNoTicket
 	}
 	return c, t, nil
+}
+
+// Check reports whether actor may act on the ticket of the room: nil, or
+// the refusal (cases.ErrNotCaseRoom, cases.ErrNotCaseStaff, ErrNoTicket)
+// or a failure. The widget's sign-in policy calls it.
+func (s *Service) Check(ctx context.Context, room id.RoomID, actor id.UserID) error {
+	_, _, err := s.ticketCase(ctx, room, actor)
+	return err
 }
 
 // Summary returns the ticket of the room's case.
@@ -276,7 +283,7 @@ func (s *Service) RequestDocuments(ctx context.Context, room id.RoomID, actor id
 		return nil, err
 	}
 	if !c.Status.Open() {
-		return nil, errCaseEnded
+		return nil, ErrCaseEnded
 	}
 	bot := s.opts.AS.BotIntent()
 	content := &event.Content{
@@ -290,9 +297,6 @@ func (s *Service) RequestDocuments(ctx context.Context, room id.RoomID, actor id
 	zerolog.Ctx(ctx).Info().Stringer("case_id", c.ID).Str("template", tpl.ID).Stringer("actor", actor).Msg("Requested documents from the citizen")
 	return tpl, nil
 }
-
-// errCaseEnded refuses a document request to a citizen whose case ended.
-var errCaseEnded = errors.New("the case has ended")
 
 // at is a timestamp as staff read it.
 func at(ms int64) string { return time.UnixMilli(ms).Format("02.01.2006 15:04") }

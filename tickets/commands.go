@@ -92,7 +92,7 @@ func errorText(ctx context.Context, err error) string {
 		return "Bekannte Status: rueckfrage (Rückfrage an Bürger:in), erledigt. / Known statuses: awaiting, resolved."
 	case errors.Is(err, ErrUnknownTemplate):
 		return "Bekannte Vorlagen / known templates: " + templateNames()
-	case errors.Is(err, errCaseEnded):
+	case errors.Is(err, ErrCaseEnded):
 		return "Der Fall ist beendet; die Bürgerin oder der Bürger liest nicht mehr mit. / The case has ended; the citizen no longer reads it."
 	}
 	if text := cases.StaffText(err); text != "" {

@@ -19,4 +19,7 @@ var (
 	// ErrUnknownStatus is returned by ParseStatus for a word that names
 	// no ticket status staff may set. Show the choices (400).
 	ErrUnknownStatus = errors.New("unknown ticket status")
+	// ErrCaseEnded is returned by RequestDocuments when the case is no
+	// longer open: the citizen would never read the request (409).
+	ErrCaseEnded = errors.New("the case has ended")
 )

@@ -214,6 +214,9 @@ func (a *App) build(ctx context.Context) (err error) {
 	if err = a.router.Register(a.tickets.Commands()...); err != nil {
 		return err
 	}
+	if err = a.addTicketWidget(); err != nil {
+		return err
+	}
 
 	metrics := appservice.NewMetrics(a.opts.Registry)
 	a.dispatcher, err = appservice.NewDispatcher(appservice.DispatcherOptions{
