@@ -2,12 +2,14 @@ package tickets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
 	mauas "maunium.net/go/mautrix/appservice"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -106,11 +108,18 @@ type Summary struct {
 	History          []Transition `json:"history"`
 }
 
-// ticketCase is the case of the room for a member of its team, with its
-// ticket row.
+// StaffPowerLevel is the power level staff need in the case room to act
+// on its ticket: a caseworker who claimed the case has it.
+const StaffPowerLevel = 50
+
+// ticketCase is the case of the room for a member of its team who is
+// joined to the room with StaffPowerLevel, with its ticket row.
 func (s *Service) ticketCase(ctx context.Context, room id.RoomID, actor id.UserID) (*cases.Case, *store.Ticket, error) {
 	c, err := s.opts.Cases.StaffCase(ctx, room, actor)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err = s.checkMember(ctx, c.RoomID, actor); err != nil {
 		return nil, nil, err
 	}
 	t, err := s.opts.Store.Ticket(ctx, c.ID)
@@ -128,6 +137,29 @@ func (s *Service) ticketCase(ctx context.Context, room id.RoomID, actor id.UserI
 func (s *Service) Check(ctx context.Context, room id.RoomID, actor id.UserID) error {
 	_, _, err := s.ticketCase(ctx, room, actor)
 	return err
+}
+
+// checkMember asks the homeserver, as the bot sees the room, whether actor
+// is joined with StaffPowerLevel: ErrNotHandling if not. The creator's
+// unlimited power of room version 12 is the bot's alone, never staff's,
+// so the power levels' users map is the whole answer.
+func (s *Service) checkMember(ctx context.Context, room id.RoomID, actor id.UserID) error {
+	bot := s.opts.AS.BotIntent()
+	var member event.MemberEventContent
+	err := bot.StateEvent(ctx, room, event.StateMember, actor.String(), &member)
+	if errors.Is(err, mautrix.MNotFound) || err == nil && member.Membership != event.MembershipJoin {
+		return ErrNotHandling
+	} else if err != nil {
+		return fmt.Errorf("failed to read the membership: %w", err)
+	}
+	var levels event.PowerLevelsEventContent
+	if err = bot.StateEvent(ctx, room, event.StatePowerLevels, "", &levels); err != nil {
+		return fmt.Errorf("failed to read the power levels: %w", err)
+	}
+	if levels.GetUserLevel(actor) < StaffPowerLevel {
+		return ErrNotHandling
+	}
+	return nil
 }
 
 // Summary returns the ticket of the room's case.

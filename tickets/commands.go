@@ -83,6 +83,8 @@ func (s *Service) ticketCommand(ctx context.Context, req *bot.Request) string {
 // errorText is the answer to a refused or failed action.
 func errorText(ctx context.Context, err error) string {
 	switch {
+	case errors.Is(err, ErrNotHandling):
+		return "Nur wer den Fall bearbeitet (übernommen hat), kann das. / Only staff handling (who claimed) the case can do that."
 	case errors.Is(err, ErrNoTicket):
 		return "Dieser Fall hat kein OZG-Ticket. / This case has no OZG ticket."
 	case errors.Is(err, ErrBadExternalRef):

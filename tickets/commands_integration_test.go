@@ -32,8 +32,8 @@ func testTicket() *protocol.TicketContent {
 // case without a ticket are refused.
 func TestTicketCommands(t *testing.T) {
 	ctx := context.Background()
-	env, users := apptest.StartDepartmentOn(t, tesths.Dendrite, []apptest.Member{{Name: "anna", Role: "caseworker"}}, "")
-	anna := users["anna"]
+	env, users := apptest.StartDepartmentOn(t, tesths.Dendrite, []apptest.Member{{Name: "anna", Role: "caseworker"}, {Name: "bernd", Role: "caseworker"}}, "")
+	anna, bernd := users["anna"], users["bernd"]
 	stranger, strangerID, _ := env.HS.RegisterUser(t, "stefan", false)
 	bot := env.Cfg.BotUserID()
 	staffRoom, err := anna.Cli.ResolveAlias(ctx, id.NewRoomAlias("_rathaus_bauamt", env.Cfg.Homeserver.ServerName))
@@ -116,13 +116,21 @@ func TestTicketCommands(t *testing.T) {
 	assert.Contains(t, sum, "Externe Ticketnummer / external ticket: INC-2026/4711")
 	assert.Contains(t, sum, "erledigt / resolved ("+anna.ID.String()+")")
 
-	// Refusals: a stranger in the room (the bot invites: Anna may not), a
-	// case without a ticket, a room that is no case room.
-	_, err = env.App.AppService().BotIntent().InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: strangerID})
-	require.NoError(t, err)
-	_, err = stranger.JoinRoomByID(ctx, room)
-	require.NoError(t, err)
+	// Refusals: a stranger and a colleague who has not claimed the case
+	// (power level 0) in the room (the bot invites: Anna may not), a case
+	// without a ticket, a room that is no case room.
+	for _, u := range []struct {
+		cli *mautrix.Client
+		id  id.UserID
+	}{{stranger, strangerID}, {bernd.Cli, bernd.ID}} {
+		_, err = env.App.AppService().BotIntent().InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: u.id})
+		require.NoError(t, err)
+		_, err = u.cli.JoinRoomByID(ctx, room)
+		require.NoError(t, err)
+	}
 	assert.Contains(t, command(stranger, room, "!rathaus ticket status rueckfrage"), "nur für Mitarbeitende")
+	assert.Contains(t, command(bernd.Cli, room, "!rathaus ticket"), "Nur wer den Fall bearbeitet")
+	assert.Contains(t, command(bernd.Cli, room, "!rathaus ticket link INC-1"), "Nur wer den Fall bearbeitet")
 	assert.Equal(t, protocol.CaseResolved, caseStatus())
 	assert.Contains(t, command(anna.Cli, plain.RoomID, "!rathaus ticket"), "Dieser Fall hat kein OZG-Ticket")
 	assert.Contains(t, command(anna.Cli, staffRoom.RoomID, "!rathaus ticket"), "Das geht nur in einem Fallraum")

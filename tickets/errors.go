@@ -19,6 +19,10 @@ var (
 	// ErrUnknownStatus is returned by ParseStatus for a word that names
 	// no ticket status staff may set. Show the choices (400).
 	ErrUnknownStatus = errors.New("unknown ticket status")
+	// ErrNotHandling is returned by every action when the actor is on the
+	// department's team but not joined to the case room with power level
+	// StaffPowerLevel (has not claimed the case). Refuse (403).
+	ErrNotHandling = errors.New("not handling this case")
 	// ErrCaseEnded is returned by RequestDocuments when the case is no
 	// longer open: the citizen would never read the request (409).
 	ErrCaseEnded = errors.New("the case has ended")

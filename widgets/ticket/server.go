@@ -37,8 +37,8 @@ type Tickets interface {
 var _ Tickets = (*tickets.Service)(nil)
 
 // StaffPowerLevel is the power level the widget's users need in the case
-// room: a caseworker who claimed the case has it.
-const StaffPowerLevel = 50
+// room (tickets checks it again for each action).
+const StaffPowerLevel = tickets.StaffPowerLevel
 
 // Options configure New.
 type Options struct {
@@ -82,7 +82,8 @@ func New(opts Options) (*Server, error) {
 			return false, nil
 		}
 		err := opts.Tickets.Check(ctx, a.Room, a.User)
-		if errors.Is(err, cases.ErrNotCaseRoom) || errors.Is(err, cases.ErrNotCaseStaff) || errors.Is(err, tickets.ErrNoTicket) {
+		if errors.Is(err, cases.ErrNotCaseRoom) || errors.Is(err, cases.ErrNotCaseStaff) || errors.Is(err, tickets.ErrNoTicket) ||
+			errors.Is(err, tickets.ErrNotHandling) {
 			return false, nil
 		}
 		return err == nil, err
@@ -224,7 +225,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, tickets.ErrNoTicket), errors.Is(err, cases.ErrNotCaseRoom):
 		apiErr = httpapi.NewError(http.StatusNotFound, CodeNoTicket, "this room's case has no OZG ticket")
-	case errors.Is(err, cases.ErrNotCaseStaff):
+	case errors.Is(err, cases.ErrNotCaseStaff), errors.Is(err, tickets.ErrNotHandling):
 		apiErr = httpapi.NewError(http.StatusForbidden, widgetauth.CodeForbidden, "only the department's team may do this")
 	case errors.Is(err, tickets.ErrBadExternalRef):
 		apiErr = httpapi.NewError(http.StatusBadRequest, CodeBadExternalRef, "external_ref: 1 to 64 of A-Z a-z 0-9 - _ . / : #")

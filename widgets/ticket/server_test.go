@@ -109,6 +109,7 @@ func TestErrorCodes(t *testing.T) {
 		{tickets.ErrUnknownTemplate, http.StatusBadRequest, CodeUnknownTemplate},
 		{tickets.ErrUnknownStatus, http.StatusBadRequest, CodeUnknownStatus},
 		{tickets.ErrCaseEnded, http.StatusConflict, CodeCaseEnded},
+		{tickets.ErrNotHandling, http.StatusForbidden, "forbidden"},
 		{errors.New("database down"), http.StatusServiceUnavailable, "unavailable"},
 	} {
 		rec := httptest.NewRecorder()
