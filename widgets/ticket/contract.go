@@ -7,6 +7,7 @@ import "github.com/rathaus-de/rathaus/tickets"
 // its assets and the sign-in needs "Authorization: Bearer <session>".
 //
 //	POST api/v1/session           widgetauth.SignInRequest → widgetauth.SignInResponse
+//	DELETE api/v1/session         → 204 (the page signs out when it is closed)
 //	GET  api/v1/ticket            → TicketResponse
 //	POST api/v1/status            StatusRequest → TicketResponse
 //	POST api/v1/external-ref      ExternalRefRequest → TicketResponse

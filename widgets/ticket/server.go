@@ -114,6 +114,7 @@ func New(opts Options) (*Server, error) {
 	m.HandleFunc("GET "+Prefix+"{$}", s.servePage)
 	m.Handle("GET "+Prefix+"assets/", http.StripPrefix(Prefix+"assets/", s.assets))
 	m.Handle("POST "+Prefix+"api/v1/session", s.auth.SignIn())
+	m.Handle("DELETE "+Prefix+"api/v1/session", s.auth.SignOut())
 	m.Handle("GET "+Prefix+"api/v1/ticket", s.auth.Require(http.HandlerFunc(s.getTicket)))
 	m.Handle("POST "+Prefix+"api/v1/status", s.auth.Require(http.HandlerFunc(s.setStatus)))
 	m.Handle("POST "+Prefix+"api/v1/external-ref", s.auth.Require(http.HandlerFunc(s.linkExternalRef)))

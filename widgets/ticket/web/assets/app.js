@@ -210,4 +210,12 @@ async function main() {
   document.body.dataset.state = 'ready';
 }
 
+// The session ends with the page (closed panel, other room).
+window.addEventListener('pagehide', () => {
+  if (!session) return;
+  fetch(`${API}session`, { method: 'DELETE', headers: { Authorization: `Bearer ${session}` }, keepalive: true, credentials: 'omit' })
+    .catch(() => {});
+  session = '';
+});
+
 main();
