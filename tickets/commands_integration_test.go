@@ -31,8 +31,13 @@ func testTicket() *protocol.TicketContent {
 // a document request the citizen's page shows, "erledigt"; a stranger and a
 // case without a ticket are refused.
 func TestTicketCommands(t *testing.T) {
+	apptest.EachHomeserver(t, ticketCommands)
+}
+
+func ticketCommands(t *testing.T, kind tesths.Kind) {
+	t.Helper()
 	ctx := context.Background()
-	env, users := apptest.StartDepartmentOn(t, tesths.Dendrite, []apptest.Member{{Name: "anna", Role: "caseworker"}, {Name: "bernd", Role: "caseworker"}}, "")
+	env, users := apptest.StartDepartmentOn(t, kind, []apptest.Member{{Name: "anna", Role: "caseworker"}, {Name: "bernd", Role: "caseworker"}}, "")
 	anna, bernd := users["anna"], users["bernd"]
 	stranger, strangerID, _ := env.HS.RegisterUser(t, "stefan", false)
 	bot := env.Cfg.BotUserID()
