@@ -68,7 +68,7 @@ type Server struct {
 	page   string
 }
 
-//go:embed web
+//go:embed web/index.html web/assets/*.js web/assets/*.css
 var webFiles embed.FS
 
 // New builds the widget's server.
