@@ -155,6 +155,15 @@ func TestBrowserTicketWidget(t *testing.T) {
 	}
 	s.Continue("done", nil)
 	s.Wait(browserStep)
+
+	// The forged token was refused for the reason that matters: the
+	// server it named vouched for a user of another server.
+	log := g.proc.log()
+	assert.Contains(t, log, "homeserver vouched for a user of another server", "the sub/server binding refused the forged token")
+	assert.Contains(t, log, "Widget sign-in refused: rathaus's own user", "the ghost's refusal")
+	for _, secret := range []string{"forged-token-0001", tokens["anna"].(map[string]any)["access_token"].(string)} {
+		assert.NotContains(t, log, secret, "no token in the log")
+	}
 }
 
 // serveFile serves one file of the repository.
