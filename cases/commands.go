@@ -7,7 +7,6 @@ import (
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/event"
 
-	"github.com/rathaus-de/rathaus/appservice"
 	"github.com/rathaus-de/rathaus/bot"
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/protocol"
@@ -67,12 +66,7 @@ func (s *Service) caseRoomCommand(ctx context.Context, req *bot.Request, action 
 	if err != nil {
 		return fmt.Sprintf("%s: %v", c.Reference, err)
 	}
-	botIntent := s.opts.AS.BotIntent()
-	n := caseNotices[action]
-	notice := taggedNotice(n.kind, n.body, "")
-	if _, err = s.opts.Sender.Send(ctx, botIntent, c.RoomID, event.EventMessage, notice, appservice.TxnID(botIntent.UserID, c.RoomID, evt.ID, string(action))); err != nil {
-		zerolog.Ctx(ctx).Error().Err(err).Msg("Failed to tell the room about the case change")
-	}
+	s.sendCaseNotice(ctx, c, action, evt.ID)
 	return fmt.Sprintf("%s: %s", c.Reference, caseStatusNames[next])
 }
 

@@ -33,3 +33,11 @@ func (e *staffError) Error() string { return e.text.String() }
 // department has no staff room yet (the reconciliation has not run or
 // failed). Opening the case again after a reconciliation finishes it.
 var ErrNoStaffRoom = errors.New("department has no staff room")
+
+// ErrNotCaseRoom is returned by StaffCase and ApplyInRoom for a room that
+// is no (longer a) case room. Tell the person it only works in a case room.
+var ErrNotCaseRoom error = &staffError{words{"Das geht nur in einem Fallraum.", "This only works in a case room."}}
+
+// ErrNotCaseStaff is returned by StaffCase and ApplyInRoom when the user is
+// not on the team of the case's department. Refuse (403).
+var ErrNotCaseStaff error = &staffError{words{"Nur das Team der Abteilung kann das.", "Only the department's team can do that."}}

@@ -132,6 +132,9 @@ func (s *Service) setUpCaseRoom(ctx context.Context, c *Case, d *config.Departme
 			ticket := *req.Ticket
 			ticket.ID = c.TicketRef
 			initial = append(initial, appservice.StateEvent(protocol.TicketEventType, ticket.ID.String(), &ticket))
+			if url := s.config().TicketWidgetURL(); url != "" {
+				initial = append(initial, appservice.StateEvent(protocol.WidgetEventType, protocol.TicketWidgetID, ticketWidget(url, botIntent.UserID)))
+			}
 		}
 		if space != "" {
 			initial = append(initial, appservice.StateEvent(event.StateSpaceParent, space.String(), appservice.SpaceParent(s.serverName())))

@@ -101,3 +101,10 @@ func (s *Service) sendTicketSummary(ctx context.Context, c *Case, d *config.Depa
 	}
 	return nil
 }
+
+// ticketWidget is the ticket widget's state in a case room with a ticket
+// (Element Web and Desktop show it; everything it does is also a command).
+func ticketWidget(url string, bot id.UserID) *protocol.WidgetContent {
+	return &protocol.WidgetContent{ID: protocol.TicketWidgetID, Type: "m.custom", URL: url, Name: "OZG-Ticket",
+		CreatorUserID: bot.String(), Data: map[string]any{"title": "OZG-Ticket / OZG ticket"}}
+}

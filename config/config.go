@@ -28,6 +28,8 @@ type Config struct {
 	Retention   RetentionConfig    `yaml:"retention"`
 	// OZG connects the OZG online services (docs/ozg.md).
 	OZG OZGConfig `yaml:"ozg"`
+	// Widgets are the room widgets rathaus serves (docs/ozg.md).
+	Widgets WidgetsConfig `yaml:"widgets"`
 }
 
 // HomeserverConfig says which homeserver rathaus belongs to.
@@ -213,5 +215,6 @@ func Default() *Config {
 		},
 		GuestChat: defaultGuestChat(),
 		Retention: defaultRetention(),
+		Widgets:   defaultWidgets(),
 	}
 }

@@ -59,6 +59,7 @@ func (c *Config) Validate() error {
 	c.validateGuestChat(&errs)
 	c.validateRetention(&errs)
 	c.validateOZG(&errs)
+	c.validateWidgets(&errs)
 	return errs.errOrNil()
 }
 

@@ -50,3 +50,12 @@ const (
 // and its tests.
 var CaseNotices = []string{NoticeCaseResolved, NoticeCaseClosed, NoticeCaseReopened, NoticeCaseAbandoned,
 	NoticeResolvedCaseClosed, NoticeCitizenClosed, NoticeCaseTransferred}
+
+// NoticeDocumentRequest is the NoticeKindKey of the bot's request to the
+// citizen for documents (a fixed template, package tickets). The guest
+// chat shows its body, which names the document in German and English;
+// NoticeDocumentKey carries the template's id.
+const NoticeDocumentRequest = "document_request"
+
+// NoticeDocumentKey carries the id of a document request's template.
+const NoticeDocumentKey = "de.rathaus.document"

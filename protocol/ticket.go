@@ -91,6 +91,9 @@ type TicketContent struct {
 	// SubmissionStatus is the FIT-Connect submission's last status a
 	// verified callback reported, or "" before the first.
 	SubmissionStatus SubmissionStatus `json:"submission_status,omitempty"`
+	// ExternalRef is the number of the ticket in the authority's own
+	// ticket system that staff linked (widget or !rathaus ticket link), or "".
+	ExternalRef string `json:"external_ref,omitempty"`
 }
 
 func init() {

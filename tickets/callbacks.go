@@ -46,14 +46,14 @@ var errRefused = httpapi.NewError(http.StatusUnauthorized, CodeCallbackRefused,
 
 // CallbackHandler serves CallbackPattern. now is the clock the
 // timestamps are checked against (nil: time.Now).
-func (s *Service) CallbackHandler(now func() time.Time) http.Handler {
+func (s *Submissions) CallbackHandler(now func() time.Time) http.Handler {
 	if now == nil {
 		now = time.Now
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.callback(w, r, now()) })
 }
 
-func (s *Service) callback(w http.ResponseWriter, r *http.Request, now time.Time) {
+func (s *Submissions) callback(w http.ResponseWriter, r *http.Request, now time.Time) {
 	service := r.PathValue("service")
 	log := s.opts.Log.With().Str("ozg_service", service).Logger()
 	ctx := log.WithContext(r.Context())

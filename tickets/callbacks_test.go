@@ -131,7 +131,7 @@ type snapshot struct {
 type env struct {
 	store   *store.Store
 	rooms   *rooms
-	svc     *tickets.Service
+	svc     *tickets.Submissions
 	handler http.Handler
 	logs    *bytes.Buffer
 	now     time.Time
@@ -171,7 +171,7 @@ func newEnv(t *testing.T, dialect string, secret string) *env {
 		e.cases = append(e.cases, c.id)
 	}
 	cfg := testConfig(secret)
-	e.svc, err = tickets.New(tickets.Options{Config: func() *config.Config { return cfg }, Store: s, Rooms: e.rooms,
+	e.svc, err = tickets.NewSubmissions(tickets.SubmissionOptions{Config: func() *config.Config { return cfg }, Store: s, Rooms: e.rooms,
 		Log: zerolog.New(e.logs)})
 	require.NoError(t, err)
 	e.handler = e.svc.CallbackHandler(func() time.Time { return e.now })

@@ -21,9 +21,9 @@ import (
 // the case room's de.rathaus.ticket state and told in the room by a
 // notice of the bot, which the citizen's page words in their language.
 
-// Store is what the submission status needs of the database.
+// SubmissionStore is what the submission status needs of the database.
 // *store.Store implements it.
-type Store interface {
+type SubmissionStore interface {
 	// TicketBySubmission is called for each submission a verified
 	// callback names; nil if no ticket names it.
 	TicketBySubmission(ctx context.Context, submission string) (*store.Ticket, error)
@@ -35,9 +35,9 @@ type Store interface {
 	SetTicketSubmissionStatus(ctx context.Context, caseID protocol.CaseID, status string) error
 }
 
-// Rooms is what the submission status needs of Matrix: the bot acting in
+// SubmissionRooms is what the submission status needs of Matrix: the bot acting in
 // a case room. internal/app implements it with the appservice.
-type Rooms interface {
+type SubmissionRooms interface {
 	// SendNotice is called once per case and status; it sends content as
 	// the bot and must send it at most once per txnID, however often it
 	// is called.
@@ -49,26 +49,27 @@ type Rooms interface {
 	SetTicket(ctx context.Context, room id.RoomID, t *protocol.TicketContent) error
 }
 
-// Options configure New.
-type Options struct {
+// SubmissionOptions configure NewSubmissions.
+type SubmissionOptions struct {
 	// Config returns the running config (the services' callback
 	// secrets, the bot's user id).
 	Config func() *config.Config
-	Store  Store
-	Rooms  Rooms
+	Store  SubmissionStore
+	Rooms  SubmissionRooms
 	Log    zerolog.Logger
 }
 
-// Service is the tickets capability.
-type Service struct {
-	opts Options
+// Submissions takes the FIT-Connect status callbacks of the tickets'
+// submissions.
+type Submissions struct {
+	opts SubmissionOptions
 	// mu makes one report at a time: two deliveries of the same callback
 	// must not both find the old status and both act on it.
 	mu sync.Mutex
 }
 
-// New checks the options.
-func New(opts Options) (*Service, error) {
+// NewSubmissions checks the options.
+func NewSubmissions(opts SubmissionOptions) (*Submissions, error) {
 	switch {
 	case opts.Config == nil:
 		return nil, fmt.Errorf("%w: Config", ErrMissingOption)
@@ -77,7 +78,7 @@ func New(opts Options) (*Service, error) {
 	case opts.Rooms == nil:
 		return nil, fmt.Errorf("%w: Rooms", ErrMissingOption)
 	}
-	return &Service{opts: opts}, nil
+	return &Submissions{opts: opts}, nil
 }
 
 // Outcome is what a report did.
@@ -100,7 +101,7 @@ const (
 // callback signed with service's secret reported it. Repeating it is
 // harmless: a status at or before the ticket's is ignored, and the
 // notice is sent once per case and status.
-func (s *Service) ReportSubmissionStatus(ctx context.Context, service, submission string, status protocol.SubmissionStatus) (Outcome, error) {
+func (s *Submissions) ReportSubmissionStatus(ctx context.Context, service, submission string, status protocol.SubmissionStatus) (Outcome, error) {
 	if !status.Valid() {
 		return "", fmt.Errorf("%w: %q", ErrBadStatus, status)
 	}

@@ -75,10 +75,12 @@ type App struct {
 	router      *bot.Router
 	departments *departments.Service
 	cases       *cases.Service
+	tickets     *tickets.Service
 	dispatcher  *appservice.Dispatcher
 	server      *appservice.Server
 	guest       *guestchat.Server
-	tickets     *tickets.Service
+	// submissions takes FIT-Connect status callbacks.
+	submissions *tickets.Submissions
 	// public are the capabilities' routes on the guest chat's listener.
 	public []publicRoute
 
@@ -219,7 +221,17 @@ func (a *App) build(ctx context.Context) (err error) {
 	if err = a.cases.Register(a.router); err != nil {
 		return err
 	}
-	if err = a.buildTickets(); err != nil {
+	if err = a.buildSubmissions(); err != nil {
+		return err
+	}
+	a.tickets, err = tickets.New(tickets.Options{Config: a.config, Cases: a.cases, Store: a.store, AS: a.as, Sender: a.sender})
+	if err != nil {
+		return err
+	}
+	if err = a.router.Register(a.tickets.Commands()...); err != nil {
+		return err
+	}
+	if err = a.addTicketWidget(); err != nil {
 		return err
 	}
 

@@ -18,8 +18,8 @@ import (
 type ticketRooms struct{ a *App }
 
 var (
-	_ tickets.Rooms = ticketRooms{}
-	_ tickets.Store = (*store.Store)(nil)
+	_ tickets.SubmissionRooms = ticketRooms{}
+	_ tickets.SubmissionStore = (*store.Store)(nil)
 )
 
 func (r ticketRooms) SendNotice(ctx context.Context, room id.RoomID, content *event.Content, txnID string) error {
@@ -40,14 +40,14 @@ func (r ticketRooms) SetTicket(ctx context.Context, room id.RoomID, t *protocol.
 	return err
 }
 
-// buildTickets makes the tickets capability and adds its FIT-Connect
+// buildSubmissions makes the tickets capability and adds its FIT-Connect
 // status callbacks to the public listener (served with the guest chat).
-func (a *App) buildTickets() (err error) {
-	a.tickets, err = tickets.New(tickets.Options{Config: a.config, Store: a.store, Rooms: ticketRooms{a},
+func (a *App) buildSubmissions() (err error) {
+	a.submissions, err = tickets.NewSubmissions(tickets.SubmissionOptions{Config: a.config, Store: a.store, Rooms: ticketRooms{a},
 		Log: a.log.With().Str("component", "tickets").Logger()})
 	if err != nil {
 		return err
 	}
-	a.public = append(a.public, publicRoute{pattern: tickets.CallbackPattern, handler: a.tickets.CallbackHandler(nil)})
+	a.public = append(a.public, publicRoute{pattern: tickets.CallbackPattern, handler: a.submissions.CallbackHandler(nil)})
 	return nil
 }

@@ -66,7 +66,7 @@ func TestCommandPermissions(t *testing.T) {
 		allowed []id.UserID
 	}{
 		{[]string{"help", "hilfe", "ping", "version", "departments", "abteilungen"}, anyone},
-		{[]string{"status", "claim", "übernehmen", "resolve", "erledigt", "close", "schließen", "reopen", "wiedereröffnen", "transfer", "abgeben"}, staff},
+		{[]string{"status", "claim", "übernehmen", "resolve", "erledigt", "close", "schließen", "reopen", "wiedereröffnen", "transfer", "abgeben", "ticket"}, staff},
 		{[]string{"sync"}, []id.UserID{admin}},
 		{[]string{"frobnicate"}, anyone}, // unknown: answered as unknown, not refused
 	} {

@@ -14,7 +14,7 @@ import (
 // the running config and reconciles the rooms with it. An invalid config
 // is refused and the running one kept. Sections that are only read at
 // start (listeners, tokens, database, logging, metrics, the guest chat's
-// listener and limits) keep their start values until a restart; a change
+// listener and limits, the widgets) keep their start values until a restart; a change
 // to them is reported, not applied.
 func (a *App) Reload(ctx context.Context) (departments.Report, error) {
 	if a.opts.LoadConfig != nil {
@@ -41,6 +41,7 @@ func startOnly(c *config.Config) map[string]any {
 		"logging":    c.Logging,
 		"metrics":    c.Metrics,
 		"guest_chat": c.GuestChat,
+		"widgets":    c.Widgets,
 	}
 }
 
@@ -67,4 +68,5 @@ func keepStartOnly(start, next *config.Config) {
 	next.Logging = start.Logging
 	next.Metrics = start.Metrics
 	next.GuestChat = start.GuestChat
+	next.Widgets = start.Widgets
 }

@@ -1,0 +1,255 @@
+package ticket
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/rathaus-de/rathaus/cases"
+	"github.com/rathaus-de/rathaus/httpapi"
+	"github.com/rathaus-de/rathaus/tickets"
+	"github.com/rathaus-de/rathaus/widgets/internal/webkit"
+	"github.com/rathaus-de/rathaus/widgets/internal/widgetauth"
+)
+
+// Tickets are the staff's ticket actions. *tickets.Service implements
+// them; each checks the case of the room and the department's team.
+type Tickets interface {
+	// Check is called at sign-in and before each action (the Policy).
+	Check(ctx context.Context, room id.RoomID, actor id.UserID) error
+	Summary(ctx context.Context, room id.RoomID, actor id.UserID) (*tickets.Summary, error)
+	SetStatus(ctx context.Context, room id.RoomID, actor id.UserID, st tickets.Status, key string) (*tickets.Summary, error)
+	LinkExternalRef(ctx context.Context, room id.RoomID, actor id.UserID, ref string) (*tickets.Summary, error)
+	RequestDocuments(ctx context.Context, room id.RoomID, actor id.UserID, template, key string) (*tickets.Template, error)
+}
+
+var _ Tickets = (*tickets.Service)(nil)
+
+// StaffPowerLevel is the power level the widget's users need in the case
+// room (tickets checks it again for each action).
+const StaffPowerLevel = tickets.StaffPowerLevel
+
+// Options configure New.
+type Options struct {
+	Tickets Tickets
+	// Verifier checks OpenID tokens at the user's homeserver
+	// (*openid.Verifier).
+	Verifier widgetauth.Verifier
+	// Bot answers membership and power level questions as the bot sees
+	// the case room.
+	Bot *mautrix.Client
+	// IsAppserviceUser reports rathaus's own users (bot, citizen ghosts),
+	// who never sign in.
+	IsAppserviceUser func(id.UserID) bool
+	// Proxies are the trusted reverse proxies (for the sign-in rate limit).
+	Proxies *httpapi.TrustedProxies
+	// Version is the build's version (asset URLs).
+	Version string
+	Log     zerolog.Logger
+}
+
+// Server serves the widget's page, assets and API below Prefix.
+type Server struct {
+	opts   Options
+	auth   *widgetauth.Auth
+	mux    *http.ServeMux
+	assets *webkit.AssetServer
+	page   string
+}
+
+//go:embed web/index.html web/assets/*.js web/assets/*.css
+var webFiles embed.FS
+
+// New builds the widget's server.
+func New(opts Options) (*Server, error) {
+	if opts.Tickets == nil || opts.Verifier == nil || opts.Bot == nil || opts.IsAppserviceUser == nil {
+		return nil, errors.New("ticket widget: Tickets, Verifier, Bot and IsAppserviceUser are required")
+	}
+	s := &Server{opts: opts}
+	policy := func(ctx context.Context, a widgetauth.Access) (bool, error) {
+		if a.PowerLevel < StaffPowerLevel {
+			return false, nil
+		}
+		err := opts.Tickets.Check(ctx, a.Room, a.User)
+		if errors.Is(err, cases.ErrNotCaseRoom) || errors.Is(err, cases.ErrNotCaseStaff) || errors.Is(err, tickets.ErrNoTicket) ||
+			errors.Is(err, tickets.ErrNotHandling) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	var err error
+	s.auth, err = widgetauth.New(widgetauth.Options{Widget: "ticket", Verifier: opts.Verifier,
+		Rooms: widgetauth.ClientRooms{Client: opts.Bot}, IsAppserviceUser: opts.IsAppserviceUser,
+		Policy: policy, Proxies: opts.Proxies, Log: opts.Log})
+	if err != nil {
+		return nil, err
+	}
+	web, err := fs.Sub(webFiles, "web")
+	if err != nil {
+		return nil, err
+	}
+	page, err := fs.ReadFile(web, "index.html")
+	if err != nil {
+		return nil, err
+	}
+	assets, err := fs.Sub(web, "assets")
+	if err != nil {
+		return nil, err
+	}
+	s.assets = webkit.NewAssetServer(assets, opts.Version)
+	s.page = strings.ReplaceAll(string(page), "{{version}}", s.assets.Version())
+
+	m := http.NewServeMux()
+	m.HandleFunc("GET "+Prefix+"{$}", s.servePage)
+	m.Handle("GET "+Prefix+"assets/", http.StripPrefix(Prefix+"assets/", s.assets))
+	m.Handle("POST "+Prefix+"api/v1/session", s.auth.SignIn())
+	m.Handle("DELETE "+Prefix+"api/v1/session", s.auth.SignOut())
+	m.Handle("GET "+Prefix+"api/v1/ticket", s.auth.Require(http.HandlerFunc(s.getTicket)))
+	m.Handle("POST "+Prefix+"api/v1/status", s.auth.Require(http.HandlerFunc(s.setStatus)))
+	m.Handle("POST "+Prefix+"api/v1/external-ref", s.auth.Require(http.HandlerFunc(s.linkExternalRef)))
+	m.Handle("POST "+Prefix+"api/v1/document-request", s.auth.Require(http.HandlerFunc(s.requestDocuments)))
+	s.mux = m
+	return s, nil
+}
+
+// pageCSP lets any page frame the widget (the Matrix client's origin is
+// unknown: app.element.io, an authority's own Element Web, Element
+// Desktop's vector: scheme, which "*" does not match) and nothing else.
+var pageCSP = httpapi.CSP{
+	httpapi.DefaultSrc:     {httpapi.SourceNone},
+	httpapi.ScriptSrc:      {httpapi.SourceSelf},
+	httpapi.StyleSrc:       {httpapi.SourceSelf},
+	httpapi.ImgSrc:         {httpapi.SourceSelf},
+	httpapi.ConnectSrc:     {httpapi.SourceSelf},
+	httpapi.FormAction:     {httpapi.SourceNone},
+	httpapi.BaseURI:        {httpapi.SourceNone},
+	httpapi.FrameAncestors: {"*", "vector:"},
+}.String()
+
+// apiCSP is the policy of every other answer: nothing.
+var apiCSP = httpapi.CSP{httpapi.DefaultSrc: {httpapi.SourceNone}, httpapi.FrameAncestors: {httpapi.SourceNone}}.String()
+
+// ServeHTTP serves everything below Prefix.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", apiCSP)
+	s.mux.ServeHTTP(w, r)
+}
+
+// servePage serves the page in the language the client hinted
+// ($org.matrix.msc2873.client_language): German unless it is English.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
+	lang := "de"
+	if l := strings.ToLower(r.URL.Query().Get("lang")); l == "en" || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "en_") {
+		lang = "en"
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(strings.Replace(s.page, `lang="de"`, fmt.Sprintf("lang=%q", lang), 1)))
+}
+
+// session is the checked session of an action.
+func session(r *http.Request) widgetauth.Session {
+	sess, _ := widgetauth.FromContext(r.Context())
+	return sess
+}
+
+func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) {
+	sess := session(r)
+	sum, err := s.opts.Tickets.Summary(r.Context(), sess.Room, sess.User)
+	s.answerTicket(w, r, sum, err)
+}
+
+func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) {
+	var req StatusRequest
+	if apiErr := httpapi.DecodeJSON(w, r, maxActionBody, &req); apiErr != nil {
+		httpapi.WriteError(w, apiErr)
+		return
+	}
+	sess := session(r)
+	sum, err := s.opts.Tickets.SetStatus(r.Context(), sess.Room, sess.User, req.Status, requestKey())
+	s.answerTicket(w, r, sum, err)
+}
+
+func (s *Server) linkExternalRef(w http.ResponseWriter, r *http.Request) {
+	var req ExternalRefRequest
+	if apiErr := httpapi.DecodeJSON(w, r, maxActionBody, &req); apiErr != nil {
+		httpapi.WriteError(w, apiErr)
+		return
+	}
+	sess := session(r)
+	sum, err := s.opts.Tickets.LinkExternalRef(r.Context(), sess.Room, sess.User, req.ExternalRef)
+	s.answerTicket(w, r, sum, err)
+}
+
+func (s *Server) requestDocuments(w http.ResponseWriter, r *http.Request) {
+	var req DocumentRequest
+	if apiErr := httpapi.DecodeJSON(w, r, maxActionBody, &req); apiErr != nil {
+		httpapi.WriteError(w, apiErr)
+		return
+	}
+	sess := session(r)
+	tpl, err := s.opts.Tickets.RequestDocuments(r.Context(), sess.Room, sess.User, req.Template, requestKey())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, DocumentResponse{Template: tpl.ID})
+}
+
+func (s *Server) answerTicket(w http.ResponseWriter, r *http.Request, sum *tickets.Summary, err error) {
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, TicketResponse{Summary: sum, Templates: tickets.Templates})
+}
+
+// writeError answers a refused or failed action.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var apiErr *httpapi.Error
+	switch {
+	case errors.Is(err, tickets.ErrNoTicket), errors.Is(err, cases.ErrNotCaseRoom):
+		apiErr = httpapi.NewError(http.StatusNotFound, CodeNoTicket, "this room's case has no OZG ticket")
+	case errors.Is(err, cases.ErrNotCaseStaff), errors.Is(err, tickets.ErrNotHandling):
+		apiErr = httpapi.NewError(http.StatusForbidden, widgetauth.CodeForbidden, "only the department's team may do this")
+	case errors.Is(err, tickets.ErrBadExternalRef):
+		apiErr = httpapi.NewError(http.StatusBadRequest, CodeBadExternalRef, "external_ref: 1 to 64 of A-Z a-z 0-9 - _ . / : #")
+	case errors.Is(err, tickets.ErrUnknownTemplate):
+		apiErr = httpapi.NewError(http.StatusBadRequest, CodeUnknownTemplate, "template: not one of templates")
+	case errors.Is(err, tickets.ErrUnknownStatus):
+		apiErr = httpapi.NewError(http.StatusBadRequest, CodeUnknownStatus, "status: awaiting_citizen or resolved")
+	case errors.Is(err, cases.ErrIllegalTransition):
+		apiErr = httpapi.NewError(http.StatusConflict, CodeIllegalTransition, "the case's status does not allow this")
+	case errors.Is(err, tickets.ErrCaseEnded):
+		apiErr = httpapi.NewError(http.StatusConflict, CodeCaseEnded, "the case has ended")
+	default:
+		zerolog.Ctx(r.Context()).Error().Err(err).Msg("Ticket widget action failed")
+		apiErr = httpapi.Unavailable("the action failed; try again")
+	}
+	httpapi.WriteError(w, apiErr)
+}
+
+// requestKey is a fresh key for the transaction id of an action's notice:
+// a widget request has no event id (a repeated click sends it again, as a
+// repeated command would).
+func requestKey() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return "widget." + hex.EncodeToString(b) + "." + fmt.Sprint(time.Now().UnixMilli())
+}

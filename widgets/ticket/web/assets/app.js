@@ -1,0 +1,221 @@
+// The ticket widget: signs in through the widget API's OpenID token, then
+// shows the OZG ticket of the case room with its history and the staff's
+// actions. Everything the server sends goes into textContent only.
+import { $, el, show, applyTexts, showError, clearError } from './kit/dom.js';
+import { addTexts, setLang, t, formatTime } from './kit/i18n.js';
+import { ApiError, parseRetryAfter } from './kit/api.js';
+import { WidgetApi } from './widgetapi.js';
+import { texts } from './texts.js';
+
+const API = 'api/v1/';
+const params = new URLSearchParams(location.search);
+// Hints from the widget URL's template variables: never identity.
+const roomId = params.get('roomId') || '';
+const widgetId = params.get('widgetId') || '';
+
+addTexts(texts);
+setLang(document.documentElement.lang);
+applyTexts();
+
+let session = '';
+let current = null;
+let widgetApi = null;
+
+async function call(method, path, json) {
+  const headers = { Accept: 'application/json' };
+  if (session) headers.Authorization = `Bearer ${session}`;
+  let body;
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(json);
+  }
+  let res;
+  try {
+    res = await fetch(API + path, { method, headers, body, cache: 'no-store', credentials: 'omit', redirect: 'error' });
+  } catch (err) {
+    throw new ApiError(0, 'network', String(err && err.message));
+  }
+  const data = await res.json().catch(() => null);
+  if (res.ok) return data;
+  const code = (data && typeof data.errcode === 'string' && data.errcode) || 'unknown';
+  throw new ApiError(res.status, code, data && data.error, parseRetryAfter(res.headers.get('Retry-After')));
+}
+
+function errorText(err) {
+  const code = (err && err.code) || 'unknown';
+  const text = t(`error.${code}`);
+  return text === `error.${code}` ? t('error.unknown') : text;
+}
+
+function refuse(err) {
+  show($('ticket'), false);
+  show($('progress'), false);
+  $('refused-text').textContent = errorText(err);
+  show($('refused'), true);
+  $('refused-heading').setAttribute('tabindex', '-1');
+  $('refused-heading').focus();
+  document.body.dataset.state = 'refused';
+  document.body.dataset.code = (err && err.code) || 'unknown';
+}
+
+async function signIn() {
+  const token = await widgetApi.getOpenID();
+  const answer = await call('POST', 'session', {
+    access_token: token.access_token, matrix_server_name: token.matrix_server_name, room_id: roomId,
+  });
+  session = answer.session;
+}
+
+// act runs an API call; an expired session signs in again once.
+async function act(method, path, json) {
+  try {
+    return await call(method, path, json);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    session = '';
+    await signIn();
+    return call(method, path, json);
+  }
+}
+
+function statusName(status) {
+  return t(`status.${status}`);
+}
+
+function fact(label, value) {
+  if (!value) return [];
+  return [el('dt', { text: t(label) }), el('dd', { text: value })];
+}
+
+function render(data) {
+  current = data;
+  const s = data.summary;
+  const tk = s.ticket || {};
+  $('heading').textContent = `${t('title')} ${s.reference}`;
+  const sub = s.submission_status ? t(`submission.${s.submission_status}`) : '';
+  $('summary').replaceChildren(
+    ...fact('field.reference', s.reference),
+    ...fact('field.department', s.department),
+    ...fact('field.case_status', statusName(s.case_status)),
+    ...fact('field.service', tk.verified ? tk.service && tk.service.name : t('field.unverified')),
+    ...fact('field.leika', tk.leika),
+    ...fact('field.step', tk.step),
+    ...fact('field.error_code', tk.error_code),
+    ...fact('field.trust', tk.trust),
+    ...fact('field.submission', tk.fit_connect && tk.fit_connect.submission),
+    ...fact('field.submission_status', sub.startsWith('submission.') ? s.submission_status : sub),
+    ...fact('field.external_ref', s.external_ref),
+  );
+  $('history').replaceChildren(...s.history.map((h) => {
+    let actor = h.actor;
+    if (actor === 'citizen') actor = t('actor.citizen');
+    else if (!actor || actor === 'system') actor = t('actor.system');
+    const when = new Date(h.at);
+    return el('li', {}, el('time', { attrs: { datetime: when.toISOString() }, text: t('history.entry', {
+      when: formatTime(when),
+      status: statusName(h.to), actor,
+    }) }));
+  }));
+  const open = s.case_status === 'active' || s.case_status === 'awaiting_citizen';
+  $('status-awaiting').disabled = s.case_status !== 'active';
+  $('status-resolved').disabled = !open;
+  $('doc-submit').disabled = !open;
+  const select = $('doc-select');
+  if (!select.options.length) {
+    const en = document.documentElement.lang === 'en';
+    select.replaceChildren(...data.templates.map((tpl) => el('option', { attrs: { value: tpl.id }, text: en ? tpl.label_en : tpl.label_de })));
+  }
+  if (!$('ref-input').value && s.external_ref) $('ref-input').value = s.external_ref;
+}
+
+function announce(text) {
+  const done = $('done');
+  done.textContent = text;
+  show(done, true);
+}
+
+async function run(fn) {
+  clearError();
+  show($('done'), false);
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof ApiError && (err.code === 'not_member' || err.code === 'forbidden')) {
+      refuse(err);
+      return;
+    }
+    showError(errorText(err));
+  }
+}
+
+function wire() {
+  $('status-awaiting').addEventListener('click', () => run(async () => {
+    render(await act('POST', 'status', { status: 'awaiting_citizen' }));
+    announce(t('done.status', { status: statusName(current.summary.case_status) }));
+  }));
+  $('status-resolved').addEventListener('click', () => run(async () => {
+    render(await act('POST', 'status', { status: 'resolved' }));
+    announce(t('done.status', { status: statusName(current.summary.case_status) }));
+  }));
+  $('ref-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const input = $('ref-input');
+    const ref = input.value.trim();
+    if (!/^[A-Za-z0-9\-_./:#]{1,64}$/.test(ref)) {
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+      showError(t('error.bad_external_ref'));
+      return;
+    }
+    input.removeAttribute('aria-invalid');
+    run(async () => {
+      render(await act('POST', 'external-ref', { external_ref: ref }));
+      announce(t('done.ref', { ref }));
+    });
+  });
+  $('doc-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const id = $('doc-select').value;
+    run(async () => {
+      await act('POST', 'document-request', { template: id });
+      const tpl = current.templates.find((x) => x.id === id);
+      const label = tpl ? (document.documentElement.lang === 'en' ? tpl.label_en : tpl.label_de) : id;
+      announce(t('done.doc', { label }));
+      render(await act('GET', 'ticket'));
+    });
+  });
+}
+
+async function main() {
+  if (window.parent === window) {
+    refuse({ code: 'no_client' });
+    return;
+  }
+  widgetApi = new WidgetApi(widgetId);
+  widgetApi.start();
+  try {
+    await widgetApi.contentLoaded();
+    await widgetApi.ready;
+    await signIn();
+    $('progress').textContent = t('loading');
+    const data = await call('GET', 'ticket');
+    render(data);
+  } catch (err) {
+    refuse(err);
+    return;
+  }
+  wire();
+  show($('progress'), false);
+  show($('ticket'), true);
+  document.body.dataset.state = 'ready';
+}
+
+// The session ends with the page (closed panel, other room).
+window.addEventListener('pagehide', () => {
+  if (!session) return;
+  fetch(`${API}session`, { method: 'DELETE', headers: { Authorization: `Bearer ${session}` }, keepalive: true, credentials: 'omit' })
+    .catch(() => {});
+  session = '';
+});
+
+main();
