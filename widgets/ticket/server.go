@@ -116,9 +116,9 @@ func New(opts Options) (*Server, error) {
 	m.Handle("POST "+Prefix+"api/v1/session", s.auth.SignIn())
 	m.Handle("DELETE "+Prefix+"api/v1/session", s.auth.SignOut())
 	m.Handle("GET "+Prefix+"api/v1/ticket", s.auth.Require(http.HandlerFunc(s.getTicket)))
-	m.Handle("POST "+Prefix+"api/v1/status", s.auth.Require(http.HandlerFunc(s.setStatus)))
-	m.Handle("POST "+Prefix+"api/v1/external-ref", s.auth.Require(http.HandlerFunc(s.linkExternalRef)))
-	m.Handle("POST "+Prefix+"api/v1/document-request", s.auth.Require(http.HandlerFunc(s.requestDocuments)))
+	m.Handle("POST "+Prefix+"api/v1/status", s.auth.Require(action(s, s.setStatus)))
+	m.Handle("POST "+Prefix+"api/v1/external-ref", s.auth.Require(action(s, s.linkExternalRef)))
+	m.Handle("POST "+Prefix+"api/v1/document-request", s.auth.Require(action(s, s.requestDocuments)))
 	s.mux = m
 	return s, nil
 }
@@ -172,52 +172,52 @@ func session(r *http.Request) widgetauth.Session {
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) {
 	sess := session(r)
 	sum, err := s.opts.Tickets.Summary(r.Context(), sess.Room, sess.User)
-	s.answerTicket(w, r, sum, err)
-}
-
-func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) {
-	var req StatusRequest
-	if apiErr := httpapi.DecodeJSON(w, r, maxActionBody, &req); apiErr != nil {
-		httpapi.WriteError(w, apiErr)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	sess := session(r)
+	httpapi.WriteJSON(w, http.StatusOK, ticketResponse(sum))
+}
+
+// action is a POST handler: it decodes the body into a Req, runs act for
+// the checked session and answers with act's result, or the error.
+func action[Req, Resp any](s *Server, act func(r *http.Request, sess widgetauth.Session, req Req) (Resp, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		if apiErr := httpapi.DecodeJSON(w, r, maxActionBody, &req); apiErr != nil {
+			httpapi.WriteError(w, apiErr)
+			return
+		}
+		resp, err := act(r, session(r), req)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		httpapi.WriteJSON(w, http.StatusOK, resp)
+	}
+}
+
+func (s *Server) setStatus(r *http.Request, sess widgetauth.Session, req StatusRequest) (TicketResponse, error) {
 	sum, err := s.opts.Tickets.SetStatus(r.Context(), sess.Room, sess.User, req.Status, requestKey())
-	s.answerTicket(w, r, sum, err)
+	return ticketResponse(sum), err
 }
 
-func (s *Server) linkExternalRef(w http.ResponseWriter, r *http.Request) {
-	var req ExternalRefRequest
-	if apiErr := httpapi.DecodeJSON(w, r, maxActionBody, &req); apiErr != nil {
-		httpapi.WriteError(w, apiErr)
-		return
-	}
-	sess := session(r)
+func (s *Server) linkExternalRef(r *http.Request, sess widgetauth.Session, req ExternalRefRequest) (TicketResponse, error) {
 	sum, err := s.opts.Tickets.LinkExternalRef(r.Context(), sess.Room, sess.User, req.ExternalRef)
-	s.answerTicket(w, r, sum, err)
+	return ticketResponse(sum), err
 }
 
-func (s *Server) requestDocuments(w http.ResponseWriter, r *http.Request) {
-	var req DocumentRequest
-	if apiErr := httpapi.DecodeJSON(w, r, maxActionBody, &req); apiErr != nil {
-		httpapi.WriteError(w, apiErr)
-		return
-	}
-	sess := session(r)
+func (s *Server) requestDocuments(r *http.Request, sess widgetauth.Session, req DocumentRequest) (DocumentResponse, error) {
 	tpl, err := s.opts.Tickets.RequestDocuments(r.Context(), sess.Room, sess.User, req.Template, requestKey())
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return DocumentResponse{}, err
 	}
-	httpapi.WriteJSON(w, http.StatusOK, DocumentResponse{Template: tpl.ID})
+	return DocumentResponse{Template: tpl.ID}, nil
 }
 
-func (s *Server) answerTicket(w http.ResponseWriter, r *http.Request, sum *tickets.Summary, err error) {
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusOK, TicketResponse{Summary: sum, Templates: tickets.Templates})
+// ticketResponse is a ticket's answer: its summary and the templates.
+func ticketResponse(sum *tickets.Summary) TicketResponse {
+	return TicketResponse{Summary: sum, Templates: tickets.Templates}
 }
 
 // writeError answers a refused or failed action.
