@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -27,6 +26,7 @@ import (
 	"maunium.net/go/mautrix/id"
 	_ "modernc.org/sqlite"
 
+	"github.com/rathaus-de/rathaus/internal/devhs"
 	"github.com/rathaus-de/rathaus/internal/tesths"
 )
 
@@ -229,10 +229,11 @@ func setupRathaus(t *testing.T, kind tesths.Kind, extra func(serverName string) 
 	t.Helper()
 	s := &rathausSetup{bin: buildRathaus(t)}
 	dir := t.TempDir()
-	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	// The port stays free while the homeserver starts; it comes from below
+	// the kernel's ephemeral range, so no outgoing connection takes it.
+	ports, err := devhs.FreePorts(1)
 	require.NoError(t, err)
-	listen := l.Addr().String()
-	require.NoError(t, l.Close())
+	listen := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	s.cfgPath = filepath.Join(dir, "config.yaml")
 	s.dbPath = filepath.Join(dir, "rathaus.db")
 

@@ -3,7 +3,6 @@ package main_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 
+	"github.com/rathaus-de/rathaus/internal/devhs"
 	"github.com/rathaus-de/rathaus/internal/guestclient"
 	"github.com/rathaus-de/rathaus/internal/tesths"
 )
@@ -19,10 +19,11 @@ import (
 // guestChatConfig is the guest chat section for a free loopback port.
 func guestChatConfig(t *testing.T) (yaml, base string) {
 	t.Helper()
-	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	// Below the kernel's ephemeral range: no outgoing connection takes
+	// the port before rathaus binds it.
+	ports, err := devhs.FreePorts(1)
 	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
+	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	return fmt.Sprintf("guest_chat:\n  enabled: true\n  listen: %q\n  pow_difficulty: 10\n", addr), "http://" + addr
 }
 

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/rathaus-de/rathaus/internal/devhs"
 )
 
 // BinDir is the directory holding initdb, pg_ctl and postgres.
@@ -355,14 +356,14 @@ func (s *Server) openLog() (*os.File, error) {
 	return f, nil
 }
 
+// freePort is a free loopback port below the kernel's ephemeral range, so
+// no outgoing connection takes it before the postmaster binds it.
 func freePort() (int, error) {
-	// A bind on loopback does not block: there is nothing to cancel.
-	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	ports, err := devhs.FreePorts(1)
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports[0], nil
 }
 
 func (s *Server) startPostmaster(settings []string) error {
