@@ -78,6 +78,8 @@ const (
 	ticketBySubQuery  = `SELECT ` + ticketColumns + ` FROM ozg_ticket WHERE submission_id = $1 AND submission_id <> '' ORDER BY created_at DESC LIMIT 1`
 	ticketExtRefQuery = `UPDATE ozg_ticket SET external_ref = $2, updated_at = $3 WHERE case_id = $1`
 	ticketSubStQuery  = `UPDATE ozg_ticket SET submission_status = $2, updated_at = $3 WHERE case_id = $1`
+	subEventQuery     = `INSERT INTO ozg_submission_event (case_id, status, at) VALUES ($1, $2, $3)`
+	subHistoryQuery   = `SELECT status, at FROM ozg_submission_event WHERE case_id = $1 ORDER BY at, status`
 	ticketJobQuery    = `
 		SELECT t.ticket_id, t.service_id, t.submission_id, c.reference,
 			(SELECT COUNT(*) FROM case_transition x WHERE x.case_id = t.case_id)
@@ -146,10 +148,48 @@ func (s *Store) SetTicketExternalRef(ctx context.Context, caseID protocol.CaseID
 }
 
 // SetTicketSubmissionStatus records the submission status a verified
-// FIT-Connect callback reported. It returns ErrNotFound if the case has no
-// ticket.
+// FIT-Connect callback reported, as the ticket's status and a step of its
+// SubmissionHistory, in one transaction. It returns ErrNotFound if the
+// case has no ticket.
 func (s *Store) SetTicketSubmissionStatus(ctx context.Context, caseID protocol.CaseID, status string) error {
-	return s.updateTicket(ctx, ticketSubStQuery, caseID, status)
+	return s.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+		now := time.Now().UnixMilli()
+		if err := s.updateTicket(ctx, ticketSubStQuery, caseID, status); err != nil {
+			return err
+		}
+		if _, err := s.DB.Exec(ctx, subEventQuery, caseID, status, now); err != nil {
+			return fmt.Errorf("failed to record the submission status: %w", err)
+		}
+		return nil
+	})
+}
+
+// SubmissionStep is a status a FIT-Connect callback reported for a
+// ticket's submission, and when.
+type SubmissionStep struct {
+	Status string
+	At     time.Time
+}
+
+// SubmissionHistory returns the statuses reported for the case's
+// submission, oldest first.
+func (s *Store) SubmissionHistory(ctx context.Context, caseID protocol.CaseID) ([]SubmissionStep, error) {
+	rows, err := s.DB.Query(ctx, subHistoryQuery, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("failed to query the submission's history: %w", err)
+	}
+	defer rows.Close()
+	var steps []SubmissionStep
+	for rows.Next() {
+		var st SubmissionStep
+		var at int64
+		if err = rows.Scan(&st.Status, &at); err != nil {
+			return nil, fmt.Errorf("failed to read the submission's history: %w", err)
+		}
+		st.At = time.UnixMilli(at)
+		steps = append(steps, st)
+	}
+	return steps, rows.Err()
 }
 
 func (s *Store) updateTicket(ctx context.Context, query string, caseID protocol.CaseID, value string) error {

@@ -52,10 +52,11 @@ const (
 		RETURNING retain_until`
 	purgeCaseQuery = `
 		UPDATE citizen_case SET status = 'purged', updated_at = $3, room_id = NULL WHERE id = $1 AND status = $2`
-	purgeEventsQuery    = `DELETE FROM case_event WHERE case_id = $1`
-	purgeSessionsQuery  = `DELETE FROM guest_session WHERE case_id = $1`
-	purgeAssigneesQuery = `DELETE FROM case_assignee WHERE case_id = $1`
-	purgeTicketQuery    = `DELETE FROM ozg_ticket WHERE case_id = $1`
+	purgeEventsQuery     = `DELETE FROM case_event WHERE case_id = $1`
+	purgeSessionsQuery   = `DELETE FROM guest_session WHERE case_id = $1`
+	purgeAssigneesQuery  = `DELETE FROM case_assignee WHERE case_id = $1`
+	purgeTicketQuery     = `DELETE FROM ozg_ticket WHERE case_id = $1`
+	purgeSubmissionQuery = `DELETE FROM ozg_submission_event WHERE case_id = $1`
 )
 
 // IdleCases returns up to limit open cases (queued, active,
@@ -145,6 +146,9 @@ func (s *Store) PurgeCase(ctx context.Context, caseID protocol.CaseID, from prot
 		res.Sessions, _ = r.RowsAffected()
 		if _, err = s.DB.Exec(ctx, purgeAssigneesQuery, caseID); err != nil {
 			return fmt.Errorf("failed to delete case assignees: %w", err)
+		}
+		if _, err = s.DB.Exec(ctx, purgeSubmissionQuery, caseID); err != nil {
+			return fmt.Errorf("failed to delete the submission's history: %w", err)
 		}
 		if _, err = s.DB.Exec(ctx, purgeTicketQuery, caseID); err != nil {
 			return fmt.Errorf("failed to delete the case's ticket: %w", err)

@@ -46,6 +46,7 @@ type Store interface {
 	Ticket(ctx context.Context, caseID protocol.CaseID) (*store.Ticket, error)
 	SetTicketExternalRef(ctx context.Context, caseID protocol.CaseID, ref string) error
 	CaseHistory(ctx context.Context, caseID protocol.CaseID) ([]store.CaseTransition, error)
+	SubmissionHistory(ctx context.Context, caseID protocol.CaseID) ([]store.SubmissionStep, error)
 }
 
 var (
@@ -103,9 +104,19 @@ type Summary struct {
 	Ticket protocol.TicketContent `json:"ticket"`
 	// SubmissionStatus is the FIT-Connect status a callback last reported
 	// (submitted, forwarded, rejected, accepted), or "".
-	SubmissionStatus string       `json:"submission_status,omitempty"`
-	ExternalRef      string       `json:"external_ref,omitempty"`
-	History          []Transition `json:"history"`
+	SubmissionStatus string `json:"submission_status,omitempty"`
+	// SubmissionHistory is every status callbacks reported, oldest first.
+	SubmissionHistory []SubmissionStep `json:"submission_history"`
+	ExternalRef       string           `json:"external_ref,omitempty"`
+	// History is the case's status changes, oldest first.
+	History []Transition `json:"history"`
+}
+
+// SubmissionStep is a status of the FIT-Connect submission and when
+// rathaus learnt it (Unix milliseconds).
+type SubmissionStep struct {
+	Status string `json:"status"`
+	At     int64  `json:"at"`
 }
 
 // StaffPowerLevel is the power level staff need in the case room to act
@@ -173,7 +184,7 @@ func (s *Service) Summary(ctx context.Context, room id.RoomID, actor id.UserID) 
 
 func (s *Service) summary(ctx context.Context, c *cases.Case, t *store.Ticket) (*Summary, error) {
 	sum := &Summary{CaseID: c.ID, Reference: c.Reference, Department: c.Department.String(), CaseStatus: c.Status,
-		SubmissionStatus: t.SubmissionStatus, ExternalRef: t.ExternalRef, History: []Transition{}}
+		SubmissionStatus: t.SubmissionStatus, ExternalRef: t.ExternalRef, History: []Transition{}, SubmissionHistory: []SubmissionStep{}}
 	if d := s.opts.Config().Department(c.Department); d != nil {
 		sum.Department = d.Name
 	}
@@ -186,6 +197,13 @@ func (s *Service) summary(ctx context.Context, c *cases.Case, t *store.Ticket) (
 	}
 	for _, h := range history {
 		sum.History = append(sum.History, Transition{From: h.From, To: h.To, Action: h.Action, Actor: h.Actor, At: h.At.UnixMilli()})
+	}
+	steps, err := s.opts.Store.SubmissionHistory(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range steps {
+		sum.SubmissionHistory = append(sum.SubmissionHistory, SubmissionStep{Status: st.Status, At: st.At.UnixMilli()})
 	}
 	return sum, nil
 }

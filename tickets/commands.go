@@ -127,6 +127,12 @@ func SummaryText(sum *Summary) string {
 	add("FIT-Connect Einreichung / submission", t.FITConnect.Submission)
 	add("Status der Einreichung / submission status", sum.SubmissionStatus)
 	add("Externe Ticketnummer / external ticket", sum.ExternalRef)
+	if len(sum.SubmissionHistory) > 0 {
+		lines = append(lines, "Verlauf der Einreichung / submission history:")
+		for _, st := range sum.SubmissionHistory {
+			lines = append(lines, fmt.Sprintf("  %s %s", at(st.At), plaintext.Line(st.Status, 32)))
+		}
+	}
 	if len(sum.History) > 0 {
 		lines = append(lines, "Verlauf / history:")
 		for _, h := range sum.History {

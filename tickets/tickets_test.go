@@ -61,13 +61,14 @@ func TestSummaryText(t *testing.T) {
 		Ticket: protocol.TicketContent{ID: "bauantrag.jti-1", Service: protocol.TicketService{ID: "bauantrag", Name: "Bauantrag\nonline"},
 			Leika: "99108008000000", Step: "Grundstück", Verified: true},
 		SubmissionStatus: "forwarded", ExternalRef: "INC-1",
-		History: []Transition{{To: protocol.CaseQueued, Actor: "citizen"}, {From: protocol.CaseQueued, To: protocol.CaseActive, Actor: "@anna:rathaus.test"}}}
+		SubmissionHistory: []SubmissionStep{{Status: "submitted", At: 1}, {Status: "forwarded", At: 2}},
+		History:           []Transition{{To: protocol.CaseQueued, Actor: "citizen"}, {From: protocol.CaseQueued, To: protocol.CaseActive, Actor: "@anna:rathaus.test"}}}
 	text := SummaryText(sum)
 	for _, want := range []string{"Ticket bauantrag.jti-1 · BAU-2026-00001 (Bauamt)",
 		"Fallstatus / case status: wartet auf Antwort der Bürgerin oder des Bürgers / awaiting citizen",
 		"Online-Dienst / online service: Bauantrag online", "Status der Einreichung / submission status: forwarded",
 		"Externe Ticketnummer / external ticket: INC-1", "wartet auf Bearbeitung / queued (Bürger:in / citizen)",
-		"in Bearbeitung / active (@anna:rathaus.test)"} {
+		"in Bearbeitung / active (@anna:rathaus.test)", "Verlauf der Einreichung / submission history:", " submitted", " forwarded"} {
 		assert.Contains(t, text, want)
 	}
 	assert.NotContains(t, text, "Fehlercode", "empty fields are left out")

@@ -20,6 +20,7 @@ import (
 	"github.com/rathaus-de/rathaus/internal/browsertest"
 	"github.com/rathaus-de/rathaus/internal/guestclient"
 	"github.com/rathaus-de/rathaus/internal/tesths"
+	"github.com/rathaus-de/rathaus/ozg/fitconnect"
 	"github.com/rathaus-de/rathaus/ozg/ozgtest"
 	"github.com/rathaus-de/rathaus/protocol"
 )
@@ -50,10 +51,13 @@ func TestBrowserTicketWidget(t *testing.T) {
 	t.Cleanup(evil.Close)
 
 	svc := ozgtest.NewService("bauantrag", "Bauantrag online", origin)
+	const callbackSecret = "Wq3v8Zr1Lk5Tn0Hx7Bc2Mf9Pd4Js6Ga1Ye8Ru3Io5"
+	const submission = "5f6b7ac5-3c2a-4c6e-9a2e-0d0c6f6b7a11"
 	g := startGuestSetup(t, tesths.Dendrite, guestOptions{
 		Departments: "  - id: buergerbuero\n    name: Bürgerbüro\n",
 		Extra: fmt.Sprintf("ozg:\n  default_department: buergerbuero\n  services:\n    - id: bauantrag\n      name: Bauantrag online\n"+
-			"      origins: [%q]\n      context_key:\n        ed25519: %q\n", origin, svc.Config().ContextKey.Ed25519) +
+			"      origins: [%q]\n      context_key:\n        ed25519: %q\n      fit_connect:\n        callback_secret: %q\n",
+			origin, svc.Config().ContextKey.Ed25519, callbackSecret) +
 			"widgets:\n  openid:\n    allow_networks: [\"127.0.0.0/8\"]\n    insecure_skip_verify_loopback: true\n",
 	})
 	annaID = g.anna.UserID
@@ -64,11 +68,28 @@ func TestBrowserTicketWidget(t *testing.T) {
 	_, err := citizen.StartSession(ctx)
 	require.NoError(t, err)
 	handOver := map[string]string{"origin": origin, "context": svc.Sign(ozgtest.Claims{"leika": "99108008000000",
-		"step": "Angaben zum Grundstück", "err": "E-FLURSTUECK-404", "trust": "basis", "jti": "widget-jti-0000001"})}
+		"step": "Angaben zum Grundstück", "err": "E-FLURSTUECK-404", "trust": "basis", "submission": submission, "jti": "widget-jti-0000001"})}
 	c, err := citizen.OpenCase(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Welche Flurstücksnummer?",
 		TxnID: "question-0001", HandOver: handOver})
 	require.NoError(t, err)
 	room := g.claim(t, c.Reference)
+
+	// The online service reports the submission's course: the widget's
+	// timeline shows it beside the case's.
+	for _, status := range []string{"submitted", "forwarded"} {
+		body := fmt.Sprintf(`{"type":"urn:de:rathaus:fit-connect:callbacks:submission-status","submissions":[{"submissionId":%q,"status":%q}]}`,
+			submission, status)
+		ts, auth := fitconnect.Sign([]byte(callbackSecret), time.Now(), []byte(body))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.base+"/api/ozg/v1/fit-connect/callbacks/bauantrag", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(fitconnect.HeaderTimestamp, ts)
+		req.Header.Set(fitconnect.HeaderAuthentication, auth)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, "the %s callback", status)
+	}
 
 	// The widget state, as Element reads it.
 	var widget protocol.WidgetContent

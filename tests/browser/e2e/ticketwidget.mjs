@@ -42,6 +42,9 @@ run(async () => {
     expectIncludes(summary, want, 'the summary');
   }
   expectIncludes(await frame.textContent('#history'), 'wartet auf Bearbeitung', 'the history');
+  expectIncludes(await frame.textContent('#history'), 'Einreichung eingereicht', "the submission's course");
+  expectIncludes(await frame.textContent('#history'), 'Einreichung weitergeleitet', "the submission's course");
+  expectIncludes(summary, 'weitergeleitet', 'the submission status');
   await check(frame, 'ticket widget (de)');
 
   // Keyboard only: focus the button, press Enter.

@@ -106,15 +106,22 @@ function render(data) {
     ...fact('field.submission_status', sub.startsWith('submission.') ? s.submission_status : sub),
     ...fact('field.external_ref', s.external_ref),
   );
-  $('history').replaceChildren(...s.history.map((h) => {
-    let actor = h.actor;
-    if (actor === 'citizen') actor = t('actor.citizen');
-    else if (!actor || actor === 'system') actor = t('actor.system');
-    const when = new Date(h.at);
-    return el('li', {}, el('time', { attrs: { datetime: when.toISOString() }, text: t('history.entry', {
-      when: formatTime(when),
-      status: statusName(h.to), actor,
-    }) }));
+  // The case's course and its submission's, in one list by time.
+  const steps = [
+    ...s.history.map((h) => ({ at: h.at, text: (when) => {
+      let actor = h.actor;
+      if (actor === 'citizen') actor = t('actor.citizen');
+      else if (!actor || actor === 'system') actor = t('actor.system');
+      return t('history.entry', { when, status: statusName(h.to), actor });
+    } })),
+    ...(s.submission_history || []).map((st) => ({ at: st.at, text: (when) => {
+      const name = t(`submission.${st.status}`);
+      return t('history.submission', { when, status: name.startsWith('submission.') ? st.status : name });
+    } })),
+  ].sort((a, b) => a.at - b.at);
+  $('history').replaceChildren(...steps.map((step) => {
+    const when = new Date(step.at);
+    return el('li', {}, el('time', { attrs: { datetime: when.toISOString() }, text: step.text(formatTime(when)) }));
   }));
   const open = s.case_status === 'active' || s.case_status === 'awaiting_citizen';
   $('status-awaiting').disabled = s.case_status !== 'active';
