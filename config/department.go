@@ -1,6 +1,9 @@
 package config
 
 import (
+	"slices"
+	"strings"
+
 	"gopkg.in/yaml.v3"
 	"maunium.net/go/mautrix/id"
 
@@ -23,8 +26,17 @@ type DepartmentConfig struct {
 	ReferencePrefix string `yaml:"reference_prefix"`
 	// Services are the LeiKa keys (Leistungskatalog, 14 digits) this
 	// department handles; citizens asking for one are routed here. A key
-	// belongs to at most one department.
+	// belongs to one department, unless an authority serves several
+	// municipalities: then departments that list the same key tell them
+	// apart by Municipalities.
 	Services []string `yaml:"services"`
+	// Municipalities, if set, limits the department's services to
+	// citizens of these municipalities: prefixes of the Amtlicher
+	// Regionalschlüssel (ARS) a hand-over names, of 2 (Land), 3
+	// (Regierungsbezirk), 5 (Kreis), 9 (Gemeindeverband) or 12 digits
+	// (Gemeinde). The longest matching prefix wins; a department without
+	// municipalities takes its services' other citizens.
+	Municipalities []string `yaml:"municipalities"`
 	// TimeZone is the IANA zone of the office hours and closed dates.
 	// Parse fills in DefaultTimeZone when it is left out.
 	TimeZone string `yaml:"time_zone"`
@@ -114,17 +126,49 @@ func (c *Config) Department(depID protocol.DepartmentID) *DepartmentConfig {
 	return nil
 }
 
-// DepartmentForService returns the department that handles the LeiKa key,
-// or nil if none does.
+// DepartmentForService returns the department that handles the LeiKa key
+// for a citizen whose municipality is unknown, or nil if none does: the
+// one that lists the key without municipalities, else the first that
+// lists it.
 func (c *Config) DepartmentForService(key string) *DepartmentConfig {
+	return c.DepartmentForServiceIn(key, "")
+}
+
+// DepartmentForServiceIn returns the department that handles the LeiKa key
+// for a citizen of the municipality with the ARS ars ("" if unknown), or
+// nil if none lists the key. Among the departments that list the key, the
+// one with the longest municipalities prefix of ars wins; then the one
+// without municipalities; then the first.
+func (c *Config) DepartmentForServiceIn(key, ars string) *DepartmentConfig {
+	var best, open, first *DepartmentConfig
+	bestLen := 0
 	for i := range c.Departments {
-		for _, s := range c.Departments[i].Services {
-			if s == key {
-				return &c.Departments[i]
+		d := &c.Departments[i]
+		if !slices.Contains(d.Services, key) {
+			continue
+		}
+		if first == nil {
+			first = d
+		}
+		if len(d.Municipalities) == 0 {
+			if open == nil {
+				open = d
+			}
+			continue
+		}
+		for _, m := range d.Municipalities {
+			if ars != "" && strings.HasPrefix(ars, m) && len(m) > bestLen {
+				best, bestLen = d, len(m)
 			}
 		}
 	}
-	return nil
+	switch {
+	case best != nil:
+		return best
+	case open != nil:
+		return open
+	}
+	return first
 }
 
 // IsStaff reports whether u is on the staff of any department.

@@ -120,6 +120,9 @@ func TestDepartmentSingleMistakes(t *testing.T) {
 		{"service too short", `"99108011000000"]`, `"9910801100000"]`, "departments[0].services[1]", `"9910801100000" is not a LeiKa key (14 digits)`},
 		{"service with letters", `"99108011000000"]`, `"9910801100000a"]`, "departments[0].services[1]", "not a LeiKa key"},
 		{"service in two departments", `["99102001000000"]`, `["99108011000000"]`, "departments[1].services[0]", "already listed at departments[0].services[1]"},
+		{"municipality not an ARS prefix", `["99102001000000"]`, "[\"99102001000000\"]\n    municipalities: [\"0811\"]", "departments[1].municipalities[0]", "2, 3, 5, 9 or 12 digits"},
+		{"municipality outside the Länder", `["99102001000000"]`, "[\"99102001000000\"]\n    municipalities: [\"17\"]", "departments[1].municipalities[0]", "Land code"},
+		{"municipality twice", `["99102001000000"]`, "[\"99102001000000\"]\n    municipalities: [\"08111\", \"08111\"]", "departments[1].municipalities[1]", "listed twice"},
 		{"service twice in one department", `"99108011000000"]`, `"99108008000000"]`, "departments[0].services[1]", "already listed at departments[0].services[0]"},
 		{"unknown time zone", "America/New_York", "Europe/Berln", "departments[1].time_zone", `"Europe/Berln" is not a known IANA time zone`},
 		{"local time zone", "America/New_York", "Local", "departments[1].time_zone", "depends on the host"},
@@ -260,4 +263,35 @@ func TestReferencePrefixDefault(t *testing.T) {
 	for id, want := range map[protocol.DepartmentID]string{"bauamt": "BAU", "buergerbuero": "BUE", "ordnungs-amt": "ORD", "a-b-c-d": "ABC"} {
 		assert.Equal(t, want, defaultReferencePrefix(id), id)
 	}
+}
+
+// An authority serving several municipalities lists a service in several
+// departments, told apart by ARS prefixes: the longest matching prefix
+// wins, a department without municipalities takes the other citizens.
+func TestDepartmentMunicipalities(t *testing.T) {
+	cfg := mustParse(t, withDepartments(t, `services: ["99102001000000"]`,
+		"services: [\"99102001000000\", \"99108011000000\"]\n    municipalities: [\"08111\", \"081110000042\"]"))
+	bauamt, buero := &cfg.Departments[0], &cfg.Departments[1]
+	assert.Same(t, buero, cfg.DepartmentForServiceIn("99108011000000", "081110000000"), "Kreis prefix")
+	assert.Same(t, buero, cfg.DepartmentForServiceIn("99108011000000", "081110000042"), "Gemeinde")
+	assert.Same(t, bauamt, cfg.DepartmentForServiceIn("99108011000000", "091620000000"), "another Kreis: the department without municipalities")
+	assert.Same(t, bauamt, cfg.DepartmentForServiceIn("99108011000000", ""), "no ARS: the department without municipalities")
+	assert.Same(t, bauamt, cfg.DepartmentForService("99108011000000"))
+	assert.Same(t, buero, cfg.DepartmentForServiceIn("99102001000000", "091620000000"), "the only department with the key, though for other municipalities")
+	assert.Nil(t, cfg.DepartmentForServiceIn("99999999999999", "081110000000"))
+
+	// The longer prefix wins over the shorter one of another department.
+	cfg = mustParse(t, withDepartments(t, `services: ["99108008000000", "99108011000000"]`,
+		"services: [\"99108008000000\", \"99108011000000\"]\n    municipalities: [\"08\"]",
+		`services: ["99102001000000"]`, "services: [\"99102001000000\", \"99108011000000\"]\n    municipalities: [\"081110000042\"]"))
+	assert.Same(t, &cfg.Departments[1], cfg.DepartmentForServiceIn("99108011000000", "081110000042"))
+	assert.Same(t, &cfg.Departments[0], cfg.DepartmentForServiceIn("99108011000000", "081110000043"))
+	assert.Same(t, &cfg.Departments[0], cfg.DepartmentForServiceIn("99108011000000", ""), "no department without municipalities: the first")
+
+	// One department per service and municipality.
+	_, ve := validationErrors(t, withDepartments(t, `services: ["99108008000000", "99108011000000"]`,
+		"services: [\"99108008000000\", \"99108011000000\"]\n    municipalities: [\"08111\"]",
+		`services: ["99102001000000"]`, "services: [\"99108011000000\"]\n    municipalities: [\"08111\"]"))
+	assert.Equal(t, []string{"departments[1].services[0]"}, ve.Keys())
+	assert.Contains(t, ve.Error(), `"99108011000000" for the municipality "08111" is already listed at departments[0].services[1]`)
 }

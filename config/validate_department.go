@@ -83,14 +83,27 @@ func (c *Config) validateDepartments(errs *ValidationErrors) {
 			prefixes[d.ReferencePrefix] = key
 		}
 
+		municipalities := checkMunicipalities(errs, key+".municipalities", d.Municipalities)
 		for j, s := range d.Services {
 			skey := fmt.Sprintf("%s.services[%d]", key, j)
 			if !leikaKeyRegex.MatchString(s) {
 				errs.add(skey, fmt.Sprintf("%q is not a LeiKa key (14 digits)", s))
-			} else if first, dup := services[s]; dup {
-				errs.add(skey, fmt.Sprintf("%q is already listed at %s; a service routes citizens to one department only", s, first))
-			} else {
-				services[s] = skey
+				continue
+			}
+			// A key routes to one department per municipality: each
+			// (key, ARS prefix) pair once, and at most one department
+			// without municipalities per key.
+			for _, m := range municipalities {
+				route := s + "@" + m
+				switch first, dup := services[route]; {
+				case dup && m == "":
+					errs.add(skey, fmt.Sprintf("%q is already listed at %s; a service routes citizens to one department only "+
+						"(departments that serve different municipalities list them under municipalities)", s, first))
+				case dup:
+					errs.add(skey, fmt.Sprintf("%q for the municipality %q is already listed at %s; a service routes citizens to one department only", s, m, first))
+				default:
+					services[route] = skey
+				}
 			}
 		}
 
@@ -227,4 +240,34 @@ func isVisibleASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// arsPrefixLengths are the lengths of an ARS's levels: Land, Regierungs-
+// bezirk, Kreis, Gemeindeverband, Gemeinde.
+var arsPrefixLengths = []int{2, 3, 5, 9, 12}
+
+// checkMunicipalities checks a department's municipalities and returns the
+// routing keys of its services: the valid prefixes, or [""] for a
+// department without municipalities.
+func checkMunicipalities(errs *ValidationErrors, key string, municipalities []string) []string {
+	if len(municipalities) == 0 {
+		return []string{""}
+	}
+	seen := make(map[string]bool, len(municipalities))
+	var out []string
+	for i, m := range municipalities {
+		mkey := fmt.Sprintf("%s[%d]", key, i)
+		switch {
+		case !isDigits(m) || !slices.Contains(arsPrefixLengths, len(m)):
+			errs.add(mkey, fmt.Sprintf("%q must be an ARS or its prefix: 2, 3, 5, 9 or 12 digits, e.g. \"081110000000\" (quote it, so a leading 0 is kept)", m))
+		case m[:2] < "01" || m[:2] > "16":
+			errs.add(mkey, fmt.Sprintf("%q must start with a Land code from 01 to 16", m))
+		case seen[m]:
+			errs.add(mkey, fmt.Sprintf("%q is listed twice", m))
+		default:
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -60,6 +60,17 @@ func (s *Service) DepartmentForService(leika string) (Department, bool) {
 	return departmentAt(d, time.Now()), true
 }
 
+// DepartmentForServiceIn returns the department that handles a LeiKa
+// service key for a citizen of the municipality with the ARS ars ("" if
+// unknown), or false if none does (config.Config.DepartmentForServiceIn).
+func (s *Service) DepartmentForServiceIn(leika, ars string) (Department, bool) {
+	d := s.config().DepartmentForServiceIn(leika, ars)
+	if d == nil {
+		return Department{}, false
+	}
+	return departmentAt(d, time.Now()), true
+}
+
 // Authority describes the authority.
 func (s *Service) Authority() Authority {
 	a := s.config().Authority

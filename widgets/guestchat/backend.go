@@ -28,6 +28,10 @@ type Directory interface {
 	Departments() []departments.Department
 	// DepartmentForService is called for /chat?service=<LeiKa key>.
 	DepartmentForService(leika string) (departments.Department, bool)
+	// DepartmentForServiceIn is called for a verified hand-over: the
+	// department for the LeiKa key and the municipality (ARS, "" if the
+	// context names none).
+	DepartmentForServiceIn(leika, ars string) (departments.Department, bool)
 	// Authority is called for the page's title and privacy notice.
 	Authority() departments.Authority
 }

@@ -44,10 +44,11 @@ func (s *Server) defaultDepartment() (departments.Department, bool) {
 }
 
 // routeHandOver is the department a ticket's case opens in: the one that
-// lists its LeiKa key, else ozg.default_department.
+// lists its LeiKa key (for its ARS, where departments serve different
+// municipalities), else ozg.default_department.
 func (s *Server) routeHandOver(t *protocol.TicketContent) (departments.Department, bool) {
 	if t.Leika != "" {
-		if d, ok := s.dir.DepartmentForService(t.Leika); ok {
+		if d, ok := s.dir.DepartmentForServiceIn(t.Leika, t.ARS); ok {
 			return d, true
 		}
 	}

@@ -28,7 +28,9 @@ func startHandOver(t *testing.T, kind tesths.Kind) (*guestEnv, *ozgtest.Service)
 	svc := ozgtest.NewService("bauantrag", "Bauantrag online", handOverOrigin)
 	ge := startGuestChatWith(t, kind, func(cfg *config.Config) {
 		cfg.Departments = append(cfg.Departments, config.DepartmentConfig{ID: "buergerbuero", Name: "Bürgerbüro",
-			ReferencePrefix: "BUE", TimeZone: config.DefaultTimeZone, Services: []string{"99102001000000"}})
+			ReferencePrefix: "BUE", TimeZone: config.DefaultTimeZone, Services: []string{"99102001000000", testService},
+			// It serves the Bauamt's service for one other municipality.
+			Municipalities: []string{"09162"}})
 		cfg.OZG = config.OZGConfig{DefaultDepartment: "buergerbuero", Services: []config.OZGServiceConfig{svc.Config()}}
 	})
 	return ge, svc
@@ -123,6 +125,20 @@ func handOver(t *testing.T, kind tesths.Kind) {
 	require.NotEmpty(t, notes)
 	assert.Contains(t, notes[0].Content.AsMessage().Body, "Hinweis: Keine Abteilung ist für die Leistung 99999999999999 eingetragen")
 
+	// A municipality the Bürgerbüro serves the key for: there, no note.
+	munich := guestclient.New(ge.base)
+	_, err = munich.StartSession(ctx)
+	require.NoError(t, err)
+	cm, err := munich.OpenCase(ctx, guestclient.OpenRequest{Department: "bauamt", Question: "Frage", TxnID: "question-0009",
+		HandOver: map[string]string{"context": svc.Sign(ozgtest.Claims{"leika": testService, "ars": "091620000000"}), "origin": handOverOrigin}})
+	require.NoError(t, err)
+	assert.Equal(t, "buergerbuero", cm.Department.ID, "routed by the ARS")
+	storedM, err := ge.App.Cases().Case(ctx, protocol.CaseID(cm.ID))
+	require.NoError(t, err)
+	notes = roomMessages(t, botCli, storedM.RoomID, ge.Cfg.BotUserID())
+	require.NotEmpty(t, notes)
+	assert.NotContains(t, notes[0].Content.AsMessage().Body, "Hinweis", "the Bürgerbüro lists the key")
+
 	// The same context in another browser: replayed, nothing opened.
 	thief := guestclient.New(ge.base)
 	_, err = thief.StartSession(ctx)
@@ -152,7 +168,7 @@ func handOver(t *testing.T, kind tesths.Kind) {
 	assert.Nil(t, session, "no case for the refused contexts")
 	n, err := ge.App.Store().CountContextJTIs(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 2, n, "only the two valid contexts are recorded")
+	assert.Equal(t, 3, n, "only the three valid contexts are recorded")
 
 	// /hilfe without a context: an unverified ticket in the default
 	// department's entry.

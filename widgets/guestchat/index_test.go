@@ -37,6 +37,10 @@ func (l listDirectory) DepartmentForService(string) (departments.Department, boo
 	return departments.Department{}, false
 }
 
+func (l listDirectory) DepartmentForServiceIn(string, string) (departments.Department, bool) {
+	return departments.Department{}, false
+}
+
 // demoheim is an authority with an open and a closed department; the
 // closed one opens again on the day after tomorrow at 9:00 in Berlin.
 func demoheim(t *testing.T, privacyURL string) listDirectory {

@@ -47,6 +47,10 @@ func (d fakeDirectory) DepartmentForService(key string) (departments.Department,
 	return d.Department("bauamt")
 }
 
+func (d fakeDirectory) DepartmentForServiceIn(key, _ string) (departments.Department, bool) {
+	return d.DepartmentForService(key)
+}
+
 func (fakeDirectory) Authority() departments.Authority {
 	return departments.Authority{Name: "Stadt Prüfheim"}
 }
