@@ -17,8 +17,8 @@ import (
 )
 
 // OZGConfig connects rathaus to the OZG online services that hand a stuck
-// citizen over with a signed context (docs/ozg.md). Later parts of the
-// hand-over (intake API keys, webhooks, callbacks) add their keys here.
+// citizen over with a signed context or through the intake API, and
+// receive status webhooks and send FIT-Connect callbacks (docs/ozg.md).
 type OZGConfig struct {
 	// DefaultDepartment takes hand-overs whose LeiKa key no department
 	// lists in its services; staff see a note. Required once a service is
