@@ -1,7 +1,6 @@
 package ozg_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rathaus-de/rathaus/config"
+	"github.com/rathaus-de/rathaus/internal/syncbuf"
 	"github.com/rathaus-de/rathaus/ozg"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/store"
@@ -54,25 +54,7 @@ type intakeEnv struct {
 	intake   *ozg.Intake
 	verifier *ozg.Verifier
 	handler  http.Handler
-	logs     *syncBuffer
-}
-
-// syncBuffer is a log buffer that concurrent requests may write to.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs     *syncbuf.Buffer
 }
 
 func testIntakeConfig() *config.Config {
@@ -97,7 +79,7 @@ func openStore(t *testing.T, path string) *store.Store {
 
 func newIntakeEnv(t *testing.T, now func() time.Time) *intakeEnv {
 	t.Helper()
-	e := &intakeEnv{cfg: testIntakeConfig(), path: filepath.Join(t.TempDir(), "rathaus.db"), logs: &syncBuffer{}}
+	e := &intakeEnv{cfg: testIntakeConfig(), path: filepath.Join(t.TempDir(), "rathaus.db"), logs: &syncbuf.Buffer{}}
 	e.store = openStore(t, e.path)
 	var err error
 	e.intake, err = ozg.NewIntake(ozg.IntakeOptions{Config: e.getConfig, Store: helpRequests{e.store},

@@ -118,13 +118,20 @@ func (l *Lobby) Subscribe(fn func(LobbyEvent)) (unsubscribe func()) {
 
 // Knock puts who into call's lobby. Knocking again while waiting or
 // admitted changes nothing and returns the knock as it stands.
-func (l *Lobby) Knock(call CallID, who Identity) (Knock, error) {
-	var events []LobbyEvent
-	defer func() { l.emit(events) }()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.opts.Now()
-	events = l.expireLocked(call, now)
+func (l *Lobby) Knock(call CallID, who Identity) (k Knock, err error) {
+	l.withCall(call, func(now time.Time) []LobbyEvent {
+		var changed bool
+		k, changed, err = l.knockLocked(call, who, now)
+		if !changed {
+			return nil
+		}
+		return []LobbyEvent{{Knock: k}}
+	})
+	return k, err
+}
+
+// knockLocked knocks for who and reports whether the knock changed.
+func (l *Lobby) knockLocked(call CallID, who Identity, now time.Time) (Knock, bool, error) {
 	entries := l.calls[call]
 	if entries == nil {
 		entries = map[Identity]*knockEntry{}
@@ -133,11 +140,11 @@ func (l *Lobby) Knock(call CallID, who Identity) (Knock, error) {
 	e := entries[who]
 	switch {
 	case e != nil && (e.State == KnockWaiting || e.State == KnockAdmitted):
-		return l.knockLocked(call, e), nil
+		return l.placeLocked(call, e), false, nil
 	case e != nil && e.State == KnockDenied && now.Before(e.Since.Add(l.opts.Cooldown)):
-		return Knock{}, ErrKnockTooSoon
+		return Knock{}, false, ErrKnockTooSoon
 	case e != nil && e.knocks >= l.opts.MaxKnocks:
-		return Knock{}, ErrTooManyKnocks
+		return Knock{}, false, ErrTooManyKnocks
 	case e == nil:
 		e = &knockEntry{}
 		entries[who] = e
@@ -145,9 +152,7 @@ func (l *Lobby) Knock(call CallID, who Identity) (Knock, error) {
 	e.Knock = Knock{Call: call, Identity: who, State: KnockWaiting, Since: now}
 	e.knockedAt = now
 	e.knocks++
-	k := l.knockLocked(call, e)
-	events = append(events, LobbyEvent{Knock: k})
-	return k, nil
+	return l.placeLocked(call, e), true, nil
 }
 
 // Admit lets a waiting participant in; by is the caseworker.
@@ -160,35 +165,29 @@ func (l *Lobby) Deny(call CallID, who, by Identity) (Knock, error) {
 	return l.decide(call, who, by, KnockDenied)
 }
 
-func (l *Lobby) decide(call CallID, who, by Identity, state KnockState) (Knock, error) {
-	var events []LobbyEvent
-	defer func() { l.emit(events) }()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.opts.Now()
-	events = l.expireLocked(call, now)
-	e := l.calls[call][who]
-	if e == nil || e.State != KnockWaiting {
-		return Knock{}, ErrNotWaiting
-	}
-	e.State, e.Since, e.By = state, now, by
-	k := l.knockLocked(call, e)
-	events = append(events, LobbyEvent{Knock: k})
-	return k, nil
+func (l *Lobby) decide(call CallID, who, by Identity, state KnockState) (k Knock, err error) {
+	l.withCall(call, func(now time.Time) []LobbyEvent {
+		e := l.calls[call][who]
+		if e == nil || e.State != KnockWaiting {
+			err = ErrNotWaiting
+			return nil
+		}
+		e.State, e.Since, e.By = state, now, by
+		k = l.placeLocked(call, e)
+		return []LobbyEvent{{Knock: k}}
+	})
+	return k, err
 }
 
 // Status returns who's knock on call, or false if they never knocked.
-func (l *Lobby) Status(call CallID, who Identity) (Knock, bool) {
-	var events []LobbyEvent
-	defer func() { l.emit(events) }()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	events = l.expireLocked(call, l.opts.Now())
-	e := l.calls[call][who]
-	if e == nil {
-		return Knock{}, false
-	}
-	return l.knockLocked(call, e), true
+func (l *Lobby) Status(call CallID, who Identity) (k Knock, ok bool) {
+	l.withCall(call, func(time.Time) []LobbyEvent {
+		if e := l.calls[call][who]; e != nil {
+			k, ok = l.placeLocked(call, e), true
+		}
+		return nil
+	})
+	return k, ok
 }
 
 // Admitted reports whether who may get a grant for call now.
@@ -198,20 +197,30 @@ func (l *Lobby) Admitted(call CallID, who Identity) bool {
 }
 
 // Waiting lists call's waiting knocks, longest waiting first.
-func (l *Lobby) Waiting(call CallID) []Knock {
+func (l *Lobby) Waiting(call CallID) (out []Knock) {
+	l.withCall(call, func(time.Time) []LobbyEvent {
+		for _, e := range l.calls[call] {
+			if e.State == KnockWaiting {
+				out = append(out, l.placeLocked(call, e))
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b Knock) int { return a.Position - b.Position })
+	return out
+}
+
+// withCall runs fn under the lobby's lock, after expiring call's knocks
+// that waited too long, and then tells the listeners of every change
+// (the expiries and what fn returns), outside the lock.
+func (l *Lobby) withCall(call CallID, fn func(now time.Time) []LobbyEvent) {
 	var events []LobbyEvent
 	defer func() { l.emit(events) }()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	events = l.expireLocked(call, l.opts.Now())
-	var out []Knock
-	for _, e := range l.calls[call] {
-		if e.State == KnockWaiting {
-			out = append(out, l.knockLocked(call, e))
-		}
-	}
-	slices.SortFunc(out, func(a, b Knock) int { return a.Position - b.Position })
-	return out
+	now := l.opts.Now()
+	events = l.expireLocked(call, now)
+	events = append(events, fn(now)...)
 }
 
 // Sweep expires the knocks of every call that waited longer than
@@ -242,14 +251,14 @@ func (l *Lobby) expireLocked(call CallID, now time.Time) []LobbyEvent {
 	for _, e := range l.calls[call] {
 		if e.State == KnockWaiting && !now.Before(e.knockedAt.Add(l.opts.MaxWait)) {
 			e.State, e.Since = KnockExpired, now
-			events = append(events, LobbyEvent{Knock: l.knockLocked(call, e)})
+			events = append(events, LobbyEvent{Knock: l.placeLocked(call, e)})
 		}
 	}
 	return events
 }
 
-// knockLocked is e's knock with its position among call's waiting knocks.
-func (l *Lobby) knockLocked(call CallID, e *knockEntry) Knock {
+// placeLocked is e's knock with its position among call's waiting knocks.
+func (l *Lobby) placeLocked(call CallID, e *knockEntry) Knock {
 	k := e.Knock
 	k.Position = 0
 	if k.State != KnockWaiting {

@@ -52,6 +52,9 @@ func TestLobbyKnockAdmit(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, video.KnockWaiting, k.State)
 	assert.Equal(t, 1, k.Position)
+	same, err := e.lobby.Knock("call-a", citizen)
+	require.NoError(t, err)
+	assert.Equal(t, k, same, "a second knock at the same instant is the same knock")
 	assert.False(t, e.lobby.Admitted("call-a", citizen), "never admitted by the lobby itself")
 
 	e.now = e.now.Add(9 * time.Minute)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/internal/devhs"
+	"github.com/rathaus-de/rathaus/internal/syncbuf"
 )
 
 // demoDir sets up a state directory as a first run of this demo leaves
@@ -203,7 +204,7 @@ func TestMoveAside(t *testing.T) {
 // over by the existing directory; a new federation port is refused before
 // anything starts, and with Fresh the old directory is kept as a backup.
 func TestRunAfterPortChanges(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	opts := fakeOptions(t, &out)
 	require.ErrorIs(t, Run(context.Background(), opts), ErrChildExited, "output:\n%s", out.String())
 

@@ -1,14 +1,12 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/internal/devhs"
+	"github.com/rathaus-de/rathaus/internal/syncbuf"
 	"github.com/rathaus-de/rathaus/internal/tesths"
 )
 
@@ -50,24 +49,6 @@ run)
 esac
 `
 
-// syncBuffer collects the demo's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // fakeOptions are Options for a demo with fakeRathaus and the real Dendrite.
 func fakeOptions(t *testing.T, out io.Writer) Options {
 	t.Helper()
@@ -85,7 +66,7 @@ func fakeOptions(t *testing.T, out io.Writer) Options {
 // A rathaus that dies while starting makes Run stop Dendrite and report
 // the death with rathaus's log; the first-run files are in place.
 func TestRunStopsDendriteWhenRathausDies(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	opts := fakeOptions(t, &out)
 
 	err := Run(context.Background(), opts)
@@ -112,7 +93,7 @@ func TestRunStopsDendriteWhenRathausDies(t *testing.T) {
 // whenever the signal comes.
 func TestRunInterruptedIsClean(t *testing.T) {
 	t.Run("before anything started", func(t *testing.T) {
-		var out syncBuffer
+		var out syncbuf.Buffer
 		opts := fakeOptions(t, &out)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
@@ -120,7 +101,7 @@ func TestRunInterruptedIsClean(t *testing.T) {
 	})
 	t.Run("while waiting for rathaus", func(t *testing.T) {
 		t.Setenv("FAKE_RATHAUS_RUN", "hang")
-		var out syncBuffer
+		var out syncbuf.Buffer
 		opts := fakeOptions(t, &out)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()

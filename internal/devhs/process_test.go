@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,25 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rathaus-de/rathaus/internal/devhs"
+	"github.com/rathaus-de/rathaus/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the copying goroutine of exec.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestProcess(t *testing.T) {
 	for _, tc := range []struct {
@@ -47,7 +29,7 @@ func TestProcess(t *testing.T) {
 		{name: "killed after grace", script: "trap '' TERM; echo up; while :; do sleep 0.05; done", stop: true, wantText: "was killed", wantLog: "up"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var out syncBuffer
+			var out syncbuf.Buffer
 			logFile := filepath.Join(t.TempDir(), "logs", "child.log")
 			p, err := devhs.StartProcess(devhs.ProcessOptions{
 				Name: "child", Path: "/bin/sh", Args: []string{"-c", tc.script},

@@ -1,7 +1,6 @@
 package widgetauth_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/internal/fakeclock"
+	"github.com/rathaus-de/rathaus/internal/syncbuf"
 	"github.com/rathaus-de/rathaus/widgets/internal/widgetauth"
 )
 
@@ -99,24 +99,6 @@ func (f *fakeRooms) Member(_ context.Context, room id.RoomID, user id.UserID) (w
 	return f.members[room][user], nil
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 const (
 	server    = "stadt.example"
 	room      = id.RoomID("!fall:stadt.example")
@@ -137,13 +119,13 @@ type fixture struct {
 	ver    *fakeVerifier
 	rooms  *fakeRooms
 	clock  *fakeclock.Clock
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	server *httptest.Server
 }
 
 func newFixture(t *testing.T, modify func(*widgetauth.Options)) *fixture {
 	t.Helper()
-	f := &fixture{ver: newFakeVerifier(), rooms: newFakeRooms(), clock: fakeclock.New(), logs: &syncBuffer{}}
+	f := &fixture{ver: newFakeVerifier(), rooms: newFakeRooms(), clock: fakeclock.New(), logs: &syncbuf.Buffer{}}
 	f.ver.vouch(server, staffToken, staff)
 	f.ver.vouch(server, readerToken, reader)
 	f.ver.vouch(server, ghostToken, ghost)
