@@ -17,6 +17,9 @@ type Rights struct {
 	Publish     bool `json:"pub,omitempty"`
 	Subscribe   bool `json:"sub,omitempty"`
 	ScreenShare bool `json:"screen,omitempty"`
+	// Role is what the others see of the participant: "staff" or
+	// "citizen", never a name.
+	Role string `json:"role,omitempty"`
 }
 
 // Limits bound a call; a join beyond them is refused with a clear error.

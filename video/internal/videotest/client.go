@@ -1,0 +1,505 @@
+// Package videotest is a synthetic participant for tests of the embedded
+// media server: a pion peer connection that speaks rathaus's signalling
+// protocol as the polite peer, publishes synthetic VP8 (optionally as
+// three simulcast layers) and Opus-sized audio, and counts what it
+// receives. It is what a browser does, without a browser, so tests can run
+// many of them on two cores.
+package videotest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/rathaus-de/rathaus/video/signal"
+)
+
+// Options say what a client publishes.
+type Options struct {
+	// Video publishes a synthetic VP8 track; Simulcast sends it as three
+	// layers q, h, f (at 1/4, 1/2 and all of the bitrate).
+	Video, Simulcast bool
+	// Audio publishes a synthetic Opus track with audio levels.
+	Audio bool
+	// StreamID of the published tracks ("screen…" marks a screen share).
+	StreamID string
+	// PacketsPerSecond of the full layer (default 200); keyframes every
+	// KeyframeEvery frames (default 60) and on every PLI.
+	PacketsPerSecond int
+	PayloadSize      int
+	// Header sets extra request headers (Origin).
+	Header http.Header
+}
+
+// Client is one synthetic participant.
+type Client struct {
+	PC   *webrtc.PeerConnection
+	ws   *websocket.Conn
+	opts Options
+
+	mu          sync.Mutex
+	makingOffer bool
+	held        []webrtc.ICECandidateInit
+	messages    []signal.Message
+	closed      *signal.Reason
+	tracks      []*webrtc.TrackRemote
+
+	// Received counts RTP packets received per track id.
+	received sync.Map // string → *atomic.Int64
+	// FirstPacket is when the first RTP packet arrived (zero until then).
+	firstPacket    atomic.Int64
+	plis           atomic.Int64
+	keyframes      atomic.Int64
+	keyframeWanted atomic.Bool
+	done           chan struct{}
+	stopSend       chan struct{}
+	stopOnce       sync.Once
+	Joined         chan signal.Message
+	Gone           chan struct{}
+	goneOnce       sync.Once
+}
+
+// Dial connects to the signalling URL with a grant and waits for joined
+// (or the refusal).
+func Dial(ctx context.Context, url, grant string, opts Options) (*Client, error) {
+	if opts.PacketsPerSecond <= 0 {
+		opts.PacketsPerSecond = 200
+	}
+	if opts.PayloadSize <= 0 {
+		opts.PayloadSize = 900
+	}
+	if opts.StreamID == "" {
+		opts.StreamID = "camera"
+	}
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		return nil, err
+	}
+	for _, uri := range []string{"urn:ietf:params:rtp-hdrext:ssrc-audio-level"} {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeAudio); err != nil {
+			return nil, err
+		}
+	}
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, ir); err != nil {
+		return nil, err
+	}
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeTCP4})
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, err
+	}
+	ws, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: opts.Header})
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	if err != nil {
+		_ = pc.Close()
+		return nil, fmt.Errorf("videotest: failed to dial: %w", err)
+	}
+	ws.SetReadLimit(signal.MaxMessageSize)
+	c := &Client{PC: pc, ws: ws, opts: opts, done: make(chan struct{}), stopSend: make(chan struct{}),
+		Joined: make(chan signal.Message, 1), Gone: make(chan struct{})}
+	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
+		if cand == nil {
+			return
+		}
+		j := cand.ToJSON()
+		_ = c.Send(signal.Message{Type: signal.TypeCandidate, Candidate: &signal.Candidate{Candidate: j.Candidate,
+			SDPMid: j.SDPMid, SDPMLineIndex: j.SDPMLineIndex}})
+	})
+	pc.OnTrack(c.onTrack)
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateClosed || s == webrtc.PeerConnectionStateFailed {
+			c.goneOnce.Do(func() { close(c.Gone) })
+		}
+	})
+	go c.readLoop()
+	if err = c.Send(signal.Message{Type: signal.TypeJoin, Grant: grant}); err != nil {
+		return nil, err
+	}
+	select {
+	case j, ok := <-c.Joined:
+		if !ok {
+			return c, c.refusal()
+		}
+		_ = j
+	case <-ctx.Done():
+		c.Close()
+		return nil, ctx.Err()
+	}
+	if opts.Video || opts.Audio {
+		if err = c.publish(); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// ErrRefused wraps a refusal of the join.
+var ErrRefused = errors.New("videotest: the server refused")
+
+func (c *Client) refusal() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.messages) - 1; i >= 0; i-- {
+		if c.messages[i].Type == signal.TypeError || c.messages[i].Type == signal.TypeClosed {
+			return fmt.Errorf("%w: %s", ErrRefused, c.messages[i].Reason)
+		}
+	}
+	return fmt.Errorf("%w: the socket closed", ErrRefused)
+}
+
+// Send writes a message.
+func (c *Client) Send(m signal.Message) error {
+	raw, err := signal.Encode(m)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, raw)
+}
+
+// SendRaw writes any bytes (tests of the decoder's refusals).
+func (c *Client) SendRaw(raw []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, raw)
+}
+
+func (c *Client) readLoop() {
+	defer close(c.done)
+	joined := false
+	defer func() {
+		if !joined {
+			close(c.Joined)
+		}
+	}()
+	for {
+		_, raw, err := c.ws.Read(context.Background())
+		if err != nil {
+			return
+		}
+		m, err := signal.DecodeServer(raw)
+		if err != nil {
+			continue
+		}
+		c.mu.Lock()
+		c.messages = append(c.messages, m)
+		if m.Type == signal.TypeClosed {
+			r := m.Reason
+			c.closed = &r
+		}
+		c.mu.Unlock()
+		switch m.Type {
+		case signal.TypeJoined:
+			if !joined {
+				joined = true
+				c.Joined <- m
+			}
+		case signal.TypeSDP:
+			c.onSDP(*m.Description)
+		case signal.TypeCandidate:
+			init := webrtc.ICECandidateInit{Candidate: m.Candidate.Candidate, SDPMid: m.Candidate.SDPMid,
+				SDPMLineIndex: m.Candidate.SDPMLineIndex}
+			c.mu.Lock()
+			if c.PC.RemoteDescription() == nil {
+				c.held = append(c.held, init)
+			} else {
+				_ = c.PC.AddICECandidate(init)
+			}
+			c.mu.Unlock()
+		case signal.TypeClosed:
+			_ = c.PC.Close()
+		}
+	}
+}
+
+// onSDP is the polite peer: on a collision it rolls its offer back and
+// answers; after that it offers again if it still has something to say.
+func (c *Client) onSDP(d signal.SessionDescription) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d.Type == "offer" {
+		if c.makingOffer || c.PC.SignalingState() != webrtc.SignalingStateStable {
+			_ = c.PC.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+		}
+		if err := c.PC.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: d.SDP}); err != nil {
+			return
+		}
+		c.flushHeld()
+		answer, err := c.PC.CreateAnswer(nil)
+		if err != nil {
+			return
+		}
+		if err = c.PC.SetLocalDescription(answer); err != nil {
+			return
+		}
+		answerSDP := c.PC.LocalDescription().SDP
+		go func() { // a lost socket shows in the read loop
+			_ = c.Send(signal.Message{Type: signal.TypeSDP, Description: &signal.SessionDescription{Type: "answer", SDP: answerSDP}})
+		}()
+		return
+	}
+	if c.PC.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		_ = c.PC.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: d.SDP})
+		c.flushHeld()
+	}
+}
+
+func (c *Client) flushHeld() {
+	for _, h := range c.held {
+		_ = c.PC.AddICECandidate(h)
+	}
+	c.held = nil
+}
+
+// offer sends an offer (after adding tracks).
+func (c *Client) offer() error {
+	c.mu.Lock()
+	c.makingOffer = true
+	o, err := c.PC.CreateOffer(nil)
+	if err == nil {
+		err = c.PC.SetLocalDescription(o)
+	}
+	c.makingOffer = false
+	var sdp string
+	if err == nil {
+		sdp = c.PC.LocalDescription().SDP
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.Send(signal.Message{Type: signal.TypeSDP, Description: &signal.SessionDescription{Type: "offer", SDP: sdp}})
+}
+
+func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	c.mu.Lock()
+	c.tracks = append(c.tracks, t)
+	c.mu.Unlock()
+	n := &atomic.Int64{}
+	v, _ := c.received.LoadOrStore(t.ID(), n)
+	counter := v.(*atomic.Int64) //nolint:forcetypeassert // only *atomic.Int64 is stored
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := t.Read(buf); err != nil {
+				return
+			}
+			c.firstPacket.CompareAndSwap(0, time.Now().UnixNano())
+			counter.Add(1)
+		}
+	}()
+}
+
+// Received returns the packets received per track id.
+func (c *Client) Received() map[string]int64 {
+	out := map[string]int64{}
+	c.received.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Load() //nolint:forcetypeassert // see onTrack
+		return true
+	})
+	return out
+}
+
+// Total is the sum of Received.
+func (c *Client) Total() int64 {
+	var n int64
+	for _, v := range c.Received() {
+		n += v
+	}
+	return n
+}
+
+// FirstPacket is when the first media packet arrived, zero if none yet.
+func (c *Client) FirstPacket() time.Time {
+	n := c.firstPacket.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// Tracks are the remote tracks so far.
+func (c *Client) Tracks() []*webrtc.TrackRemote {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*webrtc.TrackRemote(nil), c.tracks...)
+}
+
+// Messages are the server messages so far.
+func (c *Client) Messages() []signal.Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]signal.Message(nil), c.messages...)
+}
+
+// ClosedReason is the reason of the server's closed message, "" if none.
+func (c *Client) ClosedReason() signal.Reason {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed == nil {
+		return ""
+	}
+	return *c.closed
+}
+
+// SocketDone is closed when the signalling socket ended.
+func (c *Client) SocketDone() <-chan struct{} { return c.done }
+
+// PLIs counts the keyframe requests the publisher received.
+func (c *Client) PLIs() int64 { return c.plis.Load() }
+
+// Close leaves and closes everything.
+func (c *Client) Close() {
+	c.stopOnce.Do(func() { close(c.stopSend) })
+	_ = c.ws.Close(websocket.StatusNormalClosure, "")
+	_ = c.PC.Close()
+}
+
+// publish adds the synthetic tracks and offers.
+func (c *Client) publish() error {
+	if c.opts.Video {
+		rids := []string{""}
+		if c.opts.Simulcast {
+			rids = []string{"q", "h", "f"}
+		}
+		var sender *webrtc.RTPSender
+		for i, rid := range rids {
+			var opts []func(*webrtc.TrackLocalStaticRTP)
+			if rid != "" {
+				opts = append(opts, webrtc.WithRTPStreamID(rid))
+			}
+			t, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
+				"video", c.opts.StreamID, opts...)
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				if sender, err = c.PC.AddTrack(t); err != nil {
+					return err
+				}
+			} else if err = sender.AddEncoding(t); err != nil {
+				return err
+			}
+			share := 1 << (len(rids) - 1 - i) // f: 1, h: 2, q: 4 → rates 1, 1/2, 1/4
+			go c.sendVideo(t, c.opts.PacketsPerSecond/share)
+		}
+		go c.readRTCP(sender)
+	}
+	if c.opts.Audio {
+		t, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2},
+			"audio", c.opts.StreamID)
+		if err != nil {
+			return err
+		}
+		s, err := c.PC.AddTrack(t)
+		if err != nil {
+			return err
+		}
+		go c.readRTCP(s)
+		go c.sendAudio(t)
+	}
+	return c.offer()
+}
+
+func (c *Client) readRTCP(s *webrtc.RTPSender) {
+	for {
+		pkts, _, err := s.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				c.plis.Add(1)
+				c.keyframeWanted.Store(true)
+			}
+		}
+	}
+}
+
+// sendVideo writes synthetic VP8 at pps packets per second: frames of
+// three packets at pps/3 frames per second, a keyframe every 60 frames
+// and after a PLI. The payload descriptor is real (RFC 7741) so the SFU
+// finds the keyframes.
+func (c *Client) sendVideo(t *webrtc.TrackLocalStaticRTP, pps int) {
+	const perFrame = 3
+	fps := max(1, pps/perFrame)
+	tick := time.NewTicker(time.Second / time.Duration(fps))
+	defer tick.Stop()
+	payload := make([]byte, c.opts.PayloadSize)
+	var seq uint16
+	var ts uint32
+	frame := 0
+	for {
+		select {
+		case <-c.stopSend:
+			return
+		case <-tick.C:
+		}
+		key := frame%60 == 0 || c.keyframeWanted.Swap(false)
+		frame++
+		ts += 90000 / uint32(fps) //nolint:gosec // fps is small
+		if key {
+			c.keyframes.Add(1)
+		}
+		for i := range perFrame {
+			payload[0] = 0x00
+			if i == 0 {
+				payload[0] = 0x10 // S=1, PID=0
+			}
+			payload[1] = 0x01 // P=1: interframe
+			if key {
+				payload[1] = 0x00
+			}
+			seq++
+			p := rtp.Packet{Header: rtp.Header{Version: 2, Marker: i == perFrame-1, SequenceNumber: seq, Timestamp: ts},
+				Payload: payload}
+			if err := t.WriteRTP(&p); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// sendAudio writes 50 packets a second with a loud audio level.
+func (c *Client) sendAudio(t *webrtc.TrackLocalStaticRTP) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	payload := make([]byte, 80)
+	var seq uint16
+	var ts uint32
+	for {
+		select {
+		case <-c.stopSend:
+			return
+		case <-tick.C:
+		}
+		seq++
+		ts += 960
+		p := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts}, Payload: payload}
+		if err := t.WriteRTP(&p); err != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,216 @@
+package sfu
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// downTrack is one published track as one subscriber receives it. It is
+// the subscriber's webrtc.TrackLocal: it picks one simulcast layer at a
+// time, switches only at a keyframe of the new layer (so the picture never
+// freezes on a half frame), and rewrites sequence numbers and timestamps
+// so the subscriber sees one continuous stream.
+type downTrack struct {
+	up         *upTrack
+	subscriber *Participant
+	streamID   string
+	sender     *webrtc.RTPSender
+
+	mu       sync.Mutex
+	bound    bool
+	ssrc     uint32
+	pt       uint8
+	writer   webrtc.TrackLocalWriter
+	current  int // the layer forwarded now, -1 before the first keyframe
+	target   int // the layer wanted
+	seqOff   uint16
+	tsOff    uint32
+	lastSeq  uint16
+	lastTS   uint32
+	lastAt   time.Time
+	started  bool
+	switchAt uint16 // first sequence number (in the current layer) forwarded after a switch
+	packets  uint64
+	switches int
+}
+
+func newDownTrack(up *upTrack, sub *Participant) *downTrack {
+	return &downTrack{up: up, subscriber: sub, streamID: up.publisher.ID, current: -1, target: -1}
+}
+
+// ID, RID, StreamID and Kind make downTrack a webrtc.TrackLocal.
+func (d *downTrack) ID() string                { return d.up.id }
+func (d *downTrack) RID() string               { return "" }
+func (d *downTrack) StreamID() string          { return d.streamID }
+func (d *downTrack) Kind() webrtc.RTPCodecType { return d.up.kind }
+
+var errNoCodec = errors.New("sfu: the subscriber does not accept the track's codec")
+
+// Bind is called by pion once the subscriber's answer is applied.
+func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	for _, c := range ctx.CodecParameters() {
+		if strings.EqualFold(c.MimeType, d.up.codec.MimeType) && fmtpMatches(c.SDPFmtpLine, d.up.codec.SDPFmtpLine) {
+			d.mu.Lock()
+			d.bound, d.ssrc, d.pt, d.writer = true, uint32(ctx.SSRC()), uint8(c.PayloadType), ctx.WriteStream()
+			d.mu.Unlock()
+			go d.readRTCP(ctx)
+			return c, nil
+		}
+	}
+	return webrtc.RTPCodecParameters{}, errNoCodec
+}
+
+// Unbind is called when the track is removed or the connection closes.
+func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
+	d.mu.Lock()
+	d.bound, d.writer = false, nil
+	d.mu.Unlock()
+	return nil
+}
+
+// fmtpMatches compares the parameters that make H.264 streams
+// incompatible (profile and packetization mode); other codecs match by
+// MIME type alone.
+func fmtpMatches(a, b string) bool {
+	pa, pb := fmtpParams(a), fmtpParams(b)
+	for _, k := range []string{"packetization-mode", "profile-level-id"} {
+		va, vb := pa[k], pb[k]
+		if k == "profile-level-id" && len(va) >= 4 && len(vb) >= 4 {
+			va, vb = strings.ToLower(va[:4]), strings.ToLower(vb[:4]) // profile, not level
+		}
+		if va != vb {
+			return false
+		}
+	}
+	return true
+}
+
+func fmtpParams(s string) map[string]string {
+	m := map[string]string{}
+	for _, kv := range strings.Split(s, ";") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok {
+			m[strings.ToLower(k)] = v
+		}
+	}
+	return m
+}
+
+// setTarget sets the layer wanted; the switch happens at that layer's
+// next keyframe, which it asks for.
+func (d *downTrack) setTarget(t int) {
+	d.mu.Lock()
+	changed := d.target != t
+	d.target = t
+	cur := d.current
+	d.mu.Unlock()
+	if changed && t != cur {
+		d.up.requestKeyframe(d.up.layerAt(t))
+	}
+}
+
+// layers reports the layer forwarded now and the one wanted.
+func (d *downTrack) layers() (current, target int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.current, d.target
+}
+
+// write forwards one packet of layer li if it is the subscriber's layer,
+// or switches to li at a keyframe. It reports whether it wrote.
+func (d *downTrack) write(li int, pkt *rtp.Packet, keyframe bool, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.bound || d.writer == nil {
+		return false
+	}
+	if d.up.kind == webrtc.RTPCodecTypeAudio {
+		return d.forwardLocked(pkt, now)
+	}
+	if li != d.current {
+		if li != d.target || !keyframe {
+			return false
+		}
+		d.switchLocked(li, pkt, now)
+	} else if d.started && int16(pkt.SequenceNumber-d.switchAt) < 0 { //nolint:gosec // wrap-around compare
+		return false // a late packet of this layer from before we switched to it
+	}
+	return d.forwardLocked(pkt, now)
+}
+
+// switchLocked starts forwarding layer li at pkt: the next outgoing
+// sequence number follows the last one, the timestamp moves on by the
+// wall-clock time since the last packet.
+func (d *downTrack) switchLocked(li int, pkt *rtp.Packet, now time.Time) {
+	if d.started {
+		d.seqOff = d.lastSeq + 1 - pkt.SequenceNumber
+		elapsed := uint32(max(1, now.Sub(d.lastAt).Milliseconds()) * int64(d.up.codec.ClockRate) / 1000) //nolint:gosec // small
+		d.tsOff = d.lastTS + elapsed - pkt.Timestamp
+	}
+	if !d.started {
+		d.up.publisher.room.metrics.firstFrame.Observe(now.Sub(d.subscriber.JoinedAt).Seconds())
+	}
+	d.current, d.switchAt, d.started = li, pkt.SequenceNumber, true
+	d.switches++
+}
+
+func (d *downTrack) forwardLocked(pkt *rtp.Packet, now time.Time) bool {
+	h := pkt.Header // a copy: the packet goes to other subscribers too
+	h.SSRC, h.PayloadType = d.ssrc, d.pt
+	h.SequenceNumber += d.seqOff
+	h.Timestamp += d.tsOff
+	// The publisher's extension ids mean nothing on this connection;
+	// pion's interceptors add the ones this connection negotiated.
+	h.Extension, h.Extensions, h.ExtensionProfile = false, nil, 0
+	if !d.started {
+		d.started = true
+		d.switchAt = pkt.SequenceNumber
+	}
+	if _, err := d.writer.WriteRTP(&h, pkt.Payload); err != nil {
+		return false
+	}
+	d.lastSeq, d.lastTS, d.lastAt = h.SequenceNumber, h.Timestamp, now
+	d.packets++
+	return true
+}
+
+// readRTCP handles what the subscriber reports about this track: a
+// keyframe request goes to the publisher's layer being forwarded.
+func (d *downTrack) readRTCP(ctx webrtc.TrackLocalContext) {
+	m := d.up.publisher.room.metrics
+	buf := make([]byte, 1500)
+	reader := ctx.RTCPReader()
+	for {
+		n, _, err := reader.Read(buf, nil)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				d.subscriber.room.log.Trace().Err(err).Msg("Stopped reading RTCP of a forwarded track")
+			}
+			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			m.malformed.Inc()
+			continue
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				m.pliReceived.Inc()
+				cur, target := d.layers()
+				if cur < 0 {
+					cur = target
+				}
+				d.up.requestKeyframe(d.up.layerAt(cur))
+			case *rtcp.TransportLayerNack:
+				m.nackReceived.Inc()
+			}
+		}
+	}
+}

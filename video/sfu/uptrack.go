@@ -1,0 +1,234 @@
+package sfu
+
+import (
+	"errors"
+	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// The simulcast layers, lowest first, by the rids the pages send
+// (docs/video.md): q(uarter), h(alf), f(ull). A track without simulcast
+// has one layer, rid "".
+var layerRIDs = []string{"q", "h", "f"}
+
+func layerIndex(rid string) int {
+	if i := slices.Index(layerRIDs, rid); i >= 0 {
+		return i
+	}
+	return 0
+}
+
+const (
+	// pliThrottle is the shortest time between two keyframe requests to
+	// a publisher's layer: a keyframe costs a lot of bits, and subscribers
+	// joining or switching together need only one.
+	pliThrottle = 500 * time.Millisecond
+	// layerStale is how long a layer may be silent before subscribers
+	// stop waiting for it (the publisher paused it for lack of bandwidth).
+	layerStale = time.Second
+	// bitrateWindow is the window over which a layer's bitrate is
+	// measured.
+	bitrateWindow = time.Second
+)
+
+// layer is one simulcast encoding of a published track (or the only one).
+type layer struct {
+	index   int
+	track   *webrtc.TrackRemote
+	lastPLI atomic.Int64 // unix nanos
+
+	mu         sync.Mutex
+	windowAt   time.Time
+	windowBits int
+	bitrate    int // bits per second over the last full window
+	lastPacket time.Time
+}
+
+func (l *layer) count(now time.Time, bytes int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lastPacket = now
+	if l.windowAt.IsZero() {
+		l.windowAt = now
+	}
+	if d := now.Sub(l.windowAt); d >= bitrateWindow {
+		l.bitrate = int(float64(l.windowBits) / d.Seconds())
+		l.windowBits, l.windowAt = 0, now
+	}
+	l.windowBits += bytes * 8
+}
+
+// state says the layer's bitrate and whether it is alive at now.
+func (l *layer) state(now time.Time) (bitrate int, alive bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.bitrate, !l.lastPacket.IsZero() && now.Sub(l.lastPacket) < layerStale
+}
+
+// upTrack is one track a participant publishes: its audio, its camera or
+// its screen share, with up to three simulcast layers.
+type upTrack struct {
+	id        string // the forwarded track's id: "<kind>-<n>"
+	publisher *Participant
+	kind      webrtc.RTPCodecType
+	codec     webrtc.RTPCodecParameters
+	screen    bool
+	audioExt  uint8 // header extension id of the audio level, 0 if none
+
+	mu     sync.RWMutex
+	layers [len3]*layer
+	downs  map[*downTrack]struct{}
+	closed bool
+}
+
+const len3 = 3
+
+func newUpTrack(p *Participant, id string, t *webrtc.TrackRemote, r *webrtc.RTPReceiver) *upTrack {
+	u := &upTrack{id: id, publisher: p, kind: t.Kind(), codec: t.Codec(), downs: map[*downTrack]struct{}{},
+		screen: isScreen(t.StreamID())}
+	for _, ext := range r.GetParameters().HeaderExtensions {
+		if ext.URI == sdp.AudioLevelURI {
+			u.audioExt = uint8(ext.ID) //nolint:gosec // negotiated ids are 1..14
+		}
+	}
+	return u
+}
+
+// addLayer starts reading one layer; it runs until the track ends.
+func (u *upTrack) addLayer(t *webrtc.TrackRemote) {
+	l := &layer{index: layerIndex(t.RID()), track: t}
+	u.mu.Lock()
+	u.layers[l.index] = l
+	u.mu.Unlock()
+	go u.read(l)
+	u.requestKeyframe(l) // subscribers waiting for this layer start sooner
+}
+
+func (u *upTrack) read(l *layer) {
+	m := u.publisher.room.metrics
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	for {
+		n, _, err := l.track.Read(buf)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				u.publisher.room.log.Debug().Err(err).Msg("Stopped reading a published track")
+			}
+			return
+		}
+		start := time.Now()
+		if err = pkt.Unmarshal(buf[:n]); err != nil {
+			m.malformed.Inc()
+			continue
+		}
+		l.count(start, n)
+		if u.kind == webrtc.RTPCodecTypeAudio {
+			u.audioLevel(&pkt, start)
+		}
+		key := u.kind == webrtc.RTPCodecTypeVideo && isKeyframeStart(u.codec.MimeType, pkt.Payload)
+		u.mu.RLock()
+		forwarded := 0
+		for d := range u.downs {
+			if d.write(l.index, &pkt, key, start) {
+				forwarded++
+			}
+		}
+		u.mu.RUnlock()
+		m.observeForward(u.kind, forwarded, time.Since(start))
+	}
+}
+
+// audioLevel feeds the active speaker detector from the publisher's
+// audio level header extension (RFC 6464).
+func (u *upTrack) audioLevel(pkt *rtp.Packet, now time.Time) {
+	if u.audioExt == 0 {
+		return
+	}
+	raw := pkt.GetExtension(u.audioExt)
+	if raw == nil {
+		return
+	}
+	var ext rtp.AudioLevelExtension
+	if ext.Unmarshal(raw) != nil {
+		return
+	}
+	u.publisher.room.speakers.observe(u.publisher, ext.Level, ext.Voice, now)
+}
+
+// requestKeyframe asks the publisher for a keyframe on a layer, at most
+// once per pliThrottle.
+func (u *upTrack) requestKeyframe(l *layer) {
+	if l == nil || u.kind != webrtc.RTPCodecTypeVideo {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := l.lastPLI.Load()
+	if now-last < int64(pliThrottle) || !l.lastPLI.CompareAndSwap(last, now) {
+		return
+	}
+	u.publisher.room.metrics.pliSent.Inc()
+	_ = u.publisher.peer.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(l.track.SSRC())}})
+}
+
+// layerAt returns layer i or nil.
+func (u *upTrack) layerAt(i int) *layer {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	if i < 0 || i >= len3 {
+		return nil
+	}
+	return u.layers[i]
+}
+
+// layerStates lists, per layer index, the bitrate and whether it is alive.
+func (u *upTrack) layerStates(now time.Time) (rates [len3]int, alive [len3]bool) {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	for i, l := range u.layers {
+		if l != nil {
+			rates[i], alive[i] = l.state(now)
+		}
+	}
+	return rates, alive
+}
+
+func (u *upTrack) subscribe(d *downTrack) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.closed {
+		u.downs[d] = struct{}{}
+	}
+}
+
+func (u *upTrack) unsubscribe(d *downTrack) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	delete(u.downs, d)
+}
+
+// close detaches all subscribers and returns them.
+func (u *upTrack) close() []*downTrack {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.closed = true
+	out := make([]*downTrack, 0, len(u.downs))
+	for d := range u.downs {
+		out = append(out, d)
+	}
+	clear(u.downs)
+	return out
+}
+
+// isScreen: a page marks its screen share by a MediaStream id that starts
+// with "screen" (docs/video.md).
+func isScreen(streamID string) bool {
+	return len(streamID) >= 6 && streamID[:6] == "screen"
+}
