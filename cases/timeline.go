@@ -101,6 +101,8 @@ func (s *Service) caseEventOf(ctx context.Context, c *Case, evt *event.Event) (T
 			return ce, false, nil // the page says it with staff_joined, in its language
 		case kind == protocol.NoticeTicketSummary:
 			return ce, false, nil // for staff; the page shows the hand-over itself
+		case slices.Contains(protocol.VideoNotices, kind):
+			return ce, false, nil // for staff; the page shows the call's state itself
 		case kind == protocol.NoticeCaseTransferred:
 			// The page words it in the citizen's language only.
 			team, _ := evt.Content.Raw[protocol.NoticeTeamKey].(string)

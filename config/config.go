@@ -30,6 +30,8 @@ type Config struct {
 	OZG OZGConfig `yaml:"ozg"`
 	// Widgets are the room widgets rathaus serves (docs/ozg.md).
 	Widgets WidgetsConfig `yaml:"widgets"`
+	// Video is video consultations in case rooms (docs/video.md).
+	Video VideoConfig `yaml:"video"`
 }
 
 // HomeserverConfig says which homeserver rathaus belongs to.
@@ -216,5 +218,6 @@ func Default() *Config {
 		GuestChat: defaultGuestChat(),
 		Retention: defaultRetention(),
 		Widgets:   defaultWidgets(),
+		Video:     defaultVideo(),
 	}
 }

@@ -60,6 +60,7 @@ func (c *Config) Validate() error {
 	c.validateRetention(&errs)
 	c.validateOZG(&errs)
 	c.validateWidgets(&errs)
+	c.validateVideo(&errs)
 	return errs.errOrNil()
 }
 

@@ -59,3 +59,20 @@ const NoticeDocumentRequest = "document_request"
 
 // NoticeDocumentKey carries the id of a document request's template.
 const NoticeDocumentKey = "de.rathaus.document"
+
+// The NoticeKindKeys of the bot's notices about a case's video call: lines
+// in the case room's timeline for staff (who started, admitted, denied,
+// removed, ended; never media, never content). The citizen's page shows
+// its own call state instead, so the guest chat skips them.
+const (
+	NoticeVideoStarted  = "video_started"
+	NoticeVideoWaiting  = "video_waiting"
+	NoticeVideoAdmitted = "video_admitted"
+	NoticeVideoDenied   = "video_denied"
+	NoticeVideoRemoved  = "video_removed"
+	NoticeVideoEnded    = "video_ended"
+)
+
+// VideoNotices are the notice kinds of a video call.
+var VideoNotices = []string{NoticeVideoStarted, NoticeVideoWaiting, NoticeVideoAdmitted, NoticeVideoDenied,
+	NoticeVideoRemoved, NoticeVideoEnded}

@@ -2,14 +2,12 @@ package tickets
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
-	"maunium.net/go/mautrix"
 	mauas "maunium.net/go/mautrix/appservice"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -121,7 +119,7 @@ type SubmissionStep struct {
 
 // StaffPowerLevel is the power level staff need in the case room to act
 // on its ticket: a caseworker who claimed the case has it.
-const StaffPowerLevel = 50
+const StaffPowerLevel = cases.HandlingPowerLevel
 
 // ticketCase is the case of the room for a member of its team who is
 // joined to the room with StaffPowerLevel, with its ticket row.
@@ -150,24 +148,13 @@ func (s *Service) Check(ctx context.Context, room id.RoomID, actor id.UserID) er
 	return err
 }
 
-// checkMember asks the homeserver, as the bot sees the room, whether actor
-// is joined with StaffPowerLevel: ErrNotHandling if not. The creator's
-// unlimited power of room version 12 is the bot's alone, never staff's,
-// so the power levels' users map is the whole answer.
+// checkMember asks the homeserver whether actor is joined to the case
+// room with StaffPowerLevel: ErrNotHandling if not.
 func (s *Service) checkMember(ctx context.Context, room id.RoomID, actor id.UserID) error {
-	bot := s.opts.AS.BotIntent()
-	var member event.MemberEventContent
-	err := bot.StateEvent(ctx, room, event.StateMember, actor.String(), &member)
-	if errors.Is(err, mautrix.MNotFound) || err == nil && member.Membership != event.MembershipJoin {
-		return ErrNotHandling
-	} else if err != nil {
-		return fmt.Errorf("failed to read the membership: %w", err)
-	}
-	var levels event.PowerLevelsEventContent
-	if err = bot.StateEvent(ctx, room, event.StatePowerLevels, "", &levels); err != nil {
-		return fmt.Errorf("failed to read the power levels: %w", err)
-	}
-	if levels.GetUserLevel(actor) < StaffPowerLevel {
+	ok, err := cases.JoinedWithLevel(ctx, s.opts.AS.BotIntent(), room, actor, StaffPowerLevel)
+	if err != nil {
+		return err
+	} else if !ok {
 		return ErrNotHandling
 	}
 	return nil

@@ -22,6 +22,9 @@ const (
 	KnockAdmitted KnockState = "admitted"
 	KnockDenied   KnockState = "denied"
 	KnockExpired  KnockState = "expired"
+	// KnockLeft: the participant withdrew their knock or hung up; a new
+	// knock waits for admission again.
+	KnockLeft KnockState = "left"
 )
 
 // The lobby's refusals.
@@ -177,6 +180,19 @@ func (l *Lobby) decide(call CallID, who, by Identity, state KnockState) (k Knock
 		return []LobbyEvent{{Knock: k}}
 	})
 	return k, err
+}
+
+// Withdraw records that who left the lobby or the call (the page's
+// "Abbrechen" or hang-up): an admission does not outlive it.
+func (l *Lobby) Withdraw(call CallID, who Identity) {
+	l.withCall(call, func(now time.Time) []LobbyEvent {
+		e := l.calls[call][who]
+		if e == nil || (e.State != KnockWaiting && e.State != KnockAdmitted) {
+			return nil
+		}
+		e.State, e.Since, e.By = KnockLeft, now, ""
+		return []LobbyEvent{{Knock: l.placeLocked(call, e)}}
+	})
 }
 
 // Status returns who's knock on call, or false if they never knocked.

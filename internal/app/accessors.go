@@ -9,6 +9,8 @@ import (
 	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/departments"
 	"github.com/rathaus-de/rathaus/store"
+	"github.com/rathaus-de/rathaus/video/calls"
+	"github.com/rathaus-de/rathaus/video/embedded"
 	"github.com/rathaus-de/rathaus/widgets/guestchat"
 )
 
@@ -36,3 +38,9 @@ func (a *App) Cases() *cases.Service { return a.cases }
 
 // GuestChat returns the guest chat's handler, or nil if it is disabled.
 func (a *App) GuestChat() *guestchat.Server { return a.guest }
+
+// Calls returns the video call service, or nil if video is off.
+func (a *App) Calls() *calls.Service { return a.calls }
+
+// VideoBackend returns the embedded media server, or nil if video is off.
+func (a *App) VideoBackend() *embedded.Backend { return a.videoBackend }

@@ -28,6 +28,8 @@ import (
 	"github.com/rathaus-de/rathaus/outbox"
 	"github.com/rathaus-de/rathaus/store"
 	"github.com/rathaus-de/rathaus/tickets"
+	"github.com/rathaus-de/rathaus/video/calls"
+	"github.com/rathaus-de/rathaus/video/embedded"
 	"github.com/rathaus-de/rathaus/widgets/guestchat"
 )
 
@@ -83,6 +85,9 @@ type App struct {
 	submissions *tickets.Submissions
 	// public are the capabilities' routes on the guest chat's listener.
 	public []publicRoute
+	// videoBackend and calls are video consultations (nil when off).
+	videoBackend *embedded.Backend
+	calls        *calls.Service
 
 	// outbox runs the webhooks; stopOutboxWake ends its subscription to
 	// case updates.
@@ -234,6 +239,9 @@ func (a *App) build(ctx context.Context) (err error) {
 	if err = a.addTicketWidget(); err != nil {
 		return err
 	}
+	if err = a.addVideo(); err != nil {
+		return err
+	}
 
 	if err = a.buildOutbox(); err != nil {
 		return err
@@ -279,6 +287,7 @@ func (a *App) Stop() {
 		a.dispatcher.Stop()
 	}
 	a.stopOutbox()
+	a.stopVideo()
 	if a.cancel != nil {
 		a.cancel()
 	}

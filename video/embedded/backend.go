@@ -75,11 +75,14 @@ var _ video.Backend = (*Backend)(nil)
 
 // call is one call's room plus what the backend remembers of it.
 type call struct {
-	id     video.CallID
-	room   *sfu.Room
-	conns  map[video.Identity]*conn
-	kicked map[video.Identity]time.Time // grants issued before are void
-	used   map[string]time.Time         // grant ids of kicked joins, until they expire
+	id    video.CallID
+	room  *sfu.Room
+	conns map[video.Identity]*conn
+	// issued are the ids of the grants minted per identity, with their
+	// expiry; a kick moves them to revoked, so every grant issued before
+	// the kick is void and any minted after it works.
+	issued  map[video.Identity]map[string]time.Time
+	revoked map[string]time.Time
 	// leaving marks identities whose departure was a kick or the end, so
 	// no "left" event follows the "kicked" one.
 	leaving map[*sfu.Participant]bool
@@ -182,8 +185,8 @@ func (b *Backend) EnsureCall(_ context.Context, id video.CallID, limits video.Li
 		c.room.SetLimits(sfuLimits(limits))
 		return nil
 	}
-	c := &call{id: id, conns: map[video.Identity]*conn{}, kicked: map[video.Identity]time.Time{},
-		used: map[string]time.Time{}, leaving: map[*sfu.Participant]bool{}}
+	c := &call{id: id, conns: map[video.Identity]*conn{}, issued: map[video.Identity]map[string]time.Time{},
+		revoked: map[string]time.Time{}, leaving: map[*sfu.Participant]bool{}}
 	c.room = sfu.NewRoom(string(id), b.engine, sfuLimits(limits), sfu.Hooks{
 		Joined: func(p *sfu.Participant) {
 			b.emit(video.Event{Kind: video.EventJoined, Call: id, Identity: video.Identity(p.Identity), At: b.opts.Now()})
@@ -207,16 +210,29 @@ func (b *Backend) EnsureCall(_ context.Context, id video.CallID, limits video.Li
 
 // Grant mints a grant for a call that exists.
 func (b *Backend) Grant(_ context.Context, req video.GrantRequest) (video.JoinInfo, error) {
-	b.mu.Lock()
-	_, ok := b.calls[req.Call]
-	b.mu.Unlock()
-	if !ok {
-		return video.JoinInfo{}, video.ErrNoCall
-	}
 	now := b.opts.Now()
 	token, claims, err := video.MintGrant(b.opts.GrantKeys[0], req.Call, req.Identity, req.Rights, now, req.TTL)
 	if err != nil {
 		return video.JoinInfo{}, err
+	}
+	b.mu.Lock()
+	c := b.calls[req.Call]
+	if c != nil {
+		ids := c.issued[req.Identity]
+		if ids == nil {
+			ids = map[string]time.Time{}
+			c.issued[req.Identity] = ids
+		}
+		for jti, exp := range ids { // forget what can no longer be used
+			if now.After(exp) {
+				delete(ids, jti)
+			}
+		}
+		ids[claims.ID] = time.Unix(claims.Expires, 0)
+	}
+	b.mu.Unlock()
+	if c == nil {
+		return video.JoinInfo{}, video.ErrNoCall
 	}
 	ttl := time.Unix(claims.Expires, 0).Sub(now)
 	info := video.JoinInfo{URL: b.opts.PublicURL + "?call=" + url.QueryEscape(string(req.Call)), Token: token,
@@ -235,10 +251,19 @@ func (b *Backend) Kick(_ context.Context, id video.CallID, who video.Identity) e
 		b.mu.Unlock()
 		return nil
 	}
-	c.kicked[who] = b.opts.Now()
+	now := b.opts.Now()
+	for jti, exp := range c.revoked {
+		if now.After(exp) {
+			delete(c.revoked, jti)
+		}
+	}
+	for jti, exp := range c.issued[who] {
+		c.revoked[jti] = exp
+	}
+	delete(c.issued, who)
 	cn := c.conns[who]
 	if cn != nil {
-		c.used[cn.grantID] = cn.grantExpires
+		c.revoked[cn.grantID] = cn.grantExpires
 		if cn.part != nil {
 			c.leaving[cn.part] = true
 		}

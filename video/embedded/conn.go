@@ -95,7 +95,7 @@ func (c *conn) serve(ctx context.Context, id video.CallID) {
 		c.refuseAndClose(signal.ReasonBadMessage, "the first message must be join")
 		return
 	}
-	if !c.join(id, m.Grant) {
+	if !c.join(id, m.Grant, m.Description) {
 		return
 	}
 	limiter := rate.NewLimiter(messageRate, messageBurst)
@@ -125,7 +125,7 @@ func (c *conn) serve(ctx context.Context, id video.CallID) {
 }
 
 // join checks the grant and enters the room.
-func (c *conn) join(id video.CallID, token string) bool {
+func (c *conn) join(id video.CallID, token string, offer *signal.SessionDescription) bool {
 	b := c.b
 	claims, err := video.VerifyGrant(b.opts.GrantKeys, token, id, b.opts.Now())
 	if err != nil {
@@ -140,9 +140,7 @@ func (c *conn) join(id video.CallID, token string) bool {
 	cl := b.calls[id]
 	var old *conn
 	if cl != nil {
-		kickedAt, kicked := cl.kicked[claims.Identity]
-		_, revoked := cl.used[claims.ID]
-		if revoked || (kicked && claims.IssuedAt <= kickedAt.Unix()) {
+		if _, revoked := cl.revoked[claims.ID]; revoked {
 			b.mu.Unlock()
 			c.refuseAndClose(signal.ReasonGrantInvalid, "the grant was withdrawn")
 			return false
@@ -194,6 +192,12 @@ func (c *conn) join(id video.CallID, token string) bool {
 	}
 	self := part.View()
 	c.send(signal.Message{Type: signal.TypeJoined, Self: &self, Participants: others})
+	if offer != nil {
+		if err := part.Peer().HandleSDP(*offer); err != nil {
+			c.send(signal.Error(signal.ReasonBadMessage, "the session description was refused"))
+		}
+	}
+	part.Start()
 	cl.room.Broadcast(signal.Message{Type: signal.TypeParticipant, Event: signal.EventJoined, Participant: &self}, part)
 	return true
 }

@@ -119,26 +119,27 @@ func (r *Room) Join(id, identity, role string, rights Rights, send func(signal.M
 	}
 	p.peer = peer
 	r.parts[id] = p
-	others := make([]*Participant, 0, len(r.parts))
-	for _, o := range r.parts {
-		if o != p {
-			others = append(others, o)
-		}
-	}
 	r.metrics.participants.Inc()
-	go func() {
-		if p.rights.Subscribe {
-			for _, o := range others {
-				for _, u := range o.tracks() {
-					p.subscribeTo(u)
-				}
+	return p, nil
+}
+
+// Start begins forwarding what the others publish to p; the caller
+// first applies the offer p joined with, if any.
+func (p *Participant) Start() {
+	r := p.room
+	if p.rights.Subscribe {
+		for _, o := range r.Participants() {
+			if o == p {
+				continue
+			}
+			for _, u := range o.tracks() {
+				p.subscribeTo(u)
 			}
 		}
-		if r.hooks.Joined != nil {
-			r.hooks.Joined(p)
-		}
-	}()
-	return p, nil
+	}
+	if r.hooks.Joined != nil {
+		r.hooks.Joined(p)
+	}
 }
 
 // Participant returns the participant with the id, or nil.

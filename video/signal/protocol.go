@@ -42,7 +42,10 @@ type Type string
 
 // Client to server.
 const (
-	// TypeJoin is the first message: the grant that lets the client in.
+	// TypeJoin is the first message: the grant that lets the client in,
+	// and the client's first offer if it publishes at once. An offer in
+	// the join is answered before the server offers anything, so the
+	// first negotiation never collides.
 	TypeJoin Type = "join"
 	// TypeSDP carries an offer or an answer (both directions).
 	TypeSDP Type = "sdp"
@@ -280,11 +283,14 @@ func (m *Message) only(allowed ...string) error {
 func (m *Message) validateClient() error {
 	switch m.Type {
 	case TypeJoin:
-		if err := m.only("grant"); err != nil {
+		if err := m.only("grant", "description"); err != nil {
 			return err
 		}
 		if m.Grant == "" || len(m.Grant) > maxGrant {
 			return bad("join needs a grant of at most %d bytes", maxGrant)
+		}
+		if d := m.Description; d != nil && (d.Type != "offer" || d.SDP == "" || len(d.SDP) > maxSDP || !strings.HasPrefix(d.SDP, "v=0")) {
+			return bad("join may carry an offer of at most %d bytes", maxSDP)
 		}
 	case TypeSDP:
 		if err := m.only("description"); err != nil {

@@ -51,6 +51,10 @@ type Client struct {
 	makingOffer bool
 	held        []webrtc.ICECandidateInit
 	messages    []signal.Message
+	errs        []error
+	joinSent    bool
+	early       []signal.Message
+	readErr     error
 	closed      *signal.Reason
 	tracks      []*webrtc.TrackRemote
 
@@ -121,8 +125,16 @@ func Dial(ctx context.Context, url, grant string, opts Options) (*Client, error)
 			return
 		}
 		j := cand.ToJSON()
-		_ = c.Send(signal.Message{Type: signal.TypeCandidate, Candidate: &signal.Candidate{Candidate: j.Candidate,
-			SDPMid: j.SDPMid, SDPMLineIndex: j.SDPMLineIndex}})
+		m := signal.Message{Type: signal.TypeCandidate, Candidate: &signal.Candidate{Candidate: j.Candidate,
+			SDPMid: j.SDPMid, SDPMLineIndex: j.SDPMLineIndex}}
+		c.mu.Lock()
+		if !c.joinSent { // join goes first; its offer's candidates follow it
+			c.early = append(c.early, m)
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		_ = c.Send(m)
 	})
 	pc.OnTrack(c.onTrack)
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
@@ -130,9 +142,37 @@ func Dial(ctx context.Context, url, grant string, opts Options) (*Client, error)
 			c.goneOnce.Do(func() { close(c.Gone) })
 		}
 	})
+	// A publisher offers in its join, so the first negotiation cannot
+	// collide with the server's offer of the others' tracks (pion cannot
+	// roll back a local offer, so it cannot be the polite peer).
+	join := signal.Message{Type: signal.TypeJoin, Grant: grant}
+	if opts.Video || opts.Audio {
+		if err = c.publish(); err != nil {
+			c.Close()
+			return nil, err
+		}
+		o, err := pc.CreateOffer(nil)
+		if err == nil {
+			err = pc.SetLocalDescription(o)
+		}
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		join.Description = &signal.SessionDescription{Type: "offer", SDP: pc.LocalDescription().SDP}
+	}
+	pc.OnNegotiationNeeded(func() { go c.negotiate() })
 	go c.readLoop()
-	if err = c.Send(signal.Message{Type: signal.TypeJoin, Grant: grant}); err != nil {
+	if err = c.Send(join); err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	c.joinSent = true
+	early := c.early
+	c.early = nil
+	c.mu.Unlock()
+	for _, m := range early {
+		_ = c.Send(m)
 	}
 	select {
 	case j, ok := <-c.Joined:
@@ -143,12 +183,6 @@ func Dial(ctx context.Context, url, grant string, opts Options) (*Client, error)
 	case <-ctx.Done():
 		c.Close()
 		return nil, ctx.Err()
-	}
-	if opts.Video || opts.Audio {
-		if err = c.publish(); err != nil {
-			c.Close()
-			return nil, err
-		}
 	}
 	return c, nil
 }
@@ -196,6 +230,9 @@ func (c *Client) readLoop() {
 	for {
 		_, raw, err := c.ws.Read(context.Background())
 		if err != nil {
+			c.mu.Lock()
+			c.readErr = err
+			c.mu.Unlock()
 			return
 		}
 		m, err := signal.DecodeServer(raw)
@@ -233,24 +270,36 @@ func (c *Client) readLoop() {
 	}
 }
 
-// onSDP is the polite peer: on a collision it rolls its offer back and
-// answers; after that it offers again if it still has something to say.
+// onSDP is the polite peer of perfect negotiation: on a collision it
+// rolls its own offer back and answers the server's; pion then fires
+// negotiationneeded again for what is still unsent.
 func (c *Client) onSDP(d signal.SessionDescription) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if d.Type == "offer" {
 		if c.makingOffer || c.PC.SignalingState() != webrtc.SignalingStateStable {
-			_ = c.PC.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+			// pion refuses a rollback without SDP (browsers take it):
+			// hand it the offer being rolled back.
+			rollback := webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}
+			if pending := c.PC.PendingLocalDescription(); pending != nil {
+				rollback.SDP = pending.SDP
+			}
+			if err := c.PC.SetLocalDescription(rollback); err != nil {
+				c.failLocked(fmt.Errorf("rollback: %w", err))
+				return
+			}
 		}
 		if err := c.PC.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: d.SDP}); err != nil {
+			c.failLocked(fmt.Errorf("remote offer: %w", err))
 			return
 		}
 		c.flushHeld()
 		answer, err := c.PC.CreateAnswer(nil)
-		if err != nil {
-			return
+		if err == nil {
+			err = c.PC.SetLocalDescription(answer)
 		}
-		if err = c.PC.SetLocalDescription(answer); err != nil {
+		if err != nil {
+			c.failLocked(fmt.Errorf("answer: %w", err))
 			return
 		}
 		answerSDP := c.PC.LocalDescription().SDP
@@ -260,10 +309,27 @@ func (c *Client) onSDP(d signal.SessionDescription) {
 		return
 	}
 	if c.PC.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
-		_ = c.PC.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: d.SDP})
+		if err := c.PC.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: d.SDP}); err != nil {
+			c.failLocked(fmt.Errorf("remote answer: %w", err))
+			return
+		}
 		c.flushHeld()
 	}
 }
+
+// Errors are the client's own negotiation failures and how its socket
+// ended (tests assert none while the call runs).
+func (c *Client) Errors() []error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := append([]error(nil), c.errs...)
+	if c.readErr != nil {
+		out = append(out, fmt.Errorf("socket: %w", c.readErr))
+	}
+	return out
+}
+
+func (c *Client) failLocked(err error) { c.errs = append(c.errs, err) }
 
 func (c *Client) flushHeld() {
 	for _, h := range c.held {
@@ -272,9 +338,13 @@ func (c *Client) flushHeld() {
 	c.held = nil
 }
 
-// offer sends an offer (after adding tracks).
-func (c *Client) offer() error {
+// negotiate sends an offer for what changed (pion's negotiationneeded).
+func (c *Client) negotiate() {
 	c.mu.Lock()
+	if c.PC.SignalingState() != webrtc.SignalingStateStable {
+		c.mu.Unlock()
+		return // negotiationneeded fires again once stable
+	}
 	c.makingOffer = true
 	o, err := c.PC.CreateOffer(nil)
 	if err == nil {
@@ -284,12 +354,13 @@ func (c *Client) offer() error {
 	var sdp string
 	if err == nil {
 		sdp = c.PC.LocalDescription().SDP
+	} else {
+		c.failLocked(fmt.Errorf("offer: %w", err))
 	}
 	c.mu.Unlock()
-	if err != nil {
-		return err
+	if err == nil {
+		_ = c.Send(signal.Message{Type: signal.TypeSDP, Description: &signal.SessionDescription{Type: "offer", SDP: sdp}})
 	}
-	return c.Send(signal.Message{Type: signal.TypeSDP, Description: &signal.SessionDescription{Type: "offer", SDP: sdp}})
 }
 
 func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
@@ -419,7 +490,7 @@ func (c *Client) publish() error {
 		go c.readRTCP(s)
 		go c.sendAudio(t)
 	}
-	return c.offer()
+	return nil // pion's negotiationneeded offers
 }
 
 func (c *Client) readRTCP(s *webrtc.RTPSender) {
