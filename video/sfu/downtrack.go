@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
@@ -194,23 +193,21 @@ func (d *downTrack) readRTCP(ctx webrtc.TrackLocalContext) {
 			}
 			return
 		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
+		info, err := inspectRTCP(buf[:n])
 		if err != nil {
 			m.malformed.Inc()
 			continue
 		}
-		for _, p := range pkts {
-			switch p.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				m.pliReceived.Inc()
-				cur, target := d.layers()
-				if cur < 0 {
-					cur = target
-				}
-				d.up.requestKeyframe(d.up.layerAt(cur))
-			case *rtcp.TransportLayerNack:
-				m.nackReceived.Inc()
+		if info.nacks > 0 {
+			m.nackReceived.Add(float64(info.nacks))
+		}
+		if info.keyframe {
+			m.pliReceived.Inc()
+			cur, target := d.layers()
+			if cur < 0 {
+				cur = target
 			}
+			d.up.requestKeyframe(d.up.layerAt(cur))
 		}
 	}
 }

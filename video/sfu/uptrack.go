@@ -125,15 +125,16 @@ func (u *upTrack) read(l *layer) {
 			return
 		}
 		start := time.Now()
-		if err = pkt.Unmarshal(buf[:n]); err != nil {
+		info, err := inspectRTP(buf[:n], &pkt, u.kind, u.codec.MimeType, u.audioExt)
+		if err != nil {
 			m.malformed.Inc()
 			continue
 		}
 		l.count(start, n)
-		if u.kind == webrtc.RTPCodecTypeAudio {
-			u.audioLevel(&pkt, start)
+		if info.hasLevel {
+			u.publisher.room.speakers.observe(u.publisher, info.level, info.voice, start)
 		}
-		key := u.kind == webrtc.RTPCodecTypeVideo && isKeyframeStart(u.codec.MimeType, pkt.Payload)
+		key := info.keyframe
 		u.mu.RLock()
 		forwarded := 0
 		for d := range u.downs {
@@ -144,23 +145,6 @@ func (u *upTrack) read(l *layer) {
 		u.mu.RUnlock()
 		m.observeForward(u.kind, forwarded, time.Since(start))
 	}
-}
-
-// audioLevel feeds the active speaker detector from the publisher's
-// audio level header extension (RFC 6464).
-func (u *upTrack) audioLevel(pkt *rtp.Packet, now time.Time) {
-	if u.audioExt == 0 {
-		return
-	}
-	raw := pkt.GetExtension(u.audioExt)
-	if raw == nil {
-		return
-	}
-	var ext rtp.AudioLevelExtension
-	if ext.Unmarshal(raw) != nil {
-		return
-	}
-	u.publisher.room.speakers.observe(u.publisher, ext.Level, ext.Voice, now)
 }
 
 // requestKeyframe asks the publisher for a keyframe on a layer, at most

@@ -19,6 +19,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/rathaus-de/rathaus/video/signal"
@@ -473,7 +474,7 @@ func (c *Client) publish() error {
 				return err
 			}
 			share := 1 << (len(rids) - 1 - i) // f: 1, h: 2, q: 4 → rates 1, 1/2, 1/4
-			go c.sendVideo(t, c.opts.PacketsPerSecond/share)
+			go c.sendVideo(t, sender, rid, c.opts.PacketsPerSecond/share)
 		}
 		go c.readRTCP(sender)
 	}
@@ -513,7 +514,7 @@ func (c *Client) readRTCP(s *webrtc.RTPSender) {
 // three packets at pps/3 frames per second, a keyframe every 60 frames
 // and after a PLI. The payload descriptor is real (RFC 7741) so the SFU
 // finds the keyframes.
-func (c *Client) sendVideo(t *webrtc.TrackLocalStaticRTP, pps int) {
+func (c *Client) sendVideo(t *webrtc.TrackLocalStaticRTP, sender *webrtc.RTPSender, rid string, pps int) {
 	const perFrame = 3
 	fps := max(1, pps/perFrame)
 	tick := time.NewTicker(time.Second / time.Duration(fps))
@@ -546,11 +547,38 @@ func (c *Client) sendVideo(t *webrtc.TrackLocalStaticRTP, pps int) {
 			seq++
 			p := rtp.Packet{Header: rtp.Header{Version: 2, Marker: i == perFrame-1, SequenceNumber: seq, Timestamp: ts},
 				Payload: payload}
+			if rid != "" && !c.tagSimulcast(&p, sender, rid) {
+				continue // not negotiated yet
+			}
 			if err := t.WriteRTP(&p); err != nil {
 				return
 			}
 		}
 	}
+}
+
+// tagSimulcast sets the mid and rid header extensions a simulcast layer
+// is recognised by (browsers do this; pion's sender does not).
+func (c *Client) tagSimulcast(p *rtp.Packet, sender *webrtc.RTPSender, rid string) bool {
+	var midID, ridID uint8
+	for _, h := range sender.GetParameters().HeaderExtensions {
+		switch h.URI {
+		case sdp.SDESMidURI:
+			midID = uint8(h.ID) //nolint:gosec // negotiated ids are 1..14
+		case sdp.SDESRTPStreamIDURI:
+			ridID = uint8(h.ID) //nolint:gosec // as above
+		}
+	}
+	mid := ""
+	for _, tr := range c.PC.GetTransceivers() {
+		if tr.Sender() == sender {
+			mid = tr.Mid()
+		}
+	}
+	if midID == 0 || ridID == 0 || mid == "" {
+		return false
+	}
+	return p.SetExtension(midID, []byte(mid)) == nil && p.SetExtension(ridID, []byte(rid)) == nil
 }
 
 // sendAudio writes 50 packets a second with a loud audio level.
