@@ -38,6 +38,7 @@ type downTrack struct {
 	switchAt uint16 // first sequence number (in the current layer) forwarded after a switch
 	packets  uint64
 	switches int
+	nacks    int
 }
 
 func newDownTrack(up *upTrack, sub *Participant) *downTrack {
@@ -200,6 +201,9 @@ func (d *downTrack) readRTCP(ctx webrtc.TrackLocalContext) {
 		}
 		if info.nacks > 0 {
 			m.nackReceived.Add(float64(info.nacks))
+			d.mu.Lock()
+			d.nacks += info.nacks
+			d.mu.Unlock()
 		}
 		if info.keyframe {
 			m.pliReceived.Inc()

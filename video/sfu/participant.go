@@ -297,6 +297,8 @@ type Stats struct {
 	Forwarded uint64
 	// Estimate is the send-side bandwidth estimate in bits per second.
 	Estimate int
+	// NACKs counts the packets this participant asked to have resent.
+	NACKs int
 }
 
 // Stats reads the participant's forwarding state.
@@ -310,6 +312,7 @@ func (p *Participant) Stats() Stats {
 	for u, d := range p.downs {
 		d.mu.Lock()
 		s.Forwarded += d.packets
+		s.NACKs += d.nacks
 		if u.kind == webrtc.RTPCodecTypeVideo {
 			s.Layers[u.id] = d.current
 		}

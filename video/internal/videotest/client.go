@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,11 @@ type Options struct {
 	PayloadSize      int
 	// Header sets extra request headers (Origin).
 	Header http.Header
+	// UDPPort pins the client's one local UDP port (and turns TCP off).
+	UDPPort uint16
+	// Impair, if set, makes the client's path lossy and slow (one UDP
+	// socket on 127.0.0.1, no TCP).
+	Impair *Impairment
 }
 
 // Client is one synthetic participant.
@@ -53,6 +59,10 @@ type Client struct {
 	held        []webrtc.ICECandidateInit
 	messages    []signal.Message
 	errs        []error
+	impaired    *impairedConn
+	frameTimes  []time.Time
+	keyTimes    []time.Time
+	plisSent    atomic.Int64
 	joinSent    bool
 	early       []signal.Message
 	readErr     error
@@ -65,7 +75,7 @@ type Client struct {
 	firstPacket    atomic.Int64
 	plis           atomic.Int64
 	keyframes      atomic.Int64
-	keyframeWanted atomic.Bool
+	keyframeWanted sync.Map // rid → *atomic.Bool
 	done           chan struct{}
 	stopSend       chan struct{}
 	stopOnce       sync.Once
@@ -105,6 +115,24 @@ func Dial(ctx context.Context, url, grant string, opts Options) (*Client, error)
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeTCP4})
+	if opts.UDPPort != 0 {
+		// One known local port, so a test can shape this client's
+		// traffic alone (tc filters by port); UDP only.
+		if err := se.SetEphemeralUDPPortRange(opts.UDPPort, opts.UDPPort); err != nil {
+			return nil, err
+		}
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	}
+	var impaired *impairedConn
+	if opts.Impair != nil {
+		udp, err := (&net.ListenConfig{}).ListenPacket(ctx, "udp4", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		impaired = impair(udp, opts.Impair)
+		se.SetICEUDPMux(webrtc.NewICEUDPMux(nil, impaired))
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -119,7 +147,7 @@ func Dial(ctx context.Context, url, grant string, opts Options) (*Client, error)
 		return nil, fmt.Errorf("videotest: failed to dial: %w", err)
 	}
 	ws.SetReadLimit(signal.MaxMessageSize)
-	c := &Client{PC: pc, ws: ws, opts: opts, done: make(chan struct{}), stopSend: make(chan struct{}),
+	c := &Client{PC: pc, ws: ws, opts: opts, impaired: impaired, done: make(chan struct{}), stopSend: make(chan struct{}),
 		Joined: make(chan signal.Message, 1), Gone: make(chan struct{})}
 	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
 		if cand == nil {
@@ -371,17 +399,121 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	n := &atomic.Int64{}
 	v, _ := c.received.LoadOrStore(t.ID(), n)
 	counter := v.(*atomic.Int64) //nolint:forcetypeassert // only *atomic.Int64 is stored
+	video := t.Kind() == webrtc.RTPCodecTypeVideo
 	go func() {
+		var pkt rtp.Packet
 		buf := make([]byte, 1500)
+		frames := map[uint32]map[uint16]bool{}
+		key := map[uint32]bool{}
+		lastPLI := time.Time{}
 		for {
-			if _, _, err := t.Read(buf); err != nil {
+			n, _, err := t.Read(buf)
+			if err != nil {
 				return
 			}
-			c.firstPacket.CompareAndSwap(0, time.Now().UnixNano())
+			now := time.Now()
+			c.firstPacket.CompareAndSwap(0, now.UnixNano())
 			counter.Add(1)
+			if !video || pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) < 2 {
+				continue
+			}
+			// A frame of the synthetic publisher is PacketsPerFrame
+			// packets with one timestamp; it counts as decoded when all
+			// arrived (late ones through NACK included).
+			seqs := frames[pkt.Timestamp]
+			if seqs == nil {
+				seqs = map[uint16]bool{}
+				frames[pkt.Timestamp] = seqs
+			}
+			seqs[pkt.SequenceNumber] = true
+			if pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0 {
+				key[pkt.Timestamp] = true
+			}
+			if len(seqs) == PacketsPerFrame {
+				c.frameDone(now, key[pkt.Timestamp])
+				delete(frames, pkt.Timestamp)
+				delete(key, pkt.Timestamp)
+			}
+			// As a decoder does: frames stop completing while packets
+			// arrive → ask for a keyframe (at most once a second).
+			if last := c.lastFrame(); !last.IsZero() && now.Sub(last) > 500*time.Millisecond && now.Sub(lastPLI) > time.Second {
+				lastPLI = now
+				c.plisSent.Add(1)
+				_ = c.PC.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(t.SSRC())}})
+			}
+			if len(frames) > 200 { // forget frames that never completed
+				clear(frames)
+				clear(key)
+			}
 		}
 	}()
 }
+
+// PacketsPerFrame is how many packets a synthetic video frame has.
+const PacketsPerFrame = 3
+
+func (c *Client) frameDone(at time.Time, key bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.frameTimes = append(c.frameTimes, at)
+	if key {
+		c.keyTimes = append(c.keyTimes, at)
+	}
+}
+
+func (c *Client) lastFrame() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.frameTimes) == 0 {
+		return time.Time{}
+	}
+	return c.frameTimes[len(c.frameTimes)-1]
+}
+
+// FramesBetween counts the complete video frames received in [from, to).
+func (c *Client) FramesBetween(from, to time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, at := range c.frameTimes {
+		if !at.Before(from) && at.Before(to) {
+			n++
+		}
+	}
+	return n
+}
+
+// LongestFrameGap is the longest time without a complete frame in
+// [from, to).
+func (c *Client) LongestFrameGap(from, to time.Time) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	longest, last := time.Duration(0), from
+	for _, at := range c.frameTimes {
+		if at.Before(from) || !at.Before(to) {
+			continue
+		}
+		longest = max(longest, at.Sub(last))
+		last = at
+	}
+	return max(longest, to.Sub(last))
+}
+
+// FirstKeyframeAfter is when the first complete keyframe arrived after t,
+// zero if none did.
+func (c *Client) FirstKeyframeAfter(t time.Time) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, at := range c.keyTimes {
+		if at.After(t) {
+			return at
+		}
+	}
+	return time.Time{}
+}
+
+// PLIsSent counts the keyframe requests this client sent as a subscriber.
+func (c *Client) PLIsSent() int64 { return c.plisSent.Load() }
 
 // Received returns the packets received per track id.
 func (c *Client) Received() map[string]int64 {
@@ -446,6 +578,9 @@ func (c *Client) Close() {
 	c.stopOnce.Do(func() { close(c.stopSend) })
 	_ = c.ws.Close(websocket.StatusNormalClosure, "")
 	_ = c.PC.Close()
+	if c.impaired != nil {
+		_ = c.impaired.Close()
+	}
 }
 
 // publish adds the synthetic tracks and offers.
@@ -475,8 +610,8 @@ func (c *Client) publish() error {
 			}
 			share := 1 << (len(rids) - 1 - i) // f: 1, h: 2, q: 4 → rates 1, 1/2, 1/4
 			go c.sendVideo(t, sender, rid, c.opts.PacketsPerSecond/share)
+			go c.readRTCP(sender, rid)
 		}
-		go c.readRTCP(sender)
 	}
 	if c.opts.Audio {
 		t, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2},
@@ -488,15 +623,29 @@ func (c *Client) publish() error {
 		if err != nil {
 			return err
 		}
-		go c.readRTCP(s)
+		go c.readRTCP(s, "")
 		go c.sendAudio(t)
 	}
 	return nil // pion's negotiationneeded offers
 }
 
-func (c *Client) readRTCP(s *webrtc.RTPSender) {
+// wanted is the flag a layer's sender checks for a requested keyframe.
+func (c *Client) wanted(rid string) *atomic.Bool {
+	v, _ := c.keyframeWanted.LoadOrStore(rid, &atomic.Bool{})
+	return v.(*atomic.Bool) //nolint:forcetypeassert // only *atomic.Bool is stored
+}
+
+// readRTCP reads one encoding's RTCP (pion keeps it per rid): a keyframe
+// request makes that layer's next frame a keyframe, as browsers do.
+func (c *Client) readRTCP(s *webrtc.RTPSender, rid string) {
 	for {
-		pkts, _, err := s.ReadRTCP()
+		var pkts []rtcp.Packet
+		var err error
+		if rid == "" {
+			pkts, _, err = s.ReadRTCP()
+		} else {
+			pkts, _, err = s.ReadSimulcastRTCP(rid)
+		}
 		if err != nil {
 			return
 		}
@@ -504,7 +653,7 @@ func (c *Client) readRTCP(s *webrtc.RTPSender) {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				c.plis.Add(1)
-				c.keyframeWanted.Store(true)
+				c.wanted(rid).Store(true)
 			}
 		}
 	}
@@ -515,7 +664,7 @@ func (c *Client) readRTCP(s *webrtc.RTPSender) {
 // and after a PLI. The payload descriptor is real (RFC 7741) so the SFU
 // finds the keyframes.
 func (c *Client) sendVideo(t *webrtc.TrackLocalStaticRTP, sender *webrtc.RTPSender, rid string, pps int) {
-	const perFrame = 3
+	const perFrame = PacketsPerFrame
 	fps := max(1, pps/perFrame)
 	tick := time.NewTicker(time.Second / time.Duration(fps))
 	defer tick.Stop()
@@ -529,7 +678,7 @@ func (c *Client) sendVideo(t *webrtc.TrackLocalStaticRTP, sender *webrtc.RTPSend
 			return
 		case <-tick.C:
 		}
-		key := frame%60 == 0 || c.keyframeWanted.Swap(false)
+		key := frame%60 == 0 || c.wanted(rid).Swap(false)
 		frame++
 		ts += 90000 / uint32(fps) //nolint:gosec // fps is small
 		if key {
