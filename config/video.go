@@ -26,6 +26,41 @@ type VideoConfig struct {
 	// WaitTimeout is how long a citizen waits in the lobby before the
 	// knock expires.
 	WaitTimeout time.Duration `yaml:"wait_timeout"`
+	// TURN is the embedded TURN server for networks that let no UDP
+	// through to the media port.
+	TURN VideoTURNConfig `yaml:"turn"`
+}
+
+// VideoTURNConfig is the embedded TURN server (docs/video.md, "TURN").
+type VideoTURNConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// UDP, TCP and TLS are where it listens ("" for not at all).
+	UDP string `yaml:"udp"`
+	TCP string `yaml:"tcp"`
+	TLS string `yaml:"tls"`
+	// TLSCertFile and TLSKeyFile are the PEM files for TLS.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	// RelayIP is the address relays are opened on; PublicIP the one
+	// announced (RelayIP if empty); PublicHost the name in the TURN URLs
+	// (PublicIP if empty).
+	RelayIP    string `yaml:"relay_ip"`
+	PublicIP   string `yaml:"public_ip"`
+	PublicHost string `yaml:"public_host"`
+	// AllowPeers are address prefixes relays may reach although they are
+	// loopback, private or link-local (refused by default).
+	AllowPeers []string `yaml:"allow_peers"`
+}
+
+// AllowedPeers parses AllowPeers (Validate has checked them).
+func (t VideoTURNConfig) AllowedPeers() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range t.AllowPeers {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+		}
+	}
+	return out
 }
 
 // VideoICEConfig is the media side of the embedded server.
@@ -53,7 +88,8 @@ type VideoLimitsConfig struct {
 func defaultVideo() VideoConfig {
 	return VideoConfig{Backend: "embedded", ICE: VideoICEConfig{UDP: "0.0.0.0:7882", TCP: "0.0.0.0:7881", PublicIPs: []string{}},
 		Limits:   VideoLimitsConfig{MaxParticipants: 6, MaxPublishers: 4, MaxBitrateKbps: 1500},
-		GrantTTL: 10 * time.Minute, WaitTimeout: 30 * time.Minute}
+		GrantTTL: 10 * time.Minute, WaitTimeout: 30 * time.Minute,
+		TURN: VideoTURNConfig{UDP: "0.0.0.0:3478", TCP: "0.0.0.0:3478", AllowPeers: []string{}}}
 }
 
 // VideoPublicIPs parses ICE.PublicIPs (Validate has checked them).
@@ -114,5 +150,34 @@ func (c *Config) validateVideo(errs *ValidationErrors) {
 	}
 	if v.WaitTimeout < time.Minute || v.WaitTimeout > 24*time.Hour {
 		errs.add("video.wait_timeout", "must be 1m to 24h")
+	}
+	validateTURN(v.TURN, errs)
+}
+
+func validateTURN(t VideoTURNConfig, errs *ValidationErrors) {
+	if !t.Enabled {
+		return
+	}
+	if t.UDP == "" && t.TCP == "" && t.TLS == "" {
+		errs.add("video.turn", "needs at least one of udp, tcp, tls")
+	}
+	for key, addr := range map[string]string{"udp": t.UDP, "tcp": t.TCP, "tls": t.TLS} {
+		if _, _, err := net.SplitHostPort(addr); addr != "" && err != nil {
+			errs.add("video.turn."+key, "must be host:port, e.g. 0.0.0.0:3478, or empty")
+		}
+	}
+	if t.TLS != "" && (t.TLSCertFile == "" || t.TLSKeyFile == "") {
+		errs.add("video.turn.tls", "needs tls_cert_file and tls_key_file")
+	}
+	if _, err := netip.ParseAddr(t.RelayIP); err != nil {
+		errs.add("video.turn.relay_ip", "must be the IP address relays are opened on")
+	}
+	if _, err := netip.ParseAddr(t.PublicIP); t.PublicIP != "" && err != nil {
+		errs.add("video.turn.public_ip", "must be an IP address or empty")
+	}
+	for i, s := range t.AllowPeers {
+		if _, err := netip.ParsePrefix(s); err != nil {
+			errs.add(fmt.Sprintf("video.turn.allow_peers[%d]", i), "must be an address prefix such as 10.20.0.0/16")
+		}
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/rathaus-de/rathaus/tickets"
 	"github.com/rathaus-de/rathaus/video/calls"
 	"github.com/rathaus-de/rathaus/video/embedded"
+	"github.com/rathaus-de/rathaus/video/turn"
 	"github.com/rathaus-de/rathaus/widgets/guestchat"
 )
 
@@ -88,6 +89,7 @@ type App struct {
 	// videoBackend and calls are video consultations (nil when off).
 	videoBackend *embedded.Backend
 	calls        *calls.Service
+	turn         *turn.Server
 
 	// outbox runs the webhooks; stopOutboxWake ends its subscription to
 	// case updates.

@@ -2,15 +2,21 @@ package app
 
 import (
 	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"maunium.net/go/mautrix/id"
 
+	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/video"
 	"github.com/rathaus-de/rathaus/video/calls"
 	"github.com/rathaus-de/rathaus/video/embedded"
+	"github.com/rathaus-de/rathaus/video/turn"
 )
 
 // SignalPath is where the embedded media server's signalling is served on
@@ -35,10 +41,14 @@ func (a *App) addVideo() error {
 		return fmt.Errorf("failed to make the video grant key: %w", err)
 	}
 	v := cfg.Video
+	iceServers, err := a.startTURN(v.TURN)
+	if err != nil {
+		return err
+	}
 	backend, err := embedded.New(embedded.Options{GrantKeys: [][]byte{key}, ICEUDPAddr: v.ICE.UDP, ICETCPAddr: v.ICE.TCP,
 		PublicIPs: v.VideoPublicIPs(), IncludeLoopback: v.ICE.IncludeLoopback,
-		PublicURL: "ws" + strings.TrimPrefix(base, "http") + SignalPath,
-		Log:       a.log.With().Str("component", "video").Logger(), Registerer: a.opts.Registry})
+		PublicURL: "ws" + strings.TrimPrefix(base, "http") + SignalPath, TURN: iceServers,
+		Log: a.log.With().Str("component", "video").Logger(), Registerer: a.opts.Registry})
 	if err != nil {
 		return err
 	}
@@ -60,8 +70,54 @@ func (a *App) addVideo() error {
 	return nil
 }
 
+// startTURN starts the embedded TURN server when configured and returns
+// what hands out its credentials with each grant (nil when off). Its
+// secret is made at each start, like the grant key: credentials live
+// minutes, and a restart ends every call anyway.
+func (a *App) startTURN(t config.VideoTURNConfig) (func(video.CallID, video.Identity, time.Duration) []video.ICEServer, error) {
+	if !t.Enabled {
+		return nil, nil
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("failed to make the TURN secret: %w", err)
+	}
+	tc := turn.Config{Realm: a.start.Homeserver.ServerName, UDPAddr: t.UDP, TCPAddr: t.TCP, TLSAddr: t.TLS,
+		RelayIP: net.ParseIP(t.RelayIP), PublicIP: net.ParseIP(t.PublicIP), PublicHost: t.PublicHost,
+		Secrets: [][]byte{secret}, AllowPeers: t.AllowedPeers(), Log: a.log.With().Str("component", "turn").Logger(),
+		Registerer: a.opts.Registry}
+	if t.TLS != "" {
+		cert, err := tls.LoadX509KeyPair(t.TLSCertFile, t.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("failed to load the TURN certificate: %w", err)
+		}
+		tc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	srv, err := turn.New(tc)
+	if err != nil {
+		return nil, err
+	}
+	a.turn = srv
+	return func(_ video.CallID, _ video.Identity, ttl time.Duration) []video.ICEServer {
+		// The TURN username is an opaque random id, never the identity:
+		// it travels in clear text.
+		var b [9]byte
+		_, _ = rand.Read(b[:])
+		var out []video.ICEServer
+		for _, s := range srv.ICEServers(hex.EncodeToString(b[:]), ttl) {
+			out = append(out, video.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+		}
+		return out
+	}, nil
+}
+
 // stopVideo ends every call and closes the media ports.
 func (a *App) stopVideo() {
+	if a.turn != nil {
+		if err := a.turn.Close(); err != nil {
+			a.log.Warn().Err(err).Msg("Failed to close the TURN server")
+		}
+	}
 	if a.calls != nil {
 		a.calls.Close()
 	}

@@ -119,6 +119,8 @@ func callsInCaseRooms(t *testing.T, kind tesths.Kind) {
 		cfg.Authority.PrivacyURL = "https://pruefheim.de/datenschutz"
 		cfg.Video.Enabled = true
 		cfg.Video.ICE = config.VideoICEConfig{UDP: "127.0.0.1:0", TCP: "127.0.0.1:0", IncludeLoopback: true}
+		cfg.Video.TURN = config.VideoTURNConfig{Enabled: true, UDP: "127.0.0.1:0", TCP: "127.0.0.1:0", RelayIP: "127.0.0.1",
+			AllowPeers: []string{"127.0.0.0/8"}}
 		require.NoError(t, cfg.Validate())
 		opts.GuestListener = l
 	}})
@@ -175,6 +177,9 @@ func callsInCaseRooms(t *testing.T, kind tesths.Kind) {
 		return err
 	})
 	require.NotNil(t, v.Join)
+	require.Len(t, v.Join.TURN, 1, "TURN credentials come with the grant")
+	assert.Regexp(t, `^turn:127\.0\.0\.1:\d+\?transport=udp$`, v.Join.TURN[0].URLs[0])
+	assert.Regexp(t, `^\d+:[0-9a-f]{8}-[0-9a-f]{18}$`, v.Join.TURN[0].Username, "an opaque TURN username")
 	admitted := time.Now()
 	citizen, err := f.dial(v.Join, videotest.Options{Video: true, Audio: true})
 	require.NoError(t, err)
