@@ -215,6 +215,8 @@ func (c *conn) handle(m signal.Message) bool {
 		}
 	case signal.TypeMute:
 		c.part.SetMuted(m.Kind, *m.Muted)
+	case signal.TypeScreen:
+		c.part.SetScreenStream(m.Stream)
 	case signal.TypePing:
 		c.send(signal.Message{Type: signal.TypePong})
 	case signal.TypeLeave:

@@ -32,6 +32,22 @@ type Participant struct {
 	left       bool
 	connected  time.Time
 	leftOnce   sync.Once
+	// screenStream is the stream id the client named as its screen share.
+	screenStream string
+}
+
+// SetScreenStream records which of the client's streams is a screen
+// share (signal.TypeScreen).
+func (p *Participant) SetScreenStream(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.screenStream = id
+}
+
+func (p *Participant) isScreen(streamID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return isScreen(streamID) || (p.screenStream != "" && streamID == p.screenStream)
 }
 
 // Peer is the participant's transport.
@@ -73,7 +89,7 @@ func ptr[T any](v T) *T { return &v }
 // onTrack is pion's callback for a track (or simulcast layer) the
 // participant sends.
 func (p *Participant) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
-	screen := isScreen(t.StreamID())
+	screen := p.isScreen(t.StreamID())
 	if !p.rights.Publish || (screen && !p.rights.ScreenShare) {
 		p.send(signal.Error(signal.ReasonNotAllowed, "this participant may not publish that track"))
 		go drain(t)
@@ -91,6 +107,7 @@ func (p *Participant) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	u, exists := p.byTrackID[key]
 	if !exists {
 		u = newUpTrack(p, p.room.newTrackID(t.Kind(), screen), t, r)
+		u.screen = screen
 		p.byTrackID[key] = u
 		p.published = append(p.published, u)
 	}

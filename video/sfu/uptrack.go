@@ -92,8 +92,7 @@ type upTrack struct {
 const len3 = 3
 
 func newUpTrack(p *Participant, id string, t *webrtc.TrackRemote, r *webrtc.RTPReceiver) *upTrack {
-	u := &upTrack{id: id, publisher: p, kind: t.Kind(), codec: t.Codec(), downs: map[*downTrack]struct{}{},
-		screen: isScreen(t.StreamID())}
+	u := &upTrack{id: id, publisher: p, kind: t.Kind(), codec: t.Codec(), downs: map[*downTrack]struct{}{}}
 	for _, ext := range r.GetParameters().HeaderExtensions {
 		if ext.URI == sdp.AudioLevelURI {
 			u.audioExt = uint8(ext.ID) //nolint:gosec // negotiated ids are 1..14

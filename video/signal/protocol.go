@@ -57,6 +57,10 @@ const (
 	// TypeLeave ends the client's participation; closing the socket does
 	// the same.
 	TypeLeave Type = "leave"
+	// TypeScreen names the MediaStream id of the client's screen share,
+	// before the offer that adds it (browsers choose stream ids
+	// themselves); the server forwards it as "screen-N".
+	TypeScreen Type = "screen"
 	// TypePing keeps the socket alive through proxies; the server answers
 	// TypePong.
 	TypePing Type = "ping"
@@ -98,6 +102,9 @@ type Message struct {
 
 	// candidate
 	Candidate *Candidate `json:"candidate,omitempty"`
+
+	// screen
+	Stream string `json:"stream,omitempty"`
 
 	// mute, mute_request
 	Kind  MediaKind `json:"kind,omitempty"`
@@ -255,6 +262,7 @@ func (m *Message) fields() []string {
 	add(m.Grant != "", "grant")
 	add(m.Description != nil, "description")
 	add(m.Candidate != nil, "candidate")
+	add(m.Stream != "", "stream")
 	add(m.Kind != "", "kind")
 	add(m.Muted != nil, "muted")
 	add(m.Self != nil, "self")
@@ -332,6 +340,13 @@ func (m *Message) validateClient() error {
 		}
 		if (m.Kind != KindAudio && m.Kind != KindVideo) || m.Muted == nil {
 			return bad("mute needs kind audio or video and muted")
+		}
+	case TypeScreen:
+		if err := m.only("stream"); err != nil {
+			return err
+		}
+		if m.Stream == "" || len(m.Stream) > maxMid || strings.ContainsAny(m.Stream, " \r\n\t") {
+			return bad("screen needs a stream id of at most %d bytes", maxMid)
 		}
 	case TypeLeave, TypePing:
 		if err := m.only(); err != nil {

@@ -17,6 +17,7 @@ func TestDecodeAcceptsWhatClientsSend(t *testing.T) {
 		`{"type":"candidate","candidate":{"candidate":""}}`,
 		`{"type":"mute","kind":"audio","muted":true}`,
 		`{"type":"leave"}`,
+		`{"type":"screen","stream":"{5d7c0e2a-8f0b-4a4c-9d0e-1f2a3b4c5d6e}"}`,
 		`{"type":"ping"}`,
 	} {
 		_, err := Decode([]byte(raw))
@@ -43,6 +44,8 @@ func TestDecodeRefuses(t *testing.T) {
 		"candidate without mid":       `{"type":"candidate","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 1 typ host"}}`,
 		"mute without muted":          `{"type":"mute","kind":"audio"}`,
 		"mute of screen":              `{"type":"mute","kind":"screen","muted":true}`,
+		"screen without stream":       `{"type":"screen"}`,
+		"screen with a space":         `{"type":"screen","stream":"a b"}`,
 		"over the size limit":         `{"type":"join","grant":"` + long + `"}`,
 		"not UTF-8":                   "{\"type\":\"join\",\"grant\":\"\xff\"}",
 	} {
@@ -79,7 +82,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		switch m.Type {
-		case TypeJoin, TypeSDP, TypeCandidate, TypeMute, TypeLeave, TypePing:
+		case TypeJoin, TypeSDP, TypeCandidate, TypeMute, TypeLeave, TypePing, TypeScreen:
 		default:
 			t.Fatalf("accepted a %q message", m.Type)
 		}

@@ -3,7 +3,7 @@
 // set by cases when the room is created), and its small JSON API.
 //
 // The page speaks the Matrix widget API (MSC2762) with its client itself
-// (web/widgetapi.js, no library): it answers the capabilities request
+// (widgets/internal/webkit/widgetapi.js, no library): it answers the capabilities request
 // (it needs none), asks for an OpenID token (get_openid), and signs in
 // with it at POST api/v1/session (widgets/internal/widgetauth: the token's
 // homeserver is asked by federation discovery, the sub must be of that

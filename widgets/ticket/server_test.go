@@ -6,11 +6,8 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
@@ -130,23 +127,6 @@ func TestNoUnsafeCode(t *testing.T) {
 	assetcheck.CheckNoUnsafeCode(t, web, assetcheck.Rule{Pattern: `from\s*['"](?:\.\./|/)`, Why: "imports stay below assets/"})
 }
 
-// TestNodeTests runs the page's JavaScript unit tests (the widget API
-// side) with node. Never skipped: `make test` needs Node.js 20 anyway.
-func TestNodeTests(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is not installed, so the widget's JavaScript tests cannot run; install Node.js 20 (see README): %v", err)
-	}
-	files, err := filepath.Glob(filepath.Join("web", "assets", "*.test.mjs"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, node, append([]string{"--test"}, files...)...).CombinedOutput()
-	require.NoError(t, err, "node --test failed:\n%s", out)
-	assert.Contains(t, string(out), "# fail 0")
-}
-
 // What is embedded is what the page loads, never a test.
 func TestEmbeddedFiles(t *testing.T) {
 	var names []string
@@ -156,5 +136,5 @@ func TestEmbeddedFiles(t *testing.T) {
 		}
 		return err
 	}))
-	assert.Equal(t, []string{"web/assets/app.js", "web/assets/texts.js", "web/assets/ticket.css", "web/assets/widgetapi.js", "web/index.html"}, names)
+	assert.Equal(t, []string{"web/assets/app.js", "web/assets/texts.js", "web/assets/ticket.css", "web/index.html"}, names)
 }

@@ -4,7 +4,7 @@
 import { $, el, show, applyTexts, showError, clearError } from './kit/dom.js';
 import { addTexts, setLang, t, formatTime } from './kit/i18n.js';
 import { ApiError, parseRetryAfter } from './kit/api.js';
-import { WidgetApi } from './widgetapi.js';
+import { WidgetApi } from './kit/widgetapi.js';
 import { texts } from './texts.js';
 
 const API = 'api/v1/';
