@@ -44,17 +44,17 @@ type GrantRequest struct {
 // URL of the backend and the signed grant (and, for the embedded backend,
 // the TURN credentials that go with it).
 type JoinInfo struct {
-	URL     string
-	Token   string
-	Expires time.Time
-	TURN    []ICEServer
+	URL     string      `json:"url"`
+	Token   string      `json:"token"`
+	Expires time.Time   `json:"expires_at"`
+	TURN    []ICEServer `json:"ice_servers"`
 }
 
 // ICEServer is a STUN or TURN server with its short-lived credentials.
 type ICEServer struct {
-	URLs       []string
-	Username   string
-	Credential string
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
 }
 
 // Participant is someone in a call now.

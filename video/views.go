@@ -26,13 +26,13 @@ const (
 
 // CitizenView is the citizen's page's view of the case's call.
 type CitizenView struct {
-	State CitizenState
+	State CitizenState `json:"state"`
 	// Position is the place in the lobby (1 = next), 0 unless waiting.
-	Position int
+	Position int `json:"position,omitempty"`
 	// StaffPresent says whether a caseworker is in the call now.
-	StaffPresent bool
+	StaffPresent bool `json:"staff_present"`
 	// Join is set only when admitted: where and with which grant to join.
-	Join *JoinInfo
+	Join *JoinInfo `json:"join,omitempty"`
 }
 
 // StaffView is the staff call page's view of a case's call.

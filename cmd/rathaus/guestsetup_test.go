@@ -39,6 +39,10 @@ type guestOptions struct {
 	Bauamt string
 	// Authority is added to the authority section (indented by two).
 	Authority string
+	// Late is top-level YAML added when the guest chat is switched on, for
+	// sections that need it (video): the registration is generated from a
+	// config without the guest chat, which would refuse them.
+	Late string
 	// Proxy, if set, receives the holding proxy put between rathaus and
 	// the homeserver.
 	Proxy **holdingProxy
@@ -71,7 +75,7 @@ func startGuestSetup(t *testing.T, kind tesths.Kind, opts guestOptions) *guestSe
 	// before the homeserver started, another process (a homeserver of a
 	// test running in parallel) could take it in between.
 	chatYAML, base := guestChatConfig(t)
-	setup.editConfig(t, "guest_chat:\n  enabled: false\n", chatYAML+opts.ChatYAML)
+	setup.editConfig(t, "guest_chat:\n  enabled: false\n", chatYAML+opts.ChatYAML+opts.Late)
 	g := &guestSetup{rathausSetup: setup, base: base, anna: anna}
 	setup.proc.start(t)
 	ctx := context.Background()

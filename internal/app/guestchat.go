@@ -28,7 +28,11 @@ func (a *App) serveGuestChat(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.guest, err = guestchat.New(guestchat.Options{Config: a.config, Secret: []byte(a.start.AppService.ASToken),
+	var calls guestchat.Video
+	if a.calls != nil {
+		calls = a.calls
+	}
+	a.guest, err = guestchat.New(guestchat.Options{Config: a.config, Secret: []byte(a.start.AppService.ASToken), Video: calls,
 		Directory: a.departments, Cases: a.cases, Sessions: sessions{a.store}, Spent: a.store, HandOvers: handOvers,
 		Log: a.log.With().Str("component", "guestchat").Logger(), Version: rathaus.Version, Registry: a.opts.Registry})
 	if err != nil {

@@ -17,17 +17,8 @@ func (a *App) addTicketWidget() error {
 	if cfg.TicketWidgetURL() == "" {
 		return nil
 	}
-	o := cfg.Widgets.OpenID
-	verifier, err := openid.New(openid.Options{Logger: a.log.With().Str("component", "openid").Logger(),
-		AllowNetworks: o.AllowedNetworks(), InsecureSkipVerifyLoopback: o.InsecureSkipVerifyLoopback})
+	verifier, proxies, err := a.widgetSignIn()
 	if err != nil {
-		return err
-	}
-	proxies, err := httpapi.ParseTrustedProxies(cfg.GuestChat.TrustedProxies)
-	if err != nil {
-		return err
-	}
-	if proxies, err = proxies.WithHeader(cfg.GuestChat.ClientIPHeader); err != nil {
 		return err
 	}
 	srv, err := ticket.New(ticket.Options{Tickets: a.tickets, Verifier: verifier, Bot: a.as.BotClient(),
@@ -38,4 +29,25 @@ func (a *App) addTicketWidget() error {
 	}
 	a.public = append(a.public, publicRoute{pattern: ticket.Prefix, handler: srv})
 	return nil
+}
+
+// widgetSignIn is what the widgets' sign-in needs: the OpenID verifier
+// (widgets.openid bounds which addresses may be asked) and the trusted
+// proxies of the public listener (for its rate limit).
+func (a *App) widgetSignIn() (*openid.Verifier, *httpapi.TrustedProxies, error) {
+	cfg := a.start
+	o := cfg.Widgets.OpenID
+	verifier, err := openid.New(openid.Options{Logger: a.log.With().Str("component", "openid").Logger(),
+		AllowNetworks: o.AllowedNetworks(), InsecureSkipVerifyLoopback: o.InsecureSkipVerifyLoopback})
+	if err != nil {
+		return nil, nil, err
+	}
+	proxies, err := httpapi.ParseTrustedProxies(cfg.GuestChat.TrustedProxies)
+	if err != nil {
+		return nil, nil, err
+	}
+	if proxies, err = proxies.WithHeader(cfg.GuestChat.ClientIPHeader); err != nil {
+		return nil, nil, err
+	}
+	return verifier, proxies, nil
 }

@@ -12,11 +12,13 @@ import (
 
 	"maunium.net/go/mautrix/id"
 
+	"github.com/rathaus-de/rathaus"
 	"github.com/rathaus-de/rathaus/config"
 	"github.com/rathaus-de/rathaus/video"
 	"github.com/rathaus-de/rathaus/video/calls"
 	"github.com/rathaus-de/rathaus/video/embedded"
 	"github.com/rathaus-de/rathaus/video/turn"
+	videopage "github.com/rathaus-de/rathaus/widgets/video"
 )
 
 // SignalPath is where the embedded media server's signalling is served on
@@ -24,7 +26,7 @@ import (
 const SignalPath = "/video/v1/signal"
 
 // StaffCallPath is the staff call page on the public listener.
-const StaffCallPath = "/video/"
+const StaffCallPath = videopage.Prefix
 
 // addVideo starts the embedded media server and the call service when
 // video is on (video.enabled, which needs guest_chat). The grant key is
@@ -54,7 +56,7 @@ func (a *App) addVideo() error {
 	}
 	a.videoBackend = backend
 	a.calls, err = calls.New(calls.Options{Backend: backend, Cases: a.cases, AS: a.as, Sender: a.sender,
-		StaffPageURL: func(room id.RoomID) string { return base + StaffCallPath + "?room=" + url.QueryEscape(room.String()) },
+		StaffPageURL: func(room id.RoomID) string { return base + StaffCallPath + "?roomId=" + url.QueryEscape(room.String()) },
 		WidgetURL: base + StaffCallPath + "?widgetId=$matrix_widget_id&roomId=$matrix_room_id&userId=$matrix_user_id" +
 			"&theme=$org.matrix.msc2873.client_theme&lang=$org.matrix.msc2873.client_language",
 		Limits: video.Limits{MaxParticipants: v.Limits.MaxParticipants, MaxPublishers: v.Limits.MaxPublishers,
@@ -67,6 +69,23 @@ func (a *App) addVideo() error {
 		return err
 	}
 	a.public = append(a.public, publicRoute{pattern: SignalPath, handler: backend})
+	return a.addVideoPage()
+}
+
+// addVideoPage serves the staff call page, signed in like the ticket
+// widget (OpenID at the user's homeserver, the bot's view of the room).
+func (a *App) addVideoPage() error {
+	verifier, proxies, err := a.widgetSignIn()
+	if err != nil {
+		return err
+	}
+	srv, err := videopage.New(videopage.Options{Calls: a.calls, Verifier: verifier, Bot: a.as.BotClient(),
+		IsAppserviceUser: a.start.IsOurUser, Proxies: proxies, Version: rathaus.Version,
+		Log: a.log.With().Str("component", "videopage").Logger()})
+	if err != nil {
+		return err
+	}
+	a.public = append(a.public, publicRoute{pattern: videopage.Prefix, handler: srv})
 	return nil
 }
 

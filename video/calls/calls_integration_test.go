@@ -150,11 +150,11 @@ func callsInCaseRooms(t *testing.T, kind tesths.Kind) {
 		return err
 	})
 	reply := f.command(c.RoomID, "!rathaus video")
-	assert.Contains(t, reply, "Videoberatung läuft — Beitreten: "+base+"/video/?room=")
+	assert.Contains(t, reply, "Videoberatung läuft — Beitreten: "+base+"/widgets/video/?roomId=")
 	f.noticeOf(c.RoomID, protocol.NoticeVideoStarted)
 	var widget protocol.WidgetContent
 	require.NoError(t, anna.Cli.StateEvent(ctx, c.RoomID, protocol.WidgetEventType, "de.rathaus.video", &widget))
-	assert.Contains(t, widget.URL, base+"/video/?widgetId=")
+	assert.Contains(t, widget.URL, base+"/widgets/video/?widgetId=")
 
 	staffJoin, err := calls.StaffJoin(ctx, c.RoomID, anna.ID)
 	require.NoError(t, err)

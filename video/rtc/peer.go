@@ -118,13 +118,16 @@ func (p *Peer) AddTrack(t webrtc.TrackLocal) (*webrtc.RTPSender, error) {
 		p.mu.Unlock()
 		return nil, ErrClosed
 	}
-	s, err := p.pc.AddTrack(t)
+	// Always a new send-only m-line: pion's AddTrack would reuse the
+	// client's own (simulcast) send transceiver of the same kind for the
+	// other direction, which browsers do not receive reliably.
+	tr, err := p.pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	p.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("rtc: failed to add a track: %w", err)
 	}
 	p.Negotiate()
-	return s, nil
+	return tr.Sender(), nil
 }
 
 // RemoveTrack stops sending a track and renegotiates.

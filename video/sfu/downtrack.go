@@ -59,8 +59,12 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 		if strings.EqualFold(c.MimeType, d.up.codec.MimeType) && fmtpMatches(c.SDPFmtpLine, d.up.codec.SDPFmtpLine) {
 			d.mu.Lock()
 			d.bound, d.ssrc, d.pt, d.writer = true, uint32(ctx.SSRC()), uint8(c.PayloadType), ctx.WriteStream()
+			target := d.target
 			d.mu.Unlock()
 			go d.readRTCP(ctx)
+			// A keyframe asked for before the subscriber's answer arrived
+			// went nowhere: ask again now that it can be forwarded.
+			go d.up.requestKeyframe(d.up.layerAt(target))
 			return c, nil
 		}
 	}
@@ -103,14 +107,14 @@ func fmtpParams(s string) map[string]string {
 }
 
 // setTarget sets the layer wanted; the switch happens at that layer's
-// next keyframe, which it asks for.
+// next keyframe, which it asks for, and asks again (throttled) while the
+// switch waits, since a keyframe may be lost.
 func (d *downTrack) setTarget(t int) {
 	d.mu.Lock()
-	changed := d.target != t
 	d.target = t
-	cur := d.current
+	waiting := d.bound && t != d.current
 	d.mu.Unlock()
-	if changed && t != cur {
+	if waiting {
 		d.up.requestKeyframe(d.up.layerAt(t))
 	}
 }

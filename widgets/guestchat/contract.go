@@ -35,6 +35,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST "+a+"cases/{id}/read", s.withCase(true, s.read))
 	m.HandleFunc("POST "+a+"cases/{id}/alive", s.withCase(true, s.alive))
 	m.HandleFunc("POST "+a+"cases/{id}/close", s.withCase(true, s.closeCase))
+	m.HandleFunc("POST "+a+"cases/{id}/video/knock", s.withCase(true, s.videoKnock))
+	m.HandleFunc("GET "+a+"cases/{id}/video", s.withCase(false, s.videoView))
+	m.HandleFunc("DELETE "+a+"cases/{id}/video", s.withCase(true, s.videoLeave))
 	// No catch-all under a: dispatch answers what no route takes, with
 	// 405 and Allow for a wrong method.
 	s.pageRoutes(m)
@@ -104,6 +107,8 @@ type infoJSON struct {
 		AbandonAfterSeconds int64 `json:"abandon_after_seconds"`
 		WarnBeforeSeconds   int64 `json:"warn_before_seconds"`
 	} `json:"idle"`
+	// Video says whether the page offers "Video starten".
+	Video bool `json:"video"`
 }
 
 // sessionRequest is the body of POST session.

@@ -40,6 +40,7 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 	out.Limits.AttachmentTypes = cfg.GuestChat.AttachmentTypes
 	out.Idle.AbandonAfterSeconds = int64(cfg.Retention.AbandonAfter.Seconds())
 	out.Idle.WarnBeforeSeconds = int64(cfg.Retention.IdleWarning.Seconds())
+	out.Video = s.video != nil
 	httpapi.WriteJSON(w, http.StatusOK, out)
 }
 

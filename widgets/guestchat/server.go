@@ -48,6 +48,9 @@ type Options struct {
 	Sessions  Sessions
 	// Spent remembers solved entry challenges.
 	Spent pow.SpentStore
+	// Video is the case's video call as the page sees it; nil turns video
+	// off (no "Video starten", the video routes answer 404).
+	Video Video
 	// HandOvers verifies the contexts of OZG online services; nil turns
 	// the hand-over page (/hilfe) off.
 	HandOvers HandOvers
@@ -67,6 +70,7 @@ type Server struct {
 	sessions Sessions
 	// handOvers is nil without the hand-over.
 	handOvers HandOvers
+	video     Video
 	log       zerolog.Logger
 	// proxyWarned: the warning about an untrusted proxy was given.
 	proxyWarned atomic.Bool
@@ -123,7 +127,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("guestchat: invalid public URL: %w", err)
 	}
 	s := &Server{config: opts.Config, dir: opts.Directory, cases: opts.Cases, sessions: opts.Sessions,
-		handOvers: opts.HandOvers, log: opts.Log, version: opts.Version, origin: origin, secure: strings.HasPrefix(origin, "https://"),
+		handOvers: opts.HandOvers, video: opts.Video, log: opts.Log, version: opts.Version, origin: origin, secure: strings.HasPrefix(origin, "https://"),
 		csp: pageCSP(g.EmbedOrigins).String(), hub: newHub(), done: make(chan struct{})}
 	s.frameOptions = pageCSP(g.EmbedOrigins).FrameOptions()
 	if s.proxies, err = httpapi.ParseTrustedProxies(g.TrustedProxies); err != nil {

@@ -21,6 +21,8 @@ window.openWidget = function openWidget({ widget, roomId, userId, lang, token })
   }
   const iframe = document.createElement('iframe');
   iframe.title = widget.name;
+  // As Element Web grants its widgets (the video page needs them).
+  iframe.allow = 'camera; microphone; display-capture; autoplay';
   iframe.width = '600';
   iframe.height = '900';
   document.querySelector('main').append(iframe);

@@ -68,6 +68,9 @@ export const api = {
   close: (id) => post(`cases/${seg(id)}/close`, { json: {} }),
   // endSession is "Sitzung beenden": this browser forgets the session.
   endSession: () => post('session/end', { json: {} }),
+  videoKnock: (id) => post(`cases/${seg(id)}/video/knock`, { json: {} }),
+  video: (id) => get(`cases/${seg(id)}/video`),
+  videoLeave: (id) => request('DELETE', url(`cases/${seg(id)}/video`), { csrf: csrfToken, fallbackCodes }),
   eventsUrl: (id, after) => url(`cases/${seg(id)}/events`, after ? { after } : undefined),
   transcriptUrl: (id, lang) => url(`cases/${seg(id)}/transcript`, { lang }),
 };

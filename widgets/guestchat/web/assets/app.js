@@ -6,6 +6,7 @@ import { setLang, t, errorText } from './i18n.js';
 import { $, show, applyTexts, placeError, showError, clearError } from './kit/dom.js';
 import { createEntry } from './entry.js';
 import { createChat } from './chat.js';
+import { createVideo } from './video.js';
 
 const body = document.body;
 setLang(body.dataset.lang);
@@ -68,7 +69,8 @@ function loadInfo(params) {
 }
 
 const entry = createEntry({ onCase: (c) => openChat(c, { focus: true }) });
-const chat = createChat({ onNewCase: newCase, onEndSession: endSession });
+const video = createVideo();
+const chat = createChat({ onNewCase: newCase, onEndSession: endSession, onClosed: () => video.closed() });
 
 // openEntry shows the entry form; sessionEnded says above it that the old
 // conversation is gone from this browser.
@@ -106,6 +108,7 @@ async function openChat(c, { focus = false } = {}) {
     info && info.authority && info.authority.name);
   showView('chat');
   chat.start(c, info, { focus });
+  video.start(c, info);
 }
 
 // The hand-over (docs/ozg.md): the online service's signed context is in

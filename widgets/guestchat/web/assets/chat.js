@@ -17,7 +17,7 @@ const READ_DELAY_MS = 1000;
 const SESSION_CHECK_MS = 5000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export function createChat({ onNewCase, onEndSession }) {
+export function createChat({ onNewCase, onEndSession, onClosed = () => {} }) {
   const list = $('message-list');
   const log = $('messages');
   const input = $('message-input');
@@ -226,7 +226,10 @@ export function createChat({ onNewCase, onEndSession }) {
     $('case-reference').textContent = c.reference || '';
     $('case-status').textContent = statusText(c.status);
     renderQueue(c.queue_position);
-    if (!c.open) showClosed(wasOpen);
+    if (!c.open) {
+      showClosed(wasOpen);
+      onClosed();
+    }
   }
 
   function showClosed(justClosed) {

@@ -1,0 +1,164 @@
+// The citizen and the caseworker of TestBrowserVideoCall (cmd/rathaus):
+// real Chromium with fake camera and microphone, the real binary, Dendrite
+// and the embedded media server (issue 14, acceptance 1, 2 and 8). The
+// citizen knocks from the guest chat before any caseworker is there and
+// keeps waiting; the caseworker signs in to the staff call page in a host
+// page with the real ClientWidgetApi and joins; a command from a Matrix
+// client admits the citizen; both pages decode the other's video and
+// audio; the caseworker removes the citizen. Everything by keyboard; axe
+// checks the device check, the lobby and both call views.
+import { run, launch, step, log, checkA11y, allowConsoleErrors } from '../lib/harness.mjs';
+
+const MEDIA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'];
+
+run(async () => {
+  const browser = await launch({ args: MEDIA_ARGS });
+  const cfg = await step('ready');
+  const a11y = [];
+  const check = async (page, label) => {
+    const r = await checkA11y(page, label);
+    a11y.push({ label, passes: r.passes });
+  };
+
+  // ---- the citizen opens a case and knocks --------------------------------
+  const citizen = await (await browser.newContext({ locale: 'de-DE' })).newPage();
+  await citizen.goto(`${cfg.base}/chat/bauamt`);
+  await citizen.waitForSelector('#entry:not([hidden])', { timeout: 30000 });
+  await citizen.fill('#question', 'Ich verstehe den Bauplan nicht.');
+  await citizen.click('#submit');
+  await citizen.waitForSelector('#chat:not([hidden])', { timeout: 60000 });
+  const reference = (await citizen.textContent('#case-reference')).trim();
+  await citizen.waitForSelector('#video:not([hidden])', { timeout: 30000 });
+  await citizen.focus('#video-start');
+  await citizen.keyboard.press('Enter');
+  await citizen.waitForSelector('#video[data-video-state="device-check"]');
+  await citizen.waitForFunction(() => {
+    const v = document.querySelector('#video-preview');
+    return v.srcObject && v.srcObject.getVideoTracks().length > 0 && !document.querySelector('#video-knock').disabled;
+  }, null, { timeout: 15000 });
+  expectEqual(await citizen.evaluate(() => document.activeElement.id), 'video-devices-heading', 'focus moves into the device check');
+  await check(citizen, 'citizen: device check');
+  await citizen.focus('#video-knock');
+  await citizen.keyboard.press('Enter');
+  await citizen.waitForSelector('#video[data-video-state="waiting"]', { timeout: 15000 });
+  await citizen.waitForFunction(() => document.querySelector('#video-wait-text').textContent.includes('Position: 1'), null, { timeout: 15000 });
+  expectEqual(await citizen.getAttribute('#video-wait-text', 'aria-live'), 'polite', 'the waiting text is announced');
+  await check(citizen, 'citizen: lobby');
+  const ctl = await step('waiting', { reference });
+
+  // ---- a caseworker claimed the case and started the call ---------------
+  // (the Go test did both): the citizen still waits.
+  await citizen.waitForFunction(() => document.querySelector('#video-wait-text').textContent.includes('schon im Videoraum')
+    || document.querySelector('#video-wait-text').textContent.includes('Position: 1'), null, { timeout: 15000 });
+  expectEqual(await citizen.getAttribute('#video', 'data-video-state'), 'waiting', 'the citizen keeps waiting after a caseworker came');
+
+  // ---- the caseworker's page -------------------------------------------------
+  const open = async (token) => {
+    const page = await (await browser.newContext({ locale: 'de-DE' })).newPage();
+    allowConsoleErrors(page, /status of 403/);
+    await page.goto(cfg.host);
+    await page.evaluate((args) => window.openWidget(args), { widget: ctl.widget, roomId: ctl.room, userId: cfg.userId, lang: 'de', token });
+    const frame = await (await page.waitForSelector('iframe')).contentFrame();
+    await frame.waitForSelector('body[data-state]', { timeout: 30000 });
+    return { page, frame };
+  };
+  const { page: host, frame: staff } = await open(cfg.tokens.anna);
+  expectEqual(await staff.getAttribute('body', 'data-state'), 'ready', 'the caseworker signs in');
+  await staff.waitForSelector('#waiting li', { timeout: 15000 });
+  await check(staff, 'staff: lobby');
+  await staff.focus('#join');
+  await host.keyboard.press('Enter');
+  await staff.waitForSelector('#panel[data-video-state="device-check"]');
+  await staff.waitForFunction(() => !document.querySelector('#device-ok').disabled, null, { timeout: 15000 });
+  await check(staff, 'staff: device check');
+  await staff.focus('#device-ok');
+  await host.keyboard.press('Enter');
+  await staff.waitForSelector('#panel[data-video-state="in-call"]', { timeout: 15000 });
+  await staff.waitForFunction(() => window.__rathausCall && window.__rathausCall.pc
+    && window.__rathausCall.pc.connectionState === 'connected', null, { timeout: 15000 });
+  await step('staff-in-call');
+
+  // ---- admitted by command (the Go test sent it) --------------------------
+  const admittedAt = Date.now();
+  await citizen.waitForSelector('#video[data-video-state="in-call"]', { timeout: 15000 });
+  const decoding = (frame) => until(frame, async () => {
+    const pc = window.__rathausCall && window.__rathausCall.pc;
+    if (!pc) return false;
+    const stats = await pc.getStats();
+    let frames = 0;
+    stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0; });
+    return frames > 0;
+  }, 5000);
+  await decoding(citizen);
+  const citizenDecodedAfter = Date.now() - admittedAt;
+  await decoding(staff);
+  const staffDecodedAfter = Date.now() - admittedAt;
+  log(`citizen decodes ${citizenDecodedAfter} ms, staff ${staffDecodedAfter} ms after the admission`);
+
+  // ---- 10 s of call: frame rate, loss, audio ------------------------------
+  const sample = (frame) => frame.evaluate(async () => {
+    const stats = await window.__rathausCall.pc.getStats();
+    const out = { frames: 0, lost: 0, audioEnergy: 0, audioPackets: 0, video: [] };
+    stats.forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      out.lost += s.packetsLost || 0;
+      if (s.kind === 'video') {
+        out.frames += s.framesDecoded || 0;
+        out.video.push({ id: s.trackIdentifier, received: s.framesReceived, dropped: s.framesDropped, keys: s.keyFramesDecoded,
+          w: s.frameWidth, plis: s.pliCount, nacks: s.nackCount, freezes: s.freezeCount, packets: s.packetsReceived });
+      }
+      if (s.kind === 'audio') { out.audioEnergy += s.totalAudioEnergy || 0; out.audioPackets += s.packetsReceived || 0; }
+    });
+    return out;
+  });
+  const [c0, s0] = [await sample(citizen), await sample(staff)];
+  await new Promise((r) => setTimeout(r, 10000));
+  const [c1, s1] = [await sample(citizen), await sample(staff)];
+  const fps = { citizen: (c1.frames - c0.frames) / 10, staff: (s1.frames - s0.frames) / 10 };
+  log(`frames/s: citizen ${fps.citizen}, staff ${fps.staff}; lost: ${c1.lost}, ${s1.lost}; audio packets ${c1.audioPackets}, ${s1.audioPackets}`);
+  log(`citizen receives ${JSON.stringify(c1.video)}; staff receives ${JSON.stringify(s1.video)}`);
+  await check(citizen, 'citizen: call view');
+  await check(staff, 'staff: call view');
+  await step('measured', {
+    citizenDecodedAfter, staffDecodedAfter, fps, lost: { citizen: c1.lost, staff: s1.lost },
+    audio: { citizen: [c1.audioPackets, c1.audioEnergy], staff: [s1.audioPackets, s1.audioEnergy] },
+  });
+
+  // ---- the caseworker removes the citizen -----------------------------------
+  await staff.focus('#kick');
+  await host.keyboard.press('Enter');
+  const kickedAt = Date.now();
+  await citizen.waitForFunction(() => !window.__rathausCall || ['closed', 'failed'].includes(window.__rathausCall.pc.connectionState)
+    || document.querySelector('#video').dataset.videoState === 'kicked', null, { timeout: 2000, polling: 50 });
+  const closedAfter = Date.now() - kickedAt;
+  await citizen.waitForFunction(() => document.querySelector('#video-outcome').textContent.includes('beendet'), null, { timeout: 5000 });
+  await staff.waitForFunction(() => document.querySelector('#done').textContent.includes('entfernt'), null, { timeout: 5000 });
+  log(`citizen's peer connection closed ${closedAfter} ms after the kick`);
+  await step('kicked', { closedAfter });
+
+  // ---- sign-in refusals -------------------------------------------------------
+  for (const [who, code] of [['ghost', 'forbidden'], ['stranger', 'not_member'], ['evil', 'forbidden']]) {
+    const r = await open(who === 'ghost' ? ctl.ghostToken : cfg.tokens[who]);
+    expectEqual(await r.frame.getAttribute('body', 'data-state'), 'refused', `${who} is refused`);
+    expectEqual(await r.frame.getAttribute('body', 'data-code'), code, `${who}'s refusal`);
+    if (await r.frame.isVisible('#panel')) throw new Error(`${who} sees the call`);
+  }
+  log(`axe checked ${a11y.length} states`);
+  await step('done', { a11y });
+});
+
+// until polls an async predicate in a frame (waitForFunction would take
+// its promise for a truthy answer).
+async function until(frame, predicate, timeout) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    if (await frame.evaluate(predicate)) return;
+    if (Date.now() > deadline) throw new Error(`not within ${timeout} ms: ${predicate}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function expectEqual(got, want, what) {
+  if (got !== want) throw new Error(`${what}: ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+}
