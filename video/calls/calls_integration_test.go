@@ -19,9 +19,9 @@ import (
 	"github.com/rathaus-de/rathaus/internal/app"
 	"github.com/rathaus-de/rathaus/internal/app/apptest"
 	"github.com/rathaus-de/rathaus/internal/tesths"
+	"github.com/rathaus-de/rathaus/internal/videotest"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/video"
-	"github.com/rathaus-de/rathaus/video/internal/videotest"
 	"github.com/rathaus-de/rathaus/video/signal"
 )
 

@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rathaus-de/rathaus/internal/videotest"
 	"github.com/rathaus-de/rathaus/video"
 	"github.com/rathaus-de/rathaus/video/embedded"
-	"github.com/rathaus-de/rathaus/video/internal/videotest"
 	"github.com/rathaus-de/rathaus/video/signal"
 )
 

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rathaus-de/rathaus/internal/netns"
+	"github.com/rathaus-de/rathaus/internal/videotest"
 	"github.com/rathaus-de/rathaus/video"
-	"github.com/rathaus-de/rathaus/video/internal/videotest"
 	"github.com/rathaus-de/rathaus/video/sfu"
 )
 
