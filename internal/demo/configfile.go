@@ -48,6 +48,12 @@ func demoSettings(opts Options) []demoSetting {
 		{"authority.name", AuthorityName},
 		// The demo's own privacy notice (privacy.go); privacy_url follows.
 		{"guest_chat.privacy_page", privacyPageFile},
+		// Video consultations on loopback: media on a free UDP port, no
+		// ICE-TCP, loopback candidates (a browser on this machine).
+		{"video.enabled", "true"},
+		{"video.ice.udp", "127.0.0.1:0"},
+		{"video.ice.tcp", `""`},
+		{"video.ice.include_loopback", "true"},
 	}
 }
 
