@@ -19,10 +19,10 @@ import (
 	"github.com/rathaus-de/rathaus/internal/app"
 	"github.com/rathaus-de/rathaus/internal/app/apptest"
 	"github.com/rathaus-de/rathaus/internal/tesths"
-	"github.com/rathaus-de/rathaus/internal/videotest"
 	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/video"
 	"github.com/rathaus-de/rathaus/video/signal"
+	"github.com/rathaus-de/rathaus/video/videotest"
 )
 
 // TestCallsInCaseRooms (issue 14, acceptance 2 and 3 with synthetic media

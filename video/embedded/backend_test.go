@@ -13,10 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rathaus-de/rathaus/internal/videotest"
 	"github.com/rathaus-de/rathaus/video"
 	"github.com/rathaus-de/rathaus/video/embedded"
 	"github.com/rathaus-de/rathaus/video/signal"
+	"github.com/rathaus-de/rathaus/video/videotest"
 )
 
 var key = []byte("0123456789abcdef0123456789abcdef")

@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rathaus-de/rathaus/internal/netns"
-	"github.com/rathaus-de/rathaus/internal/videotest"
 	"github.com/rathaus-de/rathaus/video"
 	"github.com/rathaus-de/rathaus/video/sfu"
+	"github.com/rathaus-de/rathaus/video/videotest"
 )
 
 // Network conditions: one subscriber's bandwidth is limited by an htb

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rathaus-de/rathaus/internal/videotest"
 	"github.com/rathaus-de/rathaus/video"
+	"github.com/rathaus-de/rathaus/video/videotest"
 )
 
 // TestSimulcastClimbsToTheFullLayer: a subscriber of a simulcast

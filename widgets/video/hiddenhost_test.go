@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rathaus-de/rathaus/internal/browsertest"
-	"github.com/rathaus-de/rathaus/internal/videotest"
 	rvideo "github.com/rathaus-de/rathaus/video"
 	"github.com/rathaus-de/rathaus/video/embedded"
+	"github.com/rathaus-de/rathaus/video/videotest"
 	"github.com/rathaus-de/rathaus/widgets/internal/webkit"
 )
 

@@ -1,9 +1,10 @@
-// Package videotest is a synthetic participant for tests of the embedded
-// media server: a pion peer connection that speaks rathaus's signalling
-// protocol as the polite peer, publishes synthetic VP8 (optionally as
-// three simulcast layers) and Opus-sized audio, and counts what it
-// receives. It is what a browser does, without a browser, so tests can run
-// many of them on two cores.
+// Package videotest is a synthetic participant of the embedded media
+// server, for tests and the load tool (bench/video): a pion peer
+// connection that speaks rathaus's signalling protocol (offer in the join,
+// polite after that), publishes synthetic VP8 (optionally as three
+// simulcast layers) and Opus-sized audio, and counts what it receives. It
+// is what a browser does, without a browser, so tests can run many of them
+// on two cores.
 package videotest
 
 import (
