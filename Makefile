@@ -8,6 +8,9 @@
 #               go vet, make lint and every test
 #   make lint   golangci-lint with .golangci.yml: STYLE.md's logging rules,
 #               DESIGN.md's import rules, errorlint, noctx, bodyclose, thelper
+#   make bench-video    the embedded media server against LiveKit v1.13.5
+#               (built from tools/livekit, ~4 min the first time), same load
+#               in one run, markdown table on stdout (see bench/video)
 #   make bench-ingest   rathaus against a bare mautrix appservice, real
 #               processes, markdown table on stdout (see bench/ingest;
 #               BENCH_ARGS='-reps 1 -workloads txn100x1' for a short run)
@@ -20,6 +23,13 @@ LDFLAGS  := -X github.com/rathaus-de/rathaus.Version=$(VERSION)
 DENDRITE_MOD := tools/dendrite
 DENDRITE_BIN := $(CURDIR)/.cache/bin/dendrite
 DENDRITE_PKG := github.com/element-hq/dendrite/cmd/dendrite
+
+# The media server rathaus's embedded one is measured against, built from
+# its own pinned module (LiveKit carries its own pion forks; it is never
+# linked into rathaus).
+LIVEKIT_MOD := tools/livekit
+LIVEKIT_BIN := $(CURDIR)/.cache/bin/livekit-server
+LIVEKIT_PKG := github.com/livekit/livekit-server/cmd/server
 
 # The other test homeserver: Synapse from the hash-locked requirements in
 # tools/synapse, in a venv named after the lock's hash (the same name
@@ -57,7 +67,7 @@ TEST_TIMEOUT ?= 30m
 
 # bin/* are phony on purpose: go build itself knows what is stale and is
 # quick when nothing is.
-.PHONY: help run build dendrite synapse test vet lint bench-ingest test-deps browser-deps clean bin/rathaus bin/rathaus-demo
+.PHONY: help run build dendrite livekit synapse test vet lint bench-ingest bench-video test-deps browser-deps clean bin/rathaus bin/rathaus-demo
 
 help:
 	@echo 'make run       build rathaus, the demo and Dendrite, then run the demo (Ctrl-C stops it)'
@@ -68,6 +78,8 @@ help:
 	@echo 'make test-deps install only what the tests need (PostgreSQL, Chromium, npm packages, Synapse)'
 	@echo 'make vet       go vet ./...'
 	@echo 'make lint      golangci-lint run ./... (config: .golangci.yml; built from tools/golangci-lint)'
+	@echo 'make livekit   build $(LIVEKIT_BIN) (for make bench-video) if it is missing or outdated'
+	@echo 'make bench-video   the embedded media server against LiveKit, one run (bench/video; flags in BENCH_ARGS, e.g. BENCH_ARGS="-subscribers 10 -storm 0")'
 	@echo 'make bench-ingest  benchmark rathaus against a bare mautrix appservice (bench/ingest; flags in BENCH_ARGS, e.g. BENCH_ARGS="-reps 1 -before main~4"; -h lists them)'
 	@echo 'make clean     remove bin/ and .cache/ (not the demo state in .demo/)'
 
@@ -141,10 +153,24 @@ lint: $(GOLANGCI_BIN)
 test: test-deps dendrite $(GOLANGCI_BIN)
 	$(GO) vet ./...
 	$(GOLANGCI_BIN) run ./...
-	RATHAUS_DENDRITE_BIN=$(DENDRITE_BIN) RATHAUS_SYNAPSE_PYTHON=$(SYNAPSE_PYTHON) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	RATHAUS_DENDRITE_BIN=$(DENDRITE_BIN) RATHAUS_SYNAPSE_PYTHON=$(SYNAPSE_PYTHON) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v '/cmd/rathaus$$')
+	@# cmd/rathaus last and alone: its end-to-end tests run the real binary,
+	@# homeservers and Chromium (two of them encoding video in the call
+	@# test), and on two cores they need the machine to themselves.
+	RATHAUS_DENDRITE_BIN=$(DENDRITE_BIN) RATHAUS_SYNAPSE_PYTHON=$(SYNAPSE_PYTHON) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./cmd/rathaus
 
 # Takes long with the defaults (three repetitions of every workload); the
 # table goes to stdout, progress to stderr.
+livekit: $(LIVEKIT_BIN)
+
+$(LIVEKIT_BIN): $(LIVEKIT_MOD)/go.mod $(LIVEKIT_MOD)/go.sum
+	@mkdir -p $(dir $@)
+	cd $(LIVEKIT_MOD) && GOWORK=off GOFLAGS=-buildvcs=false $(GO) build -o $@.tmp $(LIVEKIT_PKG)
+	mv $@.tmp $@
+
+bench-video: livekit
+	cd bench/video && GOWORK=off $(GO) build -o $(CURDIR)/.cache/bin/bench-video . && $(CURDIR)/.cache/bin/bench-video -livekit $(LIVEKIT_BIN) $(BENCH_ARGS)
+
 bench-ingest: dendrite
 	RATHAUS_DENDRITE_BIN=$(DENDRITE_BIN) $(GO) run ./bench/ingest $(BENCH_ARGS)
 

@@ -163,3 +163,30 @@ func TestLobbyConcurrent(t *testing.T) {
 	assert.Empty(t, e.lobby.Waiting("call-a"))
 	assert.Len(t, e.states(), 40)
 }
+
+// TestLobbyWithdraw: "Abbrechen" or hang-up takes the citizen out of the
+// lobby and voids the admission; a new knock waits again (no cooldown,
+// which only follows a denial) and counts towards MaxKnocks.
+func TestLobbyWithdraw(t *testing.T) {
+	e := newLobby(t)
+	_, err := e.lobby.Knock("c", "citizen")
+	require.NoError(t, err)
+	_, err = e.lobby.Admit("c", "citizen", "@anna:x")
+	require.NoError(t, err)
+	e.lobby.Withdraw("c", "citizen")
+	assert.False(t, e.lobby.Admitted("c", "citizen"), "hanging up ends the admission")
+	k, ok := e.lobby.Status("c", "citizen")
+	require.True(t, ok)
+	assert.Equal(t, video.KnockLeft, k.State)
+	e.lobby.Withdraw("c", "citizen") // twice changes nothing
+	k, err = e.lobby.Knock("c", "citizen")
+	require.NoError(t, err)
+	assert.Equal(t, video.KnockWaiting, k.State, "a new knock waits for admission again")
+	assert.Equal(t, []video.KnockState{video.KnockWaiting, video.KnockAdmitted, video.KnockLeft, video.KnockWaiting}, e.states())
+	e.lobby.Withdraw("c", "citizen")
+	_, err = e.lobby.Knock("c", "citizen")
+	require.NoError(t, err, "the third knock")
+	e.lobby.Withdraw("c", "citizen")
+	_, err = e.lobby.Knock("c", "citizen")
+	require.ErrorIs(t, err, video.ErrTooManyKnocks, "a fourth is one too many")
+}

@@ -39,6 +39,7 @@ type downTrack struct {
 	packets  uint64
 	switches int
 	nacks    int
+	wentDown time.Time // when the forwarded layer last went down
 }
 
 func newDownTrack(up *upTrack, sub *Participant) *downTrack {
@@ -160,8 +161,18 @@ func (d *downTrack) switchLocked(li int, pkt *rtp.Packet, now time.Time) {
 	if !d.started {
 		d.up.publisher.room.metrics.firstFrame.Observe(now.Sub(d.subscriber.JoinedAt).Seconds())
 	}
+	if li < d.current {
+		d.wentDown = now
+	}
 	d.current, d.switchAt, d.started = li, pkt.SequenceNumber, true
 	d.switches++
+}
+
+// downAt is when the forwarded layer last went down (zero if never).
+func (d *downTrack) downAt() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.wentDown
 }
 
 func (d *downTrack) forwardLocked(pkt *rtp.Packet, now time.Time) bool {

@@ -101,4 +101,9 @@ func TestPickLayer(t *testing.T) {
 	assert.Equal(t, 0, pickLayer(d, 500_000, now), "going up needs 15 % headroom")
 	up.layers[2].lastPacket = now.Add(-2 * time.Second)
 	assert.Equal(t, 1, pickLayer(d, 3_000_000, now), "a paused layer is not chosen")
+	up.layers[2].lastPacket = now
+	d.current, d.wentDown = 0, now.Add(-time.Second)
+	assert.Equal(t, 0, pickLayer(d, 3_000_000, now), "no climbing right after going down")
+	d.wentDown = now.Add(-upHoldoff)
+	assert.Equal(t, 2, pickLayer(d, 3_000_000, now), "climbing again after the hold-off")
 }

@@ -227,6 +227,10 @@ func pickLayer(d *downTrack, budget int, now time.Time) int {
 		}
 	}
 	switch {
+	case best >= 0 && best > current && current >= 0 && alive[current] && now.Sub(d.downAt()) < upHoldoff:
+		// Right after going down, stay: climbing back at once would
+		// bounce between layers, a keyframe (and often a freeze) each time.
+		return current
 	case best >= 0:
 		return best
 	case lowest >= 0:
@@ -235,6 +239,10 @@ func pickLayer(d *downTrack, budget int, now time.Time) int {
 		return max(target, 0)
 	}
 }
+
+// upHoldoff is how long a subscriber stays on a layer after it went down
+// before it may climb again.
+const upHoldoff = 3 * time.Second
 
 // capBitrate tells the publisher the most it may send (REMB).
 func (p *Participant) capBitrate(limit int) {

@@ -47,6 +47,9 @@ type Options struct {
 	// Impair, if set, makes the client's path lossy and slow (one UDP
 	// socket on 127.0.0.1, no TCP).
 	Impair *Impairment
+	// OnPacket, if set, is called for every RTP packet received, and the
+	// client does nothing else with them (the load tool counts).
+	OnPacket func(webrtc.RTPCodecType)
 }
 
 // Client is one synthetic participant.
@@ -412,6 +415,10 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			if err != nil {
 				return
 			}
+			if c.opts.OnPacket != nil {
+				c.opts.OnPacket(t.Kind())
+				continue
+			}
 			now := time.Now()
 			c.firstPacket.CompareAndSwap(0, now.UnixNano())
 			counter.Add(1)
@@ -690,9 +697,12 @@ func (c *Client) sendVideo(t *webrtc.TrackLocalStaticRTP, sender *webrtc.RTPSend
 			if i == 0 {
 				payload[0] = 0x10 // S=1, PID=0
 			}
-			payload[1] = 0x01 // P=1: interframe
+			// The VP8 frame tag (RFC 6386 §9.1) after the descriptor:
+			// show_frame, and for a keyframe the start code and 1280×720,
+			// so servers that read keyframe sizes (LiveKit) find them.
+			payload[1] = 0x11 // P=1: interframe
 			if key {
-				payload[1] = 0x00
+				copy(payload[1:], []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02})
 			}
 			seq++
 			p := rtp.Packet{Header: rtp.Header{Version: 2, Marker: i == perFrame-1, SequenceNumber: seq, Timestamp: ts},

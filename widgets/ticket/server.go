@@ -2,15 +2,11 @@ package ticket
 
 import (
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"io/fs"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
@@ -123,44 +119,15 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// pageCSP lets any page frame the widget (the Matrix client's origin is
-// unknown: app.element.io, an authority's own Element Web, Element
-// Desktop's vector: scheme, which "*" does not match) and nothing else.
-var pageCSP = httpapi.CSP{
-	httpapi.DefaultSrc:     {httpapi.SourceNone},
-	httpapi.ScriptSrc:      {httpapi.SourceSelf},
-	httpapi.StyleSrc:       {httpapi.SourceSelf},
-	httpapi.ImgSrc:         {httpapi.SourceSelf},
-	httpapi.ConnectSrc:     {httpapi.SourceSelf},
-	httpapi.FormAction:     {httpapi.SourceNone},
-	httpapi.BaseURI:        {httpapi.SourceNone},
-	httpapi.FrameAncestors: {"*", "vector:"},
-}.String()
-
-// apiCSP is the policy of every other answer: nothing.
-var apiCSP = httpapi.CSP{httpapi.DefaultSrc: {httpapi.SourceNone}, httpapi.FrameAncestors: {httpapi.SourceNone}}.String()
-
 // ServeHTTP serves everything below Prefix.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", apiCSP)
+	webkit.SetAPIHeaders(w)
 	s.mux.ServeHTTP(w, r)
 }
 
-// servePage serves the page in the language the client hinted
-// ($org.matrix.msc2873.client_language): German unless it is English.
+// servePage serves the page in the client's language.
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
-	lang := "de"
-	if l := strings.ToLower(r.URL.Query().Get("lang")); l == "en" || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "en_") {
-		lang = "en"
-	}
-	h := w.Header()
-	h.Set("Content-Security-Policy", pageCSP)
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	_, _ = w.Write([]byte(strings.Replace(s.page, `lang="de"`, fmt.Sprintf("lang=%q", lang), 1)))
+	webkit.ServeRoomWidgetPage(w, r, s.page, nil)
 }
 
 // session is the checked session of an action.
@@ -198,7 +165,7 @@ func action[Req, Resp any](s *Server, act func(r *http.Request, sess widgetauth.
 }
 
 func (s *Server) setStatus(r *http.Request, sess widgetauth.Session, req StatusRequest) (TicketResponse, error) {
-	sum, err := s.opts.Tickets.SetStatus(r.Context(), sess.Room, sess.User, req.Status, requestKey())
+	sum, err := s.opts.Tickets.SetStatus(r.Context(), sess.Room, sess.User, req.Status, webkit.RequestKey())
 	return ticketResponse(sum), err
 }
 
@@ -208,7 +175,7 @@ func (s *Server) linkExternalRef(r *http.Request, sess widgetauth.Session, req E
 }
 
 func (s *Server) requestDocuments(r *http.Request, sess widgetauth.Session, req DocumentRequest) (DocumentResponse, error) {
-	tpl, err := s.opts.Tickets.RequestDocuments(r.Context(), sess.Room, sess.User, req.Template, requestKey())
+	tpl, err := s.opts.Tickets.RequestDocuments(r.Context(), sess.Room, sess.User, req.Template, webkit.RequestKey())
 	if err != nil {
 		return DocumentResponse{}, err
 	}
@@ -243,13 +210,4 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		apiErr = httpapi.Unavailable("the action failed; try again")
 	}
 	httpapi.WriteError(w, apiErr)
-}
-
-// requestKey is a fresh key for the transaction id of an action's notice:
-// a widget request has no event id (a repeated click sends it again, as a
-// repeated command would).
-func requestKey() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return "widget." + hex.EncodeToString(b) + "." + fmt.Sprint(time.Now().UnixMilli())
 }

@@ -2,15 +2,11 @@ package video
 
 import (
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"io/fs"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
@@ -117,19 +113,19 @@ func New(opts Options) (*Server, error) {
 	m.Handle("GET "+Prefix+"api/v1/call", s.auth.Require(http.HandlerFunc(s.getCall)))
 	m.Handle("POST "+Prefix+"api/v1/join", s.auth.Require(http.HandlerFunc(s.join)))
 	m.Handle("POST "+Prefix+"api/v1/admit", s.auth.Require(s.action(func(ctx context.Context, sess widgetauth.Session, who rvideo.Identity, _ string) error {
-		return opts.Calls.Admit(ctx, sess.Room, sess.User, who, requestKey())
+		return opts.Calls.Admit(ctx, sess.Room, sess.User, who, webkit.RequestKey())
 	})))
 	m.Handle("POST "+Prefix+"api/v1/deny", s.auth.Require(s.action(func(ctx context.Context, sess widgetauth.Session, who rvideo.Identity, _ string) error {
-		return opts.Calls.Deny(ctx, sess.Room, sess.User, who, requestKey())
+		return opts.Calls.Deny(ctx, sess.Room, sess.User, who, webkit.RequestKey())
 	})))
 	m.Handle("POST "+Prefix+"api/v1/kick", s.auth.Require(s.action(func(ctx context.Context, sess widgetauth.Session, who rvideo.Identity, _ string) error {
-		return opts.Calls.Kick(ctx, sess.Room, sess.User, who, requestKey())
+		return opts.Calls.Kick(ctx, sess.Room, sess.User, who, webkit.RequestKey())
 	})))
 	m.Handle("POST "+Prefix+"api/v1/mute", s.auth.Require(s.action(func(ctx context.Context, sess widgetauth.Session, who rvideo.Identity, kind string) error {
 		return opts.Calls.RequestMute(ctx, sess.Room, sess.User, who, kind)
 	})))
 	m.Handle("POST "+Prefix+"api/v1/end", s.auth.Require(s.action(func(ctx context.Context, sess widgetauth.Session, _ rvideo.Identity, _ string) error {
-		return opts.Calls.End(ctx, sess.Room, sess.User, requestKey())
+		return opts.Calls.End(ctx, sess.Room, sess.User, webkit.RequestKey())
 	})))
 	s.mux = m
 	return s, nil
@@ -140,45 +136,15 @@ func refused(err error) bool {
 	return errors.Is(err, cases.ErrNotCaseRoom) || errors.Is(err, cases.ErrNotCaseStaff) || errors.Is(err, rvideo.ErrNotStaff)
 }
 
-// pageCSP: any page may frame it (Element's origin is unknown); scripts,
-// styles and connections (fetch and the signalling WebSocket) only to
-// rathaus itself; media comes as MediaStreams, which no source list
-// governs.
-var pageCSP = httpapi.CSP{
-	httpapi.DefaultSrc:     {httpapi.SourceNone},
-	httpapi.ScriptSrc:      {httpapi.SourceSelf},
-	httpapi.StyleSrc:       {httpapi.SourceSelf},
-	httpapi.ImgSrc:         {httpapi.SourceSelf},
-	httpapi.ConnectSrc:     {httpapi.SourceSelf},
-	httpapi.FormAction:     {httpapi.SourceNone},
-	httpapi.BaseURI:        {httpapi.SourceNone},
-	httpapi.FrameAncestors: {"*", "vector:"},
-}.String()
-
-var apiCSP = httpapi.CSP{httpapi.DefaultSrc: {httpapi.SourceNone}, httpapi.FrameAncestors: {httpapi.SourceNone}}.String()
-
 // ServeHTTP serves everything below Prefix.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", apiCSP)
+	webkit.SetAPIHeaders(w)
 	s.mux.ServeHTTP(w, r)
 }
 
+// servePage serves the page in the client's language.
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
-	lang := "de"
-	if l := strings.ToLower(r.URL.Query().Get("lang")); l == "en" || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "en_") {
-		lang = "en"
-	}
-	h := w.Header()
-	h.Set("Content-Security-Policy", pageCSP)
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	// The page asks for camera, microphone and the screen inside Element's
-	// iframe; the frame's allow attribute grants them.
-	h.Set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)")
-	_, _ = w.Write([]byte(strings.Replace(s.page, `lang="de"`, fmt.Sprintf("lang=%q", lang), 1)))
+	webkit.ServeRoomWidgetPage(w, r, s.page, map[string]string{"Permissions-Policy": "camera=(self), microphone=(self), display-capture=(self)"})
 }
 
 func session(r *http.Request) widgetauth.Session {
@@ -277,11 +243,4 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		apiErr = httpapi.Unavailable("the action failed; try again")
 	}
 	httpapi.WriteError(w, apiErr)
-}
-
-// requestKey is a fresh key for the transaction id of an action's notice.
-func requestKey() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return "widget." + hex.EncodeToString(b) + "." + fmt.Sprint(time.Now().UnixMilli())
 }

@@ -13,11 +13,12 @@ export function reasonOf(err) {
 }
 
 // constraintsOf asks for the chosen devices (or any), video only if
-// wanted; 1280×720 lets the browser send three simulcast layers.
+// wanted; 960×540 is enough for a face and a document held up, and still
+// lets browsers send three simulcast layers.
 export function constraintsOf({ camera = '', mic = '', video = true } = {}) {
   return {
     audio: mic ? { deviceId: { exact: mic } } : true,
-    video: video ? { ...(camera ? { deviceId: { exact: camera } } : {}), width: { ideal: 1280 }, height: { ideal: 720 } } : false,
+    video: video ? { ...(camera ? { deviceId: { exact: camera } } : {}), width: { ideal: 960 }, height: { ideal: 540 } } : false,
   };
 }
 
@@ -42,7 +43,7 @@ export async function open(choice, media = globalThis.navigator && navigator.med
 
 // listDevices returns the cameras and microphones (labels appear once
 // permission is granted).
-export async function listDevices(media = globalThis.navigator && navigator.mediaDevices) {
+export async function listDevices(media = globalThis.navigator && globalThis.navigator.mediaDevices) {
   if (!media || !media.enumerateDevices) return { cameras: [], mics: [] };
   const all = await media.enumerateDevices();
   return {
@@ -54,4 +55,19 @@ export async function listDevices(media = globalThis.navigator && navigator.medi
 // stop ends every track of a stream.
 export function stop(stream) {
   if (stream) for (const t of stream.getTracks()) t.stop();
+}
+
+// fillSelects lists the cameras and microphones in two <select>s, the
+// current choice selected (labels appear once permission is granted).
+export async function fillSelects(cameraSelect, micSelect, choice = {}, media = undefined) {
+  const { cameras, mics } = await listDevices(media);
+  const fill = (select, list, current) => select.replaceChildren(...list.map((d, i) => {
+    const option = document.createElement('option');
+    option.value = d.deviceId;
+    option.selected = d.deviceId === current;
+    option.textContent = d.label || `${i + 1}`;
+    return option;
+  }));
+  fill(cameraSelect, cameras, choice.camera);
+  fill(micSelect, mics, choice.mic);
 }

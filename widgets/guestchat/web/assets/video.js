@@ -49,12 +49,7 @@ export function createVideo() {
     const hasVideo = Boolean(preview && preview.getVideoTracks().length);
     $('video-knock').disabled = !hasVideo;
     $('video-audio-only').disabled = !preview;
-    const { cameras, mics } = await devices.listDevices();
-    const fill = (select, list, current) => select.replaceChildren(...list.map((d, i) => el('option', {
-      attrs: { value: d.deviceId, selected: d.deviceId === current }, text: d.label || `${i + 1}`,
-    })));
-    fill($('video-camera'), cameras, choice.camera);
-    fill($('video-mic'), mics, choice.mic);
+    await devices.fillSelects($('video-camera'), $('video-mic'), choice);
   }
 
   async function deviceCheck() {

@@ -3,80 +3,21 @@
 // actions. Everything the server sends goes into textContent only.
 import { $, el, show, applyTexts, showError, clearError } from './kit/dom.js';
 import { addTexts, setLang, t, formatTime } from './kit/i18n.js';
-import { ApiError, parseRetryAfter } from './kit/api.js';
-import { WidgetApi } from './kit/widgetapi.js';
+import { ApiError } from './kit/api.js';
+import { createWidgetSession, errorText, refuse as refuseView } from './kit/widgetsession.js';
 import { texts } from './texts.js';
 
-const API = 'api/v1/';
-const params = new URLSearchParams(location.search);
-// Hints from the widget URL's template variables: never identity.
-const roomId = params.get('roomId') || '';
-const widgetId = params.get('widgetId') || '';
+const ws = createWidgetSession();
+const act = ws.act;
+const call = ws.request;
 
 addTexts(texts);
 setLang(document.documentElement.lang);
 applyTexts();
 
-let session = '';
 let current = null;
-let widgetApi = null;
 
-async function call(method, path, json) {
-  const headers = { Accept: 'application/json' };
-  if (session) headers.Authorization = `Bearer ${session}`;
-  let body;
-  if (json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(json);
-  }
-  let res;
-  try {
-    res = await fetch(API + path, { method, headers, body, cache: 'no-store', credentials: 'omit', redirect: 'error' });
-  } catch (err) {
-    throw new ApiError(0, 'network', String(err && err.message));
-  }
-  const data = await res.json().catch(() => null);
-  if (res.ok) return data;
-  const code = (data && typeof data.errcode === 'string' && data.errcode) || 'unknown';
-  throw new ApiError(res.status, code, data && data.error, parseRetryAfter(res.headers.get('Retry-After')));
-}
-
-function errorText(err) {
-  const code = (err && err.code) || 'unknown';
-  const text = t(`error.${code}`);
-  return text === `error.${code}` ? t('error.unknown') : text;
-}
-
-function refuse(err) {
-  show($('ticket'), false);
-  show($('progress'), false);
-  $('refused-text').textContent = errorText(err);
-  show($('refused'), true);
-  $('refused-heading').setAttribute('tabindex', '-1');
-  $('refused-heading').focus();
-  document.body.dataset.state = 'refused';
-  document.body.dataset.code = (err && err.code) || 'unknown';
-}
-
-async function signIn() {
-  const token = await widgetApi.getOpenID();
-  const answer = await call('POST', 'session', {
-    access_token: token.access_token, matrix_server_name: token.matrix_server_name, room_id: roomId,
-  });
-  session = answer.session;
-}
-
-// act runs an API call; an expired session signs in again once.
-async function act(method, path, json) {
-  try {
-    return await call(method, path, json);
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 401) throw err;
-    session = '';
-    await signIn();
-    return call(method, path, json);
-  }
-}
+const refuse = (err) => refuseView(err, 'ticket');
 
 function statusName(status) {
   return t(`status.${status}`);
@@ -194,16 +135,8 @@ function wire() {
 }
 
 async function main() {
-  if (window.parent === window) {
-    refuse({ code: 'no_client' });
-    return;
-  }
-  widgetApi = new WidgetApi(widgetId);
-  widgetApi.start();
   try {
-    await widgetApi.contentLoaded();
-    await widgetApi.ready;
-    await signIn();
+    await ws.start();
     $('progress').textContent = t('loading');
     const data = await call('GET', 'ticket');
     render(data);
@@ -216,13 +149,5 @@ async function main() {
   show($('ticket'), true);
   document.body.dataset.state = 'ready';
 }
-
-// The session ends with the page (closed panel, other room).
-window.addEventListener('pagehide', () => {
-  if (!session) return;
-  fetch(`${API}session`, { method: 'DELETE', headers: { Authorization: `Bearer ${session}` }, keepalive: true, credentials: 'omit' })
-    .catch(() => {});
-  session = '';
-});
 
 main();

@@ -4,90 +4,36 @@
 // Everything the server sends goes into textContent only.
 import { $, el, show, applyTexts, showError, clearError } from './kit/dom.js';
 import { addTexts, setLang, t, formatTime } from './kit/i18n.js';
-import { ApiError, parseRetryAfter } from './kit/api.js';
-import { WidgetApi } from './kit/widgetapi.js';
+import { ApiError } from './kit/api.js';
+import { createWidgetSession, errorText, refuse as refuseView } from './kit/widgetsession.js';
 import { Call } from './kit/rtc.js';
 import * as devices from './kit/devices.js';
 import { texts } from './texts.js';
 
-const API = 'api/v1/';
 const POLL_MS = 2000;
-const params = new URLSearchParams(location.search);
-const roomId = params.get('roomId') || '';
-const widgetId = params.get('widgetId') || '';
+const ws = createWidgetSession();
+const act = ws.act;
+const request = ws.request;
 
 addTexts(texts);
 setLang(document.documentElement.lang);
 applyTexts();
 for (const node of document.querySelectorAll('[data-i18n-label]')) node.setAttribute('aria-label', t(node.dataset.i18nLabel));
 
-let session = '';
-let widgetApi = null;
 let call = null;
 let preview = null;
 let waitingBefore = 0;
 const tiles = new Map();
 const roles = new Map();
 
-async function request(method, path, json) {
-  const headers = { Accept: 'application/json' };
-  if (session) headers.Authorization = `Bearer ${session}`;
-  let body;
-  if (json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(json);
-  }
-  let res;
-  try {
-    res = await fetch(API + path, { method, headers, body, cache: 'no-store', credentials: 'omit', redirect: 'error' });
-  } catch (err) {
-    throw new ApiError(0, 'network', String(err && err.message));
-  }
-  const data = await res.json().catch(() => null);
-  if (res.ok) return data;
-  const code = (data && typeof data.errcode === 'string' && data.errcode) || 'unknown';
-  throw new ApiError(res.status, code, data && data.error, parseRetryAfter(res.headers.get('Retry-After')));
-}
-
-function errorText(err) {
-  const code = (err && err.code) || 'unknown';
-  const text = t(`error.${code}`);
-  return text === `error.${code}` ? t('error.unknown') : text;
-}
+const refuse = (err) => refuseView(err, 'panel');
 
 function setState(state) {
   $('panel').dataset.videoState = state;
 }
 
-function refuse(err) {
-  show($('panel'), false);
-  show($('progress'), false);
-  $('refused-text').textContent = errorText(err);
-  show($('refused'), true);
-  $('refused-heading').setAttribute('tabindex', '-1');
-  $('refused-heading').focus();
-  document.body.dataset.state = 'refused';
-  document.body.dataset.code = (err && err.code) || 'unknown';
-}
 
-async function signIn() {
-  const token = await widgetApi.getOpenID();
-  const answer = await request('POST', 'session', {
-    access_token: token.access_token, matrix_server_name: token.matrix_server_name, room_id: roomId,
-  });
-  session = answer.session;
-}
 
-async function act(method, path, json) {
-  try {
-    return await request(method, path, json);
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 401) throw err;
-    session = '';
-    await signIn();
-    return request(method, path, json);
-  }
-}
 
 function announce(text) {
   const done = $('done');
@@ -144,12 +90,7 @@ async function openDevices(choice = {}) {
   show(problem, Boolean(got.reason));
   $('device-ok').disabled = !preview || preview.getVideoTracks().length === 0;
   $('audio-only').disabled = got.reason === 'denied' || got.reason === 'unsupported';
-  const { cameras, mics } = await devices.listDevices();
-  const fill = (select, list, current) => select.replaceChildren(...list.map((d, i) => el('option', {
-    attrs: { value: d.deviceId, selected: d.deviceId === current }, text: d.label || `${i + 1}`,
-  })));
-  fill($('camera'), cameras, choice.camera);
-  fill($('mic'), mics, choice.mic);
+  await devices.fillSelects($('camera'), $('mic'), choice);
 }
 
 async function showDevices() {
@@ -320,16 +261,8 @@ function wire() {
 }
 
 async function main() {
-  if (window.parent === window) {
-    refuse({ code: 'no_client' });
-    return;
-  }
-  widgetApi = new WidgetApi(widgetId);
-  widgetApi.start();
   try {
-    await widgetApi.contentLoaded();
-    await widgetApi.ready;
-    await signIn();
+    await ws.start();
     render(await request('GET', 'call'));
   } catch (err) {
     refuse(err);
@@ -344,10 +277,6 @@ async function main() {
 
 window.addEventListener('pagehide', () => {
   if (call) call.leave();
-  if (!session) return;
-  fetch(`${API}session`, { method: 'DELETE', headers: { Authorization: `Bearer ${session}` }, keepalive: true, credentials: 'omit' })
-    .catch(() => {});
-  session = '';
 });
 
 main();
