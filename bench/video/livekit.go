@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+const (
+	lkKey    = "APIrathausbench"
+	lkSecret = "rathaus-bench-secret-of-at-least-32-bytes"
+)
+
+// livekitTarget is a livekit-server process on loopback, configured as
+// the embedded server is: one UDP port, loopback candidates, rooms only
+// when created through the API.
+type livekitTarget struct {
+	cmd  *exec.Cmd
+	url  string
+	dir  string
+	room *lksdk.RoomServiceClient
+}
+
+func freePort() (int, error) {
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func startLiveKit(ctx context.Context, bin string) (*livekitTarget, error) {
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("no livekit-server at %s (make livekit): %w", bin, err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	udp, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "bench-livekit-")
+	if err != nil {
+		return nil, err
+	}
+	cfg := fmt.Sprintf(`port: %d
+bind_addresses: ["127.0.0.1"]
+rtc:
+  udp_port: %d
+  tcp_port: 0
+  use_external_ip: false
+  node_ip: 127.0.0.1
+  enable_loopback_candidate: true
+keys:
+  %s: %s
+room:
+  auto_create: false
+logging:
+  level: error
+`, port, udp, lkKey, lkSecret)
+	path := filepath.Join(dir, "livekit.yaml")
+	if err = os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "--config", path)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err = cmd.Start(); err != nil {
+		return nil, err
+	}
+	t := &livekitTarget{cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port), dir: dir}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, t.url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.close()
+			return nil, fmt.Errorf("livekit-server did not answer at %s", t.url)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.room = lksdk.NewRoomServiceClient(t.url, lkKey, lkSecret)
+	return t, nil
+}
+
+func (t *livekitTarget) name() string { return "livekit" }
+func (t *livekitTarget) pid() int     { return t.cmd.Process.Pid }
+
+func (t *livekitTarget) close() {
+	_ = t.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = t.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = t.cmd.Process.Kill()
+		<-done
+	}
+	_ = os.RemoveAll(t.dir)
+}
+
+func (t *livekitTarget) newCall(ctx context.Context, call string) error {
+	_, err := t.room.CreateRoom(ctx, &livekit.CreateRoomRequest{Name: call})
+	return err
+}
+
+func (t *livekitTarget) connect(call, id string, cb *lksdk.RoomCallback) (*lksdk.Room, error) {
+	return lksdk.ConnectToRoom(t.url, lksdk.ConnectInfo{APIKey: lkKey, APISecret: lkSecret, RoomName: call,
+		ParticipantIdentity: id}, cb)
+}
+
+// publisher sends the same synthetic VP8 as videotest: frames of three
+// packets, a keyframe every 60 frames and after a PLI.
+func (t *livekitTarget) publisher(_ context.Context, call string, pps, payload int) (func(), error) {
+	room, err := t.connect(call, "publisher", lksdk.NewRoomCallback())
+	if err != nil {
+		return nil, err
+	}
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "publisher")
+	if err != nil {
+		room.Disconnect()
+		return nil, err
+	}
+	if _, err = room.LocalParticipant.PublishTrack(track, &lksdk.TrackPublicationOptions{Name: "camera",
+		Source: livekit.TrackSource_CAMERA, VideoWidth: 1280, VideoHeight: 720}); err != nil {
+		room.Disconnect()
+		return nil, err
+	}
+	stop := make(chan struct{})
+	go sendVP8(track, pps, payload, stop)
+	return func() { close(stop); room.Disconnect() }, nil
+}
+
+func sendVP8(track *webrtc.TrackLocalStaticRTP, pps, size int, stop <-chan struct{}) {
+	const perFrame = 3
+	fps := max(1, pps/perFrame)
+	tick := time.NewTicker(time.Second / time.Duration(fps))
+	defer tick.Stop()
+	payload := make([]byte, size)
+	var seq uint16
+	var ts uint32
+	for frame := 0; ; frame++ {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		key := frame%60 == 0
+		ts += 90000 / uint32(fps) //nolint:gosec // small
+		for i := range perFrame {
+			payload[0] = 0
+			if i == 0 {
+				payload[0] = 0x10
+			}
+			// The VP8 frame tag (RFC 6386 §9.1) after the descriptor:
+			// show_frame, and for a keyframe the start code and 1280×720,
+			// so servers that read keyframe sizes (LiveKit) find them.
+			payload[1] = 0x11 // P=1: interframe
+			if key {
+				copy(payload[1:], []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02})
+			}
+			seq++
+			p := rtp.Packet{Header: rtp.Header{Version: 2, Marker: i == perFrame-1, SequenceNumber: seq, Timestamp: ts}, Payload: payload}
+			if err := track.WriteRTP(&p); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (t *livekitTarget) subscriber(_ context.Context, call, id string) (*counter, func(), error) {
+	cnt := &counter{}
+	cb := lksdk.NewRoomCallback()
+	cb.OnTrackSubscribed = func(track *webrtc.TrackRemote, _ *lksdk.RemoteTrackPublication, _ *lksdk.RemoteParticipant) {
+		go func() {
+			buf := make([]byte, 1500)
+			for {
+				if _, _, err := track.Read(buf); err != nil {
+					return
+				}
+				cnt.add()
+			}
+		}()
+	}
+	room, err := t.connect(call, id, cb)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cnt, room.Disconnect, nil
+}
