@@ -30,8 +30,11 @@ import (
 // signs in with her OpenID token and joins; `!rathaus video admit` from her
 // Matrix client lets the citizen in. Both pages decode the other's video
 // within 5 s (the citizen within 3 s of the admission), at 15 frames/s or
-// more over 10 s without loss, and receive audio; the staff page removes
-// the citizen, whose peer connection closes within 2 s. A citizen ghost's,
+// more over 10 s without loss, and receive audio; the staff page's request
+// to mute makes the citizen's page ask (it never mutes by itself); the
+// staff page removes the citizen, whose peer connection closes within 2 s;
+// knocking again, the citizen is turned away and the page says so. A
+// citizen ghost's,
 // a non-member's and a forged server's token are refused at the staff
 // page. axe checks the device check, the lobby and both call views; the
 // whole flow runs by keyboard.

@@ -56,6 +56,9 @@ type Options struct {
 	InitialBitrate, MinBitrate, MaxBitrate int
 }
 
+// udpBuffer is the size asked for the media socket's kernel buffers.
+const udpBuffer = 8 << 20
+
 // Backend is the embedded media server.
 type Backend struct {
 	opts    Options
@@ -113,6 +116,13 @@ func New(opts Options) (*Backend, error) {
 	var lc net.ListenConfig
 	if b.udp, err = lc.ListenPacket(context.Background(), "udp", opts.ICEUDPAddr); err != nil {
 		return nil, fmt.Errorf("video: failed to open the media UDP port %s: %w", opts.ICEUDPAddr, err)
+	}
+	if u, ok := b.udp.(*net.UDPConn); ok {
+		// One socket carries every participant's media: the kernel's
+		// default buffers (~200 KiB) overflow at a few dozen subscribers.
+		// The kernel caps these at net.core.[rw]mem_max.
+		_ = u.SetWriteBuffer(udpBuffer)
+		_ = u.SetReadBuffer(udpBuffer)
 	}
 	if opts.ICETCPAddr != "" {
 		if b.tcp, err = lc.Listen(context.Background(), "tcp", opts.ICETCPAddr); err != nil {

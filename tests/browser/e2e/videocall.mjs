@@ -125,6 +125,15 @@ run(async () => {
     audio: { citizen: [c1.audioPackets, c1.audioEnergy], staff: [s1.audioPackets, s1.audioEnergy] },
   });
 
+  // ---- a request to mute: the citizen's page asks, never mutes by itself ----
+  await staff.focus('#ask-mute');
+  await host.keyboard.press('Enter');
+  await citizen.waitForSelector('#video-mute-request:not([hidden])', { timeout: 5000 });
+  expectEqual(await citizen.getAttribute('#video-mic-toggle', 'aria-pressed'), 'false', 'the microphone stays on until the citizen decides');
+  expectEqual(await citizen.evaluate(() => document.activeElement.id), 'video-mute-now', 'focus moves to the prompt');
+  await citizen.keyboard.press('Enter');
+  expectEqual(await citizen.getAttribute('#video-mic-toggle', 'aria-pressed'), 'true', 'muted at the citizen\'s word');
+
   // ---- the caseworker removes the citizen -----------------------------------
   await staff.focus('#kick');
   await host.keyboard.press('Enter');
@@ -136,6 +145,21 @@ run(async () => {
   await staff.waitForFunction(() => document.querySelector('#done').textContent.includes('entfernt'), null, { timeout: 5000 });
   log(`citizen's peer connection closed ${closedAfter} ms after the kick`);
   await step('kicked', { closedAfter });
+
+  // ---- the citizen knocks again and is turned away --------------------------
+  await citizen.focus('#video-start');
+  await citizen.keyboard.press('Enter');
+  await citizen.waitForFunction(() => !document.querySelector('#video-knock').disabled, null, { timeout: 15000 });
+  await citizen.focus('#video-knock');
+  await citizen.keyboard.press('Enter');
+  await citizen.waitForSelector('#video[data-video-state="waiting"]', { timeout: 15000 });
+  await staff.waitForSelector('#waiting button[data-action="deny"]', { timeout: 15000 });
+  await staff.focus('#waiting button[data-action="deny"]');
+  await host.keyboard.press('Enter');
+  await citizen.waitForSelector('#video[data-video-state="denied"]', { timeout: 10000 });
+  expectEqual((await citizen.textContent('#video-outcome')).trim(),
+    'Die Sachbearbeitung hat die Videoberatung gerade nicht angenommen. Sie können weiter hier schreiben.', 'the page says so');
+  await check(citizen, 'citizen: denied');
 
   // ---- sign-in refusals -------------------------------------------------------
   for (const [who, code] of [['ghost', 'forbidden'], ['stranger', 'not_member'], ['evil', 'forbidden']]) {
