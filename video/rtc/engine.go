@@ -155,6 +155,17 @@ func codecs() []struct {
 	}
 }
 
+// sendCodecs are the codecs of a kind the server sends with: all but RTX.
+func sendCodecs(kind webrtc.RTPCodecType) []webrtc.RTPCodecParameters {
+	var out []webrtc.RTPCodecParameters
+	for _, c := range codecs() {
+		if c.kind == kind && c.codec.MimeType != webrtc.MimeTypeRTX {
+			out = append(out, c.codec)
+		}
+	}
+	return out
+}
+
 // The header extensions: mid and rid (simulcast), audio level (active
 // speaker), transport-wide sequence numbers (TWCC).
 var headerExtensions = []struct {

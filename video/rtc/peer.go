@@ -122,6 +122,13 @@ func (p *Peer) AddTrack(t webrtc.TrackLocal) (*webrtc.RTPSender, error) {
 	// client's own (simulcast) send transceiver of the same kind for the
 	// other direction, which browsers do not receive reliably.
 	tr, err := p.pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err == nil && t.Kind() == webrtc.RTPCodecTypeVideo {
+		// Resends towards a subscriber go in the original stream, not as
+		// RTX: pion's RTX towards receivers did not repair their streams
+		// (TestUnderLossAndDelay), retransmission in the stream does.
+		// Publishers' RTX (what browsers send us) is unaffected.
+		err = tr.SetCodecPreferences(sendCodecs(t.Kind()))
+	}
 	p.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("rtc: failed to add a track: %w", err)

@@ -37,6 +37,9 @@ const (
 	// bitrateWindow is the window over which a layer's bitrate is
 	// measured.
 	bitrateWindow = time.Second
+	// resumeAfter is the silence after which a layer's return gets a
+	// keyframe request.
+	resumeAfter = 300 * time.Millisecond
 )
 
 // layer is one simulcast encoding of a published track (or the only one).
@@ -64,6 +67,17 @@ func (l *layer) count(now time.Time, bytes int) {
 		l.windowBits, l.windowAt = 0, now
 	}
 	l.windowBits += bytes * 8
+}
+
+// silentFor is how long the layer sent nothing before now (0 before its
+// first packet).
+func (l *layer) silentFor(now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lastPacket.IsZero() {
+		return 0
+	}
+	return now.Sub(l.lastPacket)
 }
 
 // state says the layer's bitrate and whether it is alive at now.
@@ -128,6 +142,11 @@ func (u *upTrack) read(l *layer) {
 		if err != nil {
 			m.malformed.Inc()
 			continue
+		}
+		if gap := l.silentFor(start); gap > resumeAfter {
+			// The publisher's layer comes back after a gap (its network
+			// dropped out): whoever receives it lost the reference chain.
+			u.requestKeyframe(l)
 		}
 		l.count(start, n)
 		if info.hasLevel {

@@ -408,8 +408,10 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		var pkt rtp.Packet
 		buf := make([]byte, 1500)
 		frames := map[uint32]map[uint16]bool{}
+		firstSeen := map[uint32]time.Time{}
 		key := map[uint32]bool{}
 		lastPLI := time.Time{}
+		broken := false
 		for {
 			n, _, err := t.Read(buf)
 			if err != nil {
@@ -426,31 +428,49 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 				continue
 			}
 			// A frame of the synthetic publisher is PacketsPerFrame
-			// packets with one timestamp; it counts as decoded when all
-			// arrived (late ones through NACK included).
+			// packets with one timestamp; it is decoded when all arrived
+			// (late ones through NACK included) and its references are
+			// intact. As a decoder does, a frame still incomplete after
+			// lostAfter breaks the chain: nothing decodes until the next
+			// keyframe, which is asked for with PLI (at most every 500 ms).
+			const lostAfter = time.Second
 			seqs := frames[pkt.Timestamp]
 			if seqs == nil {
 				seqs = map[uint16]bool{}
 				frames[pkt.Timestamp] = seqs
+				firstSeen[pkt.Timestamp] = now
 			}
 			seqs[pkt.SequenceNumber] = true
 			if pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0 {
 				key[pkt.Timestamp] = true
 			}
 			if len(seqs) == PacketsPerFrame {
-				c.frameDone(now, key[pkt.Timestamp])
+				if key[pkt.Timestamp] {
+					broken = false
+				}
+				if !broken {
+					c.frameDone(now, key[pkt.Timestamp])
+				}
 				delete(frames, pkt.Timestamp)
+				delete(firstSeen, pkt.Timestamp)
 				delete(key, pkt.Timestamp)
 			}
-			// As a decoder does: frames stop completing while packets
-			// arrive → ask for a keyframe (at most once a second).
-			if last := c.lastFrame(); !last.IsZero() && now.Sub(last) > 500*time.Millisecond && now.Sub(lastPLI) > time.Second {
+			for ts, at := range firstSeen {
+				if now.Sub(at) > lostAfter {
+					broken = true
+					delete(frames, ts)
+					delete(firstSeen, ts)
+					delete(key, ts)
+				}
+			}
+			if last := c.lastFrame(); (broken || (!last.IsZero() && now.Sub(last) > lostAfter)) && now.Sub(lastPLI) > 500*time.Millisecond {
 				lastPLI = now
 				c.plisSent.Add(1)
 				_ = c.PC.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(t.SSRC())}})
 			}
 			if len(frames) > 200 { // forget frames that never completed
 				clear(frames)
+				clear(firstSeen)
 				clear(key)
 			}
 		}
