@@ -191,7 +191,7 @@ func callsInCaseRooms(t *testing.T, kind tesths.Kind) {
 	// Kick by command.
 	assert.Contains(t, f.command(c.RoomID, "!rathaus video kick"), "Entfernt")
 	gone(t, citizen, "kick")
-	assert.Equal(t, signal.ReasonKicked, citizen.ClosedReason())
+	require.Eventually(t, func() bool { return citizen.ClosedReason() == signal.ReasonKicked }, 2*time.Second, 10*time.Millisecond, "the kicked reason")
 	_, err = f.dial(v.Join, videotest.Options{})
 	require.ErrorIs(t, err, videotest.ErrRefused, "the kicked citizen's grant no longer works")
 
@@ -234,7 +234,7 @@ func callsInCaseRooms(t *testing.T, kind tesths.Kind) {
 	require.NoError(t, err)
 	assert.Contains(t, f.command(c2.RoomID, "!rathaus close"), "")
 	gone(t, staff2, "the case closed")
-	assert.Equal(t, signal.ReasonEnded, staff2.ClosedReason())
+	require.Eventually(t, func() bool { return staff2.ClosedReason() == signal.ReasonEnded }, 2*time.Second, 10*time.Millisecond, "the ended reason")
 	_, err = f.dial(&j2, videotest.Options{})
 	require.ErrorIs(t, err, videotest.ErrRefused, "no grant works after the case closed")
 	summary := f.noticeOf(c2.RoomID, protocol.NoticeVideoEnded)
