@@ -2,10 +2,8 @@ package main_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -37,18 +35,8 @@ import (
 // the caseworker's id are refused; axe checks the widget.
 func TestBrowserTicketWidget(t *testing.T) {
 	const origin = "http://127.0.0.1:8443"
-	// The "homeserver" of the forged token: it vouches for Anna, a user of
-	// another server (CVE-2023-38691).
 	var annaID id.UserID
-	evil := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/_matrix/federation/v1/openid/userinfo" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"sub": annaID.String()})
-	}))
-	t.Cleanup(evil.Close)
+	evil := forgedOpenIDServer(t, &annaID)
 
 	svc := ozgtest.NewService("bauantrag", "Bauantrag online", origin)
 	const callbackSecret = "Wq3v8Zr1Lk5Tn0Hx7Bc2Mf9Pd4Js6Ga1Ye8Ru3Io5"
@@ -126,12 +114,7 @@ func TestBrowserTicketWidget(t *testing.T) {
 			"matrix_server_name": strings.TrimPrefix(evil.URL, "https://"), "expires_in": 3600}}
 
 	// The host page, on its own origin, with matrix-widget-api's bundle.
-	host := http.NewServeMux()
-	host.HandleFunc("GET /{$}", serveFile("../../tests/browser/e2e/widgethost/index.html", "text/html; charset=utf-8"))
-	host.HandleFunc("GET /host.js", serveFile("../../tests/browser/e2e/widgethost/host.js", "text/javascript"))
-	host.HandleFunc("GET /mxwidgets.js", serveFile("../../tests/browser/node_modules/matrix-widget-api/dist/api.js", "text/javascript"))
-	hostSrv := httptest.NewServer(host)
-	t.Cleanup(hostSrv.Close)
+	hostSrv := widgetHost(t)
 
 	caseStatus := func() protocol.CaseStatus {
 		var cs protocol.CaseContent

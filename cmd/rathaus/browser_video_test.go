@@ -2,10 +2,7 @@ package main_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -40,15 +37,7 @@ import (
 // whole flow runs by keyboard.
 func TestBrowserVideoCall(t *testing.T) {
 	var annaID id.UserID
-	evil := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/_matrix/federation/v1/openid/userinfo" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"sub": annaID.String()})
-	}))
-	t.Cleanup(evil.Close)
+	evil := forgedOpenIDServer(t, &annaID)
 
 	g := startGuestSetup(t, tesths.Dendrite, guestOptions{
 		Extra: "widgets:\n  openid:\n    allow_networks: [\"127.0.0.0/8\"]\n    insecure_skip_verify_loopback: true\n",
@@ -57,12 +46,7 @@ func TestBrowserVideoCall(t *testing.T) {
 	annaID = g.anna.UserID
 	ctx := context.Background()
 
-	host := http.NewServeMux()
-	host.HandleFunc("GET /{$}", serveFile("../../tests/browser/e2e/widgethost/index.html", "text/html; charset=utf-8"))
-	host.HandleFunc("GET /host.js", serveFile("../../tests/browser/e2e/widgethost/host.js", "text/javascript"))
-	host.HandleFunc("GET /mxwidgets.js", serveFile("../../tests/browser/node_modules/matrix-widget-api/dist/api.js", "text/javascript"))
-	hostSrv := httptest.NewServer(host)
-	t.Cleanup(hostSrv.Close)
+	hostSrv := widgetHost(t)
 
 	openID := func(cli *mautrix.Client) map[string]any {
 		resp, err := cli.RequestOpenIDToken(ctx)
