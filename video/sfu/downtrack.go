@@ -40,6 +40,7 @@ type downTrack struct {
 	switches int
 	nacks    int
 	wentDown time.Time // when the forwarded layer last went down
+	probed   time.Time // when a layer above the estimate was last tried
 }
 
 func newDownTrack(up *upTrack, sub *Participant) *downTrack {
@@ -166,6 +167,18 @@ func (d *downTrack) switchLocked(li int, pkt *rtp.Packet, now time.Time) {
 	}
 	d.current, d.switchAt, d.started = li, pkt.SequenceNumber, true
 	d.switches++
+}
+
+// mayProbe reports, and records, whether trying the next layer up is
+// allowed at now: nothing went down and nothing was tried for probeEvery.
+func (d *downTrack) mayProbe(now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if now.Sub(d.wentDown) < probeEvery || now.Sub(d.probed) < probeEvery {
+		return false
+	}
+	d.probed = now
+	return true
 }
 
 // downAt is when the forwarded layer last went down (zero if never).

@@ -98,7 +98,14 @@ func TestPickLayer(t *testing.T) {
 	d.current = 1
 	assert.Equal(t, 1, pickLayer(d, 500_000, now), "staying needs no headroom")
 	d.current = 0
+	d.probed = now // a probe was just tried
 	assert.Equal(t, 0, pickLayer(d, 500_000, now), "going up needs 15 % headroom")
+	d.probed = time.Time{}
+	assert.Equal(t, 1, pickLayer(d, 500_000, now), "a layer that nearly fits is tried now and then")
+	assert.Equal(t, 0, pickLayer(d, 500_000, now), "but not again at once")
+	d.probed = time.Time{}
+	assert.Equal(t, 0, pickLayer(d, 300_000, now), "a layer far above the estimate is not tried")
+	d.probed = now
 	up.layers[2].lastPacket = now.Add(-2 * time.Second)
 	assert.Equal(t, 1, pickLayer(d, 3_000_000, now), "a paused layer is not chosen")
 	up.layers[2].lastPacket = now

@@ -226,6 +226,15 @@ func pickLayer(d *downTrack, budget int, now time.Time) int {
 			best = i
 		}
 	}
+	// Probing by trying: the estimate cannot grow much beyond what is
+	// sent (no padding probes here), so a subscriber on a low layer would
+	// never see room for the next one. When the next layer nearly fits
+	// and nothing went down for a while, try it; if it does not fit, the
+	// estimate falls and the subscriber comes back down.
+	if best == current && current >= 0 && current+1 < len3 && alive[current+1] &&
+		rates[current+1]*3/4 <= budget && d.mayProbe(now) {
+		return current + 1
+	}
 	switch {
 	case best >= 0 && best > current && current >= 0 && alive[current] && now.Sub(d.downAt()) < upHoldoff:
 		// Right after going down, stay: climbing back at once would
@@ -241,8 +250,12 @@ func pickLayer(d *downTrack, budget int, now time.Time) int {
 }
 
 // upHoldoff is how long a subscriber stays on a layer after it went down
-// before it may climb again.
-const upHoldoff = 3 * time.Second
+// before it may climb again; probeEvery how often it may try the next
+// layer the estimate does not quite allow.
+const (
+	upHoldoff  = 3 * time.Second
+	probeEvery = 8 * time.Second
+)
 
 // capBitrate tells the publisher the most it may send (REMB).
 func (p *Participant) capBitrate(limit int) {
