@@ -128,6 +128,6 @@ func (s *Service) CitizenLeave(ctx context.Context, c *cases.Case) error {
 	if _, ok := s.lobby.Status(call, CitizenIdentity); !ok {
 		return nil
 	}
-	s.remove(ctx, c.RoomID, call, CitizenIdentity)
+	s.remove(ctx, call, CitizenIdentity)
 	return nil
 }

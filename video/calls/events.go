@@ -56,7 +56,7 @@ func (s *Service) onMember(ctx context.Context, st *callState, evt *event.Event)
 		who = CitizenIdentity
 	}
 	zerolog.Ctx(ctx).Info().Stringer("case_id", st.caseID).Msg("A participant left the case room; removing them from the call")
-	s.remove(ctx, st.room, st.id, who)
+	s.remove(ctx, st.id, who)
 }
 
 func (s *Service) onReaction(ctx context.Context, st *callState, evt *event.Event) {

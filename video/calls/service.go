@@ -134,7 +134,8 @@ func New(opts Options) (*Service, error) {
 	return s, nil
 }
 
-// Close stops the sweeper and ends every call.
+// Close stops the sweeper and the backend subscription; the calls end
+// with the backend (embedded.Backend.Close).
 func (s *Service) Close() {
 	s.stopOnce.Do(func() {
 		close(s.stop)
@@ -302,7 +303,7 @@ func (s *Service) Kick(ctx context.Context, room id.RoomID, actor id.UserID, who
 	if st := s.existing(call); st == nil || !s.isRunning(st) {
 		return video.ErrNoCall
 	}
-	s.remove(ctx, c.RoomID, call, who)
+	s.remove(ctx, call, who)
 	s.notice(ctx, room, protocol.NoticeVideoRemoved, key, fmt.Sprintf(
 		"Videoberatung: %s aus dem Anruf entfernt von %s. / Video consultation: %s removed from the call by %s.",
 		whoText(who), actor, whoText(who), actor))
@@ -341,7 +342,7 @@ func (s *Service) isRunning(st *callState) bool {
 }
 
 // remove takes who out of the call and the lobby.
-func (s *Service) remove(ctx context.Context, _ id.RoomID, call video.CallID, who video.Identity) {
+func (s *Service) remove(ctx context.Context, call video.CallID, who video.Identity) {
 	s.lobby.Withdraw(call, who)
 	if who == CitizenIdentity {
 		s.mu.Lock()
