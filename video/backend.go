@@ -63,6 +63,27 @@ type Participant struct {
 	Rights     Rights
 	JoinedAt   time.Time
 	Publishing bool
+	// Quality is how the participant's connection does now; nil when
+	// the backend cannot tell yet.
+	Quality *Quality
+}
+
+// Quality is a participant's connection as the media server sees it.
+type Quality struct {
+	// RTT is the round-trip time between the server and the participant.
+	RTT time.Duration
+	// ReceiveLoss is the share of packets lost on the way to the
+	// participant (its latest reports, the worst of its tracks);
+	// SendLoss the share of its packets lost on the way to the server
+	// over the last second (the worst of its tracks), after resends.
+	ReceiveLoss, SendLoss float64
+}
+
+// Poor says whether the connection is bad enough that the picture or
+// sound suffers: more than 5 % loss either way, or a round trip over
+// 400 ms.
+func (q Quality) Poor() bool {
+	return q.ReceiveLoss > 0.05 || q.SendLoss > 0.05 || q.RTT > 400*time.Millisecond
 }
 
 // EventKind says what happened in a call.

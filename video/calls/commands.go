@@ -94,8 +94,22 @@ func statusText(v *video.StaffView) string {
 	}
 	var in []string
 	for _, p := range v.Participants {
-		in = append(in, whoText(p.Identity))
+		in = append(in, whoText(p.Identity)+qualityText(p.Quality))
 	}
 	return fmt.Sprintf("Videoberatung %s. Im Anruf / in the call: %d (%s). Wartend / waiting: %d.",
 		state, len(v.Participants), strings.Join(in, ", "), len(v.Waiting))
+}
+
+// qualityText words a participant's connection for the status line:
+// round trip and loss, and a warning when it is poor.
+func qualityText(q *video.Quality) string {
+	if q == nil {
+		return ""
+	}
+	poor := ""
+	if q.Poor() {
+		poor = "schlechte Verbindung / poor connection, "
+	}
+	return fmt.Sprintf(" [%sRTT %d ms, Verlust / loss ↓%.0f %% ↑%.0f %%]", poor, q.RTT.Milliseconds(),
+		q.ReceiveLoss*100, q.SendLoss*100)
 }

@@ -112,6 +112,11 @@ func New(opts Options) (*Backend, error) {
 	}
 	b := &Backend{opts: opts, calls: map[video.CallID]*call{}, subs: map[int]func(video.Event){},
 		metrics: sfu.NewMetrics(opts.Registerer)}
+	if opts.Registerer != nil {
+		if err := opts.Registerer.Register(sfu.NewCallCollector(b.rooms)); err != nil {
+			return nil, fmt.Errorf("video: failed to register the call metrics: %w", err)
+		}
+	}
 	var err error
 	var lc net.ListenConfig
 	if b.udp, err = lc.ListenPacket(context.Background(), "udp", opts.ICEUDPAddr); err != nil {
@@ -286,6 +291,17 @@ func (b *Backend) Kick(_ context.Context, id video.CallID, who video.Identity) e
 	return nil
 }
 
+// rooms lists the calls' rooms, for the per-call metrics.
+func (b *Backend) rooms() []*sfu.Room {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]*sfu.Room, 0, len(b.calls))
+	for _, c := range b.calls {
+		out = append(out, c.room)
+	}
+	return out
+}
+
 // Participants lists who is connected.
 func (b *Backend) Participants(_ context.Context, id video.CallID) ([]video.Participant, error) {
 	b.mu.Lock()
@@ -299,7 +315,7 @@ func (b *Backend) Participants(_ context.Context, id video.CallID) ([]video.Part
 		r := p.Rights()
 		out = append(out, video.Participant{Identity: video.Identity(p.Identity), JoinedAt: p.JoinedAt,
 			Publishing: p.Publishing(), Rights: video.Rights{Publish: r.Publish, Subscribe: r.Subscribe,
-				ScreenShare: r.ScreenShare, Role: p.Role}})
+				ScreenShare: r.ScreenShare, Role: p.Role}, Quality: quality(p.Stats())})
 	}
 	return out, nil
 }
@@ -386,4 +402,26 @@ func randomID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// quality sums up a participant's stats; nil before anything was
+// measured.
+func quality(s sfu.Stats) *video.Quality {
+	q := video.Quality{RTT: s.RTT}
+	measured := s.RTT > 0
+	for _, r := range s.Received {
+		q.ReceiveLoss = max(q.ReceiveLoss, r.FractionLost)
+	}
+	for _, t := range s.Published {
+		for _, l := range t.Layers {
+			if l.PacketRate > 0 {
+				measured = true
+				q.SendLoss = max(q.SendLoss, l.Loss)
+			}
+		}
+	}
+	if !measured {
+		return nil
+	}
+	return &q
 }

@@ -1,6 +1,7 @@
 package embedded_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -73,6 +74,21 @@ func TestUnderLossAndDelay(t *testing.T) {
 	t.Logf("packets NACKed by the subscriber: %d; %.2f of the clean frame rate", nacks, lossy/clean)
 	assert.Positive(t, nacks, "the subscriber asked for resends")
 	assert.GreaterOrEqual(t, lossy, 0.8*clean, "at least 80 %% of the clean frame rate")
+	// The call status sees the delay: 40 ms each way on the subscriber's
+	// path, so the round trip is at least 80 ms.
+	var q *video.Quality
+	waitFor(t, 5*time.Second, "the subscriber's round trip measured", func() bool {
+		ps, err := h.b.Participants(context.Background(), "c1")
+		require.NoError(t, err)
+		for _, p := range ps {
+			if p.Identity == "citizen" && p.Quality != nil && p.Quality.RTT >= 80*time.Millisecond {
+				q = p.Quality
+			}
+		}
+		return q != nil
+	})
+	t.Logf("subscriber's connection: RTT %s, %.1f %% lost towards it, poor: %v", q.RTT, 100*q.ReceiveLoss, q.Poor())
+	assert.Less(t, q.RTT, time.Second)
 
 	pubPath.Set(1, 0)
 	subPath.Set(1, 0)

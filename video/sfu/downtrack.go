@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
@@ -39,8 +40,16 @@ type downTrack struct {
 	packets  uint64
 	switches int
 	nacks    int
-	wentDown time.Time // when the forwarded layer last went down
-	probed   time.Time // when a layer above the estimate was last tried
+	plis     int
+	// From the subscriber's latest report block on this track: the
+	// fraction lost since its previous report, the cumulative loss and
+	// the round-trip time (0 until a block refers to a sender report).
+	fractionLost float64
+	totalLost    uint32
+	rtt          time.Duration
+	reportAt     time.Time
+	wentDown     time.Time // when the forwarded layer last went down
+	probed       time.Time // when a layer above the estimate was last tried
 }
 
 func newDownTrack(up *upTrack, sub *Participant) *downTrack {
@@ -160,7 +169,7 @@ func (d *downTrack) switchLocked(li int, pkt *rtp.Packet, now time.Time) {
 		d.tsOff = d.lastTS + elapsed - pkt.Timestamp
 	}
 	if !d.started {
-		d.up.publisher.room.metrics.firstFrame.Observe(now.Sub(d.subscriber.JoinedAt).Seconds())
+		d.subscriber.firstFrame(now)
 	}
 	if li < d.current {
 		d.wentDown = now
@@ -233,13 +242,34 @@ func (d *downTrack) readRTCP(ctx webrtc.TrackLocalContext) {
 			d.nacks += info.nacks
 			d.mu.Unlock()
 		}
+		if len(info.reports) > 0 {
+			d.report(info.reports, time.Now())
+		}
 		if info.keyframe {
 			m.pliReceived.Inc()
+			d.mu.Lock()
+			d.plis++
+			d.mu.Unlock()
 			cur, target := d.layers()
 			if cur < 0 {
 				cur = target
 			}
 			d.up.requestKeyframe(d.up.layerAt(cur))
+		}
+	}
+}
+
+// report takes the subscriber's report blocks about this track.
+func (d *downTrack) report(blocks []rtcp.ReceptionReport, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, b := range blocks {
+		if b.SSRC != d.ssrc || !d.bound {
+			continue
+		}
+		d.fractionLost, d.totalLost, d.reportAt = float64(b.FractionLost)/256, b.TotalLost, now
+		if rtt, ok := roundTrip(b, now); ok {
+			d.rtt = rtt
 		}
 	}
 }

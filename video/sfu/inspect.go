@@ -1,6 +1,8 @@
 package sfu
 
 import (
+	"time"
+
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -42,10 +44,14 @@ func inspectRTP(raw []byte, pkt *rtp.Packet, kind webrtc.RTPCodecType, mime stri
 	return info, nil
 }
 
-// rtcpInfo is what a subscriber's RTCP asks of the forwarding.
+// rtcpInfo is what a subscriber's RTCP asks of the forwarding and says
+// about its reception.
 type rtcpInfo struct {
 	keyframe bool // PLI or FIR
 	nacks    int
+	// reports are the reception report blocks of receiver and sender
+	// reports, for loss and round-trip time.
+	reports []rtcp.ReceptionReport
 }
 
 // inspectRTCP parses a subscriber's RTCP compound packet.
@@ -61,7 +67,38 @@ func inspectRTCP(raw []byte) (rtcpInfo, error) {
 			info.keyframe = true
 		case *rtcp.TransportLayerNack:
 			info.nacks += len(p.Nacks)
+		case *rtcp.ReceiverReport:
+			info.reports = append(info.reports, p.Reports...)
+		case *rtcp.SenderReport:
+			info.reports = append(info.reports, p.Reports...)
 		}
 	}
 	return info, nil
+}
+
+// ntpEpochOffset is the seconds from 1900 (NTP) to 1970 (Unix).
+const ntpEpochOffset = 2208988800
+
+// ntpMiddle is the middle 32 bits of t as an NTP timestamp: seconds in
+// the upper half, fractions in the lower, as LSR and DLSR count.
+func ntpMiddle(t time.Time) uint32 {
+	secs := uint64(t.Unix() + ntpEpochOffset)  //nolint:gosec // after 1900
+	frac := uint64(t.Nanosecond()) << 32 / 1e9 //nolint:gosec // below 1e9
+	return uint32((secs<<32 | frac) >> 16)     //nolint:gosec // the middle 32 bits, by definition
+}
+
+// roundTrip computes the round-trip time from a report block that
+// arrived at now (RFC 3550, section 6.4.1): now minus the sender report it
+// refers to minus the time the receiver held it. It reports false when the
+// block refers to no sender report or the result is negative (clock
+// steps, forged blocks).
+func roundTrip(r rtcp.ReceptionReport, now time.Time) (time.Duration, bool) {
+	if r.LastSenderReport == 0 {
+		return 0, false
+	}
+	units := ntpMiddle(now) - r.LastSenderReport - r.Delay
+	if int32(units) < 0 { //nolint:gosec // wrap-around compare
+		return 0, false
+	}
+	return time.Duration(uint64(units) * uint64(time.Second) >> 16), true //nolint:gosec // positive by the check above
 }

@@ -31,6 +31,7 @@ type Participant struct {
 	videoMuted bool
 	left       bool
 	connected  time.Time
+	firstVideo time.Time // the first video packet forwarded to p
 	leftOnce   sync.Once
 	// screenStream is the stream id the client named as its screen share.
 	screenStream string
@@ -112,7 +113,7 @@ func (p *Participant) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		p.published = append(p.published, u)
 	}
 	p.mu.Unlock()
-	u.addLayer(t)
+	u.addLayer(t, r)
 	if exists {
 		return
 	}
@@ -123,6 +124,25 @@ func (p *Participant) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	}
 	p.room.Broadcast(signal.Message{Type: signal.TypeParticipant, Event: signal.EventChanged,
 		Participant: ptr(p.View())}, p)
+}
+
+// readReports reads the RTCP a publisher sends about one layer. Nothing
+// in it is forwarded, but reading it is what passes the publisher's
+// sender reports through pion's report interceptor, so the receiver
+// reports the server sends back carry LSR and DLSR, from which the
+// publisher's browser measures its round trip.
+func readReports(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+	for {
+		var err error
+		if t.RID() == "" {
+			_, _, err = r.ReadRTCP()
+		} else {
+			_, _, err = r.ReadSimulcastRTCP(t.RID())
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // drain reads a track nobody may receive, so pion's buffers do not fill.
@@ -327,34 +347,15 @@ func (p *Participant) Leave() {
 	})
 }
 
-// Stats are what tests and metrics read of a participant.
-type Stats struct {
-	// Layers maps each forwarded video track id to the layer sent now.
-	Layers map[string]int
-	// Forwarded counts the packets sent to this participant.
-	Forwarded uint64
-	// Estimate is the send-side bandwidth estimate in bits per second.
-	Estimate int
-	// NACKs counts the packets this participant asked to have resent.
-	NACKs int
-}
-
-// Stats reads the participant's forwarding state.
-func (p *Participant) Stats() Stats {
-	s := Stats{Layers: map[string]int{}}
-	if est := p.peer.Estimator(); est != nil {
-		s.Estimate = est.GetTargetBitrate()
-	}
+// firstFrame records the first video frame forwarded to p.
+func (p *Participant) firstFrame(now time.Time) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	for u, d := range p.downs {
-		d.mu.Lock()
-		s.Forwarded += d.packets
-		s.NACKs += d.nacks
-		if u.kind == webrtc.RTPCodecTypeVideo {
-			s.Layers[u.id] = d.current
-		}
-		d.mu.Unlock()
+	first := p.firstVideo.IsZero()
+	if first {
+		p.firstVideo = now
 	}
-	return s
+	p.mu.Unlock()
+	if first {
+		p.room.metrics.firstFrame.Observe(now.Sub(p.JoinedAt).Seconds())
+	}
 }

@@ -53,18 +53,28 @@ type layer struct {
 	windowBits int
 	bitrate    int // bits per second over the last full window
 	lastPacket time.Time
+	seq        seqCounter
+	// The last full window's packet rate and loss, and the counts at its
+	// start.
+	packetRate float64
+	loss       float64
+	windowSeq  seqCounter
 }
 
-func (l *layer) count(now time.Time, bytes int) {
+func (l *layer) count(now time.Time, bytes int, seq uint16) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.lastPacket = now
+	l.seq.add(seq)
 	if l.windowAt.IsZero() {
-		l.windowAt = now
+		l.windowAt, l.windowSeq = now, l.seq
 	}
 	if d := now.Sub(l.windowAt); d >= bitrateWindow {
 		l.bitrate = int(float64(l.windowBits) / d.Seconds())
-		l.windowBits, l.windowAt = 0, now
+		received := l.seq.received - l.windowSeq.received
+		l.packetRate = float64(received) / d.Seconds()
+		l.loss = lossBetween(l.windowSeq, l.seq)
+		l.windowBits, l.windowAt, l.windowSeq = 0, now, l.seq
 	}
 	l.windowBits += bytes * 8
 }
@@ -97,6 +107,12 @@ type upTrack struct {
 	screen    bool
 	audioExt  uint8 // header extension id of the audio level, 0 if none
 
+	// Counters for the track's metrics: packets written to subscribers,
+	// the time spent writing them, keyframe requests sent.
+	forwarded   atomic.Uint64
+	forwardTime atomic.Int64 // nanoseconds
+	plisSent    atomic.Uint64
+
 	mu     sync.RWMutex
 	layers [len3]*layer
 	downs  map[*downTrack]struct{}
@@ -116,12 +132,13 @@ func newUpTrack(p *Participant, id string, t *webrtc.TrackRemote, r *webrtc.RTPR
 }
 
 // addLayer starts reading one layer; it runs until the track ends.
-func (u *upTrack) addLayer(t *webrtc.TrackRemote) {
+func (u *upTrack) addLayer(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	l := &layer{index: layerIndex(t.RID()), track: t}
 	u.mu.Lock()
 	u.layers[l.index] = l
 	u.mu.Unlock()
 	go u.read(l)
+	go readReports(t, r)
 	u.requestKeyframe(l) // subscribers waiting for this layer start sooner
 }
 
@@ -148,7 +165,7 @@ func (u *upTrack) read(l *layer) {
 			// dropped out): whoever receives it lost the reference chain.
 			u.requestKeyframe(l)
 		}
-		l.count(start, n)
+		l.count(start, n, pkt.SequenceNumber)
 		if info.hasLevel {
 			u.publisher.room.speakers.observe(u.publisher, info.level, info.voice, start)
 		}
@@ -161,7 +178,12 @@ func (u *upTrack) read(l *layer) {
 			}
 		}
 		u.mu.RUnlock()
-		m.observeForward(u.kind, forwarded, time.Since(start))
+		took := time.Since(start)
+		if forwarded > 0 {
+			u.forwarded.Add(uint64(forwarded))
+			u.forwardTime.Add(int64(took))
+		}
+		m.observeForward(u.kind, forwarded, took)
 	}
 }
 
@@ -177,6 +199,7 @@ func (u *upTrack) requestKeyframe(l *layer) {
 		return
 	}
 	u.publisher.room.metrics.pliSent.Inc()
+	u.plisSent.Add(1)
 	_ = u.publisher.peer.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(l.track.SSRC())}})
 }
 

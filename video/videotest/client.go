@@ -396,7 +396,18 @@ func (c *Client) negotiate() {
 	}
 }
 
-func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+func (c *Client) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+	// Reading the receiver's RTCP is what lets pion's report interceptor
+	// see the server's sender reports, so its receiver reports carry the
+	// LSR and DLSR the server measures the round trip with (browsers do
+	// this by themselves).
+	go func() {
+		for {
+			if _, _, err := r.ReadRTCP(); err != nil {
+				return
+			}
+		}
+	}()
 	c.mu.Lock()
 	c.tracks = append(c.tracks, t)
 	c.mu.Unlock()

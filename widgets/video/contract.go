@@ -46,6 +46,18 @@ type ParticipantJSON struct {
 	Role       string    `json:"role"`
 	Publishing bool      `json:"publishing"`
 	JoinedAt   time.Time `json:"joined_at"`
+	// Quality is absent until the media server has measured it.
+	Quality *QualityJSON `json:"quality,omitempty"`
+}
+
+// QualityJSON is a participant's connection: round trip in
+// milliseconds, loss as a share (0–1) towards and from the participant,
+// and whether it is poor enough to notice.
+type QualityJSON struct {
+	RTTMillis   int64   `json:"rtt_ms"`
+	ReceiveLoss float64 `json:"receive_loss"`
+	SendLoss    float64 `json:"send_loss"`
+	Poor        bool    `json:"poor"`
 }
 
 // ActionRequest names whom an action is for ("citizen" or a staff user
