@@ -9,6 +9,9 @@
 package config
 
 import (
+	"net/url"
+	"strings"
+
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
 )
@@ -41,6 +44,24 @@ type HomeserverConfig struct {
 	// ServerName is the homeserver's server name, the part after the colon
 	// in user IDs.
 	ServerName string `yaml:"server_name"`
+	// PublicURL is the client-server API URL as browsers reach it, for
+	// the staff pages' sign-in outside a widget host (see BrowserURL).
+	PublicURL string `yaml:"public_url"`
+}
+
+// BrowserURL is where staff members' browsers reach the homeserver's
+// client-server API: public_url, or url when that is https:// or on a
+// loopback host (browsers reach neither an internal http:// address nor
+// one behind it), else "".
+func (h HomeserverConfig) BrowserURL() string {
+	if h.PublicURL != "" {
+		return strings.TrimSuffix(h.PublicURL, "/")
+	}
+	u, err := url.Parse(h.URL)
+	if err != nil || (u.Scheme != "https" && !IsLoopbackHost(u.Hostname())) {
+		return ""
+	}
+	return strings.TrimSuffix(h.URL, "/")
 }
 
 // AppServiceConfig is rathaus's side of the appservice registration.

@@ -76,6 +76,18 @@ func (c *Config) validateHomeserver(errs *ValidationErrors) {
 			strings.TrimSuffix(c.Homeserver.URL, u.Path[i:])))
 	}
 
+	if p := c.Homeserver.PublicURL; p != "" {
+		if u, msg := checkHTTPURL(p); msg != "" {
+			errs.add("homeserver.public_url", msg)
+		} else if u.Scheme != "https" && !IsLoopbackHost(u.Hostname()) {
+			errs.add("homeserver.public_url", "must use https:// (plain http:// only on loopback, for tests)")
+		} else if isExampleHost(u.Hostname()) {
+			errs.add("homeserver.public_url", fmt.Sprintf("still the placeholder host %q; set the URL browsers reach your homeserver at", u.Hostname()))
+		} else if strings.Contains(u.Path, "/_matrix") {
+			errs.add("homeserver.public_url", "must be the homeserver's base URL, without /_matrix/…")
+		}
+	}
+
 	if c.Homeserver.ServerName == "" {
 		errs.add("homeserver.server_name", "required; the server name in your users' IDs (@user:server_name)")
 	} else if err := ValidateServerName(c.Homeserver.ServerName); err != nil {

@@ -22,6 +22,9 @@ func TestValidateSingleMistakes(t *testing.T) {
 		{"server name missing", "homeserver:\n  server_name: ''", "homeserver.server_name", "required"},
 		{"server name with scheme", "homeserver:\n  server_name: https://bad-beispielheim.de", "homeserver.server_name", "not a valid Matrix server name"},
 		{"server name placeholder with port", "homeserver:\n  server_name: stadt.example:8448", "homeserver.server_name", "placeholder"},
+		{"homeserver public url http", "homeserver:\n  public_url: http://matrix.bad-beispielheim.de", "homeserver.public_url", "https://"},
+		{"homeserver public url with API path", "homeserver:\n  public_url: https://matrix.bad-beispielheim.de/_matrix/client", "homeserver.public_url", "without /_matrix"},
+		{"homeserver public url placeholder", "homeserver:\n  public_url: https://matrix.stadt.example", "homeserver.public_url", "placeholder"},
 		{"public url placeholder", "appservice:\n  public_url: https://rathaus.stadt.example", "appservice.public_url", `still the placeholder host "rathaus.stadt.example"`},
 		{"guest chat public url placeholder", "guest_chat:\n  listen: 0.0.0.0:29332\n  public_url: https://chat.stadt.example", "guest_chat.public_url", `still the placeholder host "chat.stadt.example"`},
 		{"embed origin placeholder", "guest_chat:\n  embed_origins: [https://portal.example.net]", "guest_chat.embed_origins[0]", `still the placeholder host "portal.example.net"`},
@@ -110,4 +113,15 @@ func TestEnums(t *testing.T) {
 	assert.Equal(t, "debug", LogDebug.Zerolog().String())
 	assert.True(t, LogFormatJSON.Valid())
 	assert.False(t, LogFormat("text").Valid())
+}
+
+func TestHomeserverBrowserURL(t *testing.T) {
+	for _, tc := range []struct{ url, public, want string }{
+		{"https://matrix.pruefheim.de/", "", "https://matrix.pruefheim.de"},
+		{"http://127.0.0.1:8008", "", "http://127.0.0.1:8008"},
+		{"http://synapse:8008", "", ""},
+		{"http://synapse:8008", "https://matrix.pruefheim.de/", "https://matrix.pruefheim.de"},
+	} {
+		assert.Equal(t, tc.want, HomeserverConfig{URL: tc.url, PublicURL: tc.public}.BrowserURL(), tc)
+	}
 }

@@ -33,8 +33,12 @@ import (
 // knocking again, the citizen is turned away and the page says so. A
 // citizen ghost's,
 // a non-member's and a forged server's token are refused at the staff
-// page. axe checks the device check, the lobby and both call views; the
-// whole flow runs by keyboard.
+// page. Opened outside a widget host (from a client without widgets), the
+// staff page signs Anna in at Dendrite with her password and shows the
+// call; a wrong password is named, a signed-in non-member refused, and the
+// devices these sign-ins made are logged out again. axe checks the device
+// check, the lobby, the sign-in and both call views; the whole flow runs
+// by keyboard.
 func TestBrowserVideoCall(t *testing.T) {
 	var annaID id.UserID
 	evil := forgedOpenIDServer(t, &annaID)
@@ -77,11 +81,14 @@ func TestBrowserVideoCall(t *testing.T) {
 
 	s := browsertest.Start(t, "e2e/videocall.mjs", nil)
 	s.Expect("ready", browserStep)
-	stranger, _, _ := g.hs.RegisterUser(t, "stefan", false)
-	s.Continue("ready", map[string]any{"base": g.base, "host": hostSrv.URL + "/", "userId": g.anna.UserID, "tokens": map[string]any{
-		"anna": openID(g.anna), "stranger": openID(stranger),
-		"evil": map[string]any{"access_token": "forged-token-0002", "token_type": "Bearer",
-			"matrix_server_name": strings.TrimPrefix(evil.URL, "https://"), "expires_in": 3600}}})
+	stranger, _, strangerPassword := g.hs.RegisterUser(t, "stefan", false)
+	s.Continue("ready", map[string]any{"base": g.base, "host": hostSrv.URL + "/", "userId": g.anna.UserID,
+		"signIn": map[string]any{"user": g.anna.UserID.Localpart(), "password": g.annaPassword,
+			"strangerUser": stranger.UserID.String(), "strangerPassword": strangerPassword},
+		"tokens": map[string]any{
+			"anna": openID(g.anna), "stranger": openID(stranger),
+			"evil": map[string]any{"access_token": "forged-token-0002", "token_type": "Bearer",
+				"matrix_server_name": strings.TrimPrefix(evil.URL, "https://"), "expires_in": 3600}}})
 
 	// The citizen waits before anybody is there; then Anna claims the case,
 	// joins its room and starts the call.
@@ -152,6 +159,13 @@ func TestBrowserVideoCall(t *testing.T) {
 	}
 	s.Continue("done", nil)
 	s.Wait(browserStep)
+
+	// The sign-ins outside the widget host logged their devices out again.
+	devices, err := g.anna.GetDevicesInfo(ctx)
+	require.NoError(t, err)
+	for _, d := range devices.Devices {
+		assert.NotContains(t, d.DisplayName, "rathaus", "the sign-in's device is gone")
+	}
 
 	bodies := g.roomBodies(t, room, "")
 	var lines []string

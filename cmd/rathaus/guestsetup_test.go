@@ -19,9 +19,12 @@ import (
 // homeserver, and Anna, caseworker of the Bauamt, in her staff room.
 type guestSetup struct {
 	*rathausSetup
-	base      string // the guest chat's public URL
-	anna      *mautrix.Client
-	staffRoom id.RoomID
+	base string // the guest chat's public URL
+	anna *mautrix.Client
+	// annaPassword signs Anna in from a browser (the staff call page
+	// outside a widget host).
+	annaPassword string
+	staffRoom    id.RoomID
 }
 
 // guestOptions adjust startGuestSetup.
@@ -70,13 +73,13 @@ func startGuestSetup(t *testing.T, kind tesths.Kind, opts guestOptions) *guestSe
 		authority += "  privacy_url: https://bad-beispielheim.de/datenschutz\n"
 	}
 	setup.editConfig(t, "authority:\n", "authority:\n"+authority)
-	anna, _, _ := setup.hs.RegisterUser(t, "anna", false)
+	anna, _, annaPassword := setup.hs.RegisterUser(t, "anna", false)
 	// The chat's port is picked last, just before rathaus binds it: picked
 	// before the homeserver started, another process (a homeserver of a
 	// test running in parallel) could take it in between.
 	chatYAML, base := guestChatConfig(t)
 	setup.editConfig(t, "guest_chat:\n  enabled: false\n", chatYAML+opts.ChatYAML+opts.Late)
-	g := &guestSetup{rathausSetup: setup, base: base, anna: anna}
+	g := &guestSetup{rathausSetup: setup, base: base, anna: anna, annaPassword: annaPassword}
 	setup.proc.start(t)
 	ctx := context.Background()
 	staff, err := g.anna.ResolveAlias(ctx, id.NewRoomAlias("_rathaus_bauamt", setup.hs.ServerName))

@@ -4,8 +4,10 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -50,9 +52,13 @@ type Options struct {
 	// IsAppserviceUser reports rathaus's own users (bot, citizen ghosts),
 	// who never sign in.
 	IsAppserviceUser func(id.UserID) bool
-	Proxies          *httpapi.TrustedProxies
-	Version          string
-	Log              zerolog.Logger
+	// HomeserverURL is the homeserver's client-server API as browsers
+	// reach it: outside a widget host the page signs in there with the
+	// member's own account. "": the page works only as a widget.
+	HomeserverURL string
+	Proxies       *httpapi.TrustedProxies
+	Version       string
+	Log           zerolog.Logger
 }
 
 // Server serves the page, its assets and its API below Prefix.
@@ -62,6 +68,7 @@ type Server struct {
 	mux    *http.ServeMux
 	assets *webkit.AssetServer
 	page   string
+	csp    string
 }
 
 //go:embed web/index.html web/assets/*.js web/assets/*.css
@@ -72,7 +79,15 @@ func New(opts Options) (*Server, error) {
 	if opts.Calls == nil || opts.Verifier == nil || opts.Bot == nil || opts.IsAppserviceUser == nil {
 		return nil, errors.New("video page: Calls, Verifier, Bot and IsAppserviceUser are required")
 	}
-	s := &Server{opts: opts}
+	s := &Server{opts: opts, csp: webkit.RoomWidgetCSP}
+	if opts.HomeserverURL != "" {
+		u, err := url.Parse(opts.HomeserverURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("video page: the homeserver URL %q is not an http(s) URL", opts.HomeserverURL)
+		}
+		s.opts.HomeserverURL = strings.TrimSuffix(opts.HomeserverURL, "/")
+		s.csp = webkit.RoomWidgetCSPConnecting(u.Scheme + "://" + u.Host)
+	}
 	policy := func(ctx context.Context, a widgetauth.Access) (bool, error) {
 		if a.PowerLevel < StaffPowerLevel {
 			return false, nil
@@ -108,6 +123,7 @@ func New(opts Options) (*Server, error) {
 	m := http.NewServeMux()
 	m.HandleFunc("GET "+Prefix+"{$}", s.servePage)
 	m.Handle("GET "+Prefix+"assets/", http.StripPrefix(Prefix+"assets/", s.assets))
+	m.HandleFunc("GET "+Prefix+"api/v1/signin", s.signInInfo)
 	m.Handle("POST "+Prefix+"api/v1/session", s.auth.SignIn())
 	m.Handle("DELETE "+Prefix+"api/v1/session", s.auth.SignOut())
 	m.Handle("GET "+Prefix+"api/v1/call", s.auth.Require(http.HandlerFunc(s.getCall)))
@@ -144,7 +160,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // servePage serves the page in the client's language.
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
-	webkit.ServeRoomWidgetPage(w, r, s.page, map[string]string{"Permissions-Policy": "camera=(self), microphone=(self), display-capture=(self)"})
+	webkit.ServeRoomWidgetPage(w, r, s.page, map[string]string{
+		"Permissions-Policy":      "camera=(self), microphone=(self), display-capture=(self)",
+		"Content-Security-Policy": s.csp,
+	})
+}
+
+// SignInInfo tells the page, opened outside a widget host, where the
+// staff member signs in.
+type SignInInfo struct {
+	HomeserverURL string `json:"homeserver_url"`
+}
+
+// signInInfo answers where to sign in outside a widget host; 404
+// not_found when nowhere (the page then asks to open it in Element).
+func (s *Server) signInInfo(w http.ResponseWriter, _ *http.Request) {
+	if s.opts.HomeserverURL == "" {
+		httpapi.WriteError(w, httpapi.NewError(http.StatusNotFound, "not_found", "sign-in is possible only in a widget host"))
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, SignInInfo{HomeserverURL: s.opts.HomeserverURL})
 }
 
 func session(r *http.Request) widgetauth.Session {
@@ -219,8 +254,13 @@ func callResponse(v *rvideo.StaffView) CallResponse {
 		out.Waiting = append(out.Waiting, WaitingJSON{Identity: string(k.Identity), Position: k.Position, Since: k.Since})
 	}
 	for _, p := range v.Participants {
-		out.Participants = append(out.Participants, ParticipantJSON{Identity: string(p.Identity), Role: p.Rights.Role,
-			Publishing: p.Publishing, JoinedAt: p.JoinedAt})
+		pj := ParticipantJSON{Identity: string(p.Identity), Role: p.Rights.Role, Publishing: p.Publishing,
+			JoinedAt: p.JoinedAt}
+		if q := p.Quality; q != nil {
+			pj.Quality = &QualityJSON{RTTMillis: q.RTT.Milliseconds(), ReceiveLoss: q.ReceiveLoss,
+				SendLoss: q.SendLoss, Poor: q.Poor()}
+		}
+		out.Participants = append(out.Participants, pj)
 	}
 	return out
 }

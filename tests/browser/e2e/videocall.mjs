@@ -172,6 +172,39 @@ run(async () => {
     expectEqual(await r.frame.getAttribute('body', 'data-code'), code, `${who}'s refusal`);
     if (await r.frame.isVisible('#panel')) throw new Error(`${who} sees the call`);
   }
+  // ---- outside a widget host: the member signs in at the homeserver ------
+  // (a link from a client without widgets, e.g. Element X). By keyboard;
+  // a wrong password is named, a non-member is refused after signing in.
+  const standalone = async (user, password) => {
+    const page = await (await browser.newContext({ locale: 'de-DE' })).newPage();
+    allowConsoleErrors(page, /status of 40[13]/);
+    await page.goto(`${cfg.base}/widgets/video/?roomId=${encodeURIComponent(ctl.room)}`);
+    await page.waitForSelector('body[data-state="signin"]', { timeout: 30000 });
+    expectEqual(await page.evaluate(() => document.activeElement.id), 'signin-heading', 'focus on the sign-in');
+    await page.keyboard.press('Tab');
+    expectEqual(await page.evaluate(() => document.activeElement.id), 'signin-user', 'the user name comes first');
+    await page.keyboard.type(user);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(password);
+    await page.keyboard.press('Enter');
+    return page;
+  };
+  const wrong = await standalone(cfg.signIn.user, 'falsches-passwort');
+  await until(wrong, () => document.querySelector('#error').textContent.includes('stimmen nicht'), 15000);
+  expectEqual(await wrong.evaluate(() => document.activeElement.id), 'signin-password', 'focus back on the password');
+  expectEqual(await wrong.inputValue('#signin-password'), '', 'the wrong password is cleared');
+  await check(wrong, 'staff: sign-in, wrong password');
+  await wrong.keyboard.type(cfg.signIn.password);
+  await wrong.keyboard.press('Enter');
+  await wrong.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
+  if (!(await wrong.isVisible('#panel')) || (await wrong.isVisible('#signin'))) throw new Error('signed in, but the call is not shown');
+  await until(wrong, () => document.querySelector('#call-status').textContent.includes('läuft seit'), 15000);
+  await check(wrong, 'staff: signed in outside Element');
+  const outsider = await standalone(cfg.signIn.strangerUser, cfg.signIn.strangerPassword);
+  await outsider.waitForSelector('body[data-state="refused"]', { timeout: 30000 });
+  expectEqual(await outsider.getAttribute('body', 'data-code'), 'not_member', 'a non-member signed in is refused');
+  log('signed in outside a widget host: refused the wrong password and the non-member');
+
   log(`axe checked ${a11y.length} states`);
   await step('done', { a11y });
 });

@@ -19,16 +19,25 @@ import (
 // origin is unknown: app.element.io, an authority's own Element Web,
 // Element Desktop's vector: scheme, which "*" does not match); scripts,
 // styles, images and connections (fetch, WebSocket) only to rathaus.
-var RoomWidgetCSP = httpapi.CSP{
-	httpapi.DefaultSrc:     {httpapi.SourceNone},
-	httpapi.ScriptSrc:      {httpapi.SourceSelf},
-	httpapi.StyleSrc:       {httpapi.SourceSelf},
-	httpapi.ImgSrc:         {httpapi.SourceSelf},
-	httpapi.ConnectSrc:     {httpapi.SourceSelf},
-	httpapi.FormAction:     {httpapi.SourceNone},
-	httpapi.BaseURI:        {httpapi.SourceNone},
-	httpapi.FrameAncestors: {"*", "vector:"},
-}.String()
+var RoomWidgetCSP = roomWidgetPolicy().String()
+
+// RoomWidgetCSPConnecting is RoomWidgetCSP that also lets the page connect
+// to the origins given (the homeserver, for the sign-in outside a widget
+// host).
+func RoomWidgetCSPConnecting(origins ...string) string { return roomWidgetPolicy(origins...).String() }
+
+func roomWidgetPolicy(connect ...string) httpapi.CSP {
+	return httpapi.CSP{
+		httpapi.DefaultSrc:     {httpapi.SourceNone},
+		httpapi.ScriptSrc:      {httpapi.SourceSelf},
+		httpapi.StyleSrc:       {httpapi.SourceSelf},
+		httpapi.ImgSrc:         {httpapi.SourceSelf},
+		httpapi.ConnectSrc:     append([]string{httpapi.SourceSelf}, connect...),
+		httpapi.FormAction:     {httpapi.SourceNone},
+		httpapi.BaseURI:        {httpapi.SourceNone},
+		httpapi.FrameAncestors: {"*", "vector:"},
+	}
+}
 
 // APICSP is the policy of every answer but the page: nothing.
 var APICSP = httpapi.CSP{httpapi.DefaultSrc: {httpapi.SourceNone}, httpapi.FrameAncestors: {httpapi.SourceNone}}.String()

@@ -48,7 +48,7 @@ func TestEmbeddedFiles(t *testing.T) {
 		return err
 	}))
 	sort.Strings(names)
-	assert.Equal(t, []string{"api.js", "base.css", "devices.js", "dialog.js", "dom.js", "i18n.js", "rtc.js", "widgetapi.js", "widgetsession.js"}, names)
+	assert.Equal(t, []string{"api.js", "base.css", "devices.js", "dialog.js", "dom.js", "i18n.js", "matrixlogin.js", "rtc.js", "widgetapi.js", "widgetsession.js"}, names)
 }
 
 // The kit is held to the pages' rules: strict CSP, no markup from data,

@@ -12,6 +12,9 @@ export function createWidgetSession({ api = 'api/v1/', params = new URLSearchPar
   const widgetId = params.get('widgetId') || '';
   let session = '';
   let widgetApi = null;
+  // Outside a widget host: the OpenID token from the Matrix sign-in, used
+  // again while it is valid when the session expires.
+  let standaloneToken = null;
 
   async function request(method, path, json) {
     const headers = { Accept: 'application/json' };
@@ -33,8 +36,14 @@ export function createWidgetSession({ api = 'api/v1/', params = new URLSearchPar
     throw new ApiError(res.status, code, data && data.error, parseRetryAfter(res.headers.get('Retry-After')));
   }
 
+  async function openIDToken() {
+    if (widgetApi) return widgetApi.getOpenID();
+    if (standaloneToken && Date.now() < standaloneToken.expiresAt) return standaloneToken;
+    throw new ApiError(401, 'signin_expired', 'the sign-in has expired');
+  }
+
   async function signIn() {
-    const token = await widgetApi.getOpenID();
+    const token = await openIDToken();
     const answer = await request('POST', 'session', {
       access_token: token.access_token, matrix_server_name: token.matrix_server_name, room_id: roomId,
     });
@@ -62,10 +71,19 @@ export function createWidgetSession({ api = 'api/v1/', params = new URLSearchPar
         return request(method, path, json);
       }
     },
-    // start talks to the client and signs in; outside a Matrix client it
-    // throws the code no_client.
-    async start() {
-      if (window.parent === window) throw new ApiError(0, 'no_client', 'not in a widget host');
+    // start talks to the client and signs in. Outside a Matrix client,
+    // standalone (if given) gets an OpenID token from the user's own
+    // sign-in at their homeserver; without it, start throws the code
+    // no_client.
+    async start({ standalone } = {}) {
+      if (window.parent === window) {
+        if (!standalone) throw new ApiError(0, 'no_client', 'not in a widget host');
+        const token = await standalone();
+        const lifetime = Number.isFinite(token.expires_in) ? token.expires_in : 0;
+        standaloneToken = { ...token, expiresAt: Date.now() + 1000 * Math.max(0, lifetime - 30) };
+        await signIn();
+        return;
+      }
       widgetApi = new WidgetApi(widgetId);
       widgetApi.start();
       await widgetApi.contentLoaded();

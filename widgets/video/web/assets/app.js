@@ -1,6 +1,8 @@
 // The staff call page: signs in through the widget API's OpenID token (as
-// the ticket widget does), shows the lobby and the call of the case room,
-// and joins the embedded media server with the kit's call client.
+// the ticket widget does) or, outside a widget host, through the member's
+// own sign-in at their homeserver (signin.js); shows the lobby and the
+// call of the case room, and joins the embedded media server with the
+// kit's call client.
 // Everything the server sends goes into textContent only.
 import { $, el, show, applyTexts, showError, clearError } from './kit/dom.js';
 import { addTexts, setLang, t, formatTime } from './kit/i18n.js';
@@ -9,6 +11,7 @@ import { createWidgetSession, errorText, refuse as refuseView } from './kit/widg
 import { Call } from './kit/rtc.js';
 import * as devices from './kit/devices.js';
 import { texts } from './texts.js';
+import { signInStandalone } from './signin.js';
 
 const POLL_MS = 2000;
 const ws = createWidgetSession();
@@ -26,7 +29,10 @@ let waitingBefore = 0;
 const tiles = new Map();
 const roles = new Map();
 
-const refuse = (err) => refuseView(err, 'panel');
+const refuse = (err) => {
+  show($('signin'), false);
+  refuseView(err, 'panel');
+};
 
 function setState(state) {
   $('panel').dataset.videoState = state;
@@ -59,7 +65,7 @@ function render(data) {
       who: p.role === 'citizen' ? t('role.citizen') : p.identity,
       what: t(p.publishing ? 'participant.publishing' : 'participant.listening'),
     }),
-  })));
+  }, ...qualityLine(p.quality))));
   show($('lobby-empty'), data.waiting.length === 0);
   $('waiting').replaceChildren(...data.waiting.map((k) => {
     const admit = el('button', { class: 'button primary', text: t('lobby.admit'), attrs: { type: 'button' }, data: { identity: k.identity, action: 'admit' } });
@@ -68,6 +74,17 @@ function render(data) {
   }));
   if (data.waiting.length > waitingBefore) $('lobby-status').textContent = t('lobby.announce');
   waitingBefore = data.waiting.length;
+}
+
+// qualityLine says how a participant's connection does, once measured:
+// the round trip and the worse of the two loss figures.
+function qualityLine(q) {
+  if (!q) return [];
+  const loss = Math.round(100 * Math.max(q.receive_loss, q.send_loss));
+  return [el('span', {
+    class: q.poor ? 'quality poor' : 'quality',
+    text: t(q.poor ? 'participant.poor' : 'participant.quality', { rtt: q.rtt_ms, loss }),
+  })];
 }
 
 async function refresh() {
@@ -262,7 +279,7 @@ function wire() {
 
 async function main() {
   try {
-    await ws.start();
+    await ws.start({ standalone: signInStandalone });
     render(await request('GET', 'call'));
   } catch (err) {
     refuse(err);
