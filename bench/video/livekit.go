@@ -25,10 +25,11 @@ const (
 // the embedded server is: one UDP port, loopback candidates, rooms only
 // when created through the API.
 type livekitTarget struct {
-	cmd  *exec.Cmd
-	url  string
-	dir  string
-	room *lksdk.RoomServiceClient
+	label string
+	cmd   *exec.Cmd
+	url   string
+	dir   string
+	room  *lksdk.RoomServiceClient
 }
 
 func freePort() (int, error) {
@@ -40,7 +41,12 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func startLiveKit(ctx context.Context, bin string) (*livekitTarget, error) {
+// startLiveKit starts LiveKit with its defaults, or, with gcc, with
+// congestion_control.use_send_side_bwe_interceptor: pion's Google
+// congestion control and TWCC sequence numbers on every packet to a
+// subscriber, the estimator the embedded server uses (LiveKit's default
+// takes the subscribers' REMB instead).
+func startLiveKit(ctx context.Context, bin string, gcc bool) (*livekitTarget, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("no livekit-server at %s (make livekit): %w", bin, err)
 	}
@@ -56,6 +62,10 @@ func startLiveKit(ctx context.Context, bin string) (*livekitTarget, error) {
 	if err != nil {
 		return nil, err
 	}
+	label, congestion := "livekit", ""
+	if gcc {
+		label, congestion = "livekit-gcc", "  congestion_control:\n    use_send_side_bwe_interceptor: true\n"
+	}
 	cfg := fmt.Sprintf(`port: %d
 bind_addresses: ["127.0.0.1"]
 rtc:
@@ -64,13 +74,13 @@ rtc:
   use_external_ip: false
   node_ip: 127.0.0.1
   enable_loopback_candidate: true
-keys:
+%skeys:
   %s: %s
 room:
   auto_create: false
 logging:
   level: error
-`, port, udp, lkKey, lkSecret)
+`, port, udp, congestion, lkKey, lkSecret)
 	path := filepath.Join(dir, "livekit.yaml")
 	if err = os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return nil, err
@@ -80,7 +90,7 @@ logging:
 	if err = cmd.Start(); err != nil {
 		return nil, err
 	}
-	t := &livekitTarget{cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port), dir: dir}
+	t := &livekitTarget{label: label, cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port), dir: dir}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, t.url, nil)
@@ -99,7 +109,7 @@ logging:
 	return t, nil
 }
 
-func (t *livekitTarget) name() string { return "livekit" }
+func (t *livekitTarget) name() string { return t.label }
 func (t *livekitTarget) pid() int     { return t.cmd.Process.Pid }
 
 func (t *livekitTarget) close() {

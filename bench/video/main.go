@@ -46,7 +46,7 @@ func main() {
 	serve := flag.Bool("serve-embedded", false, "run the embedded media server (the tool starts itself with it)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the embedded server process here (go tool pprof -top)")
 	flag.StringVar(&o.livekit, "livekit", "../../.cache/bin/livekit-server", "the livekit-server binary (make livekit)")
-	flag.StringVar(&targets, "targets", "embedded,livekit", "servers to measure")
+	flag.StringVar(&targets, "targets", "embedded,livekit,livekit-gcc", "servers to measure (livekit-gcc: LiveKit with pion's send-side estimator, as the embedded server)")
 	flag.StringVar(&subs, "subscribers", "10,20,40", "subscriber counts of the fan-out workload")
 	flag.IntVar(&o.pps, "pps", 500, "video packets per second the publisher sends")
 	flag.IntVar(&o.payload, "payload", 1000, "bytes of each packet's payload")
@@ -142,7 +142,9 @@ func startTarget(ctx context.Context, name string, o options) (target, error) {
 	case "embedded":
 		return startEmbedded(ctx, o.cpuProfile)
 	case "livekit":
-		return startLiveKit(ctx, o.livekit)
+		return startLiveKit(ctx, o.livekit, false)
+	case "livekit-gcc":
+		return startLiveKit(ctx, o.livekit, true)
 	}
 	return nil, fmt.Errorf("unknown target %q", name)
 }
@@ -281,8 +283,8 @@ func report(o options, rs []result) {
 		fmt.Printf("| %s | %s | %d | %.0f %% | %.2f | %d | %s | %s |\n", wl, r.target, r.forwarded, r.expectedRatio*100,
 			r.usPerPacket, r.rssKB/1024, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond))
 	}
-	fmt.Println("\n| workload | CPU per packet, embedded / LiveKit | RSS, embedded / LiveKit | join p99, embedded / LiveKit |")
-	fmt.Println("|---|---|---|---|")
+	fmt.Println("\n| workload | CPU per packet, embedded / LiveKit | CPU per packet, embedded / LiveKit with pion's GCC | RSS, embedded / LiveKit | join p99, embedded / LiveKit |")
+	fmt.Println("|---|---|---|---|---|")
 	type key struct {
 		wl string
 		n  int
@@ -310,14 +312,18 @@ func report(o options, rs []result) {
 			return s / float64(len(rs))
 		}
 		cpu := avg(e, func(r result) float64 { return r.usPerPacket }) / avg(l, func(r result) float64 { return r.usPerPacket })
+		cpuGCC := "–"
+		if g := by[k]["livekit-gcc"]; len(g) > 0 {
+			cpuGCC = fmt.Sprintf("%.2f×", avg(e, func(r result) float64 { return r.usPerPacket })/avg(g, func(r result) float64 { return r.usPerPacket }))
+		}
 		rss := avg(e, func(r result) float64 { return float64(r.rssKB) }) / avg(l, func(r result) float64 { return float64(r.rssKB) })
 		j := avg(e, func(r result) float64 { return float64(r.p99) }) / max(1, avg(l, func(r result) float64 { return float64(r.p99) }))
 		name := fmt.Sprintf("1 × %d", k.n)
 		if k.wl != "fan-out" {
 			name = fmt.Sprintf("join storm, %d", k.n)
-			fmt.Printf("| %s | – | %.2f× | %.2f× |\n", name, rss, j)
+			fmt.Printf("| %s | – | – | %.2f× | %.2f× |\n", name, rss, j)
 			continue
 		}
-		fmt.Printf("| %s | %.2f× | %.2f× | – |\n", name, cpu, rss)
+		fmt.Printf("| %s | %.2f× | %s | %.2f× | – |\n", name, cpu, cpuGCC, rss)
 	}
 }

@@ -70,9 +70,11 @@ func TestUnderLossAndDelay(t *testing.T) {
 	subPath.Set(0.02, 40*time.Millisecond)
 	nacksBefore := participant(h, "c1", "citizen").Stats().NACKs
 	lossy := measure("2 % loss, 40 ms delay")
-	nacks := participant(h, "c1", "citizen").Stats().NACKs - nacksBefore
-	t.Logf("packets NACKed by the subscriber: %d; %.2f of the clean frame rate", nacks, lossy/clean)
+	st := participant(h, "c1", "citizen").Stats()
+	nacks := st.NACKs - nacksBefore
+	t.Logf("packets NACKed by the subscriber: %d, resent: %d; %.2f of the clean frame rate", nacks, st.Resent, lossy/clean)
 	assert.Positive(t, nacks, "the subscriber asked for resends")
+	assert.Positive(t, st.Resent, "the server resent from the layer's history")
 	assert.GreaterOrEqual(t, lossy, 0.8*clean, "at least 80 %% of the clean frame rate")
 	// The call status sees the delay: 40 ms each way on the subscriber's
 	// path, so the round trip is at least 80 ms.

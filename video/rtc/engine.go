@@ -18,6 +18,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -218,11 +219,18 @@ func (e *Engine) api(estimator chan<- cc.BandwidthEstimator) (*webrtc.API, error
 	if err = webrtc.ConfigureTWCCHeaderExtensionSender(m, ir); err != nil {
 		return nil, fmt.Errorf("rtc: failed to configure TWCC sending: %w", err)
 	}
-	// NACK generator and responder (with RTX where negotiated), sender and
-	// receiver reports, TWCC feedback for what publishers send, stats.
-	if err = webrtc.ConfigureNack(m, ir); err != nil {
+	// NACKs towards publishers (pion's generator); NACKs from subscribers
+	// are answered by the forwarding from one buffer per published layer
+	// (video/sfu), not by pion's responder, which copies every packet into
+	// a buffer per subscriber. Then sender and receiver reports, and TWCC
+	// feedback for what publishers send.
+	gen, err := nack.NewGeneratorInterceptor()
+	if err != nil {
 		return nil, fmt.Errorf("rtc: failed to configure NACK: %w", err)
 	}
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	ir.Add(gen)
 	if err = webrtc.ConfigureRTCPReports(ir); err != nil {
 		return nil, fmt.Errorf("rtc: failed to configure RTCP reports: %w", err)
 	}

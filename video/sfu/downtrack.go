@@ -41,6 +41,12 @@ type downTrack struct {
 	switches int
 	nacks    int
 	plis     int
+	resent   int
+	hdr      rtp.Header
+	ext      [2]rtp.Extension
+	// segments map outgoing sequence numbers back to layers, for resends
+	// (resend.go); oldest first.
+	segments []segment
 	// From the subscriber's latest report block on this track: the
 	// fraction lost since its previous report, the cumulative loss and
 	// the round-trip time (0 until a block refers to a sender report).
@@ -174,6 +180,10 @@ func (d *downTrack) switchLocked(li int, pkt *rtp.Packet, now time.Time) {
 	if li < d.current {
 		d.wentDown = now
 	}
+	if len(d.segments) == segmentsKept {
+		d.segments = append(d.segments[:0], d.segments[1:]...)
+	}
+	d.segments = append(d.segments, segment{start: pkt.SequenceNumber + d.seqOff, layer: li, seqOff: d.seqOff, tsOff: d.tsOff})
 	d.current, d.switchAt, d.started = li, pkt.SequenceNumber, true
 	d.switches++
 }
@@ -198,18 +208,22 @@ func (d *downTrack) downAt() time.Time {
 }
 
 func (d *downTrack) forwardLocked(pkt *rtp.Packet, now time.Time) bool {
-	h := pkt.Header // a copy: the packet goes to other subscribers too
+	// A copy (the packet goes to other subscribers too), kept in d so it
+	// is not allocated per packet; pion uses it only during WriteRTP.
+	d.hdr = pkt.Header
+	h := &d.hdr
 	h.SSRC, h.PayloadType = d.ssrc, d.pt
 	h.SequenceNumber += d.seqOff
 	h.Timestamp += d.tsOff
 	// The publisher's extension ids mean nothing on this connection;
-	// pion's interceptors add the ones this connection negotiated.
-	h.Extension, h.Extensions, h.ExtensionProfile = false, nil, 0
+	// pion's interceptors add the ones this connection negotiated (into
+	// d.ext, again without allocating).
+	h.Extension, h.Extensions, h.ExtensionProfile = false, d.ext[:0], 0
 	if !d.started {
 		d.started = true
 		d.switchAt = pkt.SequenceNumber
 	}
-	if _, err := d.writer.WriteRTP(&h, pkt.Payload); err != nil {
+	if _, err := d.writer.WriteRTP(h, pkt.Payload); err != nil {
 		return false
 	}
 	d.lastSeq, d.lastTS, d.lastAt = h.SequenceNumber, h.Timestamp, now
@@ -241,6 +255,9 @@ func (d *downTrack) readRTCP(ctx webrtc.TrackLocalContext) {
 			d.mu.Lock()
 			d.nacks += info.nacks
 			d.mu.Unlock()
+		}
+		if len(info.nackLists) > 0 {
+			d.resend(info.nackLists)
 		}
 		if len(info.reports) > 0 {
 			d.report(info.reports, time.Now())

@@ -49,6 +49,8 @@ func inspectRTP(raw []byte, pkt *rtp.Packet, kind webrtc.RTPCodecType, mime stri
 type rtcpInfo struct {
 	keyframe bool // PLI or FIR
 	nacks    int
+	// nackLists are the NACKs, for the resends.
+	nackLists []*rtcp.TransportLayerNack
 	// reports are the reception report blocks of receiver and sender
 	// reports, for loss and round-trip time.
 	reports []rtcp.ReceptionReport
@@ -67,6 +69,7 @@ func inspectRTCP(raw []byte) (rtcpInfo, error) {
 			info.keyframe = true
 		case *rtcp.TransportLayerNack:
 			info.nacks += len(p.Nacks)
+			info.nackLists = append(info.nackLists, p)
 		case *rtcp.ReceiverReport:
 			info.reports = append(info.reports, p.Reports...)
 		case *rtcp.SenderReport:

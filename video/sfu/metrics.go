@@ -92,7 +92,7 @@ type CallCollector struct {
 	rooms func() []*Room
 
 	participants, recvPackets, lostPackets, packetRate, bitrate, lossRatio, forwarded, forwardTime,
-	plisSent, subPackets, subNACKs, subPLIs, subLoss, rtt, join, firstFrame *prometheus.Desc
+	plisSent, subPackets, subNACKs, subResent, subPLIs, subLoss, rtt, join, firstFrame *prometheus.Desc
 }
 
 // NewCallCollector collects the rooms rooms returns at each scrape.
@@ -117,6 +117,7 @@ func NewCallCollector(rooms func() []*Room) *CallCollector {
 		plisSent:   d("pli_sent_total", "Keyframe requests sent to the track's publisher.", track),
 		subPackets: d("subscriber_packets_total", "Packets of the track sent to one subscriber.", sub),
 		subNACKs:   d("subscriber_nack_total", "Packets of the track the subscriber asked to have resent.", sub),
+		subResent:  d("subscriber_resent_total", "Packets of the track sent again to the subscriber on its NACKs.", sub),
 		subPLIs:    d("subscriber_pli_total", "Keyframe requests of the subscriber for the track.", sub),
 		subLoss:    d("subscriber_loss_ratio", "Share of the track's packets the subscriber reported lost in its last report.", sub),
 		rtt:        d("rtt_seconds", "Round-trip time to the participant from its latest RTCP reports.", part),
@@ -128,7 +129,7 @@ func NewCallCollector(rooms func() []*Room) *CallCollector {
 // Describe implements prometheus.Collector.
 func (c *CallCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.participants, c.recvPackets, c.lostPackets, c.packetRate, c.bitrate,
-		c.lossRatio, c.forwarded, c.forwardTime, c.plisSent, c.subPackets, c.subNACKs, c.subPLIs, c.subLoss,
+		c.lossRatio, c.forwarded, c.forwardTime, c.plisSent, c.subPackets, c.subNACKs, c.subResent, c.subPLIs, c.subLoss,
 		c.rtt, c.join, c.firstFrame} {
 		ch <- d
 	}
@@ -171,6 +172,7 @@ func (c *CallCollector) Collect(ch chan<- prometheus.Metric) {
 			for _, sub := range s.Received {
 				counter(c.subPackets, float64(sub.Packets), r.ID, sub.Track, sub.Kind, s.ID)
 				counter(c.subNACKs, float64(sub.NACKs), r.ID, sub.Track, sub.Kind, s.ID)
+				counter(c.subResent, float64(sub.Resent), r.ID, sub.Track, sub.Kind, s.ID)
 				counter(c.subPLIs, float64(sub.PLIs), r.ID, sub.Track, sub.Kind, s.ID)
 				gauge(c.subLoss, sub.FractionLost, r.ID, sub.Track, sub.Kind, s.ID)
 			}

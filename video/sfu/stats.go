@@ -17,8 +17,9 @@ type Stats struct {
 	Forwarded uint64
 	// Estimate is the send-side bandwidth estimate in bits per second.
 	Estimate int
-	// NACKs counts the packets this participant asked to have resent.
-	NACKs int
+	// NACKs counts the packets this participant asked to have resent,
+	// Resent those sent again.
+	NACKs, Resent int
 	// JoinLatency is from joining to a connected peer connection,
 	// FirstFrame from joining to the first video packet forwarded to the
 	// participant; 0 until they happen.
@@ -41,6 +42,8 @@ type Subscription struct {
 	Packets uint64
 	NACKs   int
 	PLIs    int
+	// Resent counts the packets sent again on the subscriber's NACKs.
+	Resent int
 	// FractionLost is the share of packets lost between the subscriber's
 	// last two reports; TotalLost counts all it missed.
 	FractionLost float64
@@ -96,11 +99,12 @@ func (p *Participant) Stats() Stats {
 		d.mu.Lock()
 		s.Forwarded += d.packets
 		s.NACKs += d.nacks
+		s.Resent += d.resent
 		if u.kind == webrtc.RTPCodecTypeVideo {
 			s.Layers[u.id] = d.current
 		}
 		s.Received = append(s.Received, Subscription{Track: u.id, Kind: u.kind.String(), Layer: d.current,
-			Packets: d.packets, NACKs: d.nacks, PLIs: d.plis, FractionLost: d.fractionLost,
+			Packets: d.packets, NACKs: d.nacks, PLIs: d.plis, Resent: d.resent, FractionLost: d.fractionLost,
 			TotalLost: d.totalLost, RTT: d.rtt})
 		if d.rtt > 0 {
 			rtts += d.rtt

@@ -59,13 +59,21 @@ type layer struct {
 	packetRate float64
 	loss       float64
 	windowSeq  seqCounter
+	// history keeps the layer's recent packets for resends (video only).
+	history *history
 }
 
-func (l *layer) count(now time.Time, bytes int, seq uint16) {
+// record counts a packet of the layer and, for video, keeps it for
+// resends.
+func (l *layer) record(now time.Time, raw []byte, seq uint16) {
+	bytes := len(raw)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.lastPacket = now
 	l.seq.add(seq)
+	if l.history != nil {
+		l.history.put(seq, raw)
+	}
 	if l.windowAt.IsZero() {
 		l.windowAt, l.windowSeq = now, l.seq
 	}
@@ -134,6 +142,9 @@ func newUpTrack(p *Participant, id string, t *webrtc.TrackRemote, r *webrtc.RTPR
 // addLayer starts reading one layer; it runs until the track ends.
 func (u *upTrack) addLayer(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	l := &layer{index: layerIndex(t.RID()), track: t}
+	if u.kind == webrtc.RTPCodecTypeVideo {
+		l.history = &history{}
+	}
 	u.mu.Lock()
 	u.layers[l.index] = l
 	u.mu.Unlock()
@@ -165,7 +176,7 @@ func (u *upTrack) read(l *layer) {
 			// dropped out): whoever receives it lost the reference chain.
 			u.requestKeyframe(l)
 		}
-		l.count(start, n, pkt.SequenceNumber)
+		l.record(start, buf[:n], pkt.SequenceNumber)
 		if info.hasLevel {
 			u.publisher.room.speakers.observe(u.publisher, info.level, info.voice, start)
 		}
