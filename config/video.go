@@ -26,6 +26,9 @@ type VideoConfig struct {
 	// WaitTimeout is how long a citizen waits in the lobby before the
 	// knock expires.
 	WaitTimeout time.Duration `yaml:"wait_timeout"`
+	// EndWhenEmpty ends a running call, with its summary, once nobody
+	// has been in it or waiting for this long.
+	EndWhenEmpty time.Duration `yaml:"end_when_empty"`
 	// TURN is the embedded TURN server for networks that let no UDP
 	// through to the media port.
 	TURN VideoTURNConfig `yaml:"turn"`
@@ -88,7 +91,7 @@ type VideoLimitsConfig struct {
 func defaultVideo() VideoConfig {
 	return VideoConfig{Backend: "embedded", ICE: VideoICEConfig{UDP: "0.0.0.0:7882", TCP: "0.0.0.0:7881", PublicIPs: []string{}},
 		Limits:   VideoLimitsConfig{MaxParticipants: 6, MaxPublishers: 4, MaxBitrateKbps: 1500},
-		GrantTTL: 10 * time.Minute, WaitTimeout: 30 * time.Minute,
+		GrantTTL: 10 * time.Minute, WaitTimeout: 30 * time.Minute, EndWhenEmpty: 10 * time.Minute,
 		TURN: VideoTURNConfig{UDP: "0.0.0.0:3478", TCP: "0.0.0.0:3478", AllowPeers: []string{}}}
 }
 
@@ -150,6 +153,9 @@ func (c *Config) validateVideo(errs *ValidationErrors) {
 	}
 	if v.WaitTimeout < time.Minute || v.WaitTimeout > 24*time.Hour {
 		errs.add("video.wait_timeout", "must be 1m to 24h")
+	}
+	if v.EndWhenEmpty < time.Second || v.EndWhenEmpty > 24*time.Hour {
+		errs.add("video.end_when_empty", "must be 1s to 24h")
 	}
 	validateTURN(v.TURN, errs)
 }

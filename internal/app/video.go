@@ -61,7 +61,7 @@ func (a *App) addVideo() error {
 			"&theme=$org.matrix.msc2873.client_theme&lang=$org.matrix.msc2873.client_language",
 		Limits: video.Limits{MaxParticipants: v.Limits.MaxParticipants, MaxPublishers: v.Limits.MaxPublishers,
 			MaxBitrate: v.Limits.MaxBitrateKbps * 1000},
-		GrantTTL: v.GrantTTL, WaitTimeout: v.WaitTimeout, Log: a.log.With().Str("component", "calls").Logger()})
+		GrantTTL: v.GrantTTL, WaitTimeout: v.WaitTimeout, EmptyTimeout: v.EndWhenEmpty, Log: a.log.With().Str("component", "calls").Logger()})
 	if err != nil {
 		return err
 	}

@@ -119,6 +119,7 @@ func callsInCaseRooms(t *testing.T, kind tesths.Kind) {
 		cfg.Authority.PrivacyURL = "https://pruefheim.de/datenschutz"
 		cfg.Video.Enabled = true
 		cfg.Video.ICE = config.VideoICEConfig{UDP: "127.0.0.1:0", TCP: "127.0.0.1:0", IncludeLoopback: true}
+		cfg.Video.EndWhenEmpty = 3 * time.Second
 		cfg.Video.TURN = config.VideoTURNConfig{Enabled: true, UDP: "127.0.0.1:0", TCP: "127.0.0.1:0", RelayIP: "127.0.0.1",
 			AllowPeers: []string{"127.0.0.0/8"}}
 		require.NoError(t, cfg.Validate())
@@ -239,5 +240,33 @@ func callsInCaseRooms(t *testing.T, kind tesths.Kind) {
 	require.ErrorIs(t, err, videotest.ErrRefused, "no grant works after the case closed")
 	summary := f.noticeOf(c2.RoomID, protocol.NoticeVideoEnded)
 	assert.Contains(t, summary.Content.Raw["body"], "Teilgenommen: "+anna.ID.String())
+
+	// A third case: everyone hangs up without ending the call; it ends by
+	// itself after video.end_when_empty, with its summary.
+	c3, err := env.App.Cases().OpenCase(ctx, cases.OpenCaseRequest{Department: "bauamt", Topic: "Antrag"})
+	require.NoError(t, err)
+	assert.Contains(t, f.command(staffRoom.RoomID, "!rathaus claim "+c3.Reference), "ist jetzt Ihr Fall")
+	tesths.WaitFor(t, 30*time.Second, "anna to join the third case room", func() error {
+		_, err := anna.Cli.JoinRoomByID(ctx, c3.RoomID)
+		return err
+	})
+	j3, err := calls.StaffJoin(ctx, c3.RoomID, anna.ID)
+	require.NoError(t, err)
+	staff3, err := f.dial(&j3, videotest.Options{Video: true})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		v3, err := calls.StaffView(ctx, c3.RoomID, anna.ID)
+		return err == nil && len(v3.Participants) == 1
+	}, 5*time.Second, 20*time.Millisecond, "anna in the third case's call")
+	staff3.Close()
+	hungUp := time.Now()
+	ended := f.noticeOf(c3.RoomID, protocol.NoticeVideoEnded)
+	t.Logf("the empty call ended %s after the last participant left", time.Since(hungUp).Round(100*time.Millisecond))
+	assert.Contains(t, ended.Content.Raw["body"], "niemand mehr im Anruf")
+	assert.Contains(t, ended.Content.Raw["body"], "Teilgenommen: "+anna.ID.String())
+	v3, err := calls.StaffView(ctx, c3.RoomID, anna.ID)
+	require.NoError(t, err)
+	assert.False(t, v3.Running, "the call is over")
+
 	assert.False(t, strings.Contains(env.Log(), "Bauplan"), "no case content in the log")
 }

@@ -33,7 +33,7 @@ func (s *Service) handleRoomEvent(ctx context.Context, evt *event.Event, room bo
 		s.onMember(ctx, st, evt)
 	case protocol.CaseEventType:
 		if c, ok := evt.Content.Parsed.(*protocol.CaseContent); ok && !c.Status.Open() {
-			s.end(ctx, call, "system", evt.ID.String())
+			s.end(ctx, call, byClosed, evt.ID.String())
 		}
 	case event.EventReaction:
 		s.onReaction(ctx, st, evt)

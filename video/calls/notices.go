@@ -56,8 +56,11 @@ func summaryText(st *callState, by string, now time.Time) string {
 		took = "niemand / nobody"
 	}
 	byText := by
-	if by == "system" {
+	switch by {
+	case byClosed:
 		byText = "rathaus (Fall beendet oder Raum verlassen / case ended or room left)"
+	case byEmpty:
+		byText = "rathaus (niemand mehr im Anruf / nobody left in the call)"
 	}
 	return fmt.Sprintf("Videoberatung beendet von %s. Dauer: %d Min. Teilgenommen: %s. / Video consultation ended by %s. Duration: %d min. Took part: %s.",
 		byText, mins, took, byText, mins, took)

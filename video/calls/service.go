@@ -69,6 +69,9 @@ type Options struct {
 	GrantTTL time.Duration
 	// WaitTimeout is how long a knock waits (default 30 min).
 	WaitTimeout time.Duration
+	// EmptyTimeout ends a running call once nobody has been in it or
+	// waiting for this long (default 10 min).
+	EmptyTimeout time.Duration
 	// SweepInterval is how often open calls' cases are checked and
 	// expired knocks are told (default 2 s).
 	SweepInterval time.Duration
@@ -105,6 +108,9 @@ type callState struct {
 	// waitingNotice is the notice "Bürger:in wartet …", for reactions.
 	waitingNotice id.EventID
 	citizenJoin   *video.JoinInfo
+	// emptySince is when the running call was last seen with nobody in
+	// it and nobody waiting (zero while someone is).
+	emptySince time.Time
 }
 
 // CallID is the call of a case.
@@ -117,6 +123,9 @@ func New(opts Options) (*Service, error) {
 	}
 	if opts.GrantTTL <= 0 || opts.GrantTTL > video.MaxGrantTTL {
 		opts.GrantTTL = 10 * time.Minute
+	}
+	if opts.EmptyTimeout <= 0 {
+		opts.EmptyTimeout = 10 * time.Minute
 	}
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = 2 * time.Second
@@ -357,7 +366,8 @@ func (s *Service) remove(ctx context.Context, call video.CallID, who video.Ident
 }
 
 // end ends a call: everyone out, lobby gone, summary posted. by is the
-// actor's user id or "system". It reports whether a call was running.
+// actor's user id, byClosed or byEmpty. It reports whether a call was
+// running.
 func (s *Service) end(ctx context.Context, call video.CallID, by, key string) bool {
 	s.mu.Lock()
 	st := s.calls[call]
@@ -429,10 +439,44 @@ func (s *Service) sweep() {
 				continue
 			}
 			if c == nil || !c.Status.Open() || c.RoomID != st.room {
-				s.end(ctx, st.id, "system", "")
+				s.end(ctx, st.id, byClosed, "")
+				continue
+			}
+			if s.emptyTooLong(ctx, st) {
+				s.end(ctx, st.id, byEmpty, "")
 			}
 		}
 	}
+}
+
+// The actors of ends that no person asked for.
+const (
+	byClosed = "system"       // the case closed, or the room was left
+	byEmpty  = "system:empty" // nobody in the call or waiting for EmptyTimeout
+)
+
+// emptyTooLong reports whether a running call has had nobody in it and
+// nobody waiting for EmptyTimeout.
+func (s *Service) emptyTooLong(ctx context.Context, st *callState) bool {
+	if !s.isRunning(st) {
+		return false
+	}
+	ps, err := s.opts.Backend.Participants(ctx, st.id)
+	if err != nil {
+		return false
+	}
+	waiting := len(s.lobby.Waiting(st.id)) // not under s.mu: the lobby calls back
+	now := s.opts.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(ps) > 0 || waiting > 0 {
+		st.emptySince = time.Time{}
+		return false
+	}
+	if st.emptySince.IsZero() {
+		st.emptySince = now
+	}
+	return now.Sub(st.emptySince) >= s.opts.EmptyTimeout
 }
 
 func whoText(who video.Identity) string {
