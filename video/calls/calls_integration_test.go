@@ -203,9 +203,15 @@ func callsInCaseRooms(t *testing.T, kind tesths.Kind) {
 	v, err = calls.CitizenView(ctx, f.reload(c))
 	require.NoError(t, err)
 	require.Equal(t, video.CitizenAdmitted, v.State)
-	citizen, err = f.dial(v.Join, videotest.Options{Video: true})
+	// This time the citizen's network lets no UDP through to the media
+	// port: all media goes through the TURN server, with the grant's
+	// credentials.
+	admitted = time.Now()
+	citizen, err = f.dial(v.Join, videotest.Options{Video: true, ICEServers: videotest.ICEServers(v.Join.TURN), RelayOnly: true})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return citizen.Total() > 20 }, 5*time.Second, 20*time.Millisecond)
+	t.Logf("media through TURN %s after admission", time.Since(admitted).Round(time.Millisecond))
+	assert.True(t, citizen.RelayedPair(), "the citizen's media runs through the TURN relay")
 	_, err = env.App.AppService().Intent(c.Ghost).LeaveRoom(ctx, c.RoomID)
 	require.NoError(t, err)
 	gone(t, citizen, "the ghost left the room")

@@ -24,6 +24,7 @@ import (
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/rathaus-de/rathaus/video"
 	"github.com/rathaus-de/rathaus/video/signal"
 )
 
@@ -47,6 +48,11 @@ type Options struct {
 	// Impair, if set, makes the client's path lossy and slow (one UDP
 	// socket on 127.0.0.1, no TCP).
 	Impair *Impairment
+	// ICEServers are STUN and TURN servers (a grant's); with RelayOnly
+	// the client gathers only relay candidates, so all its media goes
+	// through TURN, as from a network that lets no UDP through.
+	ICEServers []webrtc.ICEServer
+	RelayOnly  bool
 	// OnPacket, if set, is called for every RTP packet received, and the
 	// client does nothing else with them (the load tool counts).
 	OnPacket func(webrtc.RTPCodecType)
@@ -127,6 +133,11 @@ func Dial(ctx context.Context, url, grant string, opts Options) (*Client, error)
 		}
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	}
+	if opts.RelayOnly {
+		// pion (v4.2) quirk: the relay policy does not stop pion from
+		// gathering active ICE-TCP host candidates, so TCP is turned off.
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	}
 	var impaired *impairedConn
 	if opts.Impair != nil {
 		udp, err := (&net.ListenConfig{}).ListenPacket(ctx, "udp4", "127.0.0.1:0")
@@ -138,7 +149,11 @@ func Dial(ctx context.Context, url, grant string, opts Options) (*Client, error)
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	cfg := webrtc.Configuration{ICEServers: opts.ICEServers}
+	if opts.RelayOnly {
+		cfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	pc, err := api.NewPeerConnection(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -792,4 +807,30 @@ func (c *Client) sendAudio(t *webrtc.TrackLocalStaticRTP) {
 			return
 		}
 	}
+}
+
+// ICEServers turns a grant's STUN and TURN servers into pion's.
+func ICEServers(in []video.ICEServer) []webrtc.ICEServer {
+	out := make([]webrtc.ICEServer, 0, len(in))
+	for _, s := range in {
+		out = append(out, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return out
+}
+
+// RelayedPair reports whether the connection's selected candidate pair
+// runs through a TURN relay on this client's side.
+func (c *Client) RelayedPair() bool {
+	for _, st := range c.PC.GetStats() {
+		pair, ok := st.(webrtc.ICECandidatePairStats)
+		if !ok || !pair.Nominated {
+			continue
+		}
+		for _, st2 := range c.PC.GetStats() {
+			if local, ok := st2.(webrtc.ICECandidateStats); ok && local.ID == pair.LocalCandidateID {
+				return local.CandidateType == webrtc.ICECandidateTypeRelay
+			}
+		}
+	}
+	return false
 }
