@@ -124,9 +124,13 @@ func synapseConfig(files stateFiles, opts Options, asFiles []string) (map[string
 			"name": "sqlite3",
 			"args": map[string]any{"database": files.database},
 		},
-		"media_store_path":                files.media,
-		"signing_key_path":                files.signingKey,
-		"enable_registration":             false,
+		"media_store_path":    files.media,
+		"signing_key_path":    files.signingKey,
+		"enable_registration": false,
+		// Tests get login tokens for their users (POST
+		// /_matrix/client/v1/login/get_token), as SSO would hand them out:
+		// the staff call page redeems one outside a widget host.
+		"login_via_existing_session":      map[string]any{"enabled": true, "require_ui_auth": false, "token_timeout": "5m"},
 		"registration_shared_secret_path": files.sharedSecret,
 		"bcrypt_rounds":                   4,
 		"enable_metrics":                  false,

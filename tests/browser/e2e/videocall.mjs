@@ -200,6 +200,15 @@ run(async () => {
   if (!(await wrong.isVisible('#panel')) || (await wrong.isVisible('#signin'))) throw new Error('signed in, but the call is not shown');
   await until(wrong, () => document.querySelector('#call-status').textContent.includes('läuft seit'), 15000);
   await check(wrong, 'staff: signed in outside Element');
+  if (cfg.signIn.loginToken) {
+    // Back from SSO: the homeserver hands the page a login token.
+    const sso = await (await browser.newContext({ locale: 'de-DE' })).newPage();
+    await sso.goto(`${cfg.base}/widgets/video/?roomId=${encodeURIComponent(ctl.room)}&loginToken=${encodeURIComponent(cfg.signIn.loginToken)}`);
+    await sso.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
+    if (new URL(sso.url()).searchParams.has('loginToken')) throw new Error('the login token stays in the address');
+    await until(sso, () => document.querySelector('#call-status').textContent.includes('läuft seit'), 15000);
+    log('signed in with a login token, as after SSO');
+  }
   const outsider = await standalone(cfg.signIn.strangerUser, cfg.signIn.strangerPassword);
   await outsider.waitForSelector('body[data-state="refused"]', { timeout: 30000 });
   expectEqual(await outsider.getAttribute('body', 'data-code'), 'not_member', 'a non-member signed in is refused');
