@@ -46,6 +46,7 @@ func TestBrowserVideoCall(t *testing.T) {
 }
 
 func browserVideoCall(t *testing.T, kind tesths.Kind) {
+	t.Helper()
 	var annaID id.UserID
 	evil := forgedOpenIDServer(t, &annaID)
 
