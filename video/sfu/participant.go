@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -345,6 +346,34 @@ func (p *Participant) Leave() {
 			}
 		}
 	})
+}
+
+// unpublish takes a track the participant stopped sending (a screen
+// share ended, a camera removed) away from every subscriber; their pages
+// see the track end. After Leave it does nothing: Leave has done it.
+func (p *Participant) unpublish(u *upTrack) {
+	p.mu.Lock()
+	if p.left {
+		p.mu.Unlock()
+		return
+	}
+	i := slices.Index(p.published, u)
+	if i < 0 {
+		p.mu.Unlock()
+		return
+	}
+	p.published = slices.Delete(p.published, i, i+1)
+	for k, v := range p.byTrackID {
+		if v == u {
+			delete(p.byTrackID, k)
+		}
+	}
+	p.mu.Unlock()
+	for _, d := range u.close() {
+		d.subscriber.unsubscribeFrom(u)
+	}
+	p.room.Broadcast(signal.Message{Type: signal.TypeParticipant, Event: signal.EventChanged,
+		Participant: ptr(p.View())}, p)
 }
 
 // firstFrame records the first video frame forwarded to p.

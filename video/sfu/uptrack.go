@@ -121,6 +121,11 @@ type upTrack struct {
 	forwardTime atomic.Int64 // nanoseconds
 	plisSent    atomic.Uint64
 
+	// reading counts the layers still being read; when the last one
+	// ends while the publisher stays (a stopped screen share), the track
+	// is unpublished.
+	reading atomic.Int32
+
 	mu     sync.RWMutex
 	layers [len3]*layer
 	downs  map[*downTrack]struct{}
@@ -148,7 +153,13 @@ func (u *upTrack) addLayer(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	u.mu.Lock()
 	u.layers[l.index] = l
 	u.mu.Unlock()
-	go u.read(l)
+	u.reading.Add(1)
+	go func() {
+		u.read(l)
+		if u.reading.Add(-1) == 0 {
+			u.publisher.unpublish(u)
+		}
+	}()
 	go readReports(t, r)
 	u.requestKeyframe(l) // subscribers waiting for this layer start sooner
 }

@@ -129,6 +129,24 @@ run(async () => {
     audio: { citizen: [c1.audioPackets, c1.audioEnergy], staff: [s1.audioPackets, s1.audioEnergy] },
   });
 
+  // ---- the caseworker shares the screen; the citizen sees it, then not ---
+  await staff.focus('#share');
+  await host.keyboard.press('Enter');
+  await until(staff, () => document.querySelector('#share').getAttribute('aria-pressed') === 'true', 10000);
+  const sharedAt = Date.now();
+  await until(citizen, () => {
+    const v = document.querySelector('figure[data-participant$="/screen"] video');
+    return Boolean(v && v.videoWidth > 0);
+  }, 10000);
+  const screenAfter = Date.now() - sharedAt;
+  expectEqual((await citizen.textContent('figure[data-participant$="/screen"] figcaption')).trim(),
+    'Bildschirm der Sachbearbeitung', 'the screen tile says whose screen it is');
+  await check(citizen, 'citizen: caseworker\'s screen');
+  await staff.focus('#share');
+  await host.keyboard.press('Enter');
+  await until(citizen, () => !document.querySelector('figure[data-participant$="/screen"]'), 10000);
+  log(`the citizen sees the caseworker's screen ${screenAfter} ms after sharing; its tile goes when sharing stops`);
+
   // ---- a request to mute: the citizen's page asks, never mutes by itself ----
   await staff.focus('#ask-mute');
   await host.keyboard.press('Enter');

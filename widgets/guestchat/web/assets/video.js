@@ -152,6 +152,13 @@ export function createVideo() {
         tile(s.id, t('video.caseworker')).video.srcObject = s;
       }
     });
+    call.addEventListener('trackended', ({ detail: { stream: s, track } }) => {
+      // The caseworker stopped sharing: the screen's tile goes (a camera
+      // tile stays, showing the participant even with the camera off).
+      if (!track.id.startsWith('screen')) return;
+      const entry = tiles.get(`${s.id}/screen`);
+      if (entry) { entry.node.remove(); tiles.delete(`${s.id}/screen`); }
+    });
     call.addEventListener('participant', ({ detail }) => {
       if (detail.event !== 'left') return;
       for (const key of [detail.participant.id, `${detail.participant.id}/screen`]) {
