@@ -102,7 +102,13 @@ func browserVideoCall(t *testing.T, kind tesths.Kind) {
 		require.NotEmpty(t, resp.LoginToken)
 		loginToken = resp.LoginToken
 	}
-	s.Continue("ready", map[string]any{"base": g.base, "host": hostSrv.URL + "/", "userId": g.anna.UserID,
+	// VP8 on Dendrite, H.264 on Synapse: both codecs through the
+	// server in one run.
+	codec := "VP8"
+	if kind == tesths.Synapse {
+		codec = "H264"
+	}
+	s.Continue("ready", map[string]any{"base": g.base, "host": hostSrv.URL + "/", "userId": g.anna.UserID, "codec": codec,
 		"signIn": map[string]any{"user": g.anna.UserID.Localpart(), "password": g.annaPassword,
 			"strangerUser": stranger.UserID.String(), "strangerPassword": strangerPassword, "loginToken": loginToken},
 		"tokens": map[string]any{
@@ -157,6 +163,13 @@ func browserVideoCall(t *testing.T, kind tesths.Kind) {
 	fps := m["fps"].(map[string]any)
 	assert.GreaterOrEqual(t, fps["citizen"].(float64), 15.0)
 	assert.GreaterOrEqual(t, fps["staff"].(float64), 15.0)
+	t.Logf("video codecs received: %v", m["codecs"])
+	for who, got := range m["codecs"].(map[string]any) {
+		require.NotEmpty(t, got, who)
+		for _, c := range got.([]any) {
+			assert.Equal(t, "video/"+codec, c, "%s receives %s", who, codec)
+		}
+	}
 	lost := m["lost"].(map[string]any)
 	assert.Zero(t, lost["citizen"])
 	assert.Zero(t, lost["staff"])

@@ -22,7 +22,15 @@ run(async () => {
   };
 
   // ---- the citizen opens a case and knocks --------------------------------
-  const citizen = await (await browser.newContext({ locale: 'de-DE' })).newPage();
+  // The pages send what the server and the browser agree on first (VP8);
+  // with cfg.codec H264 both pages put H.264 (constrained baseline,
+  // packetization mode 1) first, as a browser without VP8 would.
+  const callPage = async () => {
+    const ctx = await browser.newContext({ locale: 'de-DE' });
+    if (cfg.codec === 'H264') await ctx.addInitScript(preferH264);
+    return ctx.newPage();
+  };
+  const citizen = await callPage();
   await citizen.goto(`${cfg.base}/chat/bauamt`);
   await citizen.waitForSelector('#entry:not([hidden])', { timeout: 30000 });
   await citizen.fill('#question', 'Ich verstehe den Bauplan nicht.');
@@ -55,7 +63,7 @@ run(async () => {
 
   // ---- the caseworker's page -------------------------------------------------
   const open = async (token) => {
-    const page = await (await browser.newContext({ locale: 'de-DE' })).newPage();
+    const page = await callPage();
     allowConsoleErrors(page, /status of 403/);
     await page.goto(cfg.host);
     await page.evaluate((args) => window.openWidget(args), { widget: ctl.widget, roomId: ctl.room, userId: cfg.userId, lang: 'de', token });
@@ -99,8 +107,11 @@ run(async () => {
   // ---- 10 s of call: frame rate, loss, audio ------------------------------
   const sample = (frame) => frame.evaluate(async () => {
     const stats = await window.__rathausCall.pc.getStats();
-    const out = { frames: 0, lost: 0, audioEnergy: 0, audioPackets: 0, video: [] };
+    const out = { frames: 0, lost: 0, audioEnergy: 0, audioPackets: 0, video: [], codecs: [] };
     stats.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video' && s.codecId && stats.get(s.codecId)) {
+        out.codecs.push(stats.get(s.codecId).mimeType);
+      }
       if (s.type !== 'inbound-rtp') return;
       out.lost += s.packetsLost || 0;
       if (s.kind === 'video') {
@@ -125,7 +136,7 @@ run(async () => {
   await check(citizen, 'citizen: call view');
   await check(staff, 'staff: call view');
   await step('measured', {
-    citizenDecodedAfter, staffDecodedAfter, fps, lost: lostIn,
+    citizenDecodedAfter, staffDecodedAfter, fps, lost: lostIn, codecs: { citizen: c1.codecs, staff: s1.codecs },
     audio: { citizen: [c1.audioPackets, c1.audioEnergy], staff: [s1.audioPackets, s1.audioEnergy] },
   });
 
@@ -235,6 +246,24 @@ run(async () => {
   log(`axe checked ${a11y.length} states`);
   await step('done', { a11y });
 });
+
+// preferH264 runs in the pages before their scripts: every video
+// transceiver they add prefers H.264 constrained baseline, packetization
+// mode 1.
+function preferH264() {
+  const add = RTCPeerConnection.prototype.addTransceiver;
+  RTCPeerConnection.prototype.addTransceiver = function addTransceiver(...args) {
+    const t = add.apply(this, args);
+    const kind = typeof args[0] === 'string' ? args[0] : args[0].kind;
+    if (kind === 'video') {
+      const codecs = RTCRtpReceiver.getCapabilities('video').codecs;
+      const h264 = codecs.filter((c) => c.mimeType === 'video/H264' && /packetization-mode=1/.test(c.sdpFmtpLine || '')
+        && /profile-level-id=42e01f/.test(c.sdpFmtpLine || ''));
+      t.setCodecPreferences([...h264, ...codecs.filter((c) => !h264.includes(c))]);
+    }
+    return t;
+  };
+}
 
 // until polls an async predicate in a frame (waitForFunction would take
 // its promise for a truthy answer).
