@@ -270,3 +270,19 @@ func TestBadMessagesAreRefused(t *testing.T) {
 		return false
 	})
 }
+
+// TestMediaOverICETCP: a participant whose network lets no UDP out at all
+// exchanges media over the ICE-TCP port.
+func TestMediaOverICETCP(t *testing.T) {
+	h := newHarness(t)
+	h.call("c1", video.Limits{})
+	staff, err := h.dial(h.grant("c1", "@anna:rathaus.test", both), videotest.Options{Video: true, Audio: true})
+	require.NoError(t, err)
+	citizen, err := h.dial(h.grant("c1", "citizen-1", both), videotest.Options{Video: true, Audio: true, TCPOnly: true})
+	require.NoError(t, err)
+	waitFor(t, 10*time.Second, "media both ways over ICE-TCP", func() bool {
+		return citizen.Total() > 100 && staff.Total() > 100
+	})
+	assert.Equal(t, "tcp", citizen.SelectedProtocol())
+	assert.Equal(t, "udp", staff.SelectedProtocol())
+}

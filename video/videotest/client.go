@@ -53,6 +53,9 @@ type Options struct {
 	// through TURN, as from a network that lets no UDP through.
 	ICEServers []webrtc.ICEServer
 	RelayOnly  bool
+	// TCPOnly makes the client use ICE-TCP alone, as from a network that
+	// lets no UDP out at all.
+	TCPOnly bool
 	// OnPacket, if set, is called for every RTP packet received, and the
 	// client does nothing else with them (the load tool counts).
 	OnPacket func(webrtc.RTPCodecType)
@@ -133,6 +136,9 @@ func Dial(ctx context.Context, url, grant string, opts Options) (*Client, error)
 		}
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	}
+	if opts.TCPOnly {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
+	}
 	if opts.RelayOnly {
 		// pion (v4.2) quirk: the relay policy does not stop pion from
 		// gathering active ICE-TCP host candidates, so TCP is turned off.
@@ -150,6 +156,9 @@ func Dial(ctx context.Context, url, grant string, opts Options) (*Client, error)
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	cfg := webrtc.Configuration{ICEServers: opts.ICEServers}
+	if opts.TCPOnly {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
+	}
 	if opts.RelayOnly {
 		cfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay
 	}
@@ -818,19 +827,33 @@ func ICEServers(in []video.ICEServer) []webrtc.ICEServer {
 	return out
 }
 
-// RelayedPair reports whether the connection's selected candidate pair
-// runs through a TURN relay on this client's side.
-func (c *Client) RelayedPair() bool {
-	for _, st := range c.PC.GetStats() {
+// SelectedProtocol is the transport of the connection's selected
+// candidate pair on this client's side ("udp", "tcp"), "" before one is.
+func (c *Client) SelectedProtocol() string {
+	stats := c.PC.GetStats()
+	for _, st := range stats {
 		pair, ok := st.(webrtc.ICECandidatePairStats)
 		if !ok || !pair.Nominated {
 			continue
 		}
-		for _, st2 := range c.PC.GetStats() {
-			if local, ok := st2.(webrtc.ICECandidateStats); ok && local.ID == pair.LocalCandidateID {
-				return local.CandidateType == webrtc.ICECandidateTypeRelay
-			}
+		if local, ok := stats[pair.LocalCandidateID].(webrtc.ICECandidateStats); ok {
+			return local.Protocol
 		}
+	}
+	return ""
+}
+
+// RelayedPair reports whether the connection's selected candidate pair
+// runs through a TURN relay on this client's side.
+func (c *Client) RelayedPair() bool {
+	stats := c.PC.GetStats()
+	for _, st := range stats {
+		pair, ok := st.(webrtc.ICECandidatePairStats)
+		if !ok || !pair.Nominated {
+			continue
+		}
+		local, ok := stats[pair.LocalCandidateID].(webrtc.ICECandidateStats)
+		return ok && local.CandidateType == webrtc.ICECandidateTypeRelay
 	}
 	return false
 }
