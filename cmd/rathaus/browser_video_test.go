@@ -163,10 +163,16 @@ func browserVideoCall(t *testing.T, kind tesths.Kind) {
 	fps := m["fps"].(map[string]any)
 	assert.GreaterOrEqual(t, fps["citizen"].(float64), 15.0)
 	assert.GreaterOrEqual(t, fps["staff"].(float64), 15.0)
-	t.Logf("video codecs received: %v", m["codecs"])
+	t.Logf("codecs received: %v", m["codecs"])
 	for who, got := range m["codecs"].(map[string]any) {
-		require.NotEmpty(t, got, who)
+		var video []string
 		for _, c := range got.([]any) {
+			if strings.HasPrefix(c.(string), "video/") {
+				video = append(video, c.(string))
+			}
+		}
+		require.NotEmpty(t, video, who)
+		for _, c := range video {
 			assert.Equal(t, "video/"+codec, c, "%s receives %s", who, codec)
 		}
 	}

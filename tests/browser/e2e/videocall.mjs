@@ -109,7 +109,7 @@ run(async () => {
     const stats = await window.__rathausCall.pc.getStats();
     const out = { frames: 0, lost: 0, audioEnergy: 0, audioPackets: 0, video: [], codecs: [] };
     stats.forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'video' && s.codecId && stats.get(s.codecId)) {
+      if (s.type === 'inbound-rtp' && s.codecId && stats.get(s.codecId)) {
         out.codecs.push(stats.get(s.codecId).mimeType);
       }
       if (s.type !== 'inbound-rtp') return;
