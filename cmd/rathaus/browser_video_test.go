@@ -30,8 +30,10 @@ import (
 // admission), at 15 frames/s or more over 10 s without loss, and receive
 // audio; the staff page's request to mute makes the citizen's page ask (it
 // never mutes by itself); the staff page removes the citizen, whose peer
-// connection closes within 2 s; knocking again, the citizen is turned away
-// and the page says so. A citizen ghost's, a non-member's and a forged
+// connection closes within 2 s; the citizen comes back with sound only,
+// is let in on the staff page and heard, and hangs up; knocking again, the
+// citizen is turned away and the page says so. The caseworker shares the
+// screen and stops; the citizen sees it and then not. A citizen ghost's, a non-member's and a forged
 // server's token are refused at the staff page. Opened outside a widget
 // host (from a client without widgets), the staff page signs Anna in at
 // her homeserver with her password and, on Synapse, with a login token as

@@ -179,6 +179,38 @@ run(async () => {
   log(`citizen's peer connection closed ${closedAfter} ms after the kick`);
   await step('kicked', { closedAfter });
 
+  // ---- the citizen comes back with sound only, admitted on the staff page ---
+  await citizen.focus('#video-start');
+  await citizen.keyboard.press('Enter');
+  await citizen.waitForFunction(() => !document.querySelector('#video-audio-only').disabled, null, { timeout: 15000 });
+  await citizen.focus('#video-audio-only');
+  await citizen.keyboard.press('Enter');
+  await citizen.waitForSelector('#video[data-video-state="waiting"]', { timeout: 15000 });
+  await staff.waitForSelector('#waiting button[data-action="admit"]', { timeout: 15000 });
+  await staff.focus('#waiting button[data-action="admit"]');
+  await host.keyboard.press('Enter');
+  await citizen.waitForSelector('#video[data-video-state="in-call"]', { timeout: 15000 });
+  await decoding(citizen); // the caseworker's video still reaches the citizen
+  const inbound = (frame) => frame.evaluate(async () => {
+    const out = { audio: 0, video: 0 };
+    (await window.__rathausCall.pc.getStats()).forEach((st) => {
+      if (st.type === 'inbound-rtp') out[st.kind] += st.packetsReceived || 0;
+    });
+    return out;
+  });
+  const sent = await citizen.evaluate(() => window.__rathausCall.pc.getSenders()
+    .filter((x) => x.track).map((x) => x.track.kind).sort().join(','));
+  expectEqual(sent, 'audio', 'the citizen sends sound only');
+  const a0 = await inbound(staff);
+  await new Promise((r) => setTimeout(r, 3000));
+  const a1 = await inbound(staff);
+  if (!(a1.audio > a0.audio)) throw new Error(`the caseworker hears nothing: ${JSON.stringify([a0, a1])}`);
+  log(`audio only: the caseworker received ${a1.audio - a0.audio} audio packets in 3 s from the citizen`);
+  await check(citizen, 'citizen: call with sound only');
+  await citizen.focus('#video-hangup');
+  await citizen.keyboard.press('Enter');
+  await citizen.waitForFunction(() => !window.__rathausCall || window.__rathausCall.pc.connectionState === 'closed', null, { timeout: 5000 });
+
   // ---- the citizen knocks again and is turned away --------------------------
   await citizen.focus('#video-start');
   await citizen.keyboard.press('Enter');
