@@ -127,7 +127,9 @@ func TestPortChangeRefusesEditedAddresses(t *testing.T) {
 	}{
 		{"homeserver url", "url: http://127.0.0.1:18008", "url: http://localhost:18008", func(o *Options) { o.HSPort = 18010 }, "homeserver.url"},
 		{"appservice public url", "public_url: http://127.0.0.1:19330", "public_url: http://rathaus.internal:19330", func(o *Options) { o.ASPort = 19340 }, "appservice.listen"},
-		{"chat public url", "public_url: \"\"\n", "public_url: http://127.0.0.1:19332\n", func(o *Options) { o.ChatPort = 19342 }, "guest_chat.listen"},
+		// guest_chat's public_url, not homeserver's, which is "" too.
+		{"chat public url", "otherwise required)\n  public_url: \"\"\n", "otherwise required)\n  public_url: http://127.0.0.1:19332\n",
+			func(o *Options) { o.ChatPort = 19342 }, "guest_chat.listen"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts, l := demoDir(t, func(s string) string {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"io/fs"
 	"net/http"
-	"strings"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
@@ -91,26 +89,14 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	web, err := fs.Sub(webFiles, "web")
+	files, err := webkit.LoadRoomWidgetWeb(webFiles, "web", opts.Version)
 	if err != nil {
 		return nil, err
 	}
-	page, err := fs.ReadFile(web, "index.html")
-	if err != nil {
-		return nil, err
-	}
-	assets, err := fs.Sub(web, "assets")
-	if err != nil {
-		return nil, err
-	}
-	s.assets = webkit.NewAssetServer(assets, opts.Version)
-	s.page = strings.ReplaceAll(string(page), "{{version}}", s.assets.Version())
+	s.assets, s.page = files.Assets, files.Page
 
 	m := http.NewServeMux()
-	m.HandleFunc("GET "+Prefix+"{$}", s.servePage)
-	m.Handle("GET "+Prefix+"assets/", http.StripPrefix(Prefix+"assets/", s.assets))
-	m.Handle("POST "+Prefix+"api/v1/session", s.auth.SignIn())
-	m.Handle("DELETE "+Prefix+"api/v1/session", s.auth.SignOut())
+	webkit.MountRoomWidget(m, Prefix, s.servePage, s.assets, s.auth.SignIn(), s.auth.SignOut())
 	m.Handle("GET "+Prefix+"api/v1/ticket", s.auth.Require(http.HandlerFunc(s.getTicket)))
 	m.Handle("POST "+Prefix+"api/v1/status", s.auth.Require(action(s, s.setStatus)))
 	m.Handle("POST "+Prefix+"api/v1/external-ref", s.auth.Require(action(s, s.linkExternalRef)))

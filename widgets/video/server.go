@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
@@ -105,27 +104,15 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	web, err := fs.Sub(webFiles, "web")
+	files, err := webkit.LoadRoomWidgetWeb(webFiles, "web", opts.Version)
 	if err != nil {
 		return nil, err
 	}
-	page, err := fs.ReadFile(web, "index.html")
-	if err != nil {
-		return nil, err
-	}
-	assets, err := fs.Sub(web, "assets")
-	if err != nil {
-		return nil, err
-	}
-	s.assets = webkit.NewAssetServer(assets, opts.Version)
-	s.page = strings.ReplaceAll(string(page), "{{version}}", s.assets.Version())
+	s.assets, s.page = files.Assets, files.Page
 
 	m := http.NewServeMux()
-	m.HandleFunc("GET "+Prefix+"{$}", s.servePage)
-	m.Handle("GET "+Prefix+"assets/", http.StripPrefix(Prefix+"assets/", s.assets))
+	webkit.MountRoomWidget(m, Prefix, s.servePage, s.assets, s.auth.SignIn(), s.auth.SignOut())
 	m.HandleFunc("GET "+Prefix+"api/v1/signin", s.signInInfo)
-	m.Handle("POST "+Prefix+"api/v1/session", s.auth.SignIn())
-	m.Handle("DELETE "+Prefix+"api/v1/session", s.auth.SignOut())
 	m.Handle("GET "+Prefix+"api/v1/call", s.auth.Require(http.HandlerFunc(s.getCall)))
 	m.Handle("POST "+Prefix+"api/v1/join", s.auth.Require(http.HandlerFunc(s.join)))
 	m.Handle("POST "+Prefix+"api/v1/admit", s.auth.Require(s.action(func(ctx context.Context, sess widgetauth.Session, who rvideo.Identity, _ string) error {

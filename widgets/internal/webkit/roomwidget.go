@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"strings"
 	"time"
@@ -76,4 +77,40 @@ func RequestKey() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return "widget." + hex.EncodeToString(b) + "." + fmt.Sprint(time.Now().UnixMilli())
+}
+
+// RoomWidgetWeb is what a room widget serves besides its API: its page,
+// with the assets' version in place of {{version}}, and its assets with
+// the kit.
+type RoomWidgetWeb struct {
+	Page   string
+	Assets *AssetServer
+}
+
+// LoadRoomWidgetWeb reads a widget's web files from dir of files:
+// index.html and assets/.
+func LoadRoomWidgetWeb(files fs.FS, dir, version string) (RoomWidgetWeb, error) {
+	web, err := fs.Sub(files, dir)
+	if err != nil {
+		return RoomWidgetWeb{}, err
+	}
+	page, err := fs.ReadFile(web, "index.html")
+	if err != nil {
+		return RoomWidgetWeb{}, err
+	}
+	assets, err := fs.Sub(web, "assets")
+	if err != nil {
+		return RoomWidgetWeb{}, err
+	}
+	a := NewAssetServer(assets, version)
+	return RoomWidgetWeb{Page: strings.ReplaceAll(string(page), "{{version}}", a.Version()), Assets: a}, nil
+}
+
+// MountRoomWidget adds what every room widget serves below prefix to m:
+// the page, its assets, and the session's sign-in and sign-out.
+func MountRoomWidget(m *http.ServeMux, prefix string, page http.HandlerFunc, assets, signIn, signOut http.Handler) {
+	m.HandleFunc("GET "+prefix+"{$}", page)
+	m.Handle("GET "+prefix+"assets/", http.StripPrefix(prefix+"assets/", assets))
+	m.Handle("POST "+prefix+"api/v1/session", signIn)
+	m.Handle("DELETE "+prefix+"api/v1/session", signOut)
 }
