@@ -79,8 +79,12 @@ const (
 	ticketExtRefQuery = `UPDATE ozg_ticket SET external_ref = $2, updated_at = $3 WHERE case_id = $1`
 	ticketSubStQuery  = `UPDATE ozg_ticket SET submission_status = $2, updated_at = $3 WHERE case_id = $1`
 	subEventQuery     = `INSERT INTO ozg_submission_event (case_id, status, at) VALUES ($1, $2, $3)`
-	subHistoryQuery   = `SELECT status, at FROM ozg_submission_event WHERE case_id = $1 ORDER BY at, status`
-	ticketJobQuery    = `
+	// Steps learnt in the same millisecond keep the submission's course
+	// (submitted, forwarded, then accepted or rejected), not the
+	// alphabet's.
+	subHistoryQuery = `SELECT status, at FROM ozg_submission_event WHERE case_id = $1 ORDER BY at,
+		CASE status WHEN 'submitted' THEN 0 WHEN 'forwarded' THEN 1 ELSE 2 END, status`
+	ticketJobQuery = `
 		SELECT t.ticket_id, t.service_id, t.submission_id, c.reference,
 			(SELECT COUNT(*) FROM case_transition x WHERE x.case_id = t.case_id)
 		FROM ozg_ticket t JOIN citizen_case c ON c.id = t.case_id WHERE t.case_id = $1`

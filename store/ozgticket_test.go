@@ -76,6 +76,18 @@ func TestTicketStatusJobs(t *testing.T) {
 		assert.Equal(t, "forwarded", steps[1].Status)
 		assert.False(t, steps[1].At.Before(steps[0].At))
 		assert.ErrorIs(t, s.SetTicketSubmissionStatus(ctx, "c3", "forwarded"), store.ErrNotFound, "no ticket, no history")
+		// Steps learnt in the same millisecond keep the submission's
+		// course, whatever order they were stored in.
+		_, err = s.DB.Exec(ctx, `INSERT INTO ozg_submission_event (case_id, status, at) VALUES
+			('c2', 'accepted', 5), ('c2', 'forwarded', 5), ('c2', 'submitted', 5)`)
+		require.NoError(t, err)
+		steps, err = s.SubmissionHistory(ctx, "c2")
+		require.NoError(t, err)
+		var course []string
+		for _, st := range steps {
+			course = append(course, st.Status)
+		}
+		assert.Equal(t, []string{"submitted", "forwarded", "accepted"}, course)
 		got, err = s.Ticket(ctx, "c1")
 		require.NoError(t, err)
 		assert.Equal(t, "JIRA-42", got.ExternalRef)
