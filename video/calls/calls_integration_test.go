@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
@@ -211,7 +212,9 @@ func callsInCaseRooms(t *testing.T, kind tesths.Kind) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return citizen.Total() > 20 }, 5*time.Second, 20*time.Millisecond)
 	t.Logf("media through TURN %s after admission", time.Since(admitted).Round(time.Millisecond))
-	assert.True(t, citizen.RelayedPair(), "the citizen's media runs through the TURN relay")
+	local, ok := citizen.SelectedLocal()
+	require.True(t, ok)
+	assert.Equal(t, webrtc.ICECandidateTypeRelay, local.CandidateType, "the citizen's media runs through the TURN relay")
 	_, err = env.App.AppService().Intent(c.Ghost).LeaveRoom(ctx, c.RoomID)
 	require.NoError(t, err)
 	gone(t, citizen, "the ghost left the room")

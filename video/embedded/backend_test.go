@@ -283,6 +283,9 @@ func TestMediaOverICETCP(t *testing.T) {
 	waitFor(t, 10*time.Second, "media both ways over ICE-TCP", func() bool {
 		return citizen.Total() > 100 && staff.Total() > 100
 	})
-	assert.Equal(t, "tcp", citizen.SelectedProtocol())
-	assert.Equal(t, "udp", staff.SelectedProtocol())
+	for c, want := range map[*videotest.Client]string{citizen: "tcp", staff: "udp"} {
+		local, ok := c.SelectedLocal()
+		require.True(t, ok)
+		assert.Equal(t, want, local.Protocol)
+	}
 }

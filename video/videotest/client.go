@@ -827,33 +827,16 @@ func ICEServers(in []video.ICEServer) []webrtc.ICEServer {
 	return out
 }
 
-// SelectedProtocol is the transport of the connection's selected
-// candidate pair on this client's side ("udp", "tcp"), "" before one is.
-func (c *Client) SelectedProtocol() string {
+// SelectedLocal is this client's candidate of the connection's selected
+// pair (its protocol says UDP or TCP, its type whether it is a TURN
+// relay); false before a pair is selected.
+func (c *Client) SelectedLocal() (webrtc.ICECandidateStats, bool) {
 	stats := c.PC.GetStats()
 	for _, st := range stats {
-		pair, ok := st.(webrtc.ICECandidatePairStats)
-		if !ok || !pair.Nominated {
-			continue
-		}
-		if local, ok := stats[pair.LocalCandidateID].(webrtc.ICECandidateStats); ok {
-			return local.Protocol
+		if pair, ok := st.(webrtc.ICECandidatePairStats); ok && pair.Nominated {
+			local, ok := stats[pair.LocalCandidateID].(webrtc.ICECandidateStats)
+			return local, ok
 		}
 	}
-	return ""
-}
-
-// RelayedPair reports whether the connection's selected candidate pair
-// runs through a TURN relay on this client's side.
-func (c *Client) RelayedPair() bool {
-	stats := c.PC.GetStats()
-	for _, st := range stats {
-		pair, ok := st.(webrtc.ICECandidatePairStats)
-		if !ok || !pair.Nominated {
-			continue
-		}
-		local, ok := stats[pair.LocalCandidateID].(webrtc.ICECandidateStats)
-		return ok && local.CandidateType == webrtc.ICECandidateTypeRelay
-	}
-	return false
+	return webrtc.ICECandidateStats{}, false
 }

@@ -279,7 +279,7 @@ function wire() {
 
 async function main() {
   try {
-    await ws.start({ standalone: signInStandalone });
+    await ws.start({ standalone: () => signInStandalone(request) });
     render(await request('GET', 'call'));
   } catch (err) {
     refuse(err);

@@ -7,27 +7,24 @@ import { $, el, show, showError, clearError, placeError } from './kit/dom.js';
 import { t } from './kit/i18n.js';
 import { ApiError } from './kit/api.js';
 import * as login from './kit/matrixlogin.js';
+import { errorText } from './kit/widgetsession.js';
 
 // where asks rathaus where staff sign in; ApiError no_client when
 // nowhere (then only a widget host will do).
-async function where() {
-  let res;
+async function where(request) {
   try {
-    res = await fetch('api/v1/signin', { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'omit' });
+    return (await request('GET', 'signin')).homeserver_url;
   } catch (err) {
-    throw new ApiError(0, 'network', String(err && err.message));
+    if (err instanceof ApiError && err.status === 404) throw new ApiError(0, 'no_client', 'no sign-in outside a widget host');
+    throw err;
   }
-  const data = await res.json().catch(() => null);
-  if (res.status === 404) throw new ApiError(0, 'no_client', 'no sign-in outside a widget host');
-  if (!res.ok || !data || typeof data.homeserver_url !== 'string') throw new ApiError(res.status, 'unknown', 'no sign-in information');
-  return data.homeserver_url;
 }
 
 // signInStandalone resolves with an OpenID token once the member has
 // signed in at their homeserver; it throws when signing in is impossible
-// here.
-export async function signInStandalone() {
-  const hs = await where();
+// here. request is the page's API call (widgetsession's).
+export async function signInStandalone(request) {
+  const hs = await where(request);
   const loginToken = login.takeLoginToken();
   const section = $('signin');
   let firstError = null;
@@ -46,7 +43,7 @@ export async function signInStandalone() {
   show(section, true);
   placeError(section);
   document.body.dataset.state = 'signin';
-  if (firstError) showError(errorMessage(firstError));
+  if (firstError) showError(errorText(firstError));
 
   if (flows.sso) {
     // Back to this page without any token the address may carry.
@@ -90,7 +87,7 @@ export async function signInStandalone() {
         show($('progress'), true);
         resolve(token);
       } catch (err) {
-        showError(errorMessage(err));
+        showError(errorText(err));
         $('signin-password').value = '';
         $('signin-password').focus();
       } finally {
@@ -99,10 +96,4 @@ export async function signInStandalone() {
       }
     });
   });
-}
-
-function errorMessage(err) {
-  const code = (err && err.code) || 'unknown';
-  const text = t(`error.${code}`);
-  return text === `error.${code}` ? t('error.unknown') : text;
 }
