@@ -107,8 +107,13 @@ run(async () => {
   // ---- 10 s of call: frame rate, loss, audio ------------------------------
   const sample = (frame) => frame.evaluate(async () => {
     const stats = await window.__rathausCall.pc.getStats();
-    const out = { frames: 0, lost: 0, audioEnergy: 0, audioPackets: 0, video: [], codecs: [] };
+    const out = { frames: 0, lost: 0, audioEnergy: 0, audioPackets: 0, video: [], codecs: [], sent: [] };
     stats.forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video') {
+        // What the page sends per simulcast layer, and what limits it
+        // (cpu, bandwidth): to tell a slow sender from a slow path.
+        out.sent.push({ rid: s.rid, w: s.frameWidth, fps: s.framesPerSecond, frames: s.framesSent, limit: s.qualityLimitationReason });
+      }
       if (s.type === 'inbound-rtp' && s.codecId && stats.get(s.codecId)) {
         out.codecs.push(stats.get(s.codecId).mimeType);
       }
@@ -133,6 +138,7 @@ run(async () => {
   const lostIn = { citizen: c1.lost - c0.lost, staff: s1.lost - s0.lost };
   log(`frames/s: citizen ${fps.citizen}, staff ${fps.staff}; lost in the 10 s: ${lostIn.citizen}, ${lostIn.staff} (since the start: ${c1.lost}, ${s1.lost}); audio packets ${c1.audioPackets}, ${s1.audioPackets}`);
   log(`citizen receives ${JSON.stringify(c1.video)}; staff receives ${JSON.stringify(s1.video)}`);
+  log(`citizen sends ${JSON.stringify(c1.sent)}; staff sends ${JSON.stringify(s1.sent)}`);
   await check(citizen, 'citizen: call view');
   await check(staff, 'staff: call view');
   await step('measured', {
