@@ -31,6 +31,11 @@ LIVEKIT_MOD := tools/livekit
 LIVEKIT_BIN := $(CURDIR)/.cache/bin/livekit-server
 LIVEKIT_PKG := github.com/livekit/livekit-server/cmd/server
 
+# The LiveKit participant the tests join rooms with (video/livekit/livekittest),
+# built from its own module with LiveKit's Go client SDK.
+LKPEER_MOD := tests/lkpeer
+LKPEER_BIN := $(CURDIR)/.cache/bin/lkpeer
+
 # The other test homeserver: Synapse from the hash-locked requirements in
 # tools/synapse, in a venv named after the lock's hash (the same name
 # internal/tesths uses when RATHAUS_SYNAPSE_PYTHON is unset). install.sh
@@ -67,7 +72,7 @@ TEST_TIMEOUT ?= 30m
 
 # bin/* are phony on purpose: go build itself knows what is stale and is
 # quick when nothing is.
-.PHONY: help run build dendrite livekit synapse test vet lint bench-ingest bench-video test-deps browser-deps clean bin/rathaus bin/rathaus-demo
+.PHONY: help run build dendrite livekit lkpeer synapse test vet lint bench-ingest bench-video test-deps browser-deps clean bin/rathaus bin/rathaus-demo
 
 help:
 	@echo 'make run       build rathaus, the demo and Dendrite, then run the demo (Ctrl-C stops it)'
@@ -150,14 +155,16 @@ vet:
 lint: $(GOLANGCI_BIN)
 	$(GOLANGCI_BIN) run ./...
 
-test: test-deps dendrite $(GOLANGCI_BIN)
+TEST_ENV := RATHAUS_DENDRITE_BIN=$(DENDRITE_BIN) RATHAUS_SYNAPSE_PYTHON=$(SYNAPSE_PYTHON) RATHAUS_LIVEKIT_BIN=$(LIVEKIT_BIN) RATHAUS_LKPEER_BIN=$(LKPEER_BIN)
+
+test: test-deps dendrite livekit lkpeer $(GOLANGCI_BIN)
 	$(GO) vet ./...
 	$(GOLANGCI_BIN) run ./...
-	RATHAUS_DENDRITE_BIN=$(DENDRITE_BIN) RATHAUS_SYNAPSE_PYTHON=$(SYNAPSE_PYTHON) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v '/cmd/rathaus$$')
+	$(TEST_ENV) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v '/cmd/rathaus$$')
 	@# cmd/rathaus last and alone: its end-to-end tests run the real binary,
 	@# homeservers and Chromium (two of them encoding video in the call
 	@# test), and on two cores they need the machine to themselves.
-	RATHAUS_DENDRITE_BIN=$(DENDRITE_BIN) RATHAUS_SYNAPSE_PYTHON=$(SYNAPSE_PYTHON) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./cmd/rathaus
+	$(TEST_ENV) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./cmd/rathaus
 
 # Takes long with the defaults (three repetitions of every workload); the
 # table goes to stdout, progress to stderr.
@@ -166,6 +173,13 @@ livekit: $(LIVEKIT_BIN)
 $(LIVEKIT_BIN): $(LIVEKIT_MOD)/go.mod $(LIVEKIT_MOD)/go.sum
 	@mkdir -p $(dir $@)
 	cd $(LIVEKIT_MOD) && GOWORK=off GOFLAGS=-buildvcs=false $(GO) build -o $@.tmp $(LIVEKIT_PKG)
+	mv $@.tmp $@
+
+lkpeer: $(LKPEER_BIN)
+
+$(LKPEER_BIN): $(LKPEER_MOD)/go.mod $(LKPEER_MOD)/go.sum $(LKPEER_MOD)/main.go
+	@mkdir -p $(dir $@)
+	cd $(LKPEER_MOD) && GOWORK=off GOFLAGS=-buildvcs=false $(GO) build -o $@.tmp .
 	mv $@.tmp $@
 
 bench-video: livekit

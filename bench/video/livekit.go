@@ -3,42 +3,24 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"time"
 
 	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
-)
 
-const (
-	lkKey    = "APIrathausbench"
-	lkSecret = "rathaus-bench-secret-of-at-least-32-bytes"
+	"github.com/rathaus-de/rathaus/video/livekit/livekittest"
 )
 
 // livekitTarget is a livekit-server process on loopback, configured as
-// the embedded server is: one UDP port, loopback candidates, rooms only
-// when created through the API.
+// the embedded server is (livekittest.StartServer): one UDP port,
+// loopback candidates, rooms only when created through the API.
 type livekitTarget struct {
 	label string
-	cmd   *exec.Cmd
-	url   string
-	dir   string
+	srv   *livekittest.Server
 	room  *lksdk.RoomServiceClient
-}
-
-func freePort() (int, error) {
-	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // startLiveKit starts LiveKit with its defaults, or, with gcc, with
@@ -50,80 +32,21 @@ func startLiveKit(ctx context.Context, bin string, gcc bool) (*livekitTarget, er
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("no livekit-server at %s (make livekit): %w", bin, err)
 	}
-	port, err := freePort()
+	srv, err := livekittest.StartServer(ctx, bin, livekittest.Options{SendSideBWE: gcc})
 	if err != nil {
 		return nil, err
 	}
-	udp, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "bench-livekit-")
-	if err != nil {
-		return nil, err
-	}
-	label, congestion := "livekit", ""
+	label := "livekit"
 	if gcc {
-		label, congestion = "livekit-gcc", "  congestion_control:\n    use_send_side_bwe_interceptor: true\n"
+		label = "livekit-gcc"
 	}
-	cfg := fmt.Sprintf(`port: %d
-bind_addresses: ["127.0.0.1"]
-rtc:
-  udp_port: %d
-  tcp_port: 0
-  use_external_ip: false
-  node_ip: 127.0.0.1
-  enable_loopback_candidate: true
-%skeys:
-  %s: %s
-room:
-  auto_create: false
-logging:
-  level: error
-`, port, udp, congestion, lkKey, lkSecret)
-	path := filepath.Join(dir, "livekit.yaml")
-	if err = os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		return nil, err
-	}
-	cmd := exec.CommandContext(ctx, bin, "--config", path)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err = cmd.Start(); err != nil {
-		return nil, err
-	}
-	t := &livekitTarget{label: label, cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port), dir: dir}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, t.url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			_ = resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.close()
-			return nil, fmt.Errorf("livekit-server did not answer at %s", t.url)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.room = lksdk.NewRoomServiceClient(t.url, lkKey, lkSecret)
-	return t, nil
+	return &livekitTarget{label: label, srv: srv,
+		room: lksdk.NewRoomServiceClient(srv.URL, livekittest.Key, livekittest.Secret)}, nil
 }
 
 func (t *livekitTarget) name() string { return t.label }
-func (t *livekitTarget) pid() int     { return t.cmd.Process.Pid }
-
-func (t *livekitTarget) close() {
-	_ = t.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = t.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = t.cmd.Process.Kill()
-		<-done
-	}
-	_ = os.RemoveAll(t.dir)
-}
+func (t *livekitTarget) pid() int     { return t.srv.PID() }
+func (t *livekitTarget) close()       { t.srv.Close() }
 
 func (t *livekitTarget) newCall(ctx context.Context, call string) error {
 	_, err := t.room.CreateRoom(ctx, &livekit.CreateRoomRequest{Name: call})
@@ -131,7 +54,7 @@ func (t *livekitTarget) newCall(ctx context.Context, call string) error {
 }
 
 func (t *livekitTarget) connect(call, id string, cb *lksdk.RoomCallback) (*lksdk.Room, error) {
-	return lksdk.ConnectToRoom(t.url, lksdk.ConnectInfo{APIKey: lkKey, APISecret: lkSecret, RoomName: call,
+	return lksdk.ConnectToRoom(t.srv.URL, lksdk.ConnectInfo{APIKey: livekittest.Key, APISecret: livekittest.Secret, RoomName: call,
 		ParticipantIdentity: id}, cb)
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -40,6 +41,9 @@ type VideoGrant struct {
 	// CanPublishData lets the participant send data messages (Element
 	// Call uses them for reactions and raised hands).
 	CanPublishData *bool `json:"canPublishData,omitempty"`
+	// CanPublishSources limits what may be published: "camera",
+	// "microphone", "screen_share", "screen_share_audio" (all if empty).
+	CanPublishSources []string `json:"canPublishSources,omitempty"`
 }
 
 // Claims are a LiveKit token's claims.
@@ -50,6 +54,8 @@ type Claims struct {
 	NotBefore int64      `json:"nbf"`
 	Expires   int64      `json:"exp"`
 	Video     VideoGrant `json:"video"`
+	// Sha256 is set on webhooks: the base64 SHA-256 of the body.
+	Sha256 string `json:"sha256,omitempty"`
 }
 
 // Credentials are LiveKit's API key and secret.
@@ -79,7 +85,10 @@ type JoinRequest struct {
 	Publish   bool
 	Subscribe bool
 	Data      bool
-	TTL       time.Duration
+	// ScreenShare allows the screen share sources besides camera and
+	// microphone.
+	ScreenShare bool
+	TTL         time.Duration
 }
 
 // JoinToken mints a token to join one room.
@@ -92,15 +101,20 @@ func JoinToken(c Credentials, r JoinRequest, now time.Time) (string, error) {
 	case r.TTL <= 0 || r.TTL > MaxTokenTTL:
 		return "", ErrTTL
 	}
+	sources := []string{"camera", "microphone"}
+	if r.ScreenShare {
+		sources = append(sources, "screen_share", "screen_share_audio")
+	}
 	return mint(c, Claims{Subject: r.Identity, Name: r.Name, Video: VideoGrant{Room: r.Room, RoomJoin: true,
-		CanPublish: &r.Publish, CanSubscribe: &r.Subscribe, CanPublishData: &r.Data}}, r.TTL, now)
+		CanPublish: &r.Publish, CanSubscribe: &r.Subscribe, CanPublishData: &r.Data, CanPublishSources: sources}}, r.TTL, now)
 }
 
 // AdminToken mints a short-lived token for rathaus's own calls to
-// LiveKit's room service: create, list and delete rooms, and administer
-// them (list and remove participants). It never joins a room.
-func AdminToken(c Credentials, now time.Time) (string, error) {
-	return mint(c, Claims{Video: VideoGrant{RoomCreate: true, RoomList: true, RoomAdmin: true}}, time.Minute, now)
+// LiveKit's room service: create, list and delete rooms, and, for room
+// (LiveKit scopes administration to one room), list and remove its
+// participants. It never joins a room.
+func AdminToken(c Credentials, room string, now time.Time) (string, error) {
+	return mint(c, Claims{Video: VideoGrant{Room: room, RoomCreate: true, RoomList: true, RoomAdmin: room != ""}}, time.Minute, now)
 }
 
 func mint(c Credentials, claims Claims, ttl time.Duration, now time.Time) (string, error) {
@@ -120,6 +134,56 @@ func mint(c Credentials, claims Claims, ttl time.Duration, now time.Time) (strin
 	mac := hmac.New(sha256.New, c.Secret)
 	mac.Write([]byte(signing))
 	return signing + "." + enc.EncodeToString(mac.Sum(nil)), nil
+}
+
+// Errors of Verify.
+var (
+	ErrMalformed = errors.New("livekit: not a well-formed HS256 token")
+	ErrSignature = errors.New("livekit: the token's signature does not verify")
+	ErrExpired   = errors.New("livekit: the token is expired or not yet valid")
+	ErrIssuer    = errors.New("livekit: the token is from another API key")
+)
+
+// Verify checks a token signed with c (LiveKit's webhooks, or rathaus's
+// own tokens in tests) and returns its claims.
+func Verify(c Credentials, token string, now time.Time) (Claims, error) {
+	var claims Claims
+	if err := c.Check(); err != nil {
+		return claims, err
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return claims, ErrMalformed
+	}
+	enc := base64.RawURLEncoding
+	head, err1 := enc.DecodeString(parts[0])
+	body, err2 := enc.DecodeString(parts[1])
+	sig, err3 := enc.DecodeString(parts[2])
+	if err1 != nil || err2 != nil || err3 != nil {
+		return claims, ErrMalformed
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if json.Unmarshal(head, &h) != nil || h.Alg != "HS256" {
+		return claims, ErrMalformed
+	}
+	mac := hmac.New(sha256.New, c.Secret)
+	mac.Write([]byte(parts[0] + "." + parts[1]))
+	if !hmac.Equal(mac.Sum(nil), sig) {
+		return claims, ErrSignature
+	}
+	if err := json.Unmarshal(body, &claims); err != nil {
+		return claims, ErrMalformed
+	}
+	const leeway = 10 // seconds, as LiveKit allows
+	if t := now.Unix(); claims.Expires == 0 || t > claims.Expires+leeway || t+leeway < claims.NotBefore {
+		return claims, ErrExpired
+	}
+	if claims.Issuer != c.Key {
+		return claims, ErrIssuer
+	}
+	return claims, nil
 }
 
 // RoomAlias is the LiveKit room Element Call joins for a Matrix room and

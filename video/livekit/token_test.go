@@ -54,7 +54,8 @@ func TestJoinToken(t *testing.T) {
 	assert.InDelta(t, now.Add(10*time.Minute).Unix(), claims["exp"], 0)
 	assert.LessOrEqual(t, claims["nbf"], float64(now.Unix()))
 	assert.Equal(t, map[string]any{"room": "O8437W3", "roomJoin": true, "roomCreate": false,
-		"canPublish": false, "canSubscribe": true, "canPublishData": false}, claims["video"],
+		"canPublish": false, "canSubscribe": true, "canPublishData": false,
+		"canPublishSources": []any{"camera", "microphone"}}, claims["video"],
 		"no room creation, and publishing only where granted, both said explicitly")
 }
 
@@ -82,10 +83,15 @@ func TestTokensAreRefused(t *testing.T) {
 
 func TestAdminTokenJoinsNothing(t *testing.T) {
 	now := time.Now()
-	tok, err := AdminToken(creds, now)
+	tok, err := AdminToken(creds, "", now)
 	require.NoError(t, err)
 	_, claims := decode(t, tok)
-	assert.Equal(t, map[string]any{"roomCreate": true, "roomList": true, "roomAdmin": true}, claims["video"])
+	assert.Equal(t, map[string]any{"roomCreate": true, "roomList": true}, claims["video"])
+	tok, err = AdminToken(creds, "case-1", now)
+	require.NoError(t, err)
+	_, claims = decode(t, tok)
+	assert.Equal(t, map[string]any{"room": "case-1", "roomCreate": true, "roomList": true, "roomAdmin": true}, claims["video"],
+		"LiveKit scopes administration to one room")
 	assert.NotContains(t, claims, "sub")
 	assert.LessOrEqual(t, claims["exp"], float64(now.Add(time.Minute).Unix()))
 }

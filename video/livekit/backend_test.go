@@ -1,0 +1,262 @@
+package livekit_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/rathaus-de/rathaus/video"
+	"github.com/rathaus-de/rathaus/video/livekit"
+	"github.com/rathaus-de/rathaus/video/livekit/livekittest"
+)
+
+// events collects a backend's events for assertions.
+type events struct {
+	mu  sync.Mutex
+	got []video.Event
+	ch  chan struct{}
+}
+
+func (e *events) add(ev video.Event) {
+	e.mu.Lock()
+	e.got = append(e.got, ev)
+	e.mu.Unlock()
+	select {
+	case e.ch <- struct{}{}:
+	default:
+	}
+}
+
+// await waits for an event of kind for who.
+func (e *events) await(t *testing.T, kind video.EventKind, who string, within time.Duration) video.Event {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		e.mu.Lock()
+		for _, ev := range e.got {
+			if ev.Kind == kind && string(ev.Identity) == who {
+				e.mu.Unlock()
+				return ev
+			}
+		}
+		e.mu.Unlock()
+		select {
+		case <-e.ch:
+		case <-deadline:
+			t.Fatalf("no %s event for %q within %s; got %+v", kind, who, within, e.got)
+		}
+	}
+}
+
+type fixture struct {
+	srv     *livekittest.Server
+	backend *livekit.Backend
+	events  *events
+	// deny makes Admit refuse these identities.
+	deny sync.Map
+}
+
+// start runs LiveKit with its webhooks pointed at the backend.
+func start(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{events: &events{ch: make(chan struct{}, 1)}}
+	var handler atomic.Pointer[http.Handler]
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := handler.Load(); h != nil {
+			(*h).ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "not yet", http.StatusServiceUnavailable)
+	})}
+	go func() { _ = hook.Serve(l) }()
+	t.Cleanup(func() { _ = hook.Close() })
+	f.srv = livekittest.Start(t, livekittest.Options{WebhookURL: "http://" + l.Addr().String() + "/webhook"})
+	f.backend, err = livekit.New(livekit.Options{URL: f.srv.URL,
+		Credentials: livekit.Credentials{Key: livekittest.Key, Secret: []byte(livekittest.Secret)},
+		Admit: func(_ context.Context, _ video.CallID, identity string) bool {
+			_, denied := f.deny.Load(identity)
+			return !denied
+		},
+		Log: zerolog.New(zerolog.NewTestWriter(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := f.backend.WebhookHandler()
+	handler.Store(&h)
+	t.Cleanup(f.backend.Subscribe(f.events.add))
+	return f
+}
+
+func TestCheckRefusesAutoCreate(t *testing.T) {
+	ctx := context.Background()
+	f := start(t)
+	if err := f.backend.Check(ctx); err != nil {
+		t.Fatalf("Check with auto_create off: %v", err)
+	}
+	open := livekittest.Start(t, livekittest.Options{AutoCreate: true})
+	b, err := livekit.New(livekit.Options{URL: open.URL, Credentials: livekit.Credentials{Key: livekittest.Key, Secret: []byte(livekittest.Secret)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Check(ctx); err != livekit.ErrAutoCreate { //nolint:errorlint // the exact sentinel
+		t.Fatalf("Check with auto_create on: %v, want ErrAutoCreate", err)
+	}
+	wrong, err := livekit.New(livekit.Options{URL: f.srv.URL, Credentials: livekit.Credentials{Key: livekittest.Key, Secret: []byte(strings.Repeat("x", 40))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wrong.Check(ctx); err == nil || !strings.Contains(err.Error(), "refuses") {
+		t.Fatalf("Check with a wrong secret: %v", err)
+	}
+	if _, err := livekit.New(livekit.Options{URL: f.srv.URL, Credentials: livekit.Credentials{Key: "k", Secret: []byte("short")}}); err == nil {
+		t.Fatal("New took a secret shorter than 32 bytes")
+	}
+}
+
+// TestBackendAgainstLiveKit runs a call's life on a real LiveKit: room,
+// grants, two participants exchanging media, the webhooks as events, a
+// kick that removes within 2 s, an outdated token that cannot stay, and
+// the end.
+func TestBackendAgainstLiveKit(t *testing.T) {
+	ctx := context.Background()
+	f := start(t)
+	const call = video.CallID("case-4711")
+	if _, err := f.backend.Grant(ctx, video.GrantRequest{Call: call, Identity: "x", TTL: time.Minute}); err != video.ErrNoCall { //nolint:errorlint // sentinel
+		t.Fatalf("Grant before EnsureCall: %v, want ErrNoCall", err)
+	}
+	if err := f.backend.EnsureCall(ctx, call, video.Limits{MaxParticipants: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.backend.EnsureCall(ctx, call, video.Limits{MaxParticipants: 4}); err != nil {
+		t.Fatalf("EnsureCall again: %v", err)
+	}
+	staffInfo, err := f.backend.Grant(ctx, video.GrantRequest{Call: call, Identity: "@sb:rathaus.test",
+		Rights: video.Rights{Publish: true, Subscribe: true, ScreenShare: true, Role: "staff"}, TTL: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(staffInfo.Expires); d > time.Hour+time.Second {
+		t.Errorf("a grant asked for 2 h expires in %s; at most 1 h", d)
+	}
+	claims, err := livekit.Verify(livekit.Credentials{Key: livekittest.Key, Secret: []byte(livekittest.Secret)}, staffInfo.Token, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if claims.Video.RoomCreate || !claims.Video.RoomJoin || claims.Video.Room != string(call) || claims.Subject != "@sb:rathaus.test" {
+		t.Errorf("staff token claims %+v", claims)
+	}
+	citizenInfo, err := f.backend.Grant(ctx, video.GrantRequest{Call: call, Identity: "guest-1",
+		Rights: video.Rights{Publish: true, Subscribe: true, Role: "citizen"}, TTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(citizenInfo.URL, "ws://127.0.0.1:") {
+		t.Errorf("join URL %q", citizenInfo.URL)
+	}
+
+	staff := livekittest.Join(t, staffInfo.URL, staffInfo.Token, livekittest.PeerOptions{Publish: true})
+	staff.Await("connected", 15*time.Second)
+	citizen := livekittest.Join(t, citizenInfo.URL, citizenInfo.Token, livekittest.PeerOptions{Publish: true})
+	if ev := citizen.Await("connected", 15*time.Second); ev.Identity != "guest-1" {
+		t.Errorf("citizen connected as %q", ev.Identity)
+	}
+	f.events.await(t, video.EventJoined, "@sb:rathaus.test", 10*time.Second)
+	f.events.await(t, video.EventJoined, "guest-1", 10*time.Second)
+	// Media both ways, through LiveKit.
+	if ev := citizen.Await("packets", 15*time.Second); ev.From != "@sb:rathaus.test" {
+		t.Errorf("citizen got packets from %q", ev.From)
+	}
+	if ev := staff.Await("packets", 15*time.Second); ev.From != "guest-1" {
+		t.Errorf("staff got packets from %q", ev.From)
+	}
+	parts, err := f.backend.Participants(ctx, call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[video.Identity]video.Participant{}
+	for _, p := range parts {
+		byID[p.Identity] = p
+	}
+	if p := byID["guest-1"]; !p.Publishing || p.Rights.Role != "citizen" || p.JoinedAt.IsZero() {
+		t.Errorf("citizen in Participants: %+v (all: %+v)", p, parts)
+	}
+	if len(parts) != 2 {
+		t.Errorf("Participants: %+v, want 2", parts)
+	}
+
+	// Kick: gone within 2 s, and the token minted before cannot stay.
+	kicked := time.Now()
+	if err := f.backend.Kick(ctx, call, "guest-1"); err != nil {
+		t.Fatal(err)
+	}
+	ev := citizen.Await("disconnected", 2*time.Second)
+	t.Logf("kicked citizen out after %s (reason %q)", time.Since(kicked).Round(time.Millisecond), ev.Reason)
+	f.events.await(t, video.EventKicked, "guest-1", time.Second)
+	again := livekittest.Join(t, citizenInfo.URL, citizenInfo.Token, livekittest.PeerOptions{})
+	rejoined := time.Now()
+	if _, ok := again.Next("connected", 10*time.Second); ok {
+		again.Await("disconnected", 2*time.Second)
+		t.Logf("the old token's rejoin was removed after %s", time.Since(rejoined).Round(time.Millisecond))
+	}
+	waitGone(t, f.backend, call, "guest-1")
+
+	// A participant the call service no longer admits (a member who left
+	// the Matrix room) is removed when LiveKit reports the join.
+	f.deny.Store("guest-2", true)
+	g2, err := f.backend.Grant(ctx, video.GrantRequest{Call: call, Identity: "guest-2", Rights: video.Rights{Subscribe: true}, TTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2 := livekittest.Join(t, g2.URL, g2.Token, livekittest.PeerOptions{})
+	if _, ok := p2.Next("connected", 10*time.Second); ok {
+		p2.Await("disconnected", 3*time.Second)
+	}
+	waitGone(t, f.backend, call, "guest-2")
+
+	// Leaving is an event too.
+	staff.Leave()
+	f.events.await(t, video.EventLeft, "@sb:rathaus.test", 10*time.Second)
+
+	// The end deletes the room: nobody can join with a token of it.
+	if err := f.backend.EndCall(ctx, call); err != nil {
+		t.Fatal(err)
+	}
+	f.events.await(t, video.EventEnded, "", time.Second)
+	late := livekittest.Join(t, staffInfo.URL, staffInfo.Token, livekittest.PeerOptions{})
+	if ev, ok := late.Next("connected", 5*time.Second); ok {
+		t.Fatalf("joined a call that ended: %+v", ev)
+	}
+}
+
+func waitGone(t *testing.T, b *livekit.Backend, call video.CallID, who video.Identity) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		parts, err := b.Participants(context.Background(), call)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, p := range parts {
+			found = found || p.Identity == who
+		}
+		if !found {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is still in the call: %+v", who, parts)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
