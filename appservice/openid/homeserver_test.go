@@ -2,9 +2,6 @@ package openid_test
 
 import (
 	"crypto/x509"
-	"encoding/pem"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,7 +23,7 @@ func TestVerifyRealHomeservers(t *testing.T) {
 	hss := tesths.StartMixed(t, opts...)
 	var certs []*x509.Certificate
 	for _, hs := range hss {
-		certs = append(certs, homeserverCert(t, hs))
+		certs = append(certs, hs.Certificate(t))
 	}
 	v := newVerifier(t, openid.Options{AllowNetworks: loopback}, certs...)
 
@@ -64,17 +61,4 @@ func TestVerifyRealHomeservers(t *testing.T) {
 	strict := newVerifier(t, openid.Options{}, certs...)
 	_, err := strict.Verify(t.Context(), hss[0].ServerName, tokens[0])
 	refused(t, err, openid.ErrForbiddenTarget, tokens[0])
-}
-
-// homeserverCert reads the self-signed certificate devhs writes into the
-// homeserver's directory.
-func homeserverCert(t *testing.T, hs *tesths.Homeserver) *x509.Certificate {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(hs.Dir, "tls.crt"))
-	require.NoError(t, err)
-	block, _ := pem.Decode(raw)
-	require.NotNil(t, block, "no PEM in tls.crt")
-	cert, err := x509.ParseCertificate(block.Bytes)
-	require.NoError(t, err)
-	return cert
 }

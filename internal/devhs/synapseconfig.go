@@ -139,6 +139,9 @@ func synapseConfig(files stateFiles, opts Options, asFiles []string) (map[string
 		// Complement does the same: no stale cached /sync answers.
 		"caches":                   map[string]any{"sync_response_cache_duration": 0},
 		"app_service_config_files": asFiles,
+		// Delayed events (MSC4140), which MatrixRTC clients use for their
+		// call membership's leave; off unless a maximum delay is set.
+		"max_event_delay_duration": "24h",
 	}
 	if opts.RoomVersion != "" {
 		cfg["default_room_version"] = opts.RoomVersion

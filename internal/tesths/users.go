@@ -2,7 +2,11 @@ package tesths
 
 import (
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"maunium.net/go/mautrix"
@@ -50,4 +54,24 @@ func (hs *Homeserver) Login(tb testing.TB, localpart, password string) *mautrix.
 		tb.Fatalf("tesths: %v", err)
 	}
 	return cli
+}
+
+// Certificate is the homeserver's self-signed TLS certificate (of its
+// federation listener), for clients that must verify it, such as the
+// OpenID check (openid.Options.ExtraRootCAs).
+func (hs *Homeserver) Certificate(tb testing.TB) *x509.Certificate {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join(hs.Dir, "tls.crt"))
+	if err != nil {
+		tb.Fatalf("tesths: %v", err)
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil {
+		tb.Fatalf("tesths: no PEM in %s/tls.crt", hs.Dir)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		tb.Fatalf("tesths: %v", err)
+	}
+	return cert
 }

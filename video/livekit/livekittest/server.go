@@ -202,15 +202,21 @@ func (s *Server) waitUp(ctx context.Context, within time.Duration) error {
 // PID is the server's process id (for CPU and memory readings).
 func (s *Server) PID() int { return s.cmd.Process.Pid }
 
-// Close stops the server (SIGINT, then SIGKILL after 10 s) and removes
-// its files.
+// Close stops the server and removes its files. LiveKit drains its
+// rooms on the first SIGINT and stops at once on the second, which
+// follows after a second; SIGKILL after 10 s.
 func (s *Server) Close() {
 	_ = s.cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-s.done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
+	case <-time.After(time.Second):
+		_ = s.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-s.done:
+		case <-time.After(10 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.done
+		}
 	}
 	_ = os.RemoveAll(s.dir)
 }

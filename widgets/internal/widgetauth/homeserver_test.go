@@ -2,12 +2,9 @@ package widgetauth_test
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -36,7 +33,7 @@ func TestRealHomeservers(t *testing.T) {
 	hss := tesths.StartMixed(t, opts...)
 	var certs []*x509.Certificate
 	for _, hs := range hss {
-		certs = append(certs, homeserverCert(t, hs))
+		certs = append(certs, hs.Certificate(t))
 	}
 	ver, err := openid.New(openid.Options{Logger: zerolog.Nop(), ExtraRootCAs: certs,
 		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
@@ -138,17 +135,4 @@ func TestRealHomeservers(t *testing.T) {
 			assert.Equal(t, http.StatusForbidden, a.status, "the kicked caseworker signed in again")
 		})
 	}
-}
-
-// homeserverCert reads the self-signed certificate devhs writes into the
-// homeserver's directory.
-func homeserverCert(t *testing.T, hs *tesths.Homeserver) *x509.Certificate {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(hs.Dir, "tls.crt"))
-	require.NoError(t, err)
-	block, _ := pem.Decode(raw)
-	require.NotNil(t, block, "no PEM in tls.crt")
-	cert, err := x509.ParseCertificate(block.Bytes)
-	require.NoError(t, err)
-	return cert
 }
