@@ -116,6 +116,13 @@ func caseOpenAndClaim(t *testing.T, v apptest.Variant) {
 		}
 		return nil
 	})
+	// Anna may publish her MatrixRTC call membership: a call from Element.
+	var levels event.PowerLevelsEventContent
+	require.NoError(t, botCli.StateEvent(ctx, first.RoomID, event.StatePowerLevels, "", &levels))
+	callMember := event.Type{Type: departments.CallMemberEventType, Class: event.StateEventType}
+	assert.Equal(t, 0, levels.GetEventLevel(callMember), "call.member needs power level 0")
+	_, err = anna.Cli.SendStateEvent(ctx, first.RoomID, callMember, "_"+anna.ID.String()+"_ANNADEV", map[string]any{})
+	assert.NoError(t, err, "a caseworker publishes her call membership")
 
 	// Anna's limit is one open case; Bernd takes the next one.
 	second, err := env.App.Cases().OpenCase(ctx, cases.OpenCaseRequest{Department: "bauamt"})

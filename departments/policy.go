@@ -5,13 +5,18 @@ import (
 	"github.com/rathaus-de/rathaus/config"
 )
 
+// CallMemberEventType is MatrixRTC's call membership state event.
+const CallMemberEventType = "org.matrix.msc3401.call.member"
+
 // RoomPolicy is the part of a managed room's power levels besides the
 // users map, the same in every room rathaus manages (spaces, staff rooms,
 // case rooms): caseworkers and leads talk, leads moderate, only admins
 // change room settings, and what rathaus derives from the config
 // (department state, space links, case state) only the bot.
 // events_default is 0, or the bot's level once a room is archived or a
-// case room is being purged (read-only).
+// case room is being purged (read-only). Everyone who may talk may also
+// publish their MatrixRTC call membership (org.matrix.msc3401.call.member),
+// so staff can place calls from Element; a read-only room has no calls.
 func RoomPolicy(archived bool) appservice.PowerPolicy {
 	const bot = config.BotPowerLevel
 	adminLevel, leadLevel := config.RoleAdmin.PowerLevel(), config.RoleLead.PowerLevel()
@@ -19,6 +24,7 @@ func RoomPolicy(archived bool) appservice.PowerPolicy {
 	if archived {
 		eventsDefault = bot
 	}
+	callMember := eventsDefault
 	return appservice.PowerPolicy{
 		EventsDefault: eventsDefault,
 		StateDefault:  adminLevel,
@@ -40,6 +46,8 @@ func RoomPolicy(archived bool) appservice.PowerPolicy {
 			"m.space.parent":            bot,
 			"de.rathaus.authority":      bot,
 			"de.rathaus.department":     bot,
+			// MatrixRTC (MSC3401/MSC4143): state, but a member's own.
+			CallMemberEventType: callMember,
 		},
 	}
 }
