@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -14,9 +15,11 @@ type VideoConfig struct {
 	// "Video starten" and the staff call page. Needs guest_chat.enabled
 	// (the public listener serves the pages and the signalling).
 	Enabled bool `yaml:"enabled"`
-	// Backend is the media server: "embedded" (inside rathaus). "livekit"
-	// is the next step (docs/video.md).
+	// Backend is the media server: "embedded" (inside rathaus) or
+	// "livekit" (an external LiveKit server or cluster; docs/video.md).
 	Backend string `yaml:"backend"`
+	// LiveKit is the LiveKit server when Backend is "livekit".
+	LiveKit VideoLiveKitConfig `yaml:"livekit"`
 	// ICE is where the embedded media server takes media.
 	ICE VideoICEConfig `yaml:"ice"`
 	// Limits bound each call.
@@ -33,6 +36,26 @@ type VideoConfig struct {
 	// through to the media port.
 	TURN VideoTURNConfig `yaml:"turn"`
 }
+
+// VideoLiveKitConfig is the LiveKit server rathaus runs calls on
+// (docs/video.md, "LiveKit").
+type VideoLiveKitConfig struct {
+	// URL is LiveKit as rathaus reaches it: its API (http:// or https://).
+	URL string `yaml:"url"`
+	// ClientURL is LiveKit as browsers reach it (wss://); URL with ws(s)
+	// if empty.
+	ClientURL string `yaml:"client_url"`
+	// APIKey and APISecret are a key pair of LiveKit's `keys`; the secret
+	// has at least 32 bytes.
+	APIKey    string `yaml:"api_key"`
+	APISecret string `yaml:"api_secret"`
+	// MatrixRTC makes rathaus the MatrixRTC authorization service of the
+	// case rooms, so staff can call from Element (docs/video.md).
+	MatrixRTC bool `yaml:"matrix_rtc"`
+}
+
+// MinLiveKitSecretLength is the shortest LiveKit API secret accepted.
+const MinLiveKitSecretLength = 32
 
 // VideoTURNConfig is the embedded TURN server (docs/video.md, "TURN").
 type VideoTURNConfig struct {
@@ -123,9 +146,43 @@ func (c *Config) validateVideo(errs *ValidationErrors) {
 	if !c.GuestChat.Enabled {
 		errs.add("video.enabled", "needs guest_chat.enabled: the citizen's page, the staff call page and the signalling are served on the guest chat's listener")
 	}
-	if v.Backend != "embedded" {
-		errs.add("video.backend", fmt.Sprintf("must be \"embedded\" (got %q; \"livekit\" is not available yet)", v.Backend))
+	switch v.Backend {
+	case "embedded":
+		validateEmbedded(v, errs)
+	case "livekit":
+		validateLiveKit(v.LiveKit, errs)
+	default:
+		errs.add("video.backend", fmt.Sprintf("must be \"embedded\" or \"livekit\" (got %q)", v.Backend))
 	}
+	if v.GrantTTL < time.Minute || v.GrantTTL > time.Hour {
+		errs.add("video.grant_ttl", "must be 1m to 1h")
+	}
+	if v.WaitTimeout < time.Minute || v.WaitTimeout > 24*time.Hour {
+		errs.add("video.wait_timeout", "must be 1m to 24h")
+	}
+	if v.EndWhenEmpty < time.Second || v.EndWhenEmpty > 24*time.Hour {
+		errs.add("video.end_when_empty", "must be 1s to 24h")
+	}
+}
+
+func validateLiveKit(l VideoLiveKitConfig, errs *ValidationErrors) {
+	if u, err := url.Parse(l.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs.add("video.livekit.url", "must be LiveKit's http:// or https:// URL, e.g. http://127.0.0.1:7880")
+	}
+	if l.ClientURL != "" {
+		if u, err := url.Parse(l.ClientURL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			errs.add("video.livekit.client_url", "must be a ws:// or wss:// URL, e.g. wss://livekit.stadt.example, or empty")
+		}
+	}
+	if l.APIKey == "" {
+		errs.add("video.livekit.api_key", "is required: a key of LiveKit's `keys`")
+	}
+	if len(l.APISecret) < MinLiveKitSecretLength {
+		errs.add("video.livekit.api_secret", fmt.Sprintf("must be at least %d bytes (is %d)", MinLiveKitSecretLength, len(l.APISecret)))
+	}
+}
+
+func validateEmbedded(v VideoConfig, errs *ValidationErrors) {
 	if _, _, err := net.SplitHostPort(v.ICE.UDP); err != nil {
 		errs.add("video.ice.udp", "must be host:port, e.g. 0.0.0.0:7882")
 	}
@@ -147,15 +204,6 @@ func (c *Config) validateVideo(errs *ValidationErrors) {
 	}
 	if v.Limits.MaxBitrateKbps < 100 || v.Limits.MaxBitrateKbps > 10000 {
 		errs.add("video.limits.max_bitrate_kbps", "must be 100 to 10000")
-	}
-	if v.GrantTTL < time.Minute || v.GrantTTL > time.Hour {
-		errs.add("video.grant_ttl", "must be 1m to 1h")
-	}
-	if v.WaitTimeout < time.Minute || v.WaitTimeout > 24*time.Hour {
-		errs.add("video.wait_timeout", "must be 1m to 24h")
-	}
-	if v.EndWhenEmpty < time.Second || v.EndWhenEmpty > 24*time.Hour {
-		errs.add("video.end_when_empty", "must be 1s to 24h")
 	}
 	validateTURN(v.TURN, errs)
 }

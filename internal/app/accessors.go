@@ -9,8 +9,8 @@ import (
 	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/departments"
 	"github.com/rathaus-de/rathaus/store"
+	"github.com/rathaus-de/rathaus/video"
 	"github.com/rathaus-de/rathaus/video/calls"
-	"github.com/rathaus-de/rathaus/video/embedded"
 	"github.com/rathaus-de/rathaus/widgets/guestchat"
 )
 
@@ -43,4 +43,4 @@ func (a *App) GuestChat() *guestchat.Server { return a.guest }
 func (a *App) Calls() *calls.Service { return a.calls }
 
 // VideoBackend returns the embedded media server, or nil if video is off.
-func (a *App) VideoBackend() *embedded.Backend { return a.videoBackend }
+func (a *App) VideoBackend() video.Backend { return a.videoBackend }

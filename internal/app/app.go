@@ -29,7 +29,7 @@ import (
 	"github.com/rathaus-de/rathaus/store"
 	"github.com/rathaus-de/rathaus/tickets"
 	"github.com/rathaus-de/rathaus/video/calls"
-	"github.com/rathaus-de/rathaus/video/embedded"
+	"github.com/rathaus-de/rathaus/video/matrixrtc"
 	"github.com/rathaus-de/rathaus/video/turn"
 	"github.com/rathaus-de/rathaus/widgets/guestchat"
 )
@@ -87,7 +87,8 @@ type App struct {
 	// public are the capabilities' routes on the guest chat's listener.
 	public []publicRoute
 	// videoBackend and calls are video consultations (nil when off).
-	videoBackend *embedded.Backend
+	videoBackend mediaBackend
+	leaves       *matrixrtc.Leaves
 	calls        *calls.Service
 	turn         *turn.Server
 
@@ -241,7 +242,7 @@ func (a *App) build(ctx context.Context) (err error) {
 	if err = a.addTicketWidget(); err != nil {
 		return err
 	}
-	if err = a.addVideo(); err != nil {
+	if err = a.addVideo(ctx); err != nil {
 		return err
 	}
 

@@ -1,10 +1,12 @@
 package calls
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/rathaus-de/rathaus/video"
 )
@@ -22,4 +24,22 @@ func TestStatusTextShowsConnectionQuality(t *testing.T) {
 		"@anna:pruefheim.de [RTT 42 ms, Verlust / loss ↓0 % ↑0 %], "+
 		"Bürger:in / citizen [schlechte Verbindung / poor connection, RTT 180 ms, Verlust / loss ↓8 % ↑1 %], "+
 		"@ben:pruefheim.de). Wartend / waiting: 0.", statusText(v))
+}
+
+// A LiveKit identity names a Matrix user with or without a device; a
+// server name with a port makes both readings valid user ids.
+func TestUsersOfLiveKitIdentity(t *testing.T) {
+	for identity, want := range map[string][]id.UserID{
+		"@anna:rathaus.example":           {"@anna:rathaus.example"},
+		"@anna:rathaus.example:ANNAPHONE": {"@anna:rathaus.example"},
+		"@anna:127.0.0.1:8448":            {"@anna:127.0.0.1:8448", "@anna:127.0.0.1"},
+		"@anna:127.0.0.1:8448:ANNAPHONE":  {"@anna:127.0.0.1:8448"},
+		"citizen":                         nil,
+		"@":                               nil,
+	} {
+		got := usersOf(identity)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("usersOf(%q) = %v, want %v", identity, got, want)
+		}
+	}
 }
