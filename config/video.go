@@ -54,6 +54,37 @@ type VideoLiveKitConfig struct {
 	MatrixRTC bool `yaml:"matrix_rtc"`
 }
 
+// ClientURL is LiveKit as browsers reach it: client_url, or url with
+// ws(s).
+func (l VideoLiveKitConfig) ClientURLOrDefault() string {
+	if l.ClientURL != "" {
+		return strings.TrimSuffix(l.ClientURL, "/")
+	}
+	if rest, ok := strings.CutPrefix(l.URL, "http"); ok {
+		return strings.TrimSuffix("ws"+rest, "/")
+	}
+	return ""
+}
+
+// MediaOrigins are the origins a call page must be allowed to connect to
+// besides its own (its CSP's connect-src): LiveKit's, as WebSocket and
+// as HTTP (livekit-client asks /rtc/validate when a join fails). None for
+// the embedded server, which is served on the page's own origin.
+func (v VideoConfig) MediaOrigins() []string {
+	if !v.Enabled || v.Backend != "livekit" {
+		return nil
+	}
+	u, err := url.Parse(v.LiveKit.ClientURLOrDefault())
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	httpScheme := map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+	if httpScheme == "" {
+		return nil
+	}
+	return []string{u.Scheme + "://" + u.Host, httpScheme + "://" + u.Host}
+}
+
 // MinLiveKitSecretLength is the shortest LiveKit API secret accepted.
 const MinLiveKitSecretLength = 32
 

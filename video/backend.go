@@ -44,6 +44,9 @@ type GrantRequest struct {
 // URL of the backend and the signed grant (and, for the embedded backend,
 // the TURN credentials that go with it).
 type JoinInfo struct {
+	// Backend is the media server the page talks to: "" for the
+	// embedded one, "livekit" for LiveKit (with livekit-client).
+	Backend string      `json:"backend,omitempty"`
 	URL     string      `json:"url"`
 	Token   string      `json:"token"`
 	Expires time.Time   `json:"expires_at"`

@@ -185,8 +185,9 @@ func (a *App) addVideoPage() error {
 	}
 	srv, err := videopage.New(videopage.Options{Calls: a.calls, Verifier: verifier, Bot: a.as.BotClient(),
 		IsAppserviceUser: a.start.IsOurUser, HomeserverURL: a.start.Homeserver.BrowserURL(), Proxies: proxies,
-		Version: rathaus.Version,
-		Log:     a.log.With().Str("component", "videopage").Logger()})
+		MediaOrigins: a.start.Video.MediaOrigins(),
+		Version:      rathaus.Version,
+		Log:          a.log.With().Str("component", "videopage").Logger()})
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,8 @@
 //
 // Events: {"event":"connected","identity":…}, {"event":"failed","error":…},
 // {"event":"track","from":…,"kind":…}, {"event":"packets","from":…,"n":…}
-// (every second while media arrives), {"event":"disconnected","reason":…}.
+// (every second while media arrives), {"event":"data","kind":topic,"from":…}
+// (a data message; from is "" for the server), {"event":"disconnected","reason":…}.
 // It leaves when stdin closes or it is disconnected.
 package main
 
@@ -73,6 +74,11 @@ func main() {
 				countMu.Unlock()
 			}
 		}()
+	}
+	cb.OnDataPacket = func(data lksdk.DataPacket, params lksdk.DataReceiveParams) {
+		if u, ok := data.(*lksdk.UserDataPacket); ok {
+			emit(map[string]any{"event": "data", "kind": u.Topic, "from": params.SenderIdentity})
+		}
 	}
 	cb.OnDisconnectedWithReason = func(reason lksdk.DisconnectionReason) {
 		emit(map[string]any{"event": "disconnected", "reason": string(reason)})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -198,7 +199,7 @@ func (b *Backend) Grant(_ context.Context, req video.GrantRequest) (video.JoinIn
 	c.rights[req.Identity] = req.Rights
 	delete(c.kicked, req.Identity)
 	b.mu.Unlock()
-	return video.JoinInfo{URL: b.opts.ClientURL, Token: token, Expires: now.Add(ttl)}, nil
+	return video.JoinInfo{Backend: "livekit", URL: b.opts.ClientURL, Token: token, Expires: now.Add(ttl)}, nil
 }
 
 // owns reports whether the LiveKit identity is who's: who itself, or
@@ -322,3 +323,34 @@ func (b *Backend) emit(e video.Event) {
 // Close lets go of nothing: LiveKit's rooms outlive rathaus and end with
 // their calls (or LiveKit's empty timeout).
 func (b *Backend) Close() error { return nil }
+
+// MuteTopic is the data topic of rathaus's requests to mute; the page
+// (kit/lkcall.js) takes them only from the server.
+const MuteTopic = "rathaus.mute_request"
+
+// RequestMute asks who's pages (every device of who) to mute kind
+// ("audio" or "video"); the person decides, as on the embedded server.
+func (b *Backend) RequestMute(ctx context.Context, id video.CallID, who video.Identity, kind string) error {
+	c := b.call(id)
+	if c == nil {
+		return video.ErrNoCall
+	}
+	parts, err := b.rs.listParticipants(ctx, c.room)
+	if err != nil {
+		return err
+	}
+	var to []string
+	for _, p := range parts {
+		if owns(p.Identity, who) {
+			to = append(to, p.Identity)
+		}
+	}
+	if len(to) == 0 {
+		return video.ErrNoCall
+	}
+	body, err := json.Marshal(map[string]string{"kind": kind})
+	if err != nil {
+		return err
+	}
+	return b.rs.sendData(ctx, c.room, MuteTopic, body, to)
+}

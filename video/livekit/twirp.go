@@ -176,3 +176,9 @@ func (s *roomService) listParticipants(ctx context.Context, room string) ([]lkPa
 func (s *roomService) removeParticipant(ctx context.Context, room, identity string) error {
 	return s.call(ctx, "RemoveParticipant", room, map[string]string{"room": room, "identity": identity}, nil)
 }
+
+// sendData sends a reliable data message to some participants of a room.
+func (s *roomService) sendData(ctx context.Context, room, topic string, data []byte, identities []string) error {
+	return s.call(ctx, "SendData", room, map[string]any{"room": room, "data": data, "kind": "RELIABLE",
+		"destination_identities": identities, "topic": topic}, nil)
+}

@@ -128,8 +128,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{config: opts.Config, dir: opts.Directory, cases: opts.Cases, sessions: opts.Sessions,
 		handOvers: opts.HandOvers, video: opts.Video, log: opts.Log, version: opts.Version, origin: origin, secure: strings.HasPrefix(origin, "https://"),
-		csp: pageCSP(g.EmbedOrigins).String(), hub: newHub(), done: make(chan struct{})}
-	s.frameOptions = pageCSP(g.EmbedOrigins).FrameOptions()
+		csp: pageCSP(g.EmbedOrigins, opts.Config().Video.MediaOrigins()).String(), hub: newHub(), done: make(chan struct{})}
+	s.frameOptions = pageCSP(g.EmbedOrigins, nil).FrameOptions()
 	if s.proxies, err = httpapi.ParseTrustedProxies(g.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("guestchat: failed to parse trusted proxies: %w", err)
 	}
@@ -195,8 +195,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // pageCSP is the page's Content-Security-Policy: only its own scripts,
-// styles and API; frame-ancestors lists the configured embedding origins.
-func pageCSP(embedOrigins []string) httpapi.CSP {
+// styles and API (and the media server's origins, when calls run on
+// LiveKit); frame-ancestors lists the configured embedding origins.
+func pageCSP(embedOrigins, mediaOrigins []string) httpapi.CSP {
 	ancestors := embedOrigins
 	if len(ancestors) == 0 {
 		ancestors = []string{httpapi.SourceNone}
@@ -207,7 +208,7 @@ func pageCSP(embedOrigins []string) httpapi.CSP {
 		httpapi.ScriptSrc:      self,
 		httpapi.StyleSrc:       self,
 		httpapi.ImgSrc:         {httpapi.SourceSelf, "blob:"},
-		httpapi.ConnectSrc:     self,
+		httpapi.ConnectSrc:     append([]string{httpapi.SourceSelf}, mediaOrigins...),
 		httpapi.WorkerSrc:      self,
 		httpapi.FormAction:     self,
 		httpapi.BaseURI:        {httpapi.SourceNone},

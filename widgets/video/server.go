@@ -55,9 +55,12 @@ type Options struct {
 	// reach it: outside a widget host the page signs in there with the
 	// member's own account. "": the page works only as a widget.
 	HomeserverURL string
-	Proxies       *httpapi.TrustedProxies
-	Version       string
-	Log           zerolog.Logger
+	// MediaOrigins are the media server's origins the page connects to
+	// (LiveKit's; none for the embedded server, on the page's origin).
+	MediaOrigins []string
+	Proxies      *httpapi.TrustedProxies
+	Version      string
+	Log          zerolog.Logger
 }
 
 // Server serves the page, its assets and its API below Prefix.
@@ -78,14 +81,14 @@ func New(opts Options) (*Server, error) {
 	if opts.Calls == nil || opts.Verifier == nil || opts.Bot == nil || opts.IsAppserviceUser == nil {
 		return nil, errors.New("video page: Calls, Verifier, Bot and IsAppserviceUser are required")
 	}
-	s := &Server{opts: opts, csp: webkit.RoomWidgetCSP}
+	s := &Server{opts: opts, csp: webkit.RoomWidgetCSPConnecting(opts.MediaOrigins...)}
 	if opts.HomeserverURL != "" {
 		u, err := url.Parse(opts.HomeserverURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return nil, fmt.Errorf("video page: the homeserver URL %q is not an http(s) URL", opts.HomeserverURL)
 		}
 		s.opts.HomeserverURL = strings.TrimSuffix(opts.HomeserverURL, "/")
-		s.csp = webkit.RoomWidgetCSPConnecting(u.Scheme + "://" + u.Host)
+		s.csp = webkit.RoomWidgetCSPConnecting(append([]string{u.Scheme + "://" + u.Host}, opts.MediaOrigins...)...)
 	}
 	policy := func(ctx context.Context, a widgetauth.Access) (bool, error) {
 		if a.PowerLevel < StaffPowerLevel {

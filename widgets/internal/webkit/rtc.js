@@ -25,7 +25,8 @@ export function iceServersOf(join) {
 
 // Call is one participation. Events (CustomEvent, detail as noted):
 // joined {self, participants}, participant {event, participant},
-// track {stream, track}, trackended {stream, track}, speakers {ids},
+// track {stream, track, screen}, trackended {stream, track, screen},
+// speakers {ids},
 // mute_request {kind}, closed {reason}, error {reason}.
 export class Call extends EventTarget {
   constructor(join, { WebSocketImpl = globalThis.WebSocket, RTCPeerConnectionImpl = globalThis.RTCPeerConnection } = {}) {
@@ -74,9 +75,11 @@ export class Call extends EventTarget {
     pc.ontrack = ({ track, streams }) => {
       const s = streams && streams[0];
       if (!s) return;
-      this.emit('track', { stream: s, track });
-      track.addEventListener('ended', () => this.emit('trackended', { stream: s, track }));
-      s.addEventListener('removetrack', (e) => this.emit('trackended', { stream: s, track: e.track }));
+      // The server names screen shares' tracks screen-N.
+      const screen = track.id.startsWith('screen');
+      this.emit('track', { stream: s, track, screen });
+      track.addEventListener('ended', () => this.emit('trackended', { stream: s, track, screen }));
+      s.addEventListener('removetrack', (e) => this.emit('trackended', { stream: s, track: e.track, screen: e.track.id.startsWith('screen') }));
     };
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'failed') this.fail('connection_failed');
@@ -214,6 +217,17 @@ export class Call extends EventTarget {
     if (this.ws) { this.ws.onclose = null; try { this.ws.close(); } catch { /* closed */ } }
     if (this.pc) this.pc.close();
   }
+}
+
+// callFor is the call client for a join: rtc.js's Call for the embedded
+// media server, lkcall.js's LiveKitCall (with livekit-client, loaded only
+// then) when the call runs on LiveKit.
+export async function callFor(join) {
+  if (join && join.backend === 'livekit') {
+    const { LiveKitCall } = await import('./lkcall.js');
+    return new LiveKitCall(join);
+  }
+  return new Call(join);
 }
 
 // frameStats reads what a page decodes (tests and the call view's quality

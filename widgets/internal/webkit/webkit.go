@@ -18,9 +18,9 @@ import (
 const KitDir = "kit"
 
 // The tests (*.test.mjs) and nodehooks.mjs are not matched, so never
-// served.
+// served. vendor/ holds third-party code (vendor/README.md).
 //
-//go:embed *.js *.css
+//go:embed *.js *.css vendor/livekit-client.umd.js vendor/LICENSE.livekit-client
 var kitFiles embed.FS
 
 // Assets is the kit: its modules and base.css.

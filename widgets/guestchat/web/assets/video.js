@@ -5,7 +5,7 @@
 import { api, ApiError } from './api.js';
 import { t } from './i18n.js';
 import { $, el, show } from './kit/dom.js';
-import { Call } from './kit/rtc.js';
+import { callFor } from './kit/rtc.js';
 import * as devices from './kit/devices.js';
 
 const POLL_MS = 2000;
@@ -143,19 +143,19 @@ export function createVideo() {
     const stream = preview;
     if (stream && audioOnly) for (const tr of stream.getVideoTracks()) { tr.stop(); stream.removeTrack(tr); }
     $('video-self').srcObject = stream;
-    call = new Call(info);
+    call = await callFor(info);
     window.__rathausCall = call;
-    call.addEventListener('track', ({ detail: { stream: s, track } }) => {
-      if (track.id.startsWith('screen')) {
+    call.addEventListener('track', ({ detail: { stream: s, track, screen } }) => {
+      if (screen) {
         tile(`${s.id}/screen`, t('video.screen')).video.srcObject = new MediaStream([track]);
       } else {
         tile(s.id, t('video.caseworker')).video.srcObject = s;
       }
     });
-    call.addEventListener('trackended', ({ detail: { stream: s, track } }) => {
+    call.addEventListener('trackended', ({ detail: { stream: s, screen } }) => {
       // The caseworker stopped sharing: the screen's tile goes (a camera
       // tile stays, showing the participant even with the camera off).
-      if (!track.id.startsWith('screen')) return;
+      if (!screen) return;
       const entry = tiles.get(`${s.id}/screen`);
       if (entry) { entry.node.remove(); tiles.delete(`${s.id}/screen`); }
     });

@@ -8,7 +8,7 @@ import { $, el, show, applyTexts, showError, clearError } from './kit/dom.js';
 import { addTexts, setLang, t, formatTime } from './kit/i18n.js';
 import { ApiError } from './kit/api.js';
 import { createWidgetSession, errorText, refuse as refuseView } from './kit/widgetsession.js';
-import { Call } from './kit/rtc.js';
+import { callFor } from './kit/rtc.js';
 import * as devices from './kit/devices.js';
 import { texts } from './texts.js';
 import { signInStandalone } from './signin.js';
@@ -139,8 +139,8 @@ function tileFor(streamId) {
   return tile;
 }
 
-function onTrack({ detail: { stream, track } }) {
-  if (track.id.startsWith('screen') || /^screen-/.test(track.id)) {
+function onTrack({ detail: { stream, track, screen } }) {
+  if (screen) {
     const key = `${stream.id}/screen`;
     let tile = tiles.get(key);
     if (!tile) {
@@ -185,7 +185,7 @@ async function join(video) {
   if (!stream) return;
   if (!video) for (const tr of stream.getVideoTracks()) { tr.stop(); stream.removeTrack(tr); }
   const info = await act('POST', 'join');
-  call = new Call(info);
+  call = await callFor(info);
   window.__rathausCall = call;
   call.addEventListener('track', onTrack);
   call.addEventListener('trackended', onTrackEnded);
