@@ -15,6 +15,7 @@ import (
 
 	"github.com/rathaus-de/rathaus/internal/browsertest"
 	"github.com/rathaus-de/rathaus/internal/tesths"
+	"github.com/rathaus-de/rathaus/video/livekit/livekittest"
 	"github.com/rathaus-de/rathaus/protocol"
 )
 
@@ -43,19 +44,34 @@ import (
 // and both call views; the whole flow runs by keyboard.
 func TestBrowserVideoCall(t *testing.T) {
 	for _, kind := range []tesths.Kind{tesths.Synapse, tesths.Dendrite} {
-		t.Run(string(kind), func(t *testing.T) { browserVideoCall(t, kind) })
+		t.Run(string(kind), func(t *testing.T) { browserVideoCall(t, kind, "embedded") })
 	}
+	// The same test with the calls on LiveKit (issue 15, acceptance 4).
+	t.Run("livekit", func(t *testing.T) { browserVideoCall(t, tesths.Synapse, "livekit") })
 }
 
-func browserVideoCall(t *testing.T, kind tesths.Kind) {
+// liveKitVideo starts LiveKit with its webhooks to rathaus at base and
+// returns the video section that runs the calls on it.
+func liveKitVideo(t *testing.T, base string) string {
+	t.Helper()
+	lk := livekittest.Start(t, livekittest.Options{WebhookURL: base + "/video/v1/livekit/webhook"})
+	return fmt.Sprintf("video:\n  enabled: true\n  backend: livekit\n  livekit:\n    url: %s\n    api_key: %s\n    api_secret: %s\n    matrix_rtc: true\n",
+		lk.URL, livekittest.Key, livekittest.Secret)
+}
+
+func browserVideoCall(t *testing.T, kind tesths.Kind, backend string) {
 	t.Helper()
 	var annaID id.UserID
 	evil := forgedOpenIDServer(t, &annaID)
 
-	g := startGuestSetup(t, kind, guestOptions{
+	opts := guestOptions{
 		Extra: "widgets:\n  openid:\n    allow_networks: [\"127.0.0.0/8\"]\n    insecure_skip_verify_loopback: true\n",
 		Late:  "video:\n  enabled: true\n  ice:\n    udp: 127.0.0.1:0\n    tcp: \"\"\n    include_loopback: true\n",
-	})
+	}
+	if backend == "livekit" {
+		opts.Late, opts.LateFor = "", liveKitVideo
+	}
+	g := startGuestSetup(t, kind, opts)
 	annaID = g.anna.UserID
 	ctx := context.Background()
 
@@ -107,7 +123,7 @@ func browserVideoCall(t *testing.T, kind tesths.Kind) {
 	// VP8 on Dendrite, H.264 on Synapse: both codecs through the
 	// server in one run.
 	codec := "VP8"
-	if kind == tesths.Synapse {
+	if kind == tesths.Synapse && backend == "embedded" {
 		codec = "H264"
 	}
 	s.Continue("ready", map[string]any{"base": g.base, "host": hostSrv.URL + "/", "userId": g.anna.UserID, "codec": codec,

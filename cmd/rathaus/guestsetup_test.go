@@ -46,6 +46,9 @@ type guestOptions struct {
 	// sections that need it (video): the registration is generated from a
 	// config without the guest chat, which would refuse them.
 	Late string
+	// LateFor, if set, is added after Late and may use the chat's public
+	// base URL (e.g. for a media server's webhooks to it).
+	LateFor func(t *testing.T, base string) string
 	// Proxy, if set, receives the holding proxy put between rathaus and
 	// the homeserver.
 	Proxy **holdingProxy
@@ -78,7 +81,11 @@ func startGuestSetup(t *testing.T, kind tesths.Kind, opts guestOptions) *guestSe
 	// before the homeserver started, another process (a homeserver of a
 	// test running in parallel) could take it in between.
 	chatYAML, base := guestChatConfig(t)
-	setup.editConfig(t, "guest_chat:\n  enabled: false\n", chatYAML+opts.ChatYAML+opts.Late)
+	late := opts.Late
+	if opts.LateFor != nil {
+		late += opts.LateFor(t, base)
+	}
+	setup.editConfig(t, "guest_chat:\n  enabled: false\n", chatYAML+opts.ChatYAML+late)
 	g := &guestSetup{rathausSetup: setup, base: base, anna: anna, annaPassword: annaPassword}
 	setup.proc.start(t)
 	ctx := context.Background()

@@ -8,6 +8,12 @@ import './vendor/livekit-client.umd.js';
 
 const LK = globalThis.LivekitClient;
 
+// livekit-client logs to the console, errors included for what is normal
+// here (its data channels "closed unexpectedly" when the server removes
+// a participant); the pages report what matters through the call's
+// events instead.
+LK.setLogLevel('silent');
+
 // The topic of rathaus's requests to mute (RoomService.SendData).
 const MUTE_TOPIC = 'rathaus.mute_request';
 
