@@ -15,8 +15,8 @@ import (
 
 	"github.com/rathaus-de/rathaus/internal/browsertest"
 	"github.com/rathaus-de/rathaus/internal/tesths"
-	"github.com/rathaus-de/rathaus/video/livekit/livekittest"
 	"github.com/rathaus-de/rathaus/protocol"
+	"github.com/rathaus-de/rathaus/video/livekit/livekittest"
 )
 
 // TestBrowserVideoCall (issue 14, acceptance 1, 2 and 8): in real Chromium
