@@ -175,6 +175,27 @@ func browserVideoCall(t *testing.T, kind tesths.Kind, backend string) {
 	s.Continue("staff-in-call", nil)
 
 	m := s.Expect("measured", time.Minute)
+	callMember := event.Type{Type: "org.matrix.msc3401.call.member", Class: event.StateEventType}
+	membership := func() map[string]any {
+		var content map[string]any
+		if err := g.anna.StateEvent(ctx, room, callMember, "_"+ghost.String()+"_RATHAUSVIDEO", &content); err != nil {
+			return nil
+		}
+		return content
+	}
+	if backend == "livekit" {
+		// The citizen is a member of the call for Matrix clients too:
+		// their ghost's call membership names rathaus as the focus.
+		tesths.WaitFor(t, 10*time.Second, "the ghost's call membership", func() error {
+			if mem := membership(); mem["device_id"] != "RATHAUSVIDEO" {
+				return fmt.Errorf("membership %v", mem)
+			}
+			return nil
+		})
+		foci, _ := membership()["foci_preferred"].([]any)
+		require.Len(t, foci, 1)
+		assert.Equal(t, g.base+"/matrixrtc", foci[0].(map[string]any)["livekit_service_url"])
+	}
 	t.Logf("decoding after admission: citizen %v ms, staff %v ms; frames/s %v; lost %v; audio %v",
 		m["citizenDecodedAfter"], m["staffDecodedAfter"], m["fps"], m["lost"], m["audio"])
 	assert.Less(t, m["citizenDecodedAfter"].(float64), 3000.0, "the citizen decodes within 3 s of the admission")
@@ -207,6 +228,16 @@ func browserVideoCall(t *testing.T, kind tesths.Kind, backend string) {
 
 	k := s.Expect("kicked", time.Minute)
 	assert.Less(t, k["closedAfter"].(float64), 2000.0)
+	if backend == "livekit" {
+		tesths.WaitFor(t, 5*time.Second, "the ghost's call membership to be cleared", func() error {
+			if mem := membership(); len(mem) != 0 {
+				return fmt.Errorf("membership %v", mem)
+			}
+			return nil
+		})
+		assert.Contains(t, g.proc.log(), `"delayed_leave":true`, "on Synapse, the homeserver would clear the membership if rathaus stopped")
+		assert.Contains(t, g.proc.log(), "Cleared the citizen's call membership")
+	}
 	s.Continue("kicked", nil)
 
 	done := s.Expect("done", 2*time.Minute)

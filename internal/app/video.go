@@ -69,6 +69,7 @@ func (a *App) addVideo(ctx context.Context) error {
 		lk, err = livekit.New(livekit.Options{URL: v.LiveKit.URL, ClientURL: v.LiveKit.ClientURL,
 			Credentials: livekit.Credentials{Key: v.LiveKit.APIKey, Secret: []byte(v.LiveKit.APISecret)},
 			RoomName:    func(call video.CallID) (string, error) { return liveKitC.LiveKitRoom(call) },
+			Alias:       func(call video.CallID, who video.Identity) string { return liveKitC.MediaIdentity(call, who) },
 			Admit: func(ctx context.Context, call video.CallID, identity string) bool {
 				return liveKitC.MayStay(ctx, call, identity)
 			},
@@ -90,7 +91,11 @@ func (a *App) addVideo(ctx context.Context) error {
 		}
 	}
 	a.videoBackend = backend
-	a.calls, err = calls.New(calls.Options{Backend: backend, Cases: a.cases, AS: a.as, Sender: a.sender,
+	var rtc *calls.MatrixRTCOptions
+	if lk != nil && v.LiveKit.MatrixRTC {
+		rtc = &calls.MatrixRTCOptions{ServiceURL: base + MatrixRTCPath}
+	}
+	a.calls, err = calls.New(calls.Options{Backend: backend, Cases: a.cases, AS: a.as, Sender: a.sender, MatrixRTC: rtc,
 		StaffPageURL: func(room id.RoomID) string { return base + StaffCallPath + "?roomId=" + url.QueryEscape(room.String()) },
 		WidgetURL: base + StaffCallPath + "?widgetId=$matrix_widget_id&roomId=$matrix_room_id&userId=$matrix_user_id" +
 			"&theme=$org.matrix.msc2873.client_theme&lang=$org.matrix.msc2873.client_language",

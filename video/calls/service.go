@@ -75,8 +75,12 @@ type Options struct {
 	// SweepInterval is how often open calls' cases are checked and
 	// expired knocks are told (default 2 s).
 	SweepInterval time.Duration
-	Now           func() time.Time
-	Log           zerolog.Logger
+	// MatrixRTC, when set (LiveKit with rathaus as the MatrixRTC
+	// authorization service), publishes the citizen's call membership as
+	// their ghost (membership.go).
+	MatrixRTC *MatrixRTCOptions
+	Now       func() time.Time
+	Log       zerolog.Logger
 }
 
 // Service is the call service.
@@ -93,6 +97,8 @@ type Service struct {
 	stop     chan struct{}
 	stopOnce sync.Once
 	unsub    func()
+
+	members memberships
 }
 
 // callState is what the service knows of one case's call.
@@ -100,6 +106,7 @@ type callState struct {
 	id      video.CallID
 	caseID  protocol.CaseID
 	room    id.RoomID
+	ghost   id.UserID
 	ref     string
 	running bool
 	started time.Time
@@ -133,11 +140,17 @@ func New(opts Options) (*Service, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MatrixRTC != nil && opts.MatrixRTC.DelayedLeave <= 0 {
+		m := *opts.MatrixRTC
+		m.DelayedLeave = 30 * time.Second
+		opts.MatrixRTC = &m
+	}
 	if opts.StaffPageURL == nil {
 		opts.StaffPageURL = func(id.RoomID) string { return "" }
 	}
 	s := &Service{opts: opts, lobby: video.NewLobby(video.LobbyOptions{Now: opts.Now, MaxWait: opts.WaitTimeout}),
-		calls: map[video.CallID]*callState{}, endedFor: map[video.CallID]time.Time{}, stop: make(chan struct{})}
+		calls: map[video.CallID]*callState{}, endedFor: map[video.CallID]time.Time{}, stop: make(chan struct{}),
+		members: memberships{set: map[video.CallID]*membership{}}}
 	s.unsub = opts.Backend.Subscribe(s.onBackendEvent)
 	go s.sweep()
 	return s, nil
@@ -161,7 +174,7 @@ func (s *Service) state(c *cases.Case) *callState {
 	defer s.mu.Unlock()
 	st := s.calls[call]
 	if st == nil {
-		st = &callState{id: call, caseID: c.ID, room: c.RoomID, ref: c.Reference, took: map[video.Identity]bool{}}
+		st = &callState{id: call, caseID: c.ID, room: c.RoomID, ghost: c.Ghost, ref: c.Reference, took: map[video.Identity]bool{}}
 		s.calls[call] = st
 	}
 	return st
@@ -397,8 +410,10 @@ func (s *Service) end(ctx context.Context, call video.CallID, by, key string) bo
 	return true
 }
 
-// onBackendEvent records who took part, for the summary.
+// onBackendEvent records who took part, for the summary, and follows the
+// citizen's call membership.
 func (s *Service) onBackendEvent(e video.Event) {
+	s.onCitizenMedia(e)
 	if e.Kind != video.EventJoined {
 		return
 	}
@@ -422,6 +437,7 @@ func (s *Service) sweep() {
 		}
 		s.lobby.Sweep()
 		ctx := s.opts.Log.WithContext(context.Background())
+		s.restartDelayed(ctx)
 		s.mu.Lock()
 		var open []*callState
 		for _, st := range s.calls {

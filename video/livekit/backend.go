@@ -35,8 +35,15 @@ type Options struct {
 	// Admit is asked again when LiveKit reports a participant joined:
 	// false removes it at once (a kicked or departed member with a token
 	// minted before). identity is LiveKit's, e.g. "@a:b.de:DEVICE".
-	// Nil admits everyone holding a token.
+	// Nil admits everyone holding a token. identity is rathaus's (after
+	// Alias) for the participants rathaus granted.
 	Admit func(ctx context.Context, call video.CallID, identity string) bool
+	// Alias names the LiveKit identity of one of rathaus's identities in
+	// a call ("" keeps it): the citizen joins as their ghost's call
+	// device, "@ghost:server:DEVICE", so Element matches them to the
+	// ghost's call membership. Events, participants and kicks speak
+	// rathaus's identities throughout.
+	Alias func(call video.CallID, who video.Identity) string
 	// HTTPClient talks to LiveKit (http.DefaultClient if nil).
 	HTTPClient *http.Client
 	Now        func() time.Time
@@ -69,6 +76,27 @@ type lkCall struct {
 	kicked map[video.Identity]bool
 	// quiet marks identities whose "left" follows a kick or the end.
 	quiet map[string]bool
+	// aliases are the LiveKit identities Alias gave, to rathaus's.
+	aliases map[string]video.Identity
+}
+
+// ours is rathaus's identity of a LiveKit identity. b.mu is held.
+func (c *lkCall) ours(lkIdentity string) video.Identity {
+	if who, ok := c.aliases[lkIdentity]; ok {
+		return who
+	}
+	return video.Identity(lkIdentity)
+}
+
+// targets are the LiveKit participants that are who's. b.mu is held.
+func (c *lkCall) targets(parts []lkParticipant, who video.Identity) []string {
+	var out []string
+	for _, p := range parts {
+		if owns(string(c.ours(p.Identity)), who) {
+			out = append(out, p.Identity)
+		}
+	}
+	return out
 }
 
 // New checks the options; Check then asks LiveKit itself.
@@ -171,7 +199,8 @@ func (b *Backend) EnsureCall(ctx context.Context, id video.CallID, limits video.
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.calls[id] == nil {
-		b.calls[id] = &lkCall{room: name, rights: map[video.Identity]video.Rights{}, kicked: map[video.Identity]bool{}, quiet: map[string]bool{}}
+		b.calls[id] = &lkCall{room: name, rights: map[video.Identity]video.Rights{}, kicked: map[video.Identity]bool{},
+			quiet: map[string]bool{}, aliases: map[string]video.Identity{}}
 		b.byRoom[name] = id
 	}
 	return nil
@@ -190,7 +219,13 @@ func (b *Backend) Grant(_ context.Context, req video.GrantRequest) (video.JoinIn
 		ttl = MaxTokenTTL
 	}
 	now := b.opts.Now()
-	token, err := JoinToken(b.opts.Credentials, JoinRequest{Room: c.room, Identity: string(req.Identity), Name: req.Rights.Role,
+	lkIdentity := string(req.Identity)
+	if b.opts.Alias != nil {
+		if a := b.opts.Alias(req.Call, req.Identity); a != "" {
+			lkIdentity = a
+		}
+	}
+	token, err := JoinToken(b.opts.Credentials, JoinRequest{Room: c.room, Identity: lkIdentity, Name: req.Rights.Role,
 		Publish: req.Rights.Publish, Subscribe: req.Rights.Subscribe, Data: true, ScreenShare: req.Rights.ScreenShare, TTL: ttl}, now)
 	if err != nil {
 		return video.JoinInfo{}, err
@@ -198,6 +233,9 @@ func (b *Backend) Grant(_ context.Context, req video.GrantRequest) (video.JoinIn
 	b.mu.Lock()
 	c.rights[req.Identity] = req.Rights
 	delete(c.kicked, req.Identity)
+	if lkIdentity != string(req.Identity) {
+		c.aliases[lkIdentity] = req.Identity
+	}
 	b.mu.Unlock()
 	return video.JoinInfo{Backend: "livekit", URL: b.opts.ClientURL, Token: token, Expires: now.Add(ttl)}, nil
 }
@@ -225,15 +263,15 @@ func (b *Backend) Kick(ctx context.Context, id video.CallID, who video.Identity)
 	if err != nil && !isNotFound(err) {
 		return err
 	}
+	b.mu.Lock()
+	targets := c.targets(parts, who)
+	for _, t := range targets {
+		c.quiet[t] = true
+	}
+	b.mu.Unlock()
 	removed := false
-	for _, p := range parts {
-		if !owns(p.Identity, who) {
-			continue
-		}
-		b.mu.Lock()
-		c.quiet[p.Identity] = true
-		b.mu.Unlock()
-		if err := b.rs.removeParticipant(ctx, c.room, p.Identity); err != nil && !isNotFound(err) {
+	for _, t := range targets {
+		if err := b.rs.removeParticipant(ctx, c.room, t); err != nil && !isNotFound(err) {
 			return err
 		}
 		removed = true
@@ -261,8 +299,8 @@ func (b *Backend) Participants(ctx context.Context, id video.CallID) ([]video.Pa
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, p := range parts {
-		vp := video.Participant{Identity: video.Identity(p.Identity), JoinedAt: p.joined(), Publishing: len(p.Tracks) > 0}
-		if r, ok := c.rights[video.Identity(p.Identity)]; ok {
+		vp := video.Participant{Identity: c.ours(p.Identity), JoinedAt: p.joined(), Publishing: len(p.Tracks) > 0}
+		if r, ok := c.rights[vp.Identity]; ok {
 			vp.Rights = r
 		} else if p.Permission != nil {
 			// Joined with a token rathaus did not mint through Grant
@@ -339,12 +377,9 @@ func (b *Backend) RequestMute(ctx context.Context, id video.CallID, who video.Id
 	if err != nil {
 		return err
 	}
-	var to []string
-	for _, p := range parts {
-		if owns(p.Identity, who) {
-			to = append(to, p.Identity)
-		}
-	}
+	b.mu.Lock()
+	to := c.targets(parts, who)
+	b.mu.Unlock()
 	if len(to) == 0 {
 		return video.ErrNoCall
 	}

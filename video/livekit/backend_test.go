@@ -84,6 +84,12 @@ func start(t *testing.T) *fixture {
 	f.srv = livekittest.Start(t, livekittest.Options{WebhookURL: "http://" + l.Addr().String() + "/webhook"})
 	f.backend, err = livekit.New(livekit.Options{URL: f.srv.URL,
 		Credentials: livekit.Credentials{Key: livekittest.Key, Secret: []byte(livekittest.Secret)},
+		Alias: func(_ video.CallID, who video.Identity) string {
+			if who == "citizen" {
+				return ghostDevice
+			}
+			return ""
+		},
 		Admit: func(_ context.Context, _ video.CallID, identity string) bool {
 			_, denied := f.deny.Load(identity)
 			return !denied
@@ -97,6 +103,9 @@ func start(t *testing.T) *fixture {
 	t.Cleanup(f.backend.Subscribe(f.events.add))
 	return f
 }
+
+// ghostDevice is the citizen's LiveKit identity: their ghost's call device.
+const ghostDevice = "@_rathaus_guest_1:rathaus.test:RATHAUSVIDEO"
 
 func TestCheckRefusesAutoCreate(t *testing.T) {
 	ctx := context.Background()
@@ -149,10 +158,7 @@ func TestBackendAgainstLiveKit(t *testing.T) {
 	if d := time.Until(staffInfo.Expires); d > time.Hour+time.Second {
 		t.Errorf("a grant asked for 2 h expires in %s; at most 1 h", d)
 	}
-	claims, err := livekit.Verify(livekit.Credentials{Key: livekittest.Key, Secret: []byte(livekittest.Secret)}, staffInfo.Token, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	claims := claimsOf(t, staffInfo.Token)
 	if claims.Video.RoomCreate || !claims.Video.RoomJoin || claims.Video.Room != string(call) || claims.Subject != "@sb:rathaus.test" {
 		t.Errorf("staff token claims %+v", claims)
 	}
@@ -228,6 +234,38 @@ func TestBackendAgainstLiveKit(t *testing.T) {
 		t.Errorf("a participant the call service refuses stayed %s; at most 2 s", d)
 	}
 
+	// The citizen joins as their ghost's call device (what Element
+	// matches to the ghost's call membership); rathaus still speaks of
+	// "citizen" in events, participants and kicks.
+	ci, err := f.backend.Grant(ctx, video.GrantRequest{Call: call, Identity: "citizen", Rights: video.Rights{Subscribe: true, Role: "citizen"}, TTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := claimsOf(t, ci.Token); c.Subject != ghostDevice {
+		t.Errorf("the citizen's LiveKit identity is %q, want %q", c.Subject, ghostDevice)
+	}
+	cp := livekittest.Join(t, ci.URL, ci.Token, livekittest.PeerOptions{})
+	if ev := cp.Await("connected", 15*time.Second); ev.Identity != ghostDevice {
+		t.Errorf("connected as %q", ev.Identity)
+	}
+	f.events.await(t, video.EventJoined, "citizen", 10*time.Second)
+	parts, err = f.backend.Participants(ctx, call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range parts {
+		found = found || (p.Identity == "citizen" && p.Rights.Role == "citizen")
+	}
+	if !found {
+		t.Errorf("the citizen is not in Participants as citizen: %+v", parts)
+	}
+	if err := f.backend.Kick(ctx, call, "citizen"); err != nil {
+		t.Fatal(err)
+	}
+	cp.Await("disconnected", 2*time.Second)
+	f.events.await(t, video.EventKicked, "citizen", time.Second)
+
 	// Leaving is an event too.
 	staff.Leave()
 	f.events.await(t, video.EventLeft, "@sb:rathaus.test", 10*time.Second)
@@ -241,6 +279,15 @@ func TestBackendAgainstLiveKit(t *testing.T) {
 	if ev, ok := late.Next("connected", 5*time.Second); ok {
 		t.Fatalf("joined a call that ended: %+v", ev)
 	}
+}
+
+func claimsOf(t *testing.T, token string) livekit.Claims {
+	t.Helper()
+	c, err := livekit.Verify(livekit.Credentials{Key: livekittest.Key, Secret: []byte(livekittest.Secret)}, token, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // removedAgain watches LiveKit's participants while peer joins: how long

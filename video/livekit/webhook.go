@@ -102,15 +102,18 @@ func (b *Backend) handleWebhook(ev webhookEvent) {
 		if ev.Participant == nil {
 			return
 		}
-		identity := ev.Participant.Identity
+		lkIdentity := ev.Participant.Identity
+		b.mu.Lock()
+		identity := string(c.ours(lkIdentity))
+		b.mu.Unlock()
 		if !b.mayStay(id, c, identity) {
 			b.mu.Lock()
-			c.quiet[identity] = true
+			c.quiet[lkIdentity] = true
 			room := c.room
 			b.mu.Unlock()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if err := b.rs.removeParticipant(ctx, room, identity); err != nil && !isNotFound(err) {
+			if err := b.rs.removeParticipant(ctx, room, lkIdentity); err != nil && !isNotFound(err) {
 				b.opts.Log.Warn().Err(err).Str("call", string(id)).Msg("Failed to remove a participant who may no longer join")
 			} else {
 				b.opts.Log.Info().Str("call", string(id)).Msg("Removed a participant who joined with an outdated token")
@@ -122,10 +125,11 @@ func (b *Backend) handleWebhook(ev webhookEvent) {
 		if ev.Participant == nil {
 			return
 		}
-		identity := ev.Participant.Identity
+		lkIdentity := ev.Participant.Identity
 		b.mu.Lock()
-		quiet := c.quiet[identity]
-		delete(c.quiet, identity)
+		quiet := c.quiet[lkIdentity]
+		delete(c.quiet, lkIdentity)
+		identity := string(c.ours(lkIdentity))
 		b.mu.Unlock()
 		if !quiet {
 			b.emit(video.Event{Kind: video.EventLeft, Call: id, Identity: video.Identity(identity), At: now})

@@ -35,7 +35,8 @@ func TestWebhookSignature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.calls["case-1"] = &lkCall{room: "room-1", rights: map[video.Identity]video.Rights{}, kicked: map[video.Identity]bool{}, quiet: map[string]bool{}}
+	b.calls["case-1"] = &lkCall{room: "room-1", rights: map[video.Identity]video.Rights{}, kicked: map[video.Identity]bool{}, quiet: map[string]bool{},
+		aliases: map[string]video.Identity{}}
 	b.byRoom["room-1"] = "case-1"
 	var got []video.Event
 	b.Subscribe(func(e video.Event) { got = append(got, e) })
