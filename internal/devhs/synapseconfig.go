@@ -142,6 +142,10 @@ func synapseConfig(files stateFiles, opts Options, asFiles []string) (map[string
 		// Delayed events (MSC4140), which MatrixRTC clients use for their
 		// call membership's leave; off unless a maximum delay is set.
 		"max_event_delay_duration": "24h",
+		// MatrixRTC clients ask the homeserver for its transports (MSC4143;
+		// none are configured here, rathaus's service is found in the
+		// call's memberships) and read state_after in /sync (MSC4222).
+		"experimental_features": map[string]any{"msc4143_enabled": true, "msc4222_enabled": true},
 	}
 	if opts.RoomVersion != "" {
 		cfg["default_room_version"] = opts.RoomVersion
