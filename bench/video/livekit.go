@@ -32,7 +32,7 @@ func startLiveKit(ctx context.Context, bin string, gcc bool) (*livekitTarget, er
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("no livekit-server at %s (make livekit): %w", bin, err)
 	}
-	srv, err := livekittest.StartServer(ctx, bin, livekittest.Options{SendSideBWE: gcc})
+	srv, err := livekittest.StartServer(ctx, bin, livekittest.Options{SendSideBWE: gcc, LogLevel: "error"})
 	if err != nil {
 		return nil, err
 	}

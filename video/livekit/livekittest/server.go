@@ -9,6 +9,7 @@
 package livekittest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,8 +49,10 @@ type Options struct {
 	// AutoCreate lets joins create rooms (rathaus refuses to run with
 	// it; only the check of that is tested with it on).
 	AutoCreate bool
-	// Stderr receives the server's log (os.Stderr if nil).
-	Stderr *os.File
+	// Stderr receives the server's log (os.Stderr if nil); LogLevel is
+	// LiveKit's (default warn).
+	Stderr   *os.File
+	LogLevel string
 }
 
 // Server is a running livekit-server.
@@ -147,8 +150,8 @@ rtc:
 room:
   auto_create: %t
 %slogging:
-  level: warn
-`, port, udp, extra.String(), Key, Secret, opts.AutoCreate, webhook)
+  level: %s
+`, port, udp, extra.String(), Key, Secret, opts.AutoCreate, webhook, cmp.Or(opts.LogLevel, "warn"))
 	path := filepath.Join(dir, "livekit.yaml")
 	if err = os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		_ = os.RemoveAll(dir)
