@@ -1,7 +1,8 @@
 # rathaus developer tasks. `make help` lists them.
 #
 #   make run    build everything and start the demo: rathaus with a local
-#               Dendrite homeserver (state in .demo/, see internal/demo)
+#               Dendrite homeserver (state in .demo/, see internal/demo);
+#               VIDEO=livekit runs the calls on LiveKit (tools/livekit)
 #   make test   install what the tests need (PostgreSQL 15 and Chromium from
 #               Debian 12, the npm packages of tests/browser, the pinned
 #               Synapse in a venv), build Dendrite and golangci-lint, then
@@ -75,7 +76,7 @@ TEST_TIMEOUT ?= 30m
 .PHONY: help run build dendrite livekit lkpeer synapse test vet lint bench-ingest bench-video test-deps browser-deps clean bin/rathaus bin/rathaus-demo
 
 help:
-	@echo 'make run       build rathaus, the demo and Dendrite, then run the demo (Ctrl-C stops it)'
+	@echo 'make run       build rathaus, the demo and Dendrite, then run the demo (Ctrl-C stops it); VIDEO=livekit runs the calls on LiveKit'
 	@echo 'make build     build bin/rathaus and bin/rathaus-demo'
 	@echo 'make dendrite  build $(DENDRITE_BIN) if it is missing or outdated'
 	@echo 'make synapse   install the pinned Synapse (tools/synapse) into $(SYNAPSE_VENV) if missing'
@@ -88,8 +89,10 @@ help:
 	@echo 'make bench-ingest  benchmark rathaus against a bare mautrix appservice (bench/ingest; flags in BENCH_ARGS, e.g. BENCH_ARGS="-reps 1 -before main~4"; -h lists them)'
 	@echo 'make clean     remove bin/ and .cache/ (not the demo state in .demo/)'
 
-run: build dendrite
-	./bin/rathaus-demo -rathaus ./bin/rathaus -dendrite $(DENDRITE_BIN)
+# VIDEO=livekit: calls on LiveKit (built from tools/livekit, ~4 min the
+# first time), rathaus as the MatrixRTC authorization service.
+run: build dendrite $(if $(filter livekit,$(VIDEO)),livekit)
+	./bin/rathaus-demo -rathaus ./bin/rathaus -dendrite $(DENDRITE_BIN) $(if $(filter livekit,$(VIDEO)),-livekit $(LIVEKIT_BIN))
 
 build: bin/rathaus bin/rathaus-demo
 

@@ -148,6 +148,29 @@ func TestMakeRun(t *testing.T) {
 	second.assertOutput(t, "DEMO STOPPED exit=0")
 	assert.True(t, state.Success(), "the demo exits 0 on SIGINT, got %v", state)
 	assertGone(t, dir, again)
+
+	// Third run: the calls on LiveKit (make run VIDEO=livekit), rathaus
+	// the MatrixRTC authorization service; config.yaml stays as it was.
+	third := startDemo(t, root, env, "make", "--no-print-directory", "run", "VIDEO=livekit")
+	lk := third.waitReady(t, makeReadyTimeout)
+	third.assertOutput(t, "Calls run on LiveKit at ws://127.0.0.1:")
+	base := strings.TrimSuffix(chatURL, "/chat/bauamt")
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/matrixrtc/healthz", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the MatrixRTC service answers")
+	lkConfig, err := os.ReadFile(filepath.Join(dir, "config.livekit.yaml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(lkConfig), "backend: livekit")
+	mainConfig, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(mainConfig), "backend: livekit", "config.yaml keeps the embedded server")
+	third.interrupt(t)
+	third.wait(t, stopTimeout)
+	third.assertOutput(t, "DEMO STOPPED exit=0")
+	assertGone(t, dir, lk)
 }
 
 // repoRoot is the module root, two levels above this package.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rathaus-de/rathaus/internal/devhs"
+	"github.com/rathaus-de/rathaus/video/livekit/livekittest"
 )
 
 // children are the processes the demo supervises; either may be nil while
@@ -15,9 +16,10 @@ import (
 type children struct {
 	dendrite *devhs.Server
 	rathaus  *devhs.Process
+	livekit  *livekittest.Server
 }
 
-// stop stops rathaus, then Dendrite, and returns how they ended, unless a
+// stop stops rathaus, then LiveKit and Dendrite, and returns how they ended, unless a
 // child had died on its own: that was reported already.
 func (c *children) stop() error {
 	var errs []error
@@ -25,6 +27,9 @@ func (c *children) stop() error {
 		if err := c.rathaus.Stop(rathausStopGrace); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if c.livekit != nil {
+		c.livekit.Close()
 	}
 	if c.dendrite != nil {
 		if err := c.dendrite.Stop(); err != nil {

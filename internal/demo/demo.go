@@ -77,7 +77,11 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}{
 		{"rathaus", &opts.RathausBin, "build it with `make build` or pass -rathaus"},
 		{"Dendrite", &opts.DendriteBin, "build it with `make dendrite` or pass -dendrite"},
+		{"LiveKit", &opts.LiveKitBin, "build it with `make livekit` or leave out -livekit"},
 	} {
+		if *bin.path == "" && bin.what == "LiveKit" {
+			continue
+		}
 		abs, err := filepath.Abs(*bin.path)
 		if err == nil {
 			err = devhs.CheckExecutable(abs)
@@ -165,6 +169,17 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err := os.Rename(l.rathausLog, l.rathausLog+".1"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("failed to keep the previous rathaus log: %w", err)
 	}
+	rathausConfig := l.config
+	if opts.LiveKitBin != "" {
+		out.Printf("Starting LiveKit (log: %s)…\n", out.Path(filepath.Join(l.dir, "livekit.log")))
+		if kids.livekit, err = startLiveKit(ctx, opts, l); err != nil {
+			return interrupted(err)
+		}
+		if rathausConfig, err = writeLiveKitConfig(l, kids.livekit.URL); err != nil {
+			return err
+		}
+		out.Printf("Calls run on LiveKit at %s; rathaus runs with %s.\n", kids.livekit.WSURL, out.Path(rathausConfig))
+	}
 	out.Printf("Starting rathaus (log: %s)…\n", out.Path(l.rathausLog))
 	var echo io.Writer
 	if !opts.Quiet {
@@ -173,7 +188,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	kids.rathaus, err = devhs.StartProcess(devhs.ProcessOptions{
 		Name:    "rathaus",
 		Path:    opts.RathausBin,
-		Args:    []string{"run", "-c", l.config},
+		Args:    []string{"run", "-c", rathausConfig},
 		Dir:     l.dir,
 		LogFile: l.rathausLog,
 		Output:  echo,

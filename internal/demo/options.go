@@ -54,6 +54,9 @@ type Options struct {
 	HSPort, FedPort, ASPort, ChatPort int
 	// RathausBin and DendriteBin are the executables.
 	RathausBin, DendriteBin string
+	// LiveKitBin, if set, is livekit-server: calls run on LiveKit
+	// (make run VIDEO=livekit; livekit.go).
+	LiveKitBin string
 	// Quiet keeps rathaus's log out of Stdout; it still goes to its file.
 	Quiet bool
 	// Fresh moves an existing state directory aside (to <Dir>.old-<time>)
@@ -118,6 +121,7 @@ func parseOptions(args []string, stdout, stderr io.Writer) (Options, error) {
 	fs.IntVar(&opts.ChatPort, "chat-port", chatPort, "rathaus guest chat port, the citizens' web chat (env "+EnvChatPort+")")
 	fs.StringVar(&opts.RathausBin, "rathaus", envOr(EnvRathausBin, defaultRathausBin()), "rathaus executable (env "+EnvRathausBin+")")
 	fs.StringVar(&opts.DendriteBin, "dendrite", envOr(EnvDendriteBin, DefaultDendriteBin), "Dendrite executable (env "+EnvDendriteBin+")")
+	fs.StringVar(&opts.LiveKitBin, "livekit", "", "livekit-server executable: run the calls on LiveKit (make run VIDEO=livekit)")
 	fs.BoolVar(&opts.Quiet, "quiet", os.Getenv(EnvQuiet) != "", "do not echo rathaus's log (env "+EnvQuiet+"=1)")
 	fs.BoolVar(&opts.Fresh, "fresh", os.Getenv(EnvFresh) != "", "move the state directory aside to <dir>.old-<time> and start a new demo (env "+EnvFresh+"=1)")
 	if err := fs.Parse(args); err != nil {
