@@ -228,7 +228,7 @@ func validateEmbedded(v VideoConfig, errs *ValidationErrors) {
 		}
 	}
 	if v.Limits.MaxParticipants < 2 || v.Limits.MaxParticipants > 50 {
-		errs.add("video.limits.max_participants", "must be 2 to 50 (the embedded server is for consultations and small meetings)")
+		errs.add("video.limits.max_participants", "must be 2 to 50 (the embedded server is for consultations and small meetings; for larger calls set video.backend: livekit)")
 	}
 	if v.Limits.MaxPublishers < 1 || v.Limits.MaxPublishers > v.Limits.MaxParticipants {
 		errs.add("video.limits.max_publishers", "must be at least 1 and at most max_participants")

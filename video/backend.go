@@ -28,6 +28,10 @@ type Limits struct {
 	MaxPublishers   int
 	// MaxBitrate bounds one publisher's sending rate in bits per second.
 	MaxBitrate int
+	// ListenerVideos, if > 0, makes a committee call: participants who
+	// may not publish (listeners) get everyone's audio but the camera
+	// video of only this many publishers, the last active speakers.
+	ListenerVideos int
 }
 
 // GrantRequest asks a backend to let one identity into one call.

@@ -39,16 +39,7 @@ func TestNativeCallFromMatrixClient(t *testing.T) {
 
 	waiting := s.Expect("waiting", 2*time.Minute)
 	room := g.claim(t, waiting["reference"].(string))
-	tesths.WaitFor(t, 30*time.Second, "Anna's power level after the claim", func() error {
-		var levels event.PowerLevelsEventContent
-		if err := g.anna.StateEvent(ctx, room, event.StatePowerLevels, "", &levels); err != nil {
-			return err
-		}
-		if levels.GetUserLevel(g.anna.UserID) < 50 {
-			return fmt.Errorf("still %d", levels.GetUserLevel(g.anna.UserID))
-		}
-		return nil
-	})
+	g.waitHandling(t, room)
 	for _, cmd := range []string{"!rathaus video", "!rathaus video admit"} {
 		_, err := g.anna.SendText(ctx, room, cmd)
 		require.NoError(t, err)

@@ -139,16 +139,7 @@ func browserVideoCall(t *testing.T, kind tesths.Kind, backend string) {
 	waiting := s.Expect("waiting", 2*time.Minute)
 	reference, _ := waiting["reference"].(string)
 	room := g.claim(t, reference)
-	tesths.WaitFor(t, 30*time.Second, "Anna's power level after the claim", func() error {
-		var levels event.PowerLevelsEventContent
-		if err := g.anna.StateEvent(ctx, room, event.StatePowerLevels, "", &levels); err != nil {
-			return err
-		}
-		if levels.GetUserLevel(g.anna.UserID) < 50 {
-			return fmt.Errorf("still %d", levels.GetUserLevel(g.anna.UserID))
-		}
-		return nil
-	})
+	g.waitHandling(t, room)
 	reply := command(room, "!rathaus video")
 	require.Contains(t, reply, "Videoberatung läuft — Beitreten: "+g.base+"/widgets/video/?roomId=")
 	var widget protocol.WidgetContent

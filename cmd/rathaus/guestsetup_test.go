@@ -125,6 +125,22 @@ func (g *guestSetup) claim(t *testing.T, ref string) id.RoomID {
 	return room
 }
 
+// waitHandling waits until Anna has the handling power level in the room
+// she claimed (the claim's power level change is asynchronous).
+func (g *guestSetup) waitHandling(t *testing.T, room id.RoomID) {
+	t.Helper()
+	tesths.WaitFor(t, 30*time.Second, "Anna's power level after the claim", func() error {
+		var levels event.PowerLevelsEventContent
+		if err := g.anna.StateEvent(context.Background(), room, event.StatePowerLevels, "", &levels); err != nil {
+			return err
+		}
+		if levels.GetUserLevel(g.anna.UserID) < 50 {
+			return fmt.Errorf("still %d", levels.GetUserLevel(g.anna.UserID))
+		}
+		return nil
+	})
+}
+
 // roomBodies counts the bodies of messages in a room not sent by Anna, as
 // her client reads them.
 func (g *guestSetup) roomBodies(t *testing.T, room id.RoomID, sender id.UserID) map[string]int {

@@ -67,11 +67,10 @@ type Backend struct {
 	engine  *rtc.Engine
 	metrics *sfu.Metrics
 
-	mu      sync.Mutex
-	calls   map[video.CallID]*call
-	subs    map[int]func(video.Event)
-	nextSub int
-	closed  bool
+	mu     sync.Mutex
+	calls  map[video.CallID]*call
+	events video.Hub
+	closed bool
 }
 
 var _ video.Backend = (*Backend)(nil)
@@ -110,7 +109,7 @@ func New(opts Options) (*Backend, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	b := &Backend{opts: opts, calls: map[video.CallID]*call{}, subs: map[int]func(video.Event){},
+	b := &Backend{opts: opts, calls: map[video.CallID]*call{},
 		metrics: sfu.NewMetrics(opts.Registerer)}
 	if opts.Registerer != nil {
 		if err := opts.Registerer.Register(sfu.NewCallCollector(b.rooms)); err != nil {
@@ -183,7 +182,8 @@ func (b *Backend) Close() error {
 }
 
 func sfuLimits(l video.Limits) sfu.Limits {
-	return sfu.Limits{MaxParticipants: l.MaxParticipants, MaxPublishers: l.MaxPublishers, MaxBitrate: l.MaxBitrate}
+	return sfu.Limits{MaxParticipants: l.MaxParticipants, MaxPublishers: l.MaxPublishers, MaxBitrate: l.MaxBitrate,
+		ListenerVideos: l.ListenerVideos}
 }
 
 // EnsureCall creates the call's room or updates its limits.
@@ -362,30 +362,9 @@ func (b *Backend) RequestMute(_ context.Context, id video.CallID, who video.Iden
 }
 
 // Subscribe calls fn for every event until unsubscribed.
-func (b *Backend) Subscribe(fn func(video.Event)) func() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.nextSub++
-	n := b.nextSub
-	b.subs[n] = fn
-	return func() {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		delete(b.subs, n)
-	}
-}
+func (b *Backend) Subscribe(fn func(video.Event)) func() { return b.events.Subscribe(fn) }
 
-func (b *Backend) emit(e video.Event) {
-	b.mu.Lock()
-	fns := make([]func(video.Event), 0, len(b.subs))
-	for _, fn := range b.subs {
-		fns = append(fns, fn)
-	}
-	b.mu.Unlock()
-	for _, fn := range fns {
-		fn(e)
-	}
-}
+func (b *Backend) emit(e video.Event) { b.events.Emit(e) }
 
 // Room is the call's forwarding, for tests and the load tool; nil if
 // the call does not exist.

@@ -169,6 +169,9 @@ func (c *conn) join(id video.CallID, token string, offer *signal.SessionDescript
 		switch {
 		case errors.Is(err, sfu.ErrRoomFull):
 			reason = signal.ReasonCallFull
+			// The operator's hint: the cap is the embedded server's.
+			b.opts.Log.Warn().Str("call", string(cl.id)).
+				Msg("A join was refused: the call is at video.limits.max_participants; for larger calls (council sessions, many listeners) run the calls on LiveKit (video.backend: livekit, docs/video.md)")
 		case errors.Is(err, sfu.ErrTooManyPublishers):
 			reason = signal.ReasonTooManyPub
 		case errors.Is(err, sfu.ErrRoomClosed):

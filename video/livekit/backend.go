@@ -58,11 +58,10 @@ type Backend struct {
 	opts Options
 	rs   *roomService
 
-	mu      sync.Mutex
-	calls   map[video.CallID]*lkCall
-	byRoom  map[string]video.CallID
-	subs    map[int]func(video.Event)
-	nextSub int
+	mu     sync.Mutex
+	calls  map[video.CallID]*lkCall
+	byRoom map[string]video.CallID
+	events video.Hub
 }
 
 var _ video.Backend = (*Backend)(nil)
@@ -127,7 +126,7 @@ func New(opts Options) (*Backend, error) {
 	}
 	return &Backend{opts: opts,
 		rs:    &roomService{base: strings.TrimSuffix(opts.URL, "/"), creds: opts.Credentials, http: opts.HTTPClient, now: opts.Now},
-		calls: map[video.CallID]*lkCall{}, byRoom: map[string]video.CallID{}, subs: map[int]func(video.Event){}}, nil
+		calls: map[video.CallID]*lkCall{}, byRoom: map[string]video.CallID{}}, nil
 }
 
 // ClientURL is where pages connect.
@@ -333,30 +332,9 @@ func (b *Backend) EndCall(ctx context.Context, id video.CallID) error {
 }
 
 // Subscribe calls fn for every event until unsubscribed.
-func (b *Backend) Subscribe(fn func(video.Event)) func() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.nextSub++
-	n := b.nextSub
-	b.subs[n] = fn
-	return func() {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		delete(b.subs, n)
-	}
-}
+func (b *Backend) Subscribe(fn func(video.Event)) func() { return b.events.Subscribe(fn) }
 
-func (b *Backend) emit(e video.Event) {
-	b.mu.Lock()
-	fns := make([]func(video.Event), 0, len(b.subs))
-	for _, fn := range b.subs {
-		fns = append(fns, fn)
-	}
-	b.mu.Unlock()
-	for _, fn := range fns {
-		fn(e)
-	}
-}
+func (b *Backend) emit(e video.Event) { b.events.Emit(e) }
 
 // Close lets go of nothing: LiveKit's rooms outlive rathaus and end with
 // their calls (or LiveKit's empty timeout).

@@ -28,8 +28,9 @@ type downTrack struct {
 	ssrc     uint32
 	pt       uint8
 	writer   webrtc.TrackLocalWriter
-	current  int // the layer forwarded now, -1 before the first keyframe
-	target   int // the layer wanted
+	paused   bool // a committee listener's track not shown (lastn.go)
+	current  int  // the layer forwarded now, -1 before the first keyframe
+	target   int  // the layer wanted
 	seqOff   uint16
 	tsOff    uint32
 	lastSeq  uint16

@@ -173,7 +173,9 @@ func (p *Participant) subscribeTo(u *upTrack) {
 	d := newDownTrack(u, p)
 	p.downs[u] = d
 	p.mu.Unlock()
-	if u.kind == webrtc.RTPCodecTypeVideo {
+	if p.room.startsPaused(p, u) {
+		d.paused = true // not yet bound: nobody else holds d
+	} else if u.kind == webrtc.RTPCodecTypeVideo {
 		d.setTarget(0) // start on the lowest layer: the first frame comes soonest
 	}
 	u.subscribe(d)
@@ -215,6 +217,7 @@ func (p *Participant) chooseLayers(now time.Time) {
 		}
 	}
 	p.mu.Unlock()
+	videos = slices.DeleteFunc(videos, (*downTrack).isPaused)
 	if len(videos) == 0 || est == nil {
 		return
 	}

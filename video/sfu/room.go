@@ -34,6 +34,10 @@ type Limits struct {
 	// MaxBitrate caps what one publisher sends, bits per second (sent to
 	// the publisher as REMB); 0 leaves it to congestion control.
 	MaxBitrate int
+	// ListenerVideos, if > 0, makes a committee call: participants who
+	// may not publish see the camera video of this many publishers, the
+	// last active speakers (lastn.go).
+	ListenerVideos int
 }
 
 // Rights are what one participant may do.
@@ -213,6 +217,7 @@ func (r *Room) tick() {
 				p.chooseLayers(now)
 			}
 			r.speakers.update(now)
+			r.selectVideos()
 		case <-remb.C:
 			r.mu.Lock()
 			limit := r.limits.MaxBitrate

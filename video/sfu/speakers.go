@@ -29,6 +29,8 @@ type speakers struct {
 	samples map[*Participant]*speakerSample
 	since   time.Time
 	active  []string
+	// recent are the participants who spoke, the latest first.
+	recent []string
 }
 
 func newSpeakers(r *Room) *speakers {
@@ -55,6 +57,7 @@ func (s *speakers) forget(p *Participant) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.samples, p)
+	s.recent = slices.DeleteFunc(s.recent, func(x string) bool { return x == p.ID })
 }
 
 // update closes a window: if the set or order of speakers changed, every
@@ -83,6 +86,7 @@ func (s *speakers) update(now time.Time) {
 		ids[i] = c.p.ID
 	}
 	changed := !slices.Equal(ids, s.active)
+	s.noteSpeakers(ids)
 	loudestChanged := len(ids) > 0 && (len(s.active) == 0 || s.active[0] != ids[0])
 	s.active = ids
 	s.mu.Unlock()

@@ -33,8 +33,9 @@ type Options struct {
 	// Video publishes a synthetic VP8 track; Simulcast sends it as three
 	// layers q, h, f (at 1/4, 1/2 and all of the bitrate).
 	Video, Simulcast bool
-	// Audio publishes a synthetic Opus track with audio levels.
-	Audio bool
+	// Audio publishes a synthetic Opus track with audio levels (RFC
+	// 6464): silence, or loud while Speaking (SetSpeaking changes it).
+	Audio, Speaking bool
 	// StreamID of the published tracks ("screen…" marks a screen share).
 	StreamID string
 	// PacketsPerSecond of the full layer (default 200); keyframes every
@@ -76,6 +77,7 @@ type Client struct {
 	frameTimes  []time.Time
 	keyTimes    []time.Time
 	plisSent    atomic.Int64
+	speaking    atomic.Bool
 	joinSent    bool
 	early       []signal.Message
 	readErr     error
@@ -177,6 +179,7 @@ func Dial(ctx context.Context, url, grant string, opts Options) (*Client, error)
 	ws.SetReadLimit(signal.MaxMessageSize)
 	c := &Client{PC: pc, ws: ws, opts: opts, impaired: impaired, done: make(chan struct{}), stopSend: make(chan struct{}),
 		Joined: make(chan signal.Message, 1), Gone: make(chan struct{})}
+	c.speaking.Store(opts.Speaking)
 	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
 		if cand == nil {
 			return
@@ -687,7 +690,7 @@ func (c *Client) publish() error {
 			return err
 		}
 		go c.readRTCP(s, "")
-		go c.sendAudio(t)
+		go c.sendAudio(t, s)
 	}
 	return nil // pion's negotiationneeded offers
 }
@@ -796,8 +799,12 @@ func (c *Client) tagSimulcast(p *rtp.Packet, sender *webrtc.RTPSender, rid strin
 	return p.SetExtension(midID, []byte(mid)) == nil && p.SetExtension(ridID, []byte(rid)) == nil
 }
 
-// sendAudio writes 50 packets a second with a loud audio level.
-func (c *Client) sendAudio(t *webrtc.TrackLocalStaticRTP) {
+// SetSpeaking makes the client's audio loud (speaking) or silent.
+func (c *Client) SetSpeaking(on bool) { c.speaking.Store(on) }
+
+// sendAudio writes 50 packets a second with the audio level extension:
+// loud (-20 dBov) while speaking, else silence (-127 dBov).
+func (c *Client) sendAudio(t *webrtc.TrackLocalStaticRTP, sender *webrtc.RTPSender) {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	payload := make([]byte, 80)
@@ -812,6 +819,17 @@ func (c *Client) sendAudio(t *webrtc.TrackLocalStaticRTP) {
 		seq++
 		ts += 960
 		p := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts}, Payload: payload}
+		level := uint8(127)
+		if c.speaking.Load() {
+			level = 20
+		}
+		for _, h := range sender.GetParameters().HeaderExtensions {
+			if h.URI == sdp.AudioLevelURI {
+				if ext, err := (rtp.AudioLevelExtension{Level: level, Voice: level < 127}).Marshal(); err == nil {
+					_ = p.SetExtension(uint8(h.ID), ext) //nolint:gosec // negotiated ids are 1..14
+				}
+			}
+		}
 		if err := t.WriteRTP(&p); err != nil {
 			return
 		}

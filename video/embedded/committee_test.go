@@ -1,0 +1,157 @@
+package embedded_test
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rathaus-de/rathaus/video"
+	"github.com/rathaus-de/rathaus/video/videotest"
+)
+
+// videoFrom is how many video packets c received from each publisher
+// (stream id), counting from before (a previous reading, or nil).
+func videoFrom(c *videotest.Client) map[string]int64 {
+	streams := map[string]string{}
+	for _, tr := range c.Tracks() {
+		if tr.Kind().String() == "video" {
+			streams[tr.ID()] = tr.StreamID()
+		}
+	}
+	out := map[string]int64{}
+	for id, n := range c.Received() {
+		if s, ok := streams[id]; ok {
+			out[s] += n
+		}
+	}
+	return out
+}
+
+// growing lists the publishers whose video grew between two readings.
+func growing(before, after map[string]int64) []string {
+	var out []string
+	for s, n := range after {
+		if n > before[s] {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestCommitteeShowsTheLastSpeakers is issue 15's acceptance 5 on the
+// embedded server, with synthetic clients: 4 members publish simulcast
+// video and audio, 40 listeners subscribe only. Each listener gets
+// everyone's audio and the video of the last 2 speakers; when another
+// member speaks, every listener sees them within 1.5 s.
+func TestCommitteeShowsTheLastSpeakers(t *testing.T) {
+	const members, listeners, shown = 4, 40, 2
+	h := newHarness(t)
+	h.call("council", video.Limits{MaxParticipants: members + listeners, ListenerVideos: shown})
+	pubs := make([]*videotest.Client, members)
+	for i := range pubs {
+		var err error
+		pubs[i], err = h.dial(h.grant("council", video.Identity(fmt.Sprintf("@member%d:rathaus.test", i)), both),
+			videotest.Options{Video: true, Simulcast: true, Audio: true, PayloadSize: 300, PacketsPerSecond: 90})
+		require.NoError(t, err)
+	}
+	// Members 0 and 1 speak first.
+	pubs[0].SetSpeaking(true)
+	pubs[1].SetSpeaking(true)
+	subs := make([]*videotest.Client, listeners)
+	for i := range subs {
+		var err error
+		subs[i], err = h.dial(h.grant("council", video.Identity(fmt.Sprintf("listener-%d", i)), video.Rights{Subscribe: true}),
+			videotest.Options{})
+		require.NoError(t, err)
+	}
+	ids := make([]string, members)
+	room := h.b.Room("council")
+	waitFor(t, 15*time.Second, "all members in the call", func() bool {
+		for _, p := range room.Participants() {
+			for i := range members {
+				if p.Identity == fmt.Sprintf("@member%d:rathaus.test", i) {
+					ids[i] = p.ID
+				}
+			}
+		}
+		return ids[members-1] != ""
+	})
+	waitFor(t, 10*time.Second, "members 0 and 1 as the active speakers", func() bool {
+		active := room.Active()
+		return len(active) == 2
+	})
+	pubs[0].SetSpeaking(false)
+	pubs[1].SetSpeaking(false)
+
+	// Every listener hears all four and sees at most two, members 0 and 1.
+	readings := func() []map[string]int64 {
+		out := make([]map[string]int64, listeners)
+		for i, c := range subs {
+			out[i] = videoFrom(c)
+		}
+		return out
+	}
+	time.Sleep(2 * time.Second)
+	before := readings()
+	time.Sleep(2 * time.Second)
+	after := readings()
+	want := []string{ids[0], ids[1]}
+	sort.Strings(want)
+	for i, c := range subs {
+		seen := growing(before[i], after[i])
+		assert.LessOrEqual(t, len(seen), shown, "listener %d sees %v", i, seen)
+		assert.Equal(t, want, seen, "listener %d sees the last two speakers", i)
+		audio := 0
+		for _, tr := range c.Tracks() {
+			if tr.Kind().String() == "audio" {
+				audio++
+			}
+		}
+		assert.Equal(t, members, audio, "listener %d hears every member", i)
+	}
+	// The members see each other, all of them.
+	for i, p := range room.Participants() {
+		if p.Rights().Publish {
+			assert.Equal(t, members-1, p.VideosShown(), "member %d sees the other members", i)
+		}
+	}
+
+	// Member 3 speaks: within 1.5 s every listener sees them, and still
+	// no more than two videos.
+	spoke := time.Now()
+	pubs[3].SetSpeaking(true)
+	followed := make([]time.Duration, listeners)
+	waitFor(t, 5*time.Second, "every listener to see member 3", func() bool {
+		done := true
+		for i, c := range subs {
+			if followed[i] == 0 {
+				if videoFrom(c)[ids[3]] > after[i][ids[3]] {
+					followed[i] = time.Since(spoke)
+				} else {
+					done = false
+				}
+			}
+		}
+		return done
+	})
+	slowest := time.Duration(0)
+	for _, d := range followed {
+		slowest = max(slowest, d)
+	}
+	t.Logf("every listener saw the new speaker within %s", slowest.Round(10*time.Millisecond))
+	assert.Less(t, slowest, 1500*time.Millisecond, "listeners follow a speaker change within 1.5 s")
+	time.Sleep(time.Second)
+	mid := readings()
+	time.Sleep(2 * time.Second)
+	last := readings()
+	for i := range subs {
+		seen := growing(mid[i], last[i])
+		assert.LessOrEqual(t, len(seen), shown, "listener %d sees %v after the change", i, seen)
+		assert.Contains(t, seen, ids[3], "listener %d sees the new speaker", i)
+	}
+}
