@@ -129,8 +129,11 @@ run(async () => {
     return out;
   });
   // The first seconds are the ramp-up (bandwidth estimate, simulcast
-  // layers climbing at keyframes); the 10 s measured follow it.
-  await new Promise((r) => setTimeout(r, 3000));
+  // layers climbing at keyframes); the 10 s measured follow it: from when
+  // both pages' received picture has kept its size and keyframe count
+  // for 3 s (at most 25 s; the layer switches before are logged).
+  const steadyAfter = await Promise.all([steady(citizen), steady(staff)]);
+  log(`steady after ${steadyAfter[0].ms} ms (citizen: ${steadyAfter[0].trail}), ${steadyAfter[1].ms} ms (staff: ${steadyAfter[1].trail})`);
   const [c0, s0] = [await sample(citizen), await sample(staff)];
   await new Promise((r) => setTimeout(r, 10000));
   const [c1, s1] = [await sample(citizen), await sample(staff)];
@@ -301,6 +304,31 @@ function preferH264() {
     }
     return t;
   };
+}
+
+// steady waits until a page's received video has kept its width and its
+// count of decoded keyframes for 3 s (each layer switch brings a
+// keyframe), at most 25 s; it returns how long that took and the widths
+// and keyframe counts seen.
+async function steady(frame) {
+  const start = Date.now();
+  let last = '';
+  let since = Date.now();
+  const trail = [];
+  while (Date.now() - start < 25000) {
+    const now = await frame.evaluate(async () => {
+      let w = 0;
+      let keys = 0;
+      (await window.__rathausCall.pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') { w = Math.max(w, s.frameWidth || 0); keys += s.keyFramesDecoded || 0; }
+      });
+      return `${w}px/${keys}k`;
+    });
+    if (now !== last) { trail.push(now); last = now; since = Date.now(); }
+    if (Date.now() - since >= 3000 && !now.startsWith('0px')) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { ms: Date.now() - start, trail: trail.join(' → ') };
 }
 
 // until polls an async predicate in a frame (waitForFunction would take
