@@ -54,7 +54,7 @@ type VideoLiveKitConfig struct {
 	MatrixRTC bool `yaml:"matrix_rtc"`
 }
 
-// ClientURL is LiveKit as browsers reach it: client_url, or url with
+// ClientURLOrDefault is LiveKit as browsers reach it: client_url, or url with
 // ws(s).
 func (l VideoLiveKitConfig) ClientURLOrDefault() string {
 	if l.ClientURL != "" {

@@ -3,7 +3,6 @@ package main_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -44,15 +43,7 @@ func TestNativeCallFromMatrixClient(t *testing.T) {
 		_, err := g.anna.SendText(ctx, room, cmd)
 		require.NoError(t, err)
 	}
-	members, err := g.anna.JoinedMembers(ctx, room)
-	require.NoError(t, err)
-	var ghost id.UserID
-	for u := range members.Joined {
-		if strings.HasPrefix(u.Localpart(), "_rathaus_guest_") {
-			ghost = u
-		}
-	}
-	require.NotEmpty(t, ghost)
+	ghost := g.ghostIn(t, room)
 	s.Continue("waiting", map[string]any{"room": room})
 
 	s.Expect("citizen-in-call", time.Minute)

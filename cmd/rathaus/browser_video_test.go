@@ -147,15 +147,7 @@ func browserVideoCall(t *testing.T, kind tesths.Kind, backend string) {
 	assert.Contains(t, widget.URL, "roomId=$matrix_room_id")
 
 	// The ghost's token, now that the room and its ghost exist.
-	members, err := g.anna.JoinedMembers(ctx, room)
-	require.NoError(t, err)
-	var ghost id.UserID
-	for u := range members.Joined {
-		if strings.HasPrefix(u.Localpart(), "_rathaus_guest_") {
-			ghost = u
-		}
-	}
-	require.NotEmpty(t, ghost)
+	ghost := g.ghostIn(t, room)
 	ghostCli, err := mautrix.NewClient(g.hs.URL, ghost, asToken(t, g.cfgPath))
 	require.NoError(t, err)
 	ghostCli.SetAppServiceUserID = true

@@ -125,6 +125,21 @@ func (g *guestSetup) claim(t *testing.T, ref string) id.RoomID {
 	return room
 }
 
+// ghostIn is the citizen's ghost among the room's members, as Anna sees
+// them.
+func (g *guestSetup) ghostIn(t *testing.T, room id.RoomID) id.UserID {
+	t.Helper()
+	members, err := g.anna.JoinedMembers(context.Background(), room)
+	require.NoError(t, err)
+	for u := range members.Joined {
+		if strings.HasPrefix(u.Localpart(), "_rathaus_guest_") {
+			return u
+		}
+	}
+	t.Fatalf("no citizen's ghost in %s", room)
+	return ""
+}
+
 // waitHandling waits until Anna has the handling power level in the room
 // she claimed (the claim's power level change is asynchronous).
 func (g *guestSetup) waitHandling(t *testing.T, room id.RoomID) {

@@ -35,6 +35,7 @@
 package matrixrtc
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -191,10 +192,10 @@ func decode(w http.ResponseWriter, r *http.Request, v any) *httpapi.Error {
 	if err != nil {
 		return httpapi.TooLarge("the body is too large")
 	}
-	if !json.Valid(body) || !strings.HasPrefix(strings.TrimSpace(string(body)), "{") {
+	if !json.Valid(body) || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
 		return errNotJSON
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return badJSON("the body does not have the request's shape: " + err.Error())

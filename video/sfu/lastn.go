@@ -66,6 +66,13 @@ func (r *Room) listenerVideos() int {
 // tick calls it after the speakers' update).
 func (r *Room) selectVideos() {
 	n := r.listenerVideos()
+	r.mu.Lock()
+	was := r.lastListenerVideos
+	r.lastListenerVideos = n
+	r.mu.Unlock()
+	if n <= 0 && was <= 0 {
+		return // not a committee call, and nothing paused from one
+	}
 	var shown map[string]bool
 	if n > 0 {
 		shown = r.shownVideos(n)

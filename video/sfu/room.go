@@ -66,6 +66,8 @@ type Room struct {
 	parts     map[string]*Participant
 	closed    bool
 	nextTrack int
+	// lastListenerVideos is ListenerVideos at the last selectVideos.
+	lastListenerVideos int
 
 	speakers *speakers
 	stop     chan struct{}
