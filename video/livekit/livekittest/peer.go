@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -49,12 +51,19 @@ type PeerEvent struct {
 	N        int64  `json:"n,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 	Error    string `json:"error,omitempty"`
+	// IDs, Taken and At are a committee listener's "videos" report: the
+	// publishers whose camera packets arrive, the most cameras it took at
+	// once so far, and when (Unix ms).
+	IDs   []string `json:"ids,omitempty"`
+	Taken int      `json:"taken,omitempty"`
+	At    int64    `json:"at,omitempty"`
 }
 
 // Peer is a running lkpeer: a LiveKit participant in its own process.
 type Peer struct {
 	tb     testing.TB
 	cmd    *exec.Cmd
+	mu     sync.Mutex // guards stdin's writes
 	stdin  io.WriteCloser
 	events chan PeerEvent
 	done   chan struct{}
@@ -65,6 +74,19 @@ type Peer struct {
 type PeerOptions struct {
 	// Publish sends a synthetic VP8 camera track.
 	Publish bool
+	// Audio sends a microphone of silence whose audio level Speak sets
+	// (quiet at first): what LiveKit's speaker detection reads.
+	Audio bool
+	// FPS is the video's frames a second (three packets each; 0: 30),
+	// AudioFrame the length of an audio packet (0: 20 ms): less of both
+	// keeps a test of many listeners on two cores.
+	FPS        int
+	AudioFrame time.Duration
+	// Videos makes the peer a committee call's listener that takes the
+	// camera video of this many publishers, the last speakers' and then
+	// those of Order (lkpeer's committee.go; the page's rule).
+	Videos int
+	Order  []string
 }
 
 // Join starts a peer that joins url (ws://) with token; it leaves at the
@@ -78,6 +100,18 @@ func Join(tb testing.TB, url, token string, opts PeerOptions) *Peer {
 	args := []string{"-url", url, "-token", token}
 	if opts.Publish {
 		args = append(args, "-publish")
+	}
+	if opts.Audio {
+		args = append(args, "-audio")
+	}
+	if opts.Videos > 0 {
+		args = append(args, "-videos", strconv.Itoa(opts.Videos), "-order", strings.Join(opts.Order, ","))
+	}
+	if opts.FPS > 0 {
+		args = append(args, "-fps", strconv.Itoa(opts.FPS))
+	}
+	if opts.AudioFrame > 0 {
+		args = append(args, "-audio-frame", opts.AudioFrame.String())
 	}
 	cmd := exec.Command(bin, args...) //nolint:noctx // stopped by Leave, gently
 	cmd.Stderr = os.Stderr
@@ -141,10 +175,27 @@ func (p *Peer) Next(kind string, d time.Duration) (PeerEvent, bool) {
 	}
 }
 
+// Speak makes a peer started with Audio sound like speaking (true) or
+// quiet (false).
+func (p *Peer) Speak(on bool) {
+	p.tb.Helper()
+	line := "quiet\n"
+	if on {
+		line = "speak\n"
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, err := io.WriteString(p.stdin, line); err != nil {
+		p.tb.Errorf("livekittest: telling the peer to %s: %v", line[:len(line)-1], err)
+	}
+}
+
 // Leave disconnects the peer and waits for its process to end.
 func (p *Peer) Leave() {
 	p.once.Do(func() {
+		p.mu.Lock()
 		_ = p.stdin.Close()
+		p.mu.Unlock()
 		select {
 		case <-p.done:
 		case <-time.After(10 * time.Second):
@@ -153,6 +204,10 @@ func (p *Peer) Leave() {
 		}
 	})
 }
+
+// Events are the peer's reports, for a test that follows them all
+// (instead of Await and Next; not both).
+func (p *Peer) Events() <-chan PeerEvent { return p.events }
 
 // Exited is closed when the peer's process has ended.
 func (p *Peer) Exited() <-chan struct{} { return p.done }
