@@ -163,11 +163,13 @@ TEST_ENV := RATHAUS_DENDRITE_BIN=$(DENDRITE_BIN) RATHAUS_SYNAPSE_PYTHON=$(SYNAPS
 test: test-deps dendrite livekit lkpeer $(GOLANGCI_BIN)
 	$(GO) vet ./...
 	$(GOLANGCI_BIN) run ./...
-	$(TEST_ENV) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v '/cmd/rathaus$$')
-	@# cmd/rathaus last and alone: its end-to-end tests run the real binary,
-	@# homeservers and Chromium (two of them encoding video in the call
-	@# test), and on two cores they need the machine to themselves.
-	$(TEST_ENV) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./cmd/rathaus
+	$(TEST_ENV) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v -e '/cmd/rathaus$$' -e '/video/livekit$$')
+	@# video/livekit and cmd/rathaus last, one after the other: the committee
+	@# call (44 LiveKit participants, Chromium among them) and the end-to-end
+	@# tests (the real binary, homeservers, Chromium encoding video) measure
+	@# how fast calls follow, and on two cores they need the machine to
+	@# themselves.
+	$(TEST_ENV) $(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) ./video/livekit ./cmd/rathaus
 
 # Takes long with the defaults (three repetitions of every workload); the
 # table goes to stdout, progress to stderr.

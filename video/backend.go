@@ -55,6 +55,11 @@ type JoinInfo struct {
 	Token   string      `json:"token"`
 	Expires time.Time   `json:"expires_at"`
 	TURN    []ICEServer `json:"ice_servers"`
+	// ListenerVideos is set for a listener of a committee call on a
+	// backend where the page picks the videos it takes (LiveKit): the
+	// number of camera videos to take, the last active speakers'. The
+	// embedded server picks them itself.
+	ListenerVideos int `json:"listener_videos,omitempty"`
 }
 
 // ICEServer is a STUN or TURN server with its short-lived credentials.

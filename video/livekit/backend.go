@@ -77,6 +77,8 @@ type lkCall struct {
 	quiet map[string]bool
 	// aliases are the LiveKit identities Alias gave, to rathaus's.
 	aliases map[string]video.Identity
+	// listenerVideos is the call's Limits.ListenerVideos (committee).
+	listenerVideos int
 }
 
 // ours is rathaus's identity of a LiveKit identity. b.mu is held.
@@ -202,6 +204,7 @@ func (b *Backend) EnsureCall(ctx context.Context, id video.CallID, limits video.
 			quiet: map[string]bool{}, aliases: map[string]video.Identity{}}
 		b.byRoom[name] = id
 	}
+	b.calls[id].listenerVideos = limits.ListenerVideos
 	return nil
 }
 
@@ -235,8 +238,15 @@ func (b *Backend) Grant(_ context.Context, req video.GrantRequest) (video.JoinIn
 	if lkIdentity != string(req.Identity) {
 		c.aliases[lkIdentity] = req.Identity
 	}
+	info := video.JoinInfo{Backend: "livekit", URL: b.opts.ClientURL, Token: token, Expires: now.Add(ttl)}
+	if !req.Rights.Publish && c.listenerVideos > 0 {
+		// A committee call's listener: LiveKit sends whatever a page
+		// subscribes to, so the page takes the last speakers' videos
+		// (lkcall.js); dynacast stops the layers nobody takes.
+		info.ListenerVideos = c.listenerVideos
+	}
 	b.mu.Unlock()
-	return video.JoinInfo{Backend: "livekit", URL: b.opts.ClientURL, Token: token, Expires: now.Add(ttl)}, nil
+	return info, nil
 }
 
 // owns reports whether the LiveKit identity is who's: who itself, or

@@ -66,6 +66,12 @@ type fixture struct {
 // start runs LiveKit with its webhooks pointed at the backend.
 func start(t *testing.T) *fixture {
 	t.Helper()
+	return startWith(t, livekittest.Options{})
+}
+
+// startWith is start with more of LiveKit's options.
+func startWith(t *testing.T, opts livekittest.Options) *fixture {
+	t.Helper()
 	f := &fixture{events: &events{ch: make(chan struct{}, 1)}}
 	var handler atomic.Pointer[http.Handler]
 	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
@@ -81,7 +87,8 @@ func start(t *testing.T) *fixture {
 	})}
 	go func() { _ = hook.Serve(l) }()
 	t.Cleanup(func() { _ = hook.Close() })
-	f.srv = livekittest.Start(t, livekittest.Options{WebhookURL: "http://" + l.Addr().String() + "/webhook"})
+	opts.WebhookURL = "http://" + l.Addr().String() + "/webhook"
+	f.srv = livekittest.Start(t, opts)
 	f.backend, err = livekit.New(livekit.Options{URL: f.srv.URL,
 		Credentials: livekit.Credentials{Key: livekittest.Key, Secret: []byte(livekittest.Secret)},
 		Alias: func(_ video.CallID, who video.Identity) string {
