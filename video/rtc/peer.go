@@ -31,7 +31,11 @@ type PeerOptions struct {
 	OnTrack func(*webrtc.TrackRemote, *webrtc.RTPReceiver)
 	// OnState is called when the connection's state changes.
 	OnState func(webrtc.PeerConnectionState)
-	Log     zerolog.Logger
+	// Hold makes the peer offer nothing until Release: the caller first
+	// applies the offer the client joined with, so the first negotiation
+	// is the client's (a track to send that turns up in between waits).
+	Hold bool
+	Log  zerolog.Logger
 }
 
 // Peer is one participant's peer connection, negotiated as the impolite
@@ -49,7 +53,8 @@ type Peer struct {
 
 	mu          sync.Mutex // serialises negotiation
 	makingOffer bool
-	pending     bool // a renegotiation was asked for while not stable
+	pending     bool // a renegotiation was asked for while not stable (or held)
+	holding     bool // Hold, until Release
 	held        []webrtc.ICECandidateInit
 	closed      bool
 	offers      int
@@ -61,7 +66,7 @@ func (e *Engine) NewPeer(opts PeerOptions) (*Peer, error) {
 	if opts.Send == nil {
 		return nil, errors.New("rtc: PeerOptions.Send is required")
 	}
-	p := &Peer{opts: opts, estimator: make(chan cc.BandwidthEstimator, 1)}
+	p := &Peer{opts: opts, estimator: make(chan cc.BandwidthEstimator, 1), holding: opts.Hold}
 	api, err := e.api(p.estimator)
 	if err != nil {
 		return nil, err
@@ -165,7 +170,7 @@ func (p *Peer) negotiateLocked() {
 	if p.closed {
 		return
 	}
-	if p.makingOffer || p.pc.SignalingState() != webrtc.SignalingStateStable {
+	if p.holding || p.makingOffer || p.pc.SignalingState() != webrtc.SignalingStateStable {
 		p.pending = true
 		return
 	}
@@ -184,6 +189,19 @@ func (p *Peer) negotiateLocked() {
 	p.offers++
 	p.opts.Send(signal.Message{Type: signal.TypeSDP, Description: &signal.SessionDescription{
 		Type: "offer", SDP: p.pc.LocalDescription().SDP}})
+}
+
+// Release ends Hold: what was asked for meanwhile is offered now.
+func (p *Peer) Release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.holding {
+		return
+	}
+	p.holding = false
+	if p.pending {
+		p.negotiateLocked()
+	}
 }
 
 // fail reports a negotiation fault to the client; the connection stays as

@@ -118,8 +118,12 @@ func (r *Room) Join(id, identity, role string, rights Rights, send func(signal.M
 	}
 	p := &Participant{ID: id, Identity: identity, Role: role, rights: rights, room: r, send: send,
 		JoinedAt: time.Now(), downs: map[*upTrack]*downTrack{}}
+	// Held until Start: a track the others publish meanwhile must not be
+	// offered before the client's own join offer is answered (a polite
+	// browser would roll back and offer again; the join offer exists so
+	// that the first negotiation never collides).
 	peer, err := r.engine.NewPeer(rtc.PeerOptions{Send: send, OnTrack: p.onTrack, OnState: p.onState,
-		Log: r.log})
+		Hold: true, Log: r.log})
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +147,7 @@ func (p *Participant) Start() {
 			}
 		}
 	}
+	p.peer.Release()
 	if r.hooks.Joined != nil {
 		r.hooks.Joined(p)
 	}
