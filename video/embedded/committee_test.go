@@ -58,6 +58,16 @@ func TestCommitteeShowsTheLastSpeakers(t *testing.T) {
 		pubs[i], err = h.dial(h.grant("council", video.Identity(fmt.Sprintf("@member%d:rathaus.test", i)), both),
 			videotest.Options{Video: true, Simulcast: true, Audio: true, PayloadSize: 300, PacketsPerSecond: 90})
 		require.NoError(t, err)
+		// The session opens member by member: each one's audio and video
+		// reach the others before the next comes.
+		waitFor(t, 10*time.Second, fmt.Sprintf("members 0 to %d to receive each other", i), func() bool {
+			for _, p := range pubs[:i+1] {
+				if len(p.Tracks()) != 2*i {
+					return false
+				}
+			}
+			return true
+		})
 	}
 	// Members 0 and 1 speak first.
 	pubs[0].SetSpeaking(true)
