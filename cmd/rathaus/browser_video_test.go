@@ -181,14 +181,7 @@ func browserVideoCall(t *testing.T, kind tesths.Kind, backend string) {
 	}
 	t.Logf("decoding after admission: citizen %v ms, staff %v ms; frames/s %v; lost %v; audio %v",
 		m["citizenDecodedAfter"], m["staffDecodedAfter"], m["fps"], m["lost"], m["audio"])
-	decodeWithin := 3000.0
-	if backend == "livekit" {
-		// On LiveKit the page opens its media connection only after the
-		// admission (a WebSocket and two peer connections to LiveKit, not
-		// one to rathaus): 2.8 to 3.1 s under CI's load (issue 15's note).
-		decodeWithin = 4000.0
-	}
-	assert.Less(t, m["citizenDecodedAfter"].(float64), decodeWithin, "the citizen decodes soon after the admission")
+	assert.Less(t, m["citizenDecodedAfter"].(float64), 3000.0, "the citizen decodes soon after the admission")
 	fps := m["fps"].(map[string]any)
 	assert.GreaterOrEqual(t, fps["citizen"].(float64), 15.0)
 	assert.GreaterOrEqual(t, fps["staff"].(float64), 15.0)

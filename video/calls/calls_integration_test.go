@@ -130,6 +130,30 @@ func callsInCaseRooms(t *testing.T, kind tesths.Kind) {
 	calls := env.App.Calls()
 	require.NotNil(t, calls)
 
+	// What the guest page's event stream hears: every change of a
+	// citizen's state that the page did not make itself.
+	watched := make(chan protocol.CaseID, 64)
+	defer calls.WatchCitizens(func(c protocol.CaseID) {
+		select {
+		case watched <- c:
+		default:
+		}
+	})()
+	told := func(c protocol.CaseID, what string) {
+		t.Helper()
+		deadline := time.After(2 * time.Second)
+		for {
+			select {
+			case got := <-watched:
+				if got == c {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("the watchers were not told of %s", what)
+			}
+		}
+	}
+
 	c, err := env.App.Cases().OpenCase(ctx, cases.OpenCaseRequest{Department: "bauamt", Topic: "Bauplan"})
 	require.NoError(t, err)
 
@@ -169,8 +193,12 @@ func callsInCaseRooms(t *testing.T, kind tesths.Kind) {
 	assert.Nil(t, v.Join)
 
 	// A 👍 on the waiting notice admits.
+	for len(watched) > 0 {
+		<-watched // the knock
+	}
 	_, err = anna.Cli.SendReaction(ctx, c.RoomID, waiting.ID, "👍")
 	require.NoError(t, err)
+	told(c.ID, "the admission")
 	tesths.WaitFor(t, 30*time.Second, "the citizen to be admitted", func() error {
 		v, err = calls.CitizenView(ctx, f.reload(c))
 		if err == nil && v.State != video.CitizenAdmitted {
@@ -233,6 +261,7 @@ func callsInCaseRooms(t *testing.T, kind tesths.Kind) {
 		return err
 	})
 	assert.Contains(t, f.command(c2.RoomID, "!rathaus video deny"), "Abgelehnt")
+	told(c2.ID, "the denial")
 	v, err = calls.CitizenView(ctx, f.reload(c2))
 	require.NoError(t, err)
 	assert.Equal(t, video.CitizenDenied, v.State)

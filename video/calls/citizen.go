@@ -131,3 +131,47 @@ func (s *Service) CitizenLeave(ctx context.Context, c *cases.Case) error {
 	s.remove(ctx, call, CitizenIdentity)
 	return nil
 }
+
+// WatchCitizens calls fn with the case whenever the citizen's place in
+// its call changes: knocked, admitted, denied, expired, left, or the call
+// ended while the citizen waited or took part. The guest page's event
+// stream passes this on, so a waiting citizen joins the moment a
+// caseworker admits instead of at the page's next poll. fn runs outside
+// the service's locks and must not block.
+func (s *Service) WatchCitizens(fn func(protocol.CaseID)) (unsubscribe func()) {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	n := s.watchID
+	s.watchID++
+	s.watchers[n] = fn
+	return func() {
+		s.watchMu.Lock()
+		defer s.watchMu.Unlock()
+		delete(s.watchers, n)
+	}
+}
+
+// onLobbyEvent passes the citizen's knock changes to the watchers.
+func (s *Service) onLobbyEvent(e video.LobbyEvent) {
+	if e.Knock.Identity == CitizenIdentity {
+		s.citizenChanged(e.Knock.Call)
+	}
+}
+
+// citizenChanged tells the watchers that the citizen's state in call
+// changed.
+func (s *Service) citizenChanged(call video.CallID) {
+	caseID, ok := caseOf(call)
+	if !ok {
+		return
+	}
+	s.watchMu.Lock()
+	fns := make([]func(protocol.CaseID), 0, len(s.watchers))
+	for _, fn := range s.watchers {
+		fns = append(fns, fn)
+	}
+	s.watchMu.Unlock()
+	for _, fn := range fns {
+		fn(caseID)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -99,6 +100,13 @@ type Service struct {
 	unsub    func()
 
 	members memberships
+
+	// watchers hear of changes to a citizen's place in a call
+	// (WatchCitizens); guarded by watchMu, not mu, since they are called
+	// from the lobby's callbacks.
+	watchMu  sync.Mutex
+	watchers map[int]func(protocol.CaseID)
+	watchID  int
 }
 
 // callState is what the service knows of one case's call.
@@ -121,7 +129,15 @@ type callState struct {
 }
 
 // CallID is the call of a case.
-func CallID(caseID protocol.CaseID) video.CallID { return video.CallID("case-" + string(caseID)) }
+func CallID(caseID protocol.CaseID) video.CallID { return video.CallID(callPrefix + string(caseID)) }
+
+const callPrefix = "case-"
+
+// caseOf is the case of a call made by CallID.
+func caseOf(call video.CallID) (protocol.CaseID, bool) {
+	rest, ok := strings.CutPrefix(string(call), callPrefix)
+	return protocol.CaseID(rest), ok && rest != ""
+}
 
 // New builds the service and starts its sweeper; Close stops it.
 func New(opts Options) (*Service, error) {
@@ -150,8 +166,10 @@ func New(opts Options) (*Service, error) {
 	}
 	s := &Service{opts: opts, lobby: video.NewLobby(video.LobbyOptions{Now: opts.Now, MaxWait: opts.WaitTimeout}),
 		calls: map[video.CallID]*callState{}, endedFor: map[video.CallID]time.Time{}, stop: make(chan struct{}),
-		members: memberships{set: map[video.CallID]*membership{}}}
-	s.unsub = opts.Backend.Subscribe(s.onBackendEvent)
+		members: memberships{set: map[video.CallID]*membership{}}, watchers: map[int]func(protocol.CaseID){}}
+	unsubBackend := opts.Backend.Subscribe(s.onBackendEvent)
+	unsubLobby := s.lobby.Subscribe(s.onLobbyEvent)
+	s.unsub = func() { unsubBackend(); unsubLobby() }
 	go s.sweep()
 	return s, nil
 }
@@ -398,6 +416,7 @@ func (s *Service) end(ctx context.Context, call video.CallID, by, key string) bo
 		s.mu.Lock()
 		s.endedFor[call] = s.opts.Now()
 		s.mu.Unlock()
+		s.citizenChanged(call)
 	}
 	if st == nil || !st.running {
 		return false

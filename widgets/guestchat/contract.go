@@ -260,6 +260,12 @@ type queueEventJSON struct {
 	Position int `json:"position"`
 }
 
+// videoEventJSON is a "video" event (not stored): the citizen's state in
+// the case's video call changed (admitted, denied, expired, ended); the
+// page fetches it (GET cases/{id}/video). It carries nothing itself, so
+// the grant to join travels only in that answer.
+type videoEventJSON struct{}
+
 // idleEventJSON is an "idle" event (not stored): when the case will be
 // abandoned without activity.
 type idleEventJSON struct {

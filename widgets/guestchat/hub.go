@@ -18,6 +18,8 @@ type topic struct {
 	subs        map[chan struct{}]struct{}
 	typingUntil time.Time
 	readSeq     int64
+	// video counts changes of the citizen's state in the case's call.
+	video int64
 }
 
 func newHub() *hub { return &hub{topics: make(map[protocol.CaseID]*topic)} }
@@ -88,6 +90,31 @@ func (h *hub) setRead(caseID protocol.CaseID, seq int64) {
 	if changed {
 		h.notify(caseID)
 	}
+}
+
+// videoChanged records that the citizen's state in the case's call
+// changed and wakes the case's streams. Without a stream there is nobody
+// to tell: the page fetches its state when it comes back.
+func (h *hub) videoChanged(caseID protocol.CaseID) {
+	h.mu.Lock()
+	t := h.topics[caseID]
+	if t != nil {
+		t.video++
+	}
+	h.mu.Unlock()
+	if t != nil {
+		h.notify(caseID)
+	}
+}
+
+// videoVersion is the case's count of video changes.
+func (h *hub) videoVersion(caseID protocol.CaseID) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if t := h.topics[caseID]; t != nil {
+		return t.video
+	}
+	return 0
 }
 
 // ephemeral returns the case's current typing and read state.

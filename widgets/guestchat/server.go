@@ -87,7 +87,7 @@ type Server struct {
 	// frameOptions is the X-Frame-Options header, "" for none
 	// (httpapi.CSP.FrameOptions).
 	frameOptions string
-	// unsubscribe ends following the cases' feed.
+	// unsubscribe ends following the cases' feed and the video calls.
 	unsubscribe func()
 
 	assets    *webkit.AssetServer
@@ -167,7 +167,12 @@ func New(opts Options) (*Server, error) {
 	s.timeouts = newListenerTimeouts(g)
 	s.routes()
 	s.handler = s.withBodyDeadline(s.handler)
-	s.unsubscribe = opts.Cases.Subscribe(s.caseUpdated)
+	unsubCases := opts.Cases.Subscribe(s.caseUpdated)
+	unsubVideo := func() {}
+	if s.video != nil {
+		unsubVideo = s.video.WatchCitizens(s.hub.videoChanged)
+	}
+	s.unsubscribe = func() { unsubCases(); unsubVideo() }
 	return s, nil
 }
 

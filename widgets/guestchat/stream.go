@@ -135,6 +135,7 @@ type streamState struct {
 	readSeq   int64
 	queue     int
 	abandonAt time.Time
+	video     int64
 }
 
 // sendStored writes the stored rows after `after` and returns the last
@@ -201,8 +202,8 @@ func messageOf(caseID protocol.CaseID, e cases.TimelineEntry) messageJSON {
 	return m
 }
 
-// sendEphemeral writes typing, read marker, queue position and idle
-// deadline when they changed.
+// sendEphemeral writes typing, read marker, a change in the video call,
+// queue position and idle deadline when they changed.
 func (s *Server) sendEphemeral(ctx context.Context, out *sseWriter, caseID protocol.CaseID, st *streamState) error {
 	typing, readSeq := s.hub.ephemeral(caseID, time.Now())
 	if typing != st.typing {
@@ -214,6 +215,12 @@ func (s *Server) sendEphemeral(ctx context.Context, out *sseWriter, caseID proto
 	if readSeq != st.readSeq {
 		st.readSeq = readSeq
 		if err := out.event("read", 0, readEventJSON{Seq: readSeq}); err != nil {
+			return err
+		}
+	}
+	if v := s.hub.videoVersion(caseID); v != st.video {
+		st.video = v
+		if err := out.event("video", 0, videoEventJSON{}); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rathaus-de/rathaus/cases"
 	"github.com/rathaus-de/rathaus/httpapi"
+	"github.com/rathaus-de/rathaus/protocol"
 	"github.com/rathaus-de/rathaus/video"
 	"github.com/rathaus-de/rathaus/video/calls"
 )
@@ -18,6 +19,11 @@ type Video interface {
 	CitizenKnock(ctx context.Context, c *cases.Case) (video.CitizenView, error)
 	CitizenView(ctx context.Context, c *cases.Case) (video.CitizenView, error)
 	CitizenLeave(ctx context.Context, c *cases.Case) error
+	// WatchCitizens calls fn with the case when the citizen's state in
+	// its call changed (a caseworker admitted or denied, the wait expired,
+	// the call ended); the case's event stream then sends a "video" event
+	// and the page fetches its view at once.
+	WatchCitizens(fn func(protocol.CaseID)) (unsubscribe func())
 }
 
 var _ Video = (*calls.Service)(nil)

@@ -70,7 +70,7 @@ function loadInfo(params) {
 
 const entry = createEntry({ onCase: (c) => openChat(c, { focus: true }) });
 const video = createVideo();
-const chat = createChat({ onNewCase: newCase, onEndSession: endSession, onClosed: () => video.closed() });
+const chat = createChat({ onNewCase: newCase, onEndSession: endSession, onClosed: () => video.closed(), onVideo: () => video.changed() });
 
 // openEntry shows the entry form; sessionEnded says above it that the old
 // conversation is gone from this browser.

@@ -17,7 +17,7 @@ const READ_DELAY_MS = 1000;
 const SESSION_CHECK_MS = 5000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export function createChat({ onNewCase, onEndSession, onClosed = () => {} }) {
+export function createChat({ onNewCase, onEndSession, onClosed = () => {}, onVideo = () => {} }) {
   const list = $('message-list');
   const log = $('messages');
   const input = $('message-input');
@@ -342,6 +342,9 @@ export function createChat({ onNewCase, onEndSession, onClosed = () => {} }) {
     queue(d) {
       c.queue_position = d.position;
       renderQueue(d.position);
+    },
+    video() {
+      onVideo();
     },
     idle(d) {
       const at = new Date(d.abandon_at);

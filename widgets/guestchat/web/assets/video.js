@@ -1,7 +1,9 @@
 // The citizen's video consultation in the guest chat: device check, knock,
 // wait (with position, in a live region), and the call with the kit's
-// call client. The page never admits itself: it polls its state and joins
-// only with the grant the server hands out after a caseworker admitted.
+// call client. The page never admits itself: it polls its state (and
+// fetches it at once when the case's event stream says it changed) and
+// joins only with the grant the server hands out after a caseworker
+// admitted.
 import { api, ApiError } from './api.js';
 import { t } from './i18n.js';
 import { $, el, show } from './kit/dom.js';
@@ -239,6 +241,13 @@ export function createVideo() {
       if (!offered) return;
       if (!wired) { wire(); wired = true; }
       refresh();
+    },
+    // changed: the case's event stream says the citizen's state in the
+    // call changed (a caseworker admitted or denied, the wait expired, the
+    // call ended); a waiting page fetches it now instead of at its next
+    // poll, so the call opens the moment the citizen is let in.
+    changed() {
+      if (poll) refresh();
     },
     // closed: the case ended; the call ends with it.
     closed() {
