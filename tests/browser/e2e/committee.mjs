@@ -1,17 +1,18 @@
 // TestCommitteeOnLiveKit (video/livekit), issue 15 acceptance 5 on
-// LiveKit: the listeners of a committee call are rathaus's own call client
+// LiveKit: the members of a committee call are rathaus's own call client
 // (widgets/internal/webkit/lkcall.js, served from its sources as the pages
-// serve it), in two pages, each listener its own LiveKit connection. The
-// Go test runs LiveKit and the publishers and makes one after the other
-// speak; this script reports when every listener shows the videos the Go
-// side expects, and the most camera videos any listener took at any time.
+// serve it), a page each, publishing a camera (a canvas, 480×270 at 10 frames
+// a second, sent as simulcast in two layers) and a microphone (a tone whose volume the Go test turns up
+// when the member "speaks": LiveKit's speaker detection reads the audio
+// level Chromium puts on each packet). One more page holds two listeners
+// of the same client, so its rule for picking the shown videos runs in
+// a browser too; the 40 synthetic listeners are the Go test's.
 import http from 'node:http';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, launch, step, log } from '../lib/harness.mjs';
 
-const PAGES = 2;
 const KIT = fileURLToPath(new URL('../../../widgets/internal/webkit/', import.meta.url));
 const PAGE = `<!doctype html><html lang="de"><head><title>Ausschuss</title>
 <script type="module">
@@ -40,104 +41,200 @@ run(async () => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-
-  const browser = await launch({ args: ['--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'] });
-  const cfg = await step('ready');
-  // The listeners in PAGES pages (a renderer process each), as they
-  // would be on devices of their own rather than in one event loop.
-  const per = Math.ceil(cfg.joins.length / PAGES);
-  const pages = [];
-  for (let i = 0; i < cfg.joins.length; i += per) {
+  // Every page draws and sends all the time, as on devices of its own:
+  // no throttling of pages Chromium thinks are in the background.
+  const browser = await launch({ args: ['--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
+    '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'] });
+  const open = async () => {
     const page = await (await browser.newContext()).newPage();
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
     await page.waitForFunction(() => window.kitReady === true, null, { timeout: 30000 });
-    pages.push({ page, joins: cfg.joins.slice(i, i + per) });
-  }
+    return page;
+  };
+  const cfg = await step('ready');
 
-  // ---- the listeners join ---------------------------------------------------
-  // One at a time: a join is costly on two cores, and many at once run
-  // into livekit-client's 15 s connection timeout.
-  for (const { page, joins } of pages) await page.evaluate(LISTEN, { joins });
-  log(`${cfg.joins.length} listeners joined in ${pages.length} pages`);
-  const all = async (fn, arg) => Promise.all(pages.map(({ page }) => page.evaluate(fn, arg)));
+  // ---- the members join, one after the other -------------------------------
+  const members = [];
+  for (const [i, join] of cfg.members.entries()) {
+    const page = await open();
+    await page.evaluate(MEMBER, { join, name: `Mitglied ${i + 1}` });
+    members.push(page);
+  }
+  log(`${members.length} members publish`);
+
+  // ---- the page's listeners join --------------------------------------------
+  const listeners = await open();
+  await listeners.evaluate(LISTEN, { joins: cfg.listeners });
+  log(`${cfg.listeners.length} listeners joined in a page`);
 
   // ---- rounds: the Go side names who speaks and what every listener shows ----
-  let next = await step('listening');
+  let next = await step('joined');
+  let speaking = -1;
   while (next && next.expect) {
-    const { expect } = next;
-    await all((want) => { window.followedAt = 0; window.heardAt = 0; window.expect = want; }, expect);
+    const { expect, speaker } = next;
+    await listeners.evaluate((want) => { window.followedAt = 0; window.heardAt = 0; window.expect = want; window.timeline = []; }, expect);
+    if (speaking >= 0) await members[speaking].evaluate(() => window.speak(false));
+    const began = Date.now();
+    if (speaker >= 0) await members[speaker].evaluate(() => window.speak(true));
+    speaking = speaker;
     const deadline = Date.now() + 20000;
     for (;;) {
-      const ats = await all(() => window.followedAt);
-      if (ats.every((at) => at > 0)) {
-        const heard = Math.max(...await all(() => window.heardAt));
-        const max = Math.max(...await all(() => window.maxTaken));
-        // A second later, what every listener receives: the shown videos
-        // and nothing else.
+      const at = await listeners.evaluate(() => window.followedAt);
+      if (at > 0) {
+        const heard = await listeners.evaluate(() => window.heardAt);
+        const max = await listeners.evaluate(() => window.maxTaken);
+        // Then what every listener receives over a second, half a second
+        // on: the shown videos and nothing else.
+        await new Promise((r) => setTimeout(r, 500));
+        const before = await listeners.evaluate(() => window.calls.map((c) => window.framesOf(c)));
         await new Promise((r) => setTimeout(r, 1000));
+        const after = await listeners.evaluate(() => window.calls.map((c) => window.framesOf(c)));
         const steady = {};
-        for (const r of (await all(() => window.calls.map((c) => window.received(c).join(',')))).flat()) {
+        for (const [i, got] of after.entries()) {
+          const r = Object.keys(got).filter((who) => got[who] > (before[i][who] || 0)).sort().join(',');
           steady[r] = (steady[r] || 0) + 1;
         }
-        next = await step('followed', { at: Math.max(...ats), heard, max, steady });
+        const sent = await Promise.all(members.map((m) => m.evaluate(() => window.sentLayers())));
+        const timeline = (await listeners.evaluate(() => window.timeline)).map((tl) => ({ enabled: tl.enabled - began, frame: tl.frame - began }));
+        next = await step('followed', { began, at, heard, max, steady, sent, timeline });
         break;
       }
       if (Date.now() > deadline) {
         const counts = {};
-        for (const seen of (await all(() => window.calls.map((c) => window.cameras(c).join(',')))).flat()) {
+        for (const seen of await listeners.evaluate(() => window.calls.map((c) => window.cameras(c).join(',')))) {
           counts[seen] = (counts[seen] || 0) + 1;
         }
-        const first = await pages[0].page.evaluate(() => [...window.calls[0].room.remoteParticipants.values()]
+        const first = await listeners.evaluate(() => [...window.calls[0].room.remoteParticipants.values()]
           .flatMap((p) => [...p.trackPublications.values()].filter((pub) => pub.source === 'camera').map((pub) => ({
             who: p.identity, enabled: pub.isEnabled, subscribed: pub.isSubscribed, status: pub.subscriptionStatus,
           }))));
-        const closed = (await all(() => window.closedReason || '')).filter(Boolean);
-        throw new Error(`listeners do not show ${expect.join(', ')} within 20 s: ${JSON.stringify(counts)}; `
-          + `the first listener's cameras: ${JSON.stringify(first)}; closed: ${JSON.stringify(closed)}`);
+        throw new Error(`the page's listeners do not show ${expect.join(', ')} within 20 s: ${JSON.stringify(counts)}; `
+          + `the first listener's cameras: ${JSON.stringify(first)}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  await all(() => { for (const c of window.calls) c.leave(); });
+  await listeners.evaluate(() => { for (const c of window.calls) c.leave(); });
+  for (const m of members) await m.evaluate(() => window.call.leave());
   server.close();
 });
 
-// LISTEN runs in a page: its listeners join, and a 20 ms tick records the
-// most camera videos any of them took, and when all of them first knew
-// the expected speaker (heardAt) and received the expected videos
-// (followedAt).
+// MEMBER runs in a member's page: a moving picture and a tone, silent
+// until window.speak(true), published with the page's call client.
+// window.sentLayers tells which simulcast layers the page sends.
+async function MEMBER({ join, name }) {
+  const canvas = Object.assign(document.createElement('canvas'), { width: 480, height: 270 });
+  document.body.append(canvas);
+  const g = canvas.getContext('2d');
+  let n = 0;
+  setInterval(() => {
+    g.fillStyle = `hsl(${(n * 9) % 360} 55% 45%)`;
+    g.fillRect(0, 0, 480, 270);
+    g.fillStyle = '#fff';
+    g.font = '32px sans-serif';
+    g.fillText(`${name} · ${n++}`, 30 + (n % 40) * 4, 145);
+  }, 100);
+  const camera = canvas.captureStream(10).getVideoTracks()[0];
+  const ac = new AudioContext();
+  const tone = ac.createOscillator();
+  tone.frequency.value = 220;
+  const volume = ac.createGain();
+  volume.gain.value = 0;
+  const mic = ac.createMediaStreamDestination();
+  tone.connect(volume).connect(mic);
+  tone.start();
+  window.speak = (on) => { volume.gain.value = on ? 0.8 : 0; };
+  // The layers whose bytes grew since the last call (rid or "-").
+  const last = new Map();
+  window.sentLayers = async () => {
+    const now = new Map();
+    (await window.call.pc.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video') now.set(s.rid || '-', s.bytesSent || 0);
+    });
+    const grew = [...now].filter(([rid, b]) => b > (last.get(rid) || 0)).map(([rid]) => rid).sort();
+    for (const [rid, b] of now) last.set(rid, b);
+    return grew;
+  };
+  const call = new window.LiveKitCall(join);
+  window.call = call;
+  const joined = new Promise((resolve) => call.addEventListener('joined', resolve, { once: true }));
+  await call.start(new MediaStream([camera, mic.stream.getAudioTracks()[0]]));
+  await joined;
+}
+
+// LISTEN runs in the listeners' page: they join, and a 50 ms tick
+// records the most camera videos any of them took, and when all of them
+// first knew the expected speaker (heardAt) and received the expected
+// videos (followedAt).
 async function LISTEN({ joins }) {
   window.calls = [];
-  // flowing: whether packets of a track arrived in the last 300 ms (the
-  // publishers send ten frames a second).
-  const flowing = (pub) => {
+  // flowing: whether frames of a track arrived in the last 500 ms (the
+  // members send 10 a second), from the receiver's statistics, which the
+  // tick samples. Frames, not bytes: LiveKit probes the bandwidth with
+  // padding on video it does not forward.
+  const WINDOW = 500;
+  // Per listener (the listeners in the page share track sids): call →
+  // track sid → [{ at, frames }].
+  const framesBy = new Map();
+  const series = (c) => framesBy.get(c) || framesBy.set(c, new Map()).get(c);
+  const sample = async (c, pub) => {
     const r = pub.track && pub.track.receiver;
-    const src = r ? r.getSynchronizationSources() : [];
-    return src.length > 0 && performance.timeOrigin + performance.now() - src[0].timestamp < 300;
+    if (!r) return;
+    let got = 0;
+    (await r.getStats()).forEach((s) => { if (s.type === 'inbound-rtp') got += s.framesReceived || 0; });
+    const at = Date.now();
+    const seen = series(c).get(pub.trackSid) || [];
+    seen.push({ at, frames: got });
+    while (seen.length > 1 && at - seen[0].at > 2000) seen.shift();
+    series(c).set(pub.trackSid, seen);
+  };
+  const flowing = (c, pub) => {
+    const seen = series(c).get(pub.trackSid) || [];
+    const now = Date.now();
+    const before = seen.filter((s) => now - s.at >= WINDOW);
+    const base = before.length ? before[before.length - 1] : null;
+    return !!base && seen[seen.length - 1].frames > base.frames;
   };
   const cameraPubs = (c) => [...c.room.remoteParticipants.values()]
     .flatMap((p) => [...p.trackPublications.values()].filter((pub) => pub.source === 'camera').map((pub) => ({ who: p.identity, pub })));
-  // cameras: the publishers whose camera video a listener takes and
-  // receives; received: whose it receives, taken or not; taken: how many
+  // cameras: the members whose camera video a listener takes and
+  // receives; taken: how many
   // camera videos a listener takes (subscribed and enabled).
-  window.cameras = (c) => cameraPubs(c).filter(({ pub }) => pub.isSubscribed && pub.isEnabled && flowing(pub))
+  window.cameras = (c) => cameraPubs(c).filter(({ pub }) => pub.isSubscribed && pub.isEnabled && flowing(c, pub))
     .map(({ who }) => who).sort();
-  window.received = (c) => cameraPubs(c).filter(({ pub }) => flowing(pub)).map(({ who }) => who).sort();
+  // framesOf: the camera frames a listener received so far, by member.
+  window.framesOf = (c) => Object.fromEntries(cameraPubs(c).map(({ who, pub }) => [who,
+    (series(c).get(pub.trackSid) || []).slice(-1).map((x) => x.frames)[0] || 0]));
   const taken = (c) => cameraPubs(c).filter(({ pub }) => pub.isSubscribed && pub.isEnabled).length;
   window.maxTaken = 0;
+  window.timeline = [];
   window.expect = null;
   window.followedAt = 0;
   window.heardAt = 0;
   const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
-  setInterval(() => {
+  const tick = async () => {
+    await Promise.all(window.calls.filter((c) => c.room).flatMap((c) => cameraPubs(c).map(({ pub }) => sample(c, pub))));
     for (const c of window.calls) if (c.room) window.maxTaken = Math.max(window.maxTaken, taken(c));
     if (window.expect && !window.heardAt && window.calls.every((c) => c.recent.slice(0, 2).includes(window.expect[0]))) {
       window.heardAt = Date.now();
     }
+    // When each listener enabled the expected speaker's camera and first
+    // got a frame of it: where a slow follow spends its time.
+    if (window.expect) {
+      for (const [i, c] of window.calls.entries()) {
+        const pub = c.room && cameraPubs(c).find(({ who }) => who === window.expect[0]);
+        if (!pub) continue;
+        const tl = window.timeline[i] || (window.timeline[i] = {});
+        if (!tl.enabled && pub.pub.isEnabled) tl.enabled = Date.now();
+        if (tl.enabled && !tl.frame && flowing(c, pub.pub)) tl.frame = Date.now();
+      }
+    }
     if (window.expect && !window.followedAt && window.calls.every((c) => c.room && same(window.cameras(c), [...window.expect].sort()))) {
       window.followedAt = Date.now();
     }
-  }, 20);
+    setTimeout(tick, 50);
+  };
+  tick();
   for (const join of joins) {
     const call = new window.LiveKitCall(join);
     call.addEventListener('closed', (e) => { window.closedReason = e.detail.reason; });

@@ -53,6 +53,11 @@ type Options struct {
 	// tells the clients who speaks (0: LiveKit's 400 ms); docs/video.md
 	// recommends 200 ms for committee calls.
 	SpeakerUpdate time.Duration
+	// PLIThrottle is LiveKit's rtc.pli_throttle for every layer, the
+	// least time between two keyframe requests to a publisher (0:
+	// LiveKit's 500 ms for the lowest layer, 1 s above); docs/video.md
+	// recommends 300 ms for committee calls.
+	PLIThrottle time.Duration
 	// Stderr receives the server's log (os.Stderr if nil); LogLevel is
 	// LiveKit's (default warn).
 	Stderr   *os.File
@@ -136,6 +141,10 @@ func StartServer(ctx context.Context, bin string, opts Options) (*Server, error)
 	var extra strings.Builder
 	if opts.SendSideBWE {
 		extra.WriteString("  congestion_control:\n    use_send_side_bwe_interceptor: true\n")
+	}
+	if opts.PLIThrottle > 0 {
+		fmt.Fprintf(&extra, "  pli_throttle:\n    low_quality: %[1]dms\n    mid_quality: %[1]dms\n    high_quality: %[1]dms\n",
+			opts.PLIThrottle.Milliseconds())
 	}
 	audio := ""
 	if opts.SpeakerUpdate > 0 {
