@@ -57,6 +57,8 @@ type downTrack struct {
 	reportAt     time.Time
 	wentDown     time.Time // when the forwarded layer last went down
 	probed       time.Time // when a layer above the estimate was last tried
+	probeLayer   int       // the layer tried then
+	probeBudget  int       // and the budget it was tried with
 }
 
 func newDownTrack(up *upTrack, sub *Participant) *downTrack {
@@ -189,16 +191,30 @@ func (d *downTrack) switchLocked(li int, pkt *rtp.Packet, now time.Time) {
 	d.switches++
 }
 
-// mayProbe reports, and records, whether trying the next layer up is
-// allowed at now: nothing went down and nothing was tried for probeEvery.
-func (d *downTrack) mayProbe(now time.Time) bool {
+// mayProbe reports, and records, whether trying layer (the next one up)
+// with budget is allowed at now: nothing went down and nothing was tried
+// for probeEvery.
+func (d *downTrack) mayProbe(now time.Time, layer, budget int) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if now.Sub(d.wentDown) < probeEvery || now.Sub(d.probed) < probeEvery {
 		return false
 	}
-	d.probed = now
+	d.probed, d.probeLayer, d.probeBudget = now, layer, budget
 	return true
+}
+
+// probing returns the layer being tried, while the try holds at now with
+// budget: for at most probeHold, and only while the estimate has not
+// fallen below 85 % of what it was when the try began (a fall is the
+// path saying no).
+func (d *downTrack) probing(now time.Time, budget int) (int, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.probed.IsZero() || now.Sub(d.probed) >= probeHold || budget < d.probeBudget*85/100 {
+		return 0, false
+	}
+	return d.probeLayer, true
 }
 
 // downAt is when the forwarded layer last went down (zero if never).

@@ -103,6 +103,23 @@ func TestPickLayer(t *testing.T) {
 	d.probed = time.Time{}
 	assert.Equal(t, 1, pickLayer(d, 500_000, now), "a layer that nearly fits is tried now and then")
 	assert.Equal(t, 0, pickLayer(d, 500_000, now), "but not again at once")
+	// The try is kept while the estimate grows towards it, not dropped
+	// because the estimate has not caught up yet.
+	// (at moves the clock, the layers' packets with it)
+	at := func(dt time.Duration) time.Time {
+		for _, l := range up.layers {
+			l.lastPacket = now.Add(dt)
+		}
+		return now.Add(dt)
+	}
+	d.target = 1
+	assert.Equal(t, 1, pickLayer(d, 480_000, at(time.Second)), "a try holds while the estimate does not fall")
+	assert.Equal(t, 0, pickLayer(d, 400_000, at(time.Second)), "a try ends when the estimate falls")
+	assert.Equal(t, 0, pickLayer(d, 480_000, at(probeHold)), "and after probeHold")
+	d.current = 1
+	assert.Equal(t, 1, pickLayer(d, 500_000, at(probeHold)), "a try that fits stays")
+	d.current, d.target = 0, 0
+	at(0)
 	d.probed = time.Time{}
 	assert.Equal(t, 0, pickLayer(d, 300_000, now), "a layer far above the estimate is not tried")
 	d.probed = now

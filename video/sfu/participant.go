@@ -253,10 +253,15 @@ func pickLayer(d *downTrack, budget int, now time.Time) int {
 	// Probing by trying: the estimate cannot grow much beyond what is
 	// sent (no padding probes here), so a subscriber on a low layer would
 	// never see room for the next one. When the next layer nearly fits
-	// and nothing went down for a while, try it; if it does not fit, the
-	// estimate falls and the subscriber comes back down.
+	// and nothing went down for a while, try it, and keep it while the
+	// estimate grows towards it (it follows what is sent, seconds
+	// behind); if it does not fit, the estimate falls and the subscriber
+	// comes back down.
+	if l, ok := d.probing(now, budget); ok && target == l && alive[l] && best < l {
+		return l
+	}
 	if best == current && current >= 0 && current+1 < len3 && alive[current+1] &&
-		rates[current+1]*3/4 <= budget && d.mayProbe(now) {
+		rates[current+1]*3/4 <= budget && d.mayProbe(now, current+1, budget) {
 		return current + 1
 	}
 	switch {
@@ -275,10 +280,12 @@ func pickLayer(d *downTrack, budget int, now time.Time) int {
 
 // upHoldoff is how long a subscriber stays on a layer after it went down
 // before it may climb again; probeEvery how often it may try the next
-// layer the estimate does not quite allow.
+// layer the estimate does not quite allow, and probeHold how long such a
+// try may last while the estimate does not fall.
 const (
 	upHoldoff  = 3 * time.Second
 	probeEvery = 8 * time.Second
+	probeHold  = 6 * time.Second
 )
 
 // capBitrate tells the publisher the most it may send (REMB).
