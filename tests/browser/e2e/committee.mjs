@@ -1,12 +1,15 @@
-// TestCommitteeOnLiveKit (video/livekit), issue 15 acceptance 5 on
-// LiveKit: the members of a committee call are rathaus's own call client
-// (widgets/internal/webkit/lkcall.js, served from its sources as the pages
-// serve it), a page each, publishing a camera (a canvas, 480×270 at 10 frames
-// a second, sent as simulcast in two layers) and a microphone (a tone whose volume the Go test turns up
-// when the member "speaks": LiveKit's speaker detection reads the audio
-// level Chromium puts on each packet). One more page holds two listeners
-// of the same client, so its rule for picking the shown videos runs in
-// a browser too; the 40 synthetic listeners are the Go test's.
+// TestCommitteeOnLiveKit (video/livekit) and
+// TestCommitteeOfBrowserMembers (video/embedded), issue 15 acceptance 5:
+// the members of a committee call are rathaus's own call client
+// (widgets/internal/webkit/rtc.js, lkcall.js on LiveKit, served from their
+// sources as the pages serve them), a page each, publishing a camera (a
+// canvas, 480×270 at 10 frames a second, sent as simulcast in two layers)
+// and a microphone (a tone whose volume the Go test turns up when the
+// member "speaks": both servers' speaker detection reads the audio level
+// Chromium puts on each packet). On
+// LiveKit one more page holds two listeners of the same client, so its
+// rule for picking the shown videos runs in a browser too (the embedded
+// server picks by itself). The 40 synthetic listeners are the Go test's.
 import http from 'node:http';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -14,10 +17,14 @@ import { fileURLToPath } from 'node:url';
 import { run, launch, step, log } from '../lib/harness.mjs';
 
 const KIT = fileURLToPath(new URL('../../../widgets/internal/webkit/', import.meta.url));
+// PAGE is also the Go test's (video/embedded/committee_test.go), for the
+// embedded server: keep them alike.
 const PAGE = `<!doctype html><html lang="de"><head><title>Ausschuss</title>
 <script type="module">
 import { LiveKitCall } from '/kit/lkcall.js';
+import { callFor } from '/kit/rtc.js';
 window.LiveKitCall = LiveKitCall;
+window.callFor = callFor;
 window.kitReady = true;
 </script></head><body></body></html>`;
 
@@ -45,13 +52,17 @@ run(async () => {
   // no throttling of pages Chromium thinks are in the background.
   const browser = await launch({ args: ['--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
     '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'] });
+  let origin = `http://127.0.0.1:${server.address().port}`;
   const open = async () => {
     const page = await (await browser.newContext()).newPage();
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.goto(`${origin}/`);
     await page.waitForFunction(() => window.kitReady === true, null, { timeout: 30000 });
     return page;
   };
   const cfg = await step('ready');
+  // The embedded server takes signalling only from pages of its own
+  // origin (as rathaus serves them): the Go test then serves the page.
+  if (cfg.origin) origin = cfg.origin;
 
   // ---- the members join, one after the other -------------------------------
   const members = [];
@@ -62,16 +73,29 @@ run(async () => {
   }
   log(`${members.length} members publish`);
 
-  // ---- the page's listeners join --------------------------------------------
-  const listeners = await open();
-  await listeners.evaluate(LISTEN, { joins: cfg.listeners });
-  log(`${cfg.listeners.length} listeners joined in a page`);
+  // ---- the page's listeners join (LiveKit only) ----------------------------
+  let listeners = null;
+  if (cfg.listeners.length) {
+    listeners = await open();
+    await listeners.evaluate(LISTEN, { joins: cfg.listeners });
+    log(`${cfg.listeners.length} listeners joined in a page`);
+  }
 
   // ---- rounds: the Go side names who speaks and what every listener shows ----
   let next = await step('joined');
   let speaking = -1;
   while (next && next.expect) {
     const { expect, speaker } = next;
+    if (!listeners) {
+      // Only synthetic listeners: the Go side measures from here.
+      if (speaking >= 0) await members[speaking].evaluate(() => window.speak(false));
+      const began = Date.now();
+      if (speaker >= 0) await members[speaker].evaluate(() => window.speak(true));
+      speaking = speaker;
+      const sent = await Promise.all(members.map((m) => m.evaluate(() => window.sentLayers())));
+      next = await step('followed', { began, sent });
+      continue;
+    }
     await listeners.evaluate((want) => { window.followedAt = 0; window.heardAt = 0; window.expect = want; window.timeline = []; }, expect);
     if (speaking >= 0) await members[speaking].evaluate(() => window.speak(false));
     const began = Date.now();
@@ -114,7 +138,7 @@ run(async () => {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  await listeners.evaluate(() => { for (const c of window.calls) c.leave(); });
+  if (listeners) await listeners.evaluate(() => { for (const c of window.calls) c.leave(); });
   for (const m of members) await m.evaluate(() => window.call.leave());
   server.close();
 });
@@ -155,7 +179,7 @@ async function MEMBER({ join, name }) {
     for (const [rid, b] of now) last.set(rid, b);
     return grew;
   };
-  const call = new window.LiveKitCall(join);
+  const call = await window.callFor(join);
   window.call = call;
   const joined = new Promise((resolve) => call.addEventListener('joined', resolve, { once: true }));
   await call.start(new MediaStream([camera, mic.stream.getAudioTracks()[0]]));
