@@ -34,6 +34,35 @@ func videoFrom(c *videotest.Client) map[string]int64 {
 	return out
 }
 
+// hearEveryMember waits until every listener receives the audio of all
+// members (each track arrives with its first packet).
+func hearEveryMember(t *testing.T, subs []*videotest.Client, members int, within time.Duration) {
+	t.Helper()
+	waitFor(t, within, "every listener to hear every member", func() bool {
+		for _, c := range subs {
+			audio := 0
+			for _, tr := range c.Tracks() {
+				if tr.Kind().String() == "audio" {
+					audio++
+				}
+			}
+			if audio != members {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// readingsOf is videoFrom of every listener.
+func readingsOf(subs []*videotest.Client) []map[string]int64 {
+	out := make([]map[string]int64, len(subs))
+	for i, c := range subs {
+		out[i] = videoFrom(c)
+	}
+	return out
+}
+
 // growing lists the publishers whose video grew between two readings.
 func growing(before, after map[string]int64) []string {
 	var out []string
@@ -103,27 +132,8 @@ func TestCommitteeShowsTheLastSpeakers(t *testing.T) {
 
 	// Every listener hears all four (each track arrives with its first
 	// packet) and sees at most two, members 0 and 1.
-	waitFor(t, 10*time.Second, "every listener to hear every member", func() bool {
-		for _, c := range subs {
-			audio := 0
-			for _, tr := range c.Tracks() {
-				if tr.Kind().String() == "audio" {
-					audio++
-				}
-			}
-			if audio != members {
-				return false
-			}
-		}
-		return true
-	})
-	readings := func() []map[string]int64 {
-		out := make([]map[string]int64, listeners)
-		for i, c := range subs {
-			out[i] = videoFrom(c)
-		}
-		return out
-	}
+	hearEveryMember(t, subs, members, 10*time.Second)
+	readings := func() []map[string]int64 { return readingsOf(subs) }
 	time.Sleep(2 * time.Second)
 	before := readings()
 	time.Sleep(2 * time.Second)
@@ -237,27 +247,8 @@ func TestCommitteeOfBrowserMembers(t *testing.T) {
 			videotest.Options{})
 		require.NoError(t, err)
 	}
-	waitFor(t, 15*time.Second, "every listener to hear every member", func() bool {
-		for _, c := range subs {
-			audio := 0
-			for _, tr := range c.Tracks() {
-				if tr.Kind().String() == "audio" {
-					audio++
-				}
-			}
-			if audio != members {
-				return false
-			}
-		}
-		return true
-	})
-	readings := func() []map[string]int64 {
-		out := make([]map[string]int64, listeners)
-		for i, c := range subs {
-			out[i] = videoFrom(c)
-		}
-		return out
-	}
+	hearEveryMember(t, subs, members, 15*time.Second)
+	readings := func() []map[string]int64 { return readingsOf(subs) }
 
 	// Before anyone speaks the first two to join are shown; then each
 	// speaker comes first, and the one before stays second.
