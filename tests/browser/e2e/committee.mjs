@@ -186,7 +186,7 @@ async function MEMBER({ join, name }) {
   await joined;
 }
 
-// LISTEN runs in the listeners' page: they join, and a 50 ms tick
+// LISTEN runs in the listeners' page: they join, and a 100 ms tick
 // records the most camera videos any of them took, and when all of them
 // first knew the expected speaker (heardAt) and received the expected
 // videos (followedAt).
@@ -256,7 +256,7 @@ async function LISTEN({ joins }) {
     if (window.expect && !window.followedAt && window.calls.every((c) => c.room && same(window.cameras(c), [...window.expect].sort()))) {
       window.followedAt = Date.now();
     }
-    setTimeout(tick, 50);
+    setTimeout(tick, 100);
   };
   tick();
   for (const join of joins) {
