@@ -45,6 +45,14 @@ type downTrack struct {
 	resent   int
 	hdr      rtp.Header
 	ext      [2]rtp.Extension
+	// VP8 picture numbering (vp8.go): the offset of the layer forwarded
+	// now, the numbers last forwarded, and a buffer for the rewritten
+	// payload.
+	vp8     bool
+	vp8Off  vp8Numbers
+	vp8Last vp8Numbers
+	vp8Seen bool
+	payload []byte
 	// segments map outgoing sequence numbers back to layers, for resends
 	// (resend.go); oldest first.
 	segments []segment
@@ -62,7 +70,8 @@ type downTrack struct {
 }
 
 func newDownTrack(up *upTrack, sub *Participant) *downTrack {
-	return &downTrack{up: up, subscriber: sub, streamID: up.publisher.ID, current: -1, target: -1}
+	return &downTrack{up: up, subscriber: sub, streamID: up.publisher.ID, current: -1, target: -1,
+		vp8: up.kind == webrtc.RTPCodecTypeVideo && strings.EqualFold(up.codec.MimeType, webrtc.MimeTypeVP8)}
 }
 
 // ID, RID, StreamID and Kind make downTrack a webrtc.TrackLocal.
@@ -176,6 +185,11 @@ func (d *downTrack) switchLocked(li int, pkt *rtp.Packet, now time.Time) {
 		d.seqOff = d.lastSeq + 1 - pkt.SequenceNumber
 		elapsed := uint32(max(1, now.Sub(d.lastAt).Milliseconds()) * int64(d.up.codec.ClockRate) / 1000) //nolint:gosec // small
 		d.tsOff = d.lastTS + elapsed - pkt.Timestamp
+		if d.vp8 && d.vp8Seen {
+			if f, ok := parseVP8Fields(pkt.Payload); ok {
+				d.vp8Off = vp8Offsets(f.read(pkt.Payload), d.vp8Last)
+			}
+		}
 	}
 	if !d.started {
 		d.subscriber.firstFrame(now)
@@ -186,7 +200,7 @@ func (d *downTrack) switchLocked(li int, pkt *rtp.Packet, now time.Time) {
 	if len(d.segments) == segmentsKept {
 		d.segments = append(d.segments[:0], d.segments[1:]...)
 	}
-	d.segments = append(d.segments, segment{start: pkt.SequenceNumber + d.seqOff, layer: li, seqOff: d.seqOff, tsOff: d.tsOff})
+	d.segments = append(d.segments, segment{start: pkt.SequenceNumber + d.seqOff, layer: li, seqOff: d.seqOff, tsOff: d.tsOff, vp8Off: d.vp8Off})
 	d.current, d.switchAt, d.started = li, pkt.SequenceNumber, true
 	d.switches++
 }
@@ -240,7 +254,18 @@ func (d *downTrack) forwardLocked(pkt *rtp.Packet, now time.Time) bool {
 		d.started = true
 		d.switchAt = pkt.SequenceNumber
 	}
-	if _, err := d.writer.WriteRTP(h, pkt.Payload); err != nil {
+	payload := pkt.Payload
+	if d.vp8 {
+		var n vp8Numbers
+		var ok bool
+		if payload, n, ok = rewriteVP8(payload, d.payload, d.vp8Off); ok {
+			d.payload = payload
+			if !d.vp8Seen || (n.pic-d.vp8Last.pic)&0x7FFF < 0x4000 {
+				d.vp8Last, d.vp8Seen = n, true
+			}
+		}
+	}
+	if _, err := d.writer.WriteRTP(h, payload); err != nil {
 		return false
 	}
 	d.lastSeq, d.lastTS, d.lastAt = h.SequenceNumber, h.Timestamp, now

@@ -125,9 +125,27 @@ func TestPickLayer(t *testing.T) {
 	d.probed = now
 	up.layers[2].lastPacket = now.Add(-2 * time.Second)
 	assert.Equal(t, 1, pickLayer(d, 3_000_000, now), "a paused layer is not chosen")
-	up.layers[2].lastPacket = now
+	up.layers[2].lastPacket = now.Add(-layerPaused)
+	d.current, d.target = 2, 2
+	assert.Equal(t, 1, pickLayer(d, 3_000_000, now), "switched off by its publisher while the lower layers send: down at once")
+	up.layers[2].lastPacket = now.Add(-layerPaused / 2)
+	assert.Equal(t, 2, pickLayer(d, 3_000_000, now), "a shorter gap is a slow frame, not a pause")
+	for _, l := range up.layers {
+		l.lastPacket = now.Add(-2 * layerPaused)
+	}
+	assert.Equal(t, 2, pickLayer(d, 3_000_000, now), "all layers quiet alike (a still screen): stay")
+	at(0)
 	d.current, d.wentDown = 0, now.Add(-time.Second)
 	assert.Equal(t, 0, pickLayer(d, 3_000_000, now), "no climbing right after going down")
 	d.wentDown = now.Add(-upHoldoff)
 	assert.Equal(t, 2, pickLayer(d, 3_000_000, now), "climbing again after the hold-off")
+
+	// A layer the publisher has just switched on shows its bitrate first.
+	d.current, d.target, d.wentDown = 0, 0, time.Time{}
+	d.probed = now
+	up.layers[2] = &layer{index: 2, lastPacket: now, windowAt: now.Add(-100 * time.Millisecond), windowBits: 1_000_000}
+	assert.Equal(t, 1, pickLayer(d, 3_000_000, now), "unmeasured for its first 300 ms: not chosen")
+	up.layers[2].windowAt = now.Add(-500 * time.Millisecond)
+	assert.Equal(t, 1, pickLayer(d, 1_500_000, now), "then its rate so far counts (2 Mbit/s here, over 500 ms)")
+	assert.Equal(t, 2, pickLayer(d, 3_000_000, now))
 }

@@ -51,6 +51,7 @@ type segment struct {
 	layer  int
 	seqOff uint16
 	tsOff  uint32
+	vp8Off vp8Numbers
 }
 
 // segmentsKept is how many layer switches a downTrack remembers for
@@ -94,6 +95,14 @@ func (d *downTrack) resend(nacks []*rtcp.TransportLayerNack) {
 	for _, out := range wanted {
 		d.mu.Lock()
 		seg, ok := findSegment(d.segments, out)
+		if ok && len(d.segments) > 0 {
+			// After a switch down (the path was short of bandwidth) the
+			// old layer's packets are of no use any more: the
+			// subscriber decodes on from the new layer's keyframe, and a
+			// resend would only take the bandwidth that keyframe needs.
+			latest := d.segments[len(d.segments)-1]
+			ok = seg.start == latest.start || latest.layer >= seg.layer
+		}
 		d.mu.Unlock()
 		l := d.up.layerAt(seg.layer)
 		if !ok || l == nil || l.history == nil {
@@ -110,7 +119,11 @@ func (d *downTrack) resend(nacks []*rtcp.TransportLayerNack) {
 			h := pkt.Header
 			h.SSRC, h.PayloadType, h.SequenceNumber, h.Timestamp = ssrc, d.pt, out, h.Timestamp+seg.tsOff
 			h.Extension, h.Extensions, h.ExtensionProfile = false, nil, 0
-			if _, err := d.writer.WriteRTP(&h, pkt.Payload); err == nil {
+			payload := pkt.Payload
+			if d.vp8 {
+				payload, _, _ = rewriteVP8(payload, nil, seg.vp8Off)
+			}
+			if _, err := d.writer.WriteRTP(&h, payload); err == nil {
 				d.resent++
 			}
 		}

@@ -79,6 +79,39 @@ func TestResendsFromTheSharedHistory(t *testing.T) {
 	assert.Equal(t, 2, d.resent)
 }
 
+// TestNoResendsOfTheLayerLeftBehind: after a switch down, NACKs for the
+// upper layer's packets go unanswered (they would take the bandwidth the
+// lower layer's keyframe needs); the lower layer's packets are resent.
+func TestNoResendsOfTheLayerLeftBehind(t *testing.T) {
+	d, _ := testDown(t)
+	w := &payloadWriter{}
+	d.writer = w
+	for i := range 2 {
+		d.up.layers[i] = &layer{index: i, history: &history{}}
+	}
+	now := time.Now()
+	send := func(li int, seq uint16, ts uint32, key bool) {
+		p, k := vp8(seq, ts, key)
+		raw, err := p.Marshal()
+		require.NoError(t, err)
+		d.up.layers[li].record(now, raw, seq)
+		now = now.Add(10 * time.Millisecond)
+		d.write(li, p, k, now)
+	}
+	d.target = 1
+	send(1, 7000, 50000, true)
+	send(1, 7001, 50000, false)
+	d.target = 0
+	send(0, 100, 1000, true)
+	send(0, 101, 1000, false)
+	require.Len(t, w.headers, 4)
+	out := func(i int) uint16 { return w.headers[i].SequenceNumber }
+	d.resend([]*rtcp.TransportLayerNack{{MediaSSRC: 4242, Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{out(1), out(3)})}})
+	require.Len(t, w.headers, 5, "one resend")
+	assert.Equal(t, out(3), w.headers[4].SequenceNumber, "the lower layer's packet")
+	assert.Equal(t, 1, d.resent)
+}
+
 func TestFindSegment(t *testing.T) {
 	segs := []segment{{start: 65530, layer: 0}, {start: 3, layer: 2}}
 	s, ok := findSegment(segs, 65535)

@@ -34,6 +34,10 @@ const (
 	// layerStale is how long a layer may be silent before subscribers
 	// stop waiting for it (the publisher paused it for lack of bandwidth).
 	layerStale = time.Second
+	// layerPaused is the silence after which a layer counts as switched
+	// off by its publisher while a lower layer still sends: several
+	// frame intervals even at a low frame rate.
+	layerPaused = 400 * time.Millisecond
 	// bitrateWindow is the window over which a layer's bitrate is
 	// measured.
 	bitrateWindow = time.Second
@@ -98,12 +102,28 @@ func (l *layer) silentFor(now time.Time) time.Duration {
 	return now.Sub(l.lastPacket)
 }
 
-// state says the layer's bitrate and whether it is alive at now.
+// state says the layer's bitrate and whether it is alive at now. Before
+// its first full window the bitrate is read from what has come so far,
+// and, for its first 300 ms, is unmeasured: a layer the publisher has
+// just switched on is not chosen by a bitrate it has not shown yet (it
+// starts with its largest frame, a keyframe).
 func (l *layer) state(now time.Time) (bitrate int, alive bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.bitrate, !l.lastPacket.IsZero() && now.Sub(l.lastPacket) < layerStale
+	alive = !l.lastPacket.IsZero() && now.Sub(l.lastPacket) < layerStale
+	switch {
+	case l.bitrate > 0:
+		return l.bitrate, alive
+	case now.Sub(l.windowAt) >= bitrateWindow*3/10:
+		return int(float64(l.windowBits) / now.Sub(l.windowAt).Seconds()), alive
+	default:
+		return unmeasured, alive
+	}
 }
+
+// unmeasured is the bitrate of a layer too new to measure: more than any
+// budget.
+const unmeasured = 1 << 40
 
 // upTrack is one track a participant publishes: its audio, its camera or
 // its screen share, with up to three simulcast layers.
@@ -235,13 +255,27 @@ func (u *upTrack) layerAt(i int) *layer {
 	return u.layers[i]
 }
 
-// layerStates lists, per layer index, the bitrate and whether it is alive.
+// layerStates lists, per layer index, the bitrate and whether it is
+// alive. A layer is dead after layerStale of silence, and sooner, after
+// layerPaused, while a layer below it still sends: simulcast layers carry
+// the same frames, so that silence is the publisher having switched the
+// layer off (its bandwidth estimate fell), and a subscriber on it would
+// see a frozen picture until it moved down.
 func (u *upTrack) layerStates(now time.Time) (rates [len3]int, alive [len3]bool) {
 	u.mu.RLock()
 	defer u.mu.RUnlock()
+	var silent [len3]time.Duration
 	for i, l := range u.layers {
 		if l != nil {
 			rates[i], alive[i] = l.state(now)
+			silent[i] = l.silentFor(now)
+		}
+	}
+	for i := 1; i < len3; i++ {
+		for j := range i {
+			if alive[i] && alive[j] && silent[i] >= layerPaused && silent[j] < layerPaused/4 {
+				alive[i] = false
+			}
 		}
 	}
 	return rates, alive
