@@ -131,7 +131,9 @@ run(async () => {
   // The first seconds are the ramp-up (bandwidth estimate, simulcast
   // layers climbing at keyframes); the 10 s measured follow it: from when
   // both pages' received picture has kept its size and keyframe count
-  // for 3 s (at most 25 s; the layer switches before are logged).
+  // for 3 s, on the full layer or, if the path gives less, after 12 s
+  // (at most 25 s; the layer switches before are logged). A picture that
+  // merely has not started to climb yet is not steady.
   const steadyAfter = await Promise.all([steady(citizen), steady(staff)]);
   log(`steady after ${steadyAfter[0].ms} ms (citizen: ${steadyAfter[0].trail}), ${steadyAfter[1].ms} ms (staff: ${steadyAfter[1].trail})`);
   const [c0, s0] = [await sample(citizen), await sample(staff)];
@@ -308,8 +310,10 @@ function preferH264() {
 
 // steady waits until a page's received video has kept its width and its
 // count of decoded keyframes for 3 s (each layer switch brings a
-// keyframe), at most 25 s; it returns how long that took and the widths
-// and keyframe counts seen.
+// keyframe) on the full layer (fullWidth), or on any layer after 12 s, at
+// most 25 s; it returns how long that took and the widths and keyframe
+// counts seen.
+const fullWidth = 960; // the camera size devices.js asks for
 async function steady(frame) {
   const start = Date.now();
   let last = '';
@@ -325,7 +329,8 @@ async function steady(frame) {
       return `${w}px/${keys}k`;
     });
     if (now !== last) { trail.push(now); last = now; since = Date.now(); }
-    if (Date.now() - since >= 3000 && !now.startsWith('0px')) break;
+    const width = parseInt(now, 10);
+    if (Date.now() - since >= 3000 && width > 0 && (width >= fullWidth || Date.now() - start >= 12000)) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   return { ms: Date.now() - start, trail: trail.join(' → ') };
