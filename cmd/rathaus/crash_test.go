@@ -225,7 +225,7 @@ type rathausSetup struct {
 // registration, starts a homeserver of kind with it and points the config
 // at homeserverURL(hs.URL) (the URL itself, or a proxy in front of it).
 // rathaus is not started.
-func setupRathaus(t *testing.T, kind tesths.Kind, extra func(serverName string) string, homeserverURL func(string) string) *rathausSetup {
+func setupRathaus(t *testing.T, kind tesths.Kind, extra func(serverName string) string, homeserverURL func(string) string, hsOpts ...func(*tesths.Options)) *rathausSetup {
 	t.Helper()
 	s := &rathausSetup{bin: buildRathaus(t)}
 	dir := t.TempDir()
@@ -237,7 +237,11 @@ func setupRathaus(t *testing.T, kind tesths.Kind, extra func(serverName string) 
 	s.cfgPath = filepath.Join(dir, "config.yaml")
 	s.dbPath = filepath.Join(dir, "rathaus.db")
 
-	s.hs = tesths.Start(t, tesths.Options{Kind: kind, Appservices: func(serverName string) []*mauas.Registration {
+	opts := tesths.Options{Kind: kind}
+	for _, o := range hsOpts {
+		o(&opts)
+	}
+	opts.Appservices = func(serverName string) []*mauas.Registration {
 		cfg := fmt.Sprintf(`homeserver:
   url: http://127.0.0.1:1
   server_name: %q
@@ -266,7 +270,8 @@ guest_chat:
 		reg, err := mauas.LoadRegistration(regPath)
 		require.NoError(t, err)
 		return []*mauas.Registration{reg}
-	}})
+	}
+	s.hs = tesths.Start(t, opts)
 	s.editConfig(t, "http://127.0.0.1:1", homeserverURL(s.hs.URL))
 	s.proc = &rathausProc{bin: s.bin, config: s.cfgPath, logPath: filepath.Join(dir, "rathaus.log"), listen: listen}
 	return s

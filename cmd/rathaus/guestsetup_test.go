@@ -52,12 +52,26 @@ type guestOptions struct {
 	// Proxy, if set, receives the holding proxy put between rathaus and
 	// the homeserver.
 	Proxy **holdingProxy
+	// RTCDiscovery has the homeserver (Synapse) name rathaus's MatrixRTC
+	// service, at the chat's base URL + /matrixrtc, as its transport
+	// (matrix_rtc.transports).
+	RTCDiscovery bool
 }
 
 // startGuestSetup starts a homeserver of kind and rathaus with its guest
 // chat, and has Anna join her staff room.
 func startGuestSetup(t *testing.T, kind tesths.Kind, opts guestOptions) *guestSetup {
 	t.Helper()
+	// The chat's port is picked last, just before rathaus binds it, unless
+	// the homeserver must name rathaus's MatrixRTC service (on the chat's
+	// listener) to its clients: then it is picked first (FreePorts hands
+	// it to no homeserver started meanwhile).
+	var chatYAML, base string
+	var hsOpts []func(*tesths.Options)
+	if opts.RTCDiscovery {
+		chatYAML, base = guestChatConfig(t)
+		hsOpts = append(hsOpts, func(o *tesths.Options) { o.RTCTransports = []string{base + "/matrixrtc"} })
+	}
 	setup := setupRathaus(t, kind, func(serverName string) string {
 		return fmt.Sprintf("departments:\n  - id: bauamt\n    name: Bauamt\n    services: [\"99108008000000\"]\n%s    staff:\n      - user: \"@anna:%s\"\n", opts.Bauamt, serverName) +
 			opts.Departments + opts.Extra
@@ -68,7 +82,7 @@ func startGuestSetup(t *testing.T, kind tesths.Kind, opts guestOptions) *guestSe
 		p, proxyURL := newHoldingProxy(t, hsURL)
 		*opts.Proxy = p
 		return proxyURL
-	})
+	}, hsOpts...)
 	authority := opts.Authority
 	if !strings.Contains(authority, "privacy_url:") {
 		// A public chat needs its privacy notice (check-config refuses it
@@ -77,10 +91,12 @@ func startGuestSetup(t *testing.T, kind tesths.Kind, opts guestOptions) *guestSe
 	}
 	setup.editConfig(t, "authority:\n", "authority:\n"+authority)
 	anna, _, annaPassword := setup.hs.RegisterUser(t, "anna", false)
-	// The chat's port is picked last, just before rathaus binds it: picked
-	// before the homeserver started, another process (a homeserver of a
-	// test running in parallel) could take it in between.
-	chatYAML, base := guestChatConfig(t)
+	// Picked before the homeserver started, another process (a homeserver
+	// of a test running in parallel) could take the chat's port in
+	// between.
+	if base == "" {
+		chatYAML, base = guestChatConfig(t)
+	}
 	late := opts.Late
 	if opts.LateFor != nil {
 		late += opts.LateFor(t, base)

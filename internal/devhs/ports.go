@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"sync"
 )
 
 // Ports from FreePorts come from below Linux's ephemeral range
@@ -17,8 +18,9 @@ const (
 )
 
 // FreePorts returns n distinct loopback TCP ports that could be bound just
-// now. Another process may still take one before it is used, so whoever
-// binds it must handle ErrAddrInUse.
+// now, none returned before in this process. Another process may still
+// take one before it is used, so whoever binds it must handle
+// ErrAddrInUse.
 func FreePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	seen := map[int]bool{}
@@ -27,7 +29,7 @@ func FreePorts(n int) ([]int, error) {
 			return nil, errors.New("no free loopback port found")
 		}
 		port := portRangeLow + rand.IntN(portRangeHigh-portRangeLow)
-		if seen[port] {
+		if seen[port] || !handOut(port) {
 			continue
 		}
 		seen[port] = true
@@ -40,4 +42,24 @@ func FreePorts(n int) ([]int, error) {
 		ports = append(ports, port)
 	}
 	return ports, nil
+}
+
+// handedOut are the ports FreePorts returned in this process: it never
+// returns one twice, so a port picked early for one server (and not yet
+// bound) is not handed to another started meanwhile.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// handOut reserves port for the caller, or reports that it went out
+// before.
+func handOut(port int) bool {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports[port] {
+		return false
+	}
+	handedOut.ports[port] = true
+	return true
 }

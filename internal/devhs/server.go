@@ -48,6 +48,10 @@ type Options struct {
 	// (room_server.default_room_version in Dendrite, default_room_version
 	// in Synapse). Default: the homeserver's own default.
 	RoomVersion string
+	// RTCTransports are, for Synapse only, the MatrixRTC transports it
+	// names to clients (matrix_rtc.transports, MSC4143): LiveKit services
+	// by their livekit_service_url. Dendrite has no such setting.
+	RTCTransports []string
 	// DatabaseTemplate is, for Synapse only, a database made by
 	// MigrateSynapseDatabase; it is copied into Dir on a start that finds
 	// no database there, which saves the schema migration and the

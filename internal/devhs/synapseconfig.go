@@ -143,12 +143,20 @@ func synapseConfig(files stateFiles, opts Options, asFiles []string) (map[string
 		// call membership's leave; off unless a maximum delay is set.
 		"max_event_delay_duration": "24h",
 		// MatrixRTC clients ask the homeserver for its transports (MSC4143;
-		// none are configured here, rathaus's service is found in the
-		// call's memberships) and read state_after in /sync (MSC4222).
+		// Options.RTCTransports, none by default: clients then find
+		// rathaus's service in the call's memberships) and read
+		// state_after in /sync (MSC4222).
 		"experimental_features": map[string]any{"msc4143_enabled": true, "msc4222_enabled": true},
 	}
 	if opts.RoomVersion != "" {
 		cfg["default_room_version"] = opts.RoomVersion
+	}
+	if len(opts.RTCTransports) > 0 {
+		var transports []map[string]any
+		for _, u := range opts.RTCTransports {
+			transports = append(transports, map[string]any{"type": "livekit", "livekit_service_url": u})
+		}
+		cfg["matrix_rtc"] = map[string]any{"transports": transports}
 	}
 	for k, v := range synapseRateLimits() {
 		cfg[k] = v

@@ -34,6 +34,9 @@ type Options struct {
 	// homeserver named serverName. It may be nil. It is called again if a
 	// start is retried with new ports, so it should only build values.
 	Appservices func(serverName string) []*appservice.Registration
+	// RTCTransports are the MatrixRTC transports (LiveKit service URLs)
+	// a Synapse names to its clients (devhs.Options.RTCTransports).
+	RTCTransports []string
 }
 
 // Homeserver is one running Dendrite or Synapse instance.
@@ -192,6 +195,7 @@ func (hs *Homeserver) startFresh(tb testing.TB, base, binary, template string, o
 		Kind:             opts.Kind,
 		Binary:           binary,
 		RoomVersion:      opts.RoomVersion,
+		RTCTransports:    opts.RTCTransports,
 		DatabaseTemplate: template,
 		Dir:              dir,
 		ClientAddr:       "127.0.0.1:" + strconv.Itoa(ports[0]),

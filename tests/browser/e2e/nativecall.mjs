@@ -8,25 +8,38 @@
 // joining a running call), gets its LiveKit token from rathaus, and the two
 // exchange media. The client matches the citizen's LiveKit identity to the
 // ghost's call membership.
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { run, launch, step, log } from '../lib/harness.mjs';
+import { run, launch, step, log, allowConsoleErrors } from '../lib/harness.mjs';
 
 const MEDIA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
   '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'];
 
 run(async () => {
-  // The caseworker's client as a page on loopback.
+  const browser = await launch({ args: MEDIA_ARGS });
+  const cfg = await step('ready');
+  // The caseworker's client as a page on loopback: the one made of Element
+  // Call's parts, or (cfg.elementCall) Element Call's own embedded build
+  // hosted as a widget (native/echost.mjs), served from the same origin.
+  const source = cfg.elementCall ? '../native/echost.mjs' : '../native/staffclient.mjs';
   const built = await esbuild.build({
-    entryPoints: [fileURLToPath(new URL('../native/staffclient.mjs', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(source, import.meta.url))],
     bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'error',
   });
   const bundle = built.outputFiles[0].contents;
+  const ecDist = fileURLToPath(new URL('../node_modules/@element-hq/element-call-embedded/dist/', import.meta.url));
   const server = http.createServer((req, res) => {
-    if (req.url === '/staff.js') {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path === '/staff.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript' });
       res.end(bundle);
+      return;
+    }
+    if (path.startsWith('/ec/')) {
+      serveFile(res, ecDist, path.slice('/ec/'.length) || 'index.html');
       return;
     }
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
@@ -34,9 +47,6 @@ run(async () => {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const clientURL = `http://127.0.0.1:${server.address().port}/`;
-
-  const browser = await launch({ args: MEDIA_ARGS });
-  const cfg = await step('ready');
 
   // ---- the citizen knocks ---------------------------------------------------
   const citizen = await (await browser.newContext({ locale: 'de-DE' })).newPage();
@@ -60,11 +70,30 @@ run(async () => {
   // ---- the caseworker presses "call" in their own client --------------------
   const staff = await (await browser.newContext({ locale: 'de-DE' })).newPage();
   await staff.goto(clientURL);
+  const args = { hs: cfg.homeserver, userId: cfg.userId, accessToken: cfg.accessToken, deviceId: cfg.deviceId, roomId: ctl.room };
+  if (cfg.elementCall) {
+    // What Element Call logs as errors on its way in, none of them a fault:
+    // it looks for the homeserver's .well-known at the server name over
+    // HTTPS (the test's Synapse has a certificate of its own there); it
+    // probes the homeserver and rathaus for delegated leaves (MSC4195)
+    // with an empty POST, 404 meaning "no" (Synapse) and anything else
+    // "yes" (rathaus answers 400 M_BAD_JSON to the empty body);
+    // livekit-client complains when it is told E2EE is off; and when it
+    // hangs up, Element Call sends its delayed leave itself, which rathaus,
+    // holding the delegated leave, may already have sent (404).
+    allowConsoleErrors(staff, /ERR_CERT_AUTHORITY_INVALID \(https:\/\/127\.0\.0\.1:\d+\/\.well-known\/matrix\/client/,
+      /status of 404 .*\(http:\/\/127\.0\.0\.1:\d+\/_matrix\/client\/unstable\/io\.element\.msc4195\/rtc\/livekit\/delegate_delayed_leave:/,
+      /status of 400 .*\(http:\/\/127\.0\.0\.1:\d+\/matrixrtc\/delegate_delayed_leave:/,
+      /Failed to set E2EE enabled on room Error: e2ee not configured/,
+      /status of 404 .*\/_matrix\/client\/unstable\/org\.matrix\.msc4140\/delayed_events\/[^/]+\/send:/,
+      /error updating delayed event: +M_NOT_FOUND: .*\/delayed_events\/[^/]+\/send\)/);
+    await elementCall(staff, citizen, { ...args, ecBase: `${clientURL}ec/` });
+    server.close();
+    return;
+  }
   await staff.waitForFunction(() => typeof window.nativeCall === 'function', null, { timeout: 15000 });
   const joinedAt = Date.now();
-  const result = await staff.evaluate((args) => window.nativeCall(args), {
-    hs: cfg.homeserver, userId: cfg.userId, accessToken: cfg.accessToken, deviceId: cfg.deviceId, roomId: ctl.room,
-  });
+  const result = await staff.evaluate((a) => window.nativeCall(a), args);
   const nativeDecodes = Date.now() - joinedAt;
   for (const line of result.log) log(line);
   log(`the caseworker's client decodes the citizen ${nativeDecodes} ms after pressing call (token after ${result.tokenAfter} ms), ${result.width} px wide`);
@@ -88,6 +117,58 @@ run(async () => {
   await step('done');
   server.close();
 });
+
+// elementCall is the caseworker in Element Call's embedded build: it joins
+// the running call on its own (intent join_existing, no lobby), and both
+// sides decode each other.
+async function elementCall(staff, citizen, args) {
+  await staff.waitForFunction(() => typeof window.hostElementCall === 'function', null, { timeout: 15000 });
+  const joinedAt = Date.now();
+  const hosted = await staff.evaluate((a) => window.hostElementCall(a), args);
+  for (const line of hosted.log) log(line);
+  let seen = null;
+  try {
+    await until(staff, () => {
+      const s = window.ecFrames();
+      return s.remote > 0;
+    }, 60000);
+  } finally {
+    seen = await staff.evaluate(() => window.ecFrames());
+    log(`Element Call shows: ${JSON.stringify({ ...seen, text: undefined, transports: undefined })}`);
+  }
+  const decodes = Date.now() - joinedAt;
+  log(`Element Call decodes the citizen ${decodes} ms after it was opened`);
+  await until(citizen, async () => {
+    const pc = window.__rathausCall && window.__rathausCall.pc;
+    if (!pc) return false;
+    let frames = 0;
+    (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0; });
+    return frames > 0;
+  }, 15000);
+  const f0 = await staff.evaluate(() => window.ecFrames().remote);
+  await new Promise((r) => setTimeout(r, 3000));
+  const f1 = await staff.evaluate(() => window.ecFrames().remote);
+  log(`Element Call decoded ${f1 - f0} frames of the citizen in 3 s`);
+  await step('native-in-call', { ...seen, fps: (f1 - f0) / 3, decodedAfter: decodes });
+  await staff.evaluate(() => window.ecHangUp());
+  await step('done');
+}
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json',
+  '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.woff2': 'font/woff2', '.woff': 'font/woff', '.mp3': 'audio/mpeg', '.ogg': 'audio/ogg' };
+
+// serveFile answers with a file below root (no way out of it).
+function serveFile(res, root, rel) {
+  const file = path.resolve(root, rel);
+  if (!file.startsWith(root)) {
+    res.writeHead(404).end();
+    return;
+  }
+  readFile(file).then((body) => {
+    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream' });
+    res.end(body);
+  }, () => res.writeHead(404).end());
+}
 
 async function until(frame, predicate, timeout) {
   const deadline = Date.now() + timeout;

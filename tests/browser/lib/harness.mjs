@@ -174,7 +174,10 @@ export async function launch({ allowConsoleErrors: allowed = [], ...options } = 
   return browser;
 }
 
-/** Tolerates console errors on page whose text matches one of patterns. */
+/**
+ * Tolerates console errors on page whose text, followed by " (url:line)"
+ * of where it comes from, matches one of patterns.
+ */
 export function allowConsoleErrors(page, ...patterns) {
   const list = pageAllowLists.get(page);
   if (!list) throw new Error('allowConsoleErrors: page was not created by a browser from launch()');
@@ -194,7 +197,7 @@ function watchPage(page, browserAllowed) {
     const where = msg.location()?.url ? ` (${msg.location().url}:${msg.location().lineNumber})` : '';
     process.stderr.write(`[page ${msg.type()}] ${text}${where}\n`);
     if (msg.type() !== 'error') return;
-    if (pageAllowLists.get(page).some((re) => re.test(text))) return;
+    if (pageAllowLists.get(page).some((re) => re.test(text + where))) return;
     // Chromium asks every site for /favicon.ico on its own; a missing icon
     // is not something the page did.
     if (/\/favicon\.ico$/.test(msg.location()?.url ?? '')) return;
