@@ -73,7 +73,7 @@ func (a *App) addVideo(ctx context.Context) error {
 			Admit: func(ctx context.Context, call video.CallID, identity string) bool {
 				return liveKitC.MayStay(ctx, call, identity)
 			},
-			Log: a.log.With().Str("component", "livekit").Logger()})
+			Log: a.log.With().Str("component", "livekit").Logger(), Registerer: a.opts.Registry})
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/rathaus-de/rathaus/video"
@@ -48,6 +49,8 @@ type Options struct {
 	HTTPClient *http.Client
 	Now        func() time.Time
 	Log        zerolog.Logger
+	// Registerer, if set, gets the backend's metrics (metrics.go).
+	Registerer prometheus.Registerer
 }
 
 // Backend is the LiveKit video.Backend: rathaus creates and deletes
@@ -79,6 +82,10 @@ type lkCall struct {
 	aliases map[string]video.Identity
 	// listenerVideos is the call's Limits.ListenerVideos (committee).
 	listenerVideos int
+	// maxPublishers is the call's Limits.MaxPublishers (0: none).
+	maxPublishers int
+	// present are the LiveKit identities in the room, from the webhooks.
+	present map[string]bool
 }
 
 // ours is rathaus's identity of a LiveKit identity. b.mu is held.
@@ -126,9 +133,15 @@ func New(opts Options) (*Backend, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Backend{opts: opts,
+	b := &Backend{opts: opts,
 		rs:    &roomService{base: strings.TrimSuffix(opts.URL, "/"), creds: opts.Credentials, http: opts.HTTPClient, now: opts.Now},
-		calls: map[video.CallID]*lkCall{}, byRoom: map[string]video.CallID{}}, nil
+		calls: map[video.CallID]*lkCall{}, byRoom: map[string]video.CallID{}}
+	if opts.Registerer != nil {
+		if err := opts.Registerer.Register(newCollector(b)); err != nil {
+			return nil, fmt.Errorf("livekit: failed to register the metrics: %w", err)
+		}
+	}
+	return b, nil
 }
 
 // ClientURL is where pages connect.
@@ -201,10 +214,11 @@ func (b *Backend) EnsureCall(ctx context.Context, id video.CallID, limits video.
 	defer b.mu.Unlock()
 	if b.calls[id] == nil {
 		b.calls[id] = &lkCall{room: name, rights: map[video.Identity]video.Rights{}, kicked: map[video.Identity]bool{},
-			quiet: map[string]bool{}, aliases: map[string]video.Identity{}}
+			quiet: map[string]bool{}, aliases: map[string]video.Identity{}, present: map[string]bool{}}
 		b.byRoom[name] = id
 	}
 	b.calls[id].listenerVideos = limits.ListenerVideos
+	b.calls[id].maxPublishers = limits.MaxPublishers
 	return nil
 }
 

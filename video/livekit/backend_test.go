@@ -4,12 +4,14 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/rathaus-de/rathaus/video"
@@ -61,6 +63,8 @@ type fixture struct {
 	events  *events
 	// deny makes Admit refuse these identities.
 	deny sync.Map
+	// reg has the backend's metrics.
+	reg *prometheus.Registry
 }
 
 // start runs LiveKit with its webhooks pointed at the backend.
@@ -72,7 +76,7 @@ func start(t *testing.T) *fixture {
 // startWith is start with more of LiveKit's options.
 func startWith(t *testing.T, opts livekittest.Options) *fixture {
 	t.Helper()
-	f := &fixture{events: &events{ch: make(chan struct{}, 1)}}
+	f := &fixture{events: &events{ch: make(chan struct{}, 1)}, reg: prometheus.NewRegistry()}
 	var handler atomic.Pointer[http.Handler]
 	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
@@ -101,7 +105,7 @@ func startWith(t *testing.T, opts livekittest.Options) *fixture {
 			_, denied := f.deny.Load(identity)
 			return !denied
 		},
-		Log: zerolog.New(zerolog.NewTestWriter(t))})
+		Log: zerolog.New(zerolog.NewTestWriter(t)), Registerer: f.reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,5 +335,90 @@ func removedAgain(t *testing.T, b *livekit.Backend, call video.CallID, who video
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("%s stays in the call", who)
+	return 0
+}
+
+// TestPublishersLimitOnLiveKit: video.limits.max_publishers holds on
+// LiveKit as on the embedded server, which refuses the join: a publisher
+// beyond the limit is removed when LiveKit reports its join; one who only
+// listens stays, and once a publisher left, another may publish.
+func TestPublishersLimitOnLiveKit(t *testing.T) {
+	ctx := context.Background()
+	f := start(t)
+	const call = video.CallID("case-limit")
+	if err := f.backend.EnsureCall(ctx, call, video.Limits{MaxParticipants: 6, MaxPublishers: 2}); err != nil {
+		t.Fatal(err)
+	}
+	join := func(who video.Identity, publish bool) *livekittest.Peer {
+		info, err := f.backend.Grant(ctx, video.GrantRequest{Call: call, Identity: who,
+			Rights: video.Rights{Publish: publish, Subscribe: true, Role: "staff"}, TTL: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return livekittest.Join(t, info.URL, info.Token, livekittest.PeerOptions{Publish: publish})
+	}
+	first := join("@a:rathaus.test", true)
+	first.Await("connected", 15*time.Second)
+	f.events.await(t, video.EventJoined, "@a:rathaus.test", 10*time.Second)
+	join("@b:rathaus.test", true).Await("connected", 15*time.Second)
+	f.events.await(t, video.EventJoined, "@b:rathaus.test", 10*time.Second)
+
+	third := join("@c:rathaus.test", true)
+	if d := removedAgain(t, f.backend, call, "@c:rathaus.test", third); d > 2*time.Second {
+		t.Errorf("a third publisher in a call of at most two stayed %s; at most 2 s", d)
+	}
+	join("@listener:rathaus.test", false).Await("connected", 15*time.Second)
+	f.events.await(t, video.EventJoined, "@listener:rathaus.test", 10*time.Second)
+
+	// The first leaves: there is room again.
+	first.Leave()
+	f.events.await(t, video.EventLeft, "@a:rathaus.test", 10*time.Second)
+	join("@d:rathaus.test", true).Await("connected", 15*time.Second)
+	f.events.await(t, video.EventJoined, "@d:rathaus.test", 10*time.Second)
+	parts, err := f.backend.Participants(ctx, call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var who []string
+	for _, p := range parts {
+		who = append(who, string(p.Identity))
+	}
+	slices.Sort(who)
+	if want := []string{"@b:rathaus.test", "@d:rathaus.test", "@listener:rathaus.test"}; !slices.Equal(who, want) {
+		t.Errorf("in the call: %v, want %v", who, want)
+	}
+	// The metrics count them as the embedded server's do.
+	if got := gauge(t, f.reg, "rathaus_video_call_participants", "call", string(call)); got != 3 {
+		t.Errorf("rathaus_video_call_participants{call=%q} = %v, want 3", call, got)
+	}
+	if got := gauge(t, f.reg, "rathaus_video_participants", "", ""); got != 3 {
+		t.Errorf("rathaus_video_participants = %v, want 3", got)
+	}
+}
+
+// gauge reads a gauge from reg: the series with label = value, or the
+// only one when label is "".
+func gauge(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetGauge().GetValue()
+				}
+			}
+			if label == "" {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no %s{%s=%q}", name, label, value)
 	return 0
 }

@@ -119,12 +119,31 @@ type lkParticipant struct {
 	State      string    `json:"state"`
 	JoinedAt   pbInt64   `json:"joined_at"`
 	JoinedAtC  pbInt64   `json:"joinedAt"`
+	JoinedMs   pbInt64   `json:"joined_at_ms"`
+	JoinedMsC  pbInt64   `json:"joinedAtMs"`
 	Tracks     []lkTrack `json:"tracks"`
 	Permission *struct {
 		CanPublish   bool `json:"can_publish"`
 		CanPublishC  bool `json:"canPublish"`
 		CanSubscribe bool `json:"can_subscribe"`
 	} `json:"permission"`
+}
+
+// mayPublish reports whether LiveKit lets the participant publish.
+func (p lkParticipant) mayPublish() bool {
+	return p.Permission != nil && (p.Permission.CanPublish || p.Permission.CanPublishC)
+}
+
+// joinedMs is when the participant joined, in Unix milliseconds (from
+// the seconds on a LiveKit that has no milliseconds).
+func (p lkParticipant) joinedMs() int64 {
+	switch {
+	case p.JoinedMs != 0:
+		return int64(p.JoinedMs)
+	case p.JoinedMsC != 0:
+		return int64(p.JoinedMsC)
+	}
+	return p.joined().UnixMilli()
 }
 
 func (p lkParticipant) joined() time.Time {

@@ -106,7 +106,15 @@ func (b *Backend) handleWebhook(ev webhookEvent) {
 		b.mu.Lock()
 		identity := string(c.ours(lkIdentity))
 		b.mu.Unlock()
-		if !b.mayStay(id, c, identity) {
+		why := ""
+		switch {
+		case !b.mayStay(id, c, identity):
+			why = "joined with an outdated token"
+		case ev.Participant.mayPublish() && b.publishersOver(id, c, *ev.Participant):
+			// As the embedded server refuses the join: the later one.
+			why = "would publish beyond video.limits.max_publishers"
+		}
+		if why != "" {
 			b.mu.Lock()
 			c.quiet[lkIdentity] = true
 			room := c.room
@@ -114,12 +122,15 @@ func (b *Backend) handleWebhook(ev webhookEvent) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := b.rs.removeParticipant(ctx, room, lkIdentity); err != nil && !isNotFound(err) {
-				b.opts.Log.Warn().Err(err).Str("call", string(id)).Msg("Failed to remove a participant who may no longer join")
+				b.opts.Log.Warn().Err(err).Str("call", string(id)).Msg("Failed to remove a participant who may not stay")
 			} else {
-				b.opts.Log.Info().Str("call", string(id)).Msg("Removed a participant who joined with an outdated token")
+				b.opts.Log.Info().Str("call", string(id)).Str("why", why).Msg("Removed a participant")
 			}
 			return
 		}
+		b.mu.Lock()
+		c.present[lkIdentity] = true
+		b.mu.Unlock()
 		b.emit(video.Event{Kind: video.EventJoined, Call: id, Identity: video.Identity(identity), At: now})
 	case "participant_left", "participant_connection_aborted":
 		if ev.Participant == nil {
@@ -129,12 +140,47 @@ func (b *Backend) handleWebhook(ev webhookEvent) {
 		b.mu.Lock()
 		quiet := c.quiet[lkIdentity]
 		delete(c.quiet, lkIdentity)
+		delete(c.present, lkIdentity)
 		identity := string(c.ours(lkIdentity))
 		b.mu.Unlock()
 		if !quiet {
 			b.emit(video.Event{Kind: video.EventLeft, Call: id, Identity: video.Identity(identity), At: now})
 		}
 	}
+}
+
+// publishersOver reports whether the call has its limit of participants
+// who may publish already without joiner: those who joined before it.
+// LiveKit counts no publishers itself, so rathaus does it on each join,
+// as the embedded server does; of two joining at once, both webhooks
+// agree which came first (join time in ms, then LiveKit's participant
+// id). A
+// failed listing lets the join stand.
+func (b *Backend) publishersOver(id video.CallID, c *lkCall, joiner lkParticipant) bool {
+	b.mu.Lock()
+	limit, room := c.maxPublishers, c.room
+	b.mu.Unlock()
+	if limit <= 0 {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	parts, err := b.rs.listParticipants(ctx, room)
+	if err != nil {
+		b.opts.Log.Warn().Err(err).Str("call", string(id)).Msg("Failed to count a call's publishers")
+		return false
+	}
+	before := func(p lkParticipant) bool {
+		a, j := p.joinedMs(), joiner.joinedMs()
+		return a < j || (a == j && p.SID < joiner.SID)
+	}
+	earlier := 0
+	for _, p := range parts {
+		if p.Identity != joiner.Identity && p.mayPublish() && before(p) {
+			earlier++
+		}
+	}
+	return earlier >= limit
 }
 
 // mayStay: not kicked since the last grant, and admitted by the call
