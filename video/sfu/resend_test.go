@@ -29,21 +29,11 @@ func (w *payloadWriter) Write([]byte) (int, error) { return 0, nil }
 // forwarded, or too old, are not resent, and another SSRC's NACK is
 // ignored.
 func TestResendsFromTheSharedHistory(t *testing.T) {
-	d, _ := testDown(t)
-	w := &payloadWriter{}
-	d.writer = w
-	for i := range 2 {
-		d.up.layers[i] = &layer{index: i, history: &history{}}
-	}
-	now := time.Now()
+	d, w, write := historyDown(t)
 	send := func(li int, seq uint16, ts uint32, key bool) {
 		p, k := vp8(seq, ts, key)
 		p.Payload = append(p.Payload, byte(li), byte(seq))
-		raw, err := p.Marshal()
-		require.NoError(t, err)
-		d.up.layers[li].record(now, raw, seq)
-		now = now.Add(10 * time.Millisecond)
-		d.write(li, p, k, now)
+		write(li, p, k)
 	}
 	d.target = 0
 	send(0, 100, 1000, true)
@@ -54,10 +44,7 @@ func TestResendsFromTheSharedHistory(t *testing.T) {
 	require.Len(t, w.headers, 4)
 	out := func(i int) uint16 { return w.headers[i].SequenceNumber }
 
-	nack := func(ssrc uint32, seqs ...uint16) []*rtcp.TransportLayerNack {
-		return []*rtcp.TransportLayerNack{{MediaSSRC: ssrc, Nacks: rtcp.NackPairsFromSequenceNumbers(seqs)}}
-	}
-	d.resend(nack(4242, out(1), out(3), out(3)+1))
+	d.resend(nackFor(4242, out(1), out(3), out(3)+1))
 	require.Len(t, w.headers, 6, "two resends; the packet never sent is not")
 	for i, want := range []int{1, 3} {
 		got := w.headers[4+i]
@@ -67,14 +54,14 @@ func TestResendsFromTheSharedHistory(t *testing.T) {
 		assert.Equal(t, w.payloads[want], w.payloads[4+i], "the same payload")
 		assert.False(t, got.Extension)
 	}
-	d.resend(nack(1, out(1)))
+	d.resend(nackFor(1, out(1)))
 	assert.Len(t, w.headers, 6, "another SSRC's NACK")
 
 	for s := uint16(7002); s < 7002+historySize; s++ {
 		send(1, s, 60000, false)
 	}
 	before := len(w.headers)
-	d.resend(nack(4242, out(3)))
+	d.resend(nackFor(4242, out(3)))
 	assert.Len(t, w.headers, before, "gone from the history")
 	assert.Equal(t, 2, d.resent)
 }
@@ -83,20 +70,10 @@ func TestResendsFromTheSharedHistory(t *testing.T) {
 // upper layer's packets go unanswered (they would take the bandwidth the
 // lower layer's keyframe needs); the lower layer's packets are resent.
 func TestNoResendsOfTheLayerLeftBehind(t *testing.T) {
-	d, _ := testDown(t)
-	w := &payloadWriter{}
-	d.writer = w
-	for i := range 2 {
-		d.up.layers[i] = &layer{index: i, history: &history{}}
-	}
-	now := time.Now()
+	d, w, write := historyDown(t)
 	send := func(li int, seq uint16, ts uint32, key bool) {
 		p, k := vp8(seq, ts, key)
-		raw, err := p.Marshal()
-		require.NoError(t, err)
-		d.up.layers[li].record(now, raw, seq)
-		now = now.Add(10 * time.Millisecond)
-		d.write(li, p, k, now)
+		write(li, p, k)
 	}
 	d.target = 1
 	send(1, 7000, 50000, true)
@@ -106,10 +83,36 @@ func TestNoResendsOfTheLayerLeftBehind(t *testing.T) {
 	send(0, 101, 1000, false)
 	require.Len(t, w.headers, 4)
 	out := func(i int) uint16 { return w.headers[i].SequenceNumber }
-	d.resend([]*rtcp.TransportLayerNack{{MediaSSRC: 4242, Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{out(1), out(3)})}})
+	d.resend(nackFor(4242, out(1), out(3)))
 	require.Len(t, w.headers, 5, "one resend")
 	assert.Equal(t, out(3), w.headers[4].SequenceNumber, "the lower layer's packet")
 	assert.Equal(t, 1, d.resent)
+}
+
+// historyDown is a downTrack over two layers that keep histories, and
+// write, which records a packet in its layer's history and forwards it,
+// 10 ms after the one before.
+func historyDown(t *testing.T) (*downTrack, *payloadWriter, func(li int, p *rtp.Packet, key bool) bool) {
+	t.Helper()
+	d, _ := testDown(t)
+	w := &payloadWriter{}
+	d.writer = w
+	for i := range 2 {
+		d.up.layers[i] = &layer{index: i, history: &history{}}
+	}
+	now := time.Now()
+	return d, w, func(li int, p *rtp.Packet, key bool) bool {
+		raw, err := p.Marshal()
+		require.NoError(t, err)
+		d.up.layers[li].record(now, raw, p.SequenceNumber)
+		now = now.Add(10 * time.Millisecond)
+		return d.write(li, p, key, now)
+	}
+}
+
+// nackFor is a subscriber's NACK of seqs on ssrc.
+func nackFor(ssrc uint32, seqs ...uint16) []*rtcp.TransportLayerNack {
+	return []*rtcp.TransportLayerNack{{MediaSSRC: ssrc, Nacks: rtcp.NackPairsFromSequenceNumbers(seqs)}}
 }
 
 func TestFindSegment(t *testing.T) {

@@ -2,9 +2,7 @@ package sfu
 
 import (
 	"testing"
-	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,20 +44,10 @@ func TestParseVP8Fields(t *testing.T) {
 // one at each switch (wrapping at 15, 8 and 5 bits), and the publisher's
 // payload shared with other subscribers stays as it was.
 func TestVP8NumbersFollowOnAcrossSwitches(t *testing.T) {
-	d, _ := testDown(t)
-	w := &payloadWriter{}
-	d.writer = w
+	d, w, send := historyDown(t)
 	d.vp8 = true
-	for i := range 2 {
-		d.up.layers[i] = &layer{index: i, history: &history{}}
-	}
-	now := time.Now()
 	write := func(layer int, p *rtp.Packet, key bool) {
-		raw, err := p.Marshal()
-		require.NoError(t, err)
-		d.up.layers[layer].record(now, raw, p.SequenceNumber)
-		now = now.Add(10 * time.Millisecond)
-		require.True(t, d.write(layer, p, key, now))
+		require.True(t, send(layer, p, key))
 	}
 	d.target = 0
 	write(0, vp8Full(10, 1000, 32766, 255, 31, true), true)
@@ -72,7 +60,7 @@ func TestVP8NumbersFollowOnAcrossSwitches(t *testing.T) {
 	write(1, vp8Full(502, 13000, 22, 91, 4, false), false)
 	assert.Equal(t, before, shared.Payload, "the publisher's payload is not touched")
 	// A resend carries the numbers the packet had when it was forwarded.
-	d.resend([]*rtcp.TransportLayerNack{{MediaSSRC: 4242, Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{w.headers[3].SequenceNumber})}})
+	d.resend(nackFor(4242, w.headers[3].SequenceNumber))
 	require.Len(t, w.payloads, 6)
 	assert.Equal(t, w.payloads[3], w.payloads[5], "resent as forwarded")
 	w.headers, w.payloads = w.headers[:5], w.payloads[:5]

@@ -99,13 +99,7 @@ run(async () => {
   log(`the caseworker's client decodes the citizen ${nativeDecodes} ms after pressing call (token after ${result.tokenAfter} ms), ${result.width} px wide`);
 
   // The citizen's page decodes the caseworker's video.
-  await until(citizen, async () => {
-    const pc = window.__rathausCall && window.__rathausCall.pc;
-    if (!pc) return false;
-    let frames = 0;
-    (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0; });
-    return frames > 0;
-  }, 15000);
+  await citizenDecodes(citizen);
   const f0 = await staff.evaluate(() => window.nativeFrames());
   await new Promise((r) => setTimeout(r, 3000));
   const f1 = await staff.evaluate(() => window.nativeFrames());
@@ -138,13 +132,7 @@ async function elementCall(staff, citizen, args) {
   }
   const decodes = Date.now() - joinedAt;
   log(`Element Call decodes the citizen ${decodes} ms after it was opened`);
-  await until(citizen, async () => {
-    const pc = window.__rathausCall && window.__rathausCall.pc;
-    if (!pc) return false;
-    let frames = 0;
-    (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0; });
-    return frames > 0;
-  }, 15000);
+  await citizenDecodes(citizen);
   const f0 = await staff.evaluate(() => window.ecFrames().remote);
   await new Promise((r) => setTimeout(r, 3000));
   const f1 = await staff.evaluate(() => window.ecFrames().remote);
@@ -152,6 +140,18 @@ async function elementCall(staff, citizen, args) {
   await step('native-in-call', { ...seen, fps: (f1 - f0) / 3, decodedAfter: decodes });
   await staff.evaluate(() => window.ecHangUp());
   await step('done');
+}
+
+// citizenDecodes waits until the citizen's page decodes video: the
+// caseworker's, the only other one in the call.
+async function citizenDecodes(citizen) {
+  await until(citizen, async () => {
+    const pc = window.__rathausCall && window.__rathausCall.pc;
+    if (!pc) return false;
+    let frames = 0;
+    (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0; });
+    return frames > 0;
+  }, 15000);
 }
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json',

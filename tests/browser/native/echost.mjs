@@ -3,24 +3,14 @@
 // does: matrix-js-sdk for the client, matrix-widget-api's ClientWidgetApi
 // with a widget driver that does what Element Call asks of its client
 // (state, delayed and to-device events, reading room state and timeline,
-// OpenID), and the room's events fed into the widget. e2e/elementcall.mjs
-// bundles it (esbuild) into a page and drives window.hostElementCall.
+// OpenID), and the room's events fed into the widget. e2e/nativecall.mjs
+// (with elementCall) bundles it (esbuild) into a page and drives
+// window.hostElementCall.
 import { createClient, ClientEvent, RoomEvent, RoomStateEvent } from 'matrix-js-sdk';
 import {
   ClientWidgetApi, MatrixCapabilities, OpenIDRequestState, Widget, WidgetDriver,
 } from 'matrix-widget-api';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(fn, timeout, what) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`not within ${timeout} ms: ${what}`);
-    await sleep(100);
-  }
-}
+import { until } from './wait.mjs';
 
 // What the host does not offer: sticky events (Synapse has none here) and
 // the host-side LiveKit token actions, so that Element Call asks rathaus

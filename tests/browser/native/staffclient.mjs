@@ -4,18 +4,7 @@
 // it (esbuild) into a page and drives window.nativeCall.
 import { createClient, ClientEvent } from 'matrix-js-sdk';
 import { Room as LiveKitRoom, RoomEvent, Track } from 'livekit-client';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(fn, timeout, what) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`not within ${timeout} ms: ${what}`);
-    await sleep(100);
-  }
-}
+import { until } from './wait.mjs';
 
 window.nativeCall = async ({ hs, userId, accessToken, deviceId, roomId }) => {
   const log = [];
