@@ -328,7 +328,7 @@ func (b *Backend) Participants(ctx context.Context, id video.CallID) ([]video.Pa
 		} else if p.Permission != nil {
 			// Joined with a token rathaus did not mint through Grant
 			// (Element Call through the MatrixRTC endpoints).
-			vp.Rights = video.Rights{Publish: p.Permission.CanPublish || p.Permission.CanPublishC, Subscribe: p.Permission.CanSubscribe}
+			vp.Rights = video.Rights{Publish: p.mayPublish(), Subscribe: p.Permission.CanSubscribe}
 		}
 		out = append(out, vp)
 	}

@@ -259,7 +259,9 @@ func (d *downTrack) forwardLocked(pkt *rtp.Packet, now time.Time) bool {
 		var n vp8Numbers
 		var ok bool
 		if payload, n, ok = rewriteVP8(payload, d.payload, d.vp8Off); ok {
-			d.payload = payload
+			if d.vp8Off != (vp8Numbers{}) {
+				d.payload = payload // the buffer, kept for the next packet
+			}
 			if !d.vp8Seen || (n.pic-d.vp8Last.pic)&0x7FFF < 0x4000 {
 				d.vp8Last, d.vp8Seen = n, true
 			}

@@ -102,22 +102,24 @@ func (l *layer) silentFor(now time.Time) time.Duration {
 	return now.Sub(l.lastPacket)
 }
 
-// state says the layer's bitrate and whether it is alive at now. Before
+// state says the layer's bitrate, how long it has been silent and
+// whether it is alive (sent within layerStale) at now. Before
 // its first full window the bitrate is read from what has come so far,
 // and, for its first 300 ms, is unmeasured: a layer the publisher has
 // just switched on is not chosen by a bitrate it has not shown yet (it
 // starts with its largest frame, a keyframe).
-func (l *layer) state(now time.Time) (bitrate int, alive bool) {
+func (l *layer) state(now time.Time) (bitrate int, silent time.Duration, alive bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	alive = !l.lastPacket.IsZero() && now.Sub(l.lastPacket) < layerStale
+	silent = now.Sub(l.lastPacket)
+	alive = !l.lastPacket.IsZero() && silent < layerStale
 	switch {
 	case l.bitrate > 0:
-		return l.bitrate, alive
+		return l.bitrate, silent, alive
 	case now.Sub(l.windowAt) >= bitrateWindow*3/10:
-		return int(float64(l.windowBits) / now.Sub(l.windowAt).Seconds()), alive
+		return int(float64(l.windowBits) / now.Sub(l.windowAt).Seconds()), silent, alive
 	default:
-		return unmeasured, alive
+		return unmeasured, silent, alive
 	}
 }
 
@@ -267,8 +269,7 @@ func (u *upTrack) layerStates(now time.Time) (rates [len3]int, alive [len3]bool)
 	var silent [len3]time.Duration
 	for i, l := range u.layers {
 		if l != nil {
-			rates[i], alive[i] = l.state(now)
-			silent[i] = l.silentFor(now)
+			rates[i], silent[i], alive[i] = l.state(now)
 		}
 	}
 	for i := 1; i < len3; i++ {

@@ -97,14 +97,18 @@ func vp8Offsets(keyframe, last vp8Numbers) vp8Numbers {
 }
 
 // rewriteVP8 copies payload into buf with its numbers moved by off and
-// returns the copy and the numbers it now carries; a payload without a
-// descriptor to rewrite comes back as it is.
+// returns the copy and the numbers it now carries. With nothing to move
+// (no offset: no switch yet) the payload comes back as it is, uncopied;
+// so does one without a descriptor to rewrite (ok false).
 func rewriteVP8(payload, buf []byte, off vp8Numbers) (out []byte, n vp8Numbers, ok bool) {
 	f, ok := parseVP8Fields(payload)
 	if !ok || (f.picAt < 0 && f.tl0At < 0 && f.keyAt < 0) {
 		return payload, n, false
 	}
 	n = f.read(payload).plus(off)
+	if off == (vp8Numbers{}) {
+		return payload, n, true
+	}
 	out = append(buf[:0], payload...)
 	f.write(out, n)
 	return out, n, true

@@ -33,6 +33,12 @@ func TestParseVP8Fields(t *testing.T) {
 	_, ok = parseVP8Fields(nil)
 	assert.False(t, ok)
 
+	full := vp8Full(1, 1, 300, 7, 3, true).Payload
+	same, n, ok := rewriteVP8(full, make([]byte, 0, 64), vp8Numbers{})
+	require.True(t, ok)
+	assert.Same(t, &full[0], &same[0], "no offset (no switch yet): not copied")
+	assert.Equal(t, vp8Numbers{pic: 300, tl0: 7, key: 3}, n)
+
 	out, n, ok := rewriteVP8([]byte{0x10, 0x00}, nil, vp8Numbers{pic: 5})
 	assert.False(t, ok, "no extension: nothing to rewrite")
 	assert.Equal(t, []byte{0x10, 0x00}, out)

@@ -92,7 +92,7 @@ class Driver extends WidgetDriver {
   async getRtcTransports() {
     const transports = await this.client._unstable_getRTCTransports();
     this.log.push(`the homeserver's transports: ${JSON.stringify(transports)}`);
-    window.__ecTransports = transports;
+    this.transports = transports;
     return { rtc_transports: transports };
   }
 
@@ -132,7 +132,8 @@ window.hostElementCall = async ({ hs, userId, accessToken, deviceId, roomId, ecB
   iframe.width = '960';
   iframe.height = '720';
   document.body.append(iframe);
-  const api = new ClientWidgetApi(widget, iframe, new Driver(client, roomId, log));
+  const driver = new Driver(client, roomId, log);
+  const api = new ClientWidgetApi(widget, iframe, driver);
   const ready = new Promise((resolve) => api.once('ready', resolve));
   // What Element Web answers beyond the widget API: the call's own
   // actions (joined, muted, hung up, keep on screen), acknowledged.
@@ -157,8 +158,8 @@ window.hostElementCall = async ({ hs, userId, accessToken, deviceId, roomId, ecB
   iframe.src = widget.getCompleteUrl({ widgetRoomId: roomId, currentUserId: userId });
   await ready;
   log.push('widget ready');
-  window.__ec = { client, api, iframe, acted, roomId };
-  return { log, url: iframe.src };
+  window.__ec = { client, api, iframe, acted, roomId, driver };
+  return { log };
 };
 
 // What Element Call's video tiles show: the frames decoded in the remote
@@ -179,7 +180,7 @@ window.ecFrames = () => {
       width = Math.max(width, v.videoWidth);
     }
   }
-  return { remote, local, width, videos: doc.querySelectorAll('video').length, acted: window.__ec.acted, text: doc.body.innerText, transports: window.__ecTransports || [] };
+  return { remote, local, width, videos: doc.querySelectorAll('video').length, acted: window.__ec.acted, text: doc.body.innerText, transports: window.__ec.driver.transports || [] };
 };
 
 // Hanging up as Element Web does: it tells the widget, which leaves the
